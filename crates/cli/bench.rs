@@ -1,0 +1,272 @@
+//! `fuelbench bench sandbox`: the sandbox's own figures, measured in one run
+//! and printed as JSON, so targets are checked by a command rather than by
+//! timed tests.
+
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use clap::Subcommand;
+use fuelbench_sandbox::{Limits, Program, Sandbox};
+
+use crate::GlobalArgs;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Start-up, CPU speed against native CPython, throughput, determinism
+    Sandbox(SandboxBenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SandboxBenchArgs {
+    /// Fresh sandboxes started for the start-up figures
+    #[arg(long, default_value_t = 500)]
+    starts: usize,
+    /// Native `python3 -S -I -c pass` processes started for comparison
+    #[arg(long, default_value_t = 30)]
+    native_starts: usize,
+    /// How long both threads run sandboxes for the throughput figure
+    #[arg(long, default_value_t = 3.0)]
+    throughput_seconds: f64,
+    /// Runs of one program whose fuel must be identical, with a busy core
+    #[arg(long, default_value_t = 20)]
+    fuel_repeats: usize,
+    /// The native interpreter to compare against
+    #[arg(long, default_value = "python3")]
+    native_python: String,
+}
+
+/// A pure-Python CPU loop: integer arithmetic, a branch, a list and a dict,
+/// timed inside the interpreter so that start-up is not part of it. The same
+/// text runs in the guest and natively.
+const LOOP_PROGRAM: &str = r#"
+import time
+
+def work(n):
+    total = 0
+    seen = {}
+    items = []
+    for i in range(n):
+        value = (i * i + 7) % 1013
+        if value & 1:
+            total += value
+        else:
+            total -= value // 3
+        seen[value] = i
+        if len(items) < 64:
+            items.append(value)
+    return total + len(seen) + sum(items)
+
+start = time.perf_counter()
+work(1_500_000)
+print(time.perf_counter() - start)
+"#;
+
+/// A small function of the kind a test calls, for the throughput figure.
+const SMALL_PROGRAM: &str = r#"
+def rotate(items, k):
+    if not items:
+        return []
+    k %= len(items)
+    return items[-k:] + items[:-k]
+
+assert rotate([1, 2, 3, 4, 5], 2) == [4, 5, 1, 2, 3]
+print(sum(rotate(list(range(100)), 7)))
+"#;
+
+/// A program whose fuel must not move between runs: hashing, sorting,
+/// dictionaries and `random`, all of which could leak nondeterminism.
+const DETERMINISM_PROGRAM: &str = r#"
+import random
+words = {f"w{i}": random.random() for i in range(2000)}
+ordered = sorted(words.items(), key=lambda item: (item[1], item[0]))
+print(len({hash(key) % 97 for key, _ in ordered}), ordered[0][0])
+"#;
+
+pub(crate) fn run(global: &GlobalArgs, command: &BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Sandbox(args) => bench_sandbox(global, args),
+    }
+}
+
+fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result<ExitCode> {
+    ensure!(args.starts > 0 && args.native_starts > 0 && args.fuel_repeats > 0, "counts must be at least 1");
+    // The first build may take the snapshot and compile it; measure a second
+    // one, which is what every later process pays.
+    drop(global.sandbox()?);
+    let load_started = Instant::now();
+    let sandbox = global.sandbox()?;
+    let module_load_ms = millis(load_started.elapsed());
+
+    let limits = Limits::default();
+    let pass = Program::new("pass");
+    let mut start_times = Vec::with_capacity(args.starts);
+    let mut start_fuel = None;
+    for _ in 0..args.starts {
+        let started = Instant::now();
+        let outcome = sandbox.run(&pass, &limits)?;
+        start_times.push(millis(started.elapsed()));
+        ensure!(outcome.succeeded(), "`pass` did not succeed: {outcome:?}");
+        start_fuel = outcome.fuel_used;
+    }
+
+    let native_times = native_starts(&args.native_python, args.native_starts)?;
+    let guest_loop = median(&(0..3).map(|_| guest_loop_seconds(&sandbox)).collect::<anyhow::Result<Vec<_>>>()?);
+    let native_loop = median(
+        &(0..3).map(|_| native_loop_seconds(&args.native_python)).collect::<anyhow::Result<Vec<_>>>()?,
+    );
+    let runs_per_second = throughput(&sandbox, Duration::from_secs_f64(args.throughput_seconds))?;
+    let distinct_fuel = fuel_under_load(&sandbox, args.fuel_repeats)?;
+
+    let interpreter = sandbox.interpreter();
+    let report = serde_json::json!({
+        "fresh_start_ms_median": median(&start_times),
+        "fresh_start_ms_p99": percentile(&start_times, 0.99),
+        "start_fuel": start_fuel,
+        "native_python_start_ms_median": median(&native_times),
+        "loop_ratio_vs_native": guest_loop / native_loop,
+        "loop_guest_s": guest_loop,
+        "loop_native_s": native_loop,
+        "module_load_ms": module_load_ms,
+        "runs_per_second_2_threads": runs_per_second,
+        "fuel_repeat_runs": args.fuel_repeats,
+        "fuel_distinct_values": distinct_fuel,
+        "python_wasm_sha256": interpreter.python_wasm_sha256,
+        "snapshot_sha256": interpreter.snapshot_sha256,
+        "wasmtime_version": fuelbench_sandbox::WASMTIME_VERSION,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn native_starts(python: &str, count: usize) -> anyhow::Result<Vec<f64>> {
+    (0..count)
+        .map(|_| {
+            let started = Instant::now();
+            let status = Command::new(python)
+                .args(["-S", "-I", "-c", "pass"])
+                .status()
+                .with_context(|| format!("failed to start {python}"))?;
+            ensure!(status.success(), "{python} -S -I -c pass failed: {status}");
+            Ok(millis(started.elapsed()))
+        })
+        .collect()
+}
+
+fn guest_loop_seconds(sandbox: &Sandbox) -> anyhow::Result<f64> {
+    let limits = Limits { fuel: u64::MAX / 2, wall: Duration::from_secs(300), ..Limits::default() };
+    let outcome = sandbox.run(&Program::new(LOOP_PROGRAM), &limits)?;
+    ensure!(outcome.succeeded(), "the loop failed in the sandbox: {outcome:?}");
+    parse_seconds(&outcome.stdout_lossy())
+}
+
+fn native_loop_seconds(python: &str) -> anyhow::Result<f64> {
+    let output = Command::new(python)
+        .args(["-S", "-I", "-c", LOOP_PROGRAM])
+        .output()
+        .with_context(|| format!("failed to start {python}"))?;
+    ensure!(output.status.success(), "the loop failed natively: {}", String::from_utf8_lossy(&output.stderr));
+    parse_seconds(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn parse_seconds(text: &str) -> anyhow::Result<f64> {
+    text.trim().parse().with_context(|| format!("the loop printed {text:?}, not a number of seconds"))
+}
+
+/// Both cores run fresh sandboxes for `duration`; returns runs per second.
+fn throughput(sandbox: &Sandbox, duration: Duration) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let counts = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<u64> {
+                    let program = Program::new(SMALL_PROGRAM);
+                    let limits = Limits::default();
+                    let mut runs = 0;
+                    while started.elapsed() < duration {
+                        let outcome = sandbox.run(&program, &limits)?;
+                        ensure!(outcome.succeeded(), "the small program failed: {outcome:?}");
+                        runs += 1;
+                    }
+                    Ok(runs)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a bench worker panicked"))
+            .collect::<anyhow::Result<Vec<u64>>>()
+    })?;
+    Ok(counts.iter().sum::<u64>() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Runs one program `repeats` times while another thread keeps the second
+/// core busy; returns how many different fuel figures came out (1 is right).
+fn fuel_under_load(sandbox: &Sandbox, repeats: usize) -> anyhow::Result<usize> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy = std::thread::spawn({
+        let stop = Arc::clone(&stop);
+        move || {
+            let mut x = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+    });
+    let program = Program::new(DETERMINISM_PROGRAM).seed(7);
+    let mut fuels = Vec::with_capacity(repeats);
+    let mut failure = None;
+    for _ in 0..repeats {
+        match sandbox.run(&program, &Limits::default()) {
+            Ok(outcome) if outcome.succeeded() => fuels.push(outcome.fuel_used),
+            Ok(outcome) => {
+                failure = Some(format!("the determinism program failed: {outcome:?}"));
+                break;
+            }
+            Err(error) => {
+                failure = Some(format!("{error:#}"));
+                break;
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    busy.join().expect("the busy thread does not panic");
+    if let Some(failure) = failure {
+        bail!(failure);
+    }
+    fuels.sort_unstable();
+    fuels.dedup();
+    Ok(fuels.len())
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn median(values: &[f64]) -> f64 {
+    percentile(values, 0.5)
+}
+
+/// Nearest-rank percentile; `values` must not be empty.
+fn percentile(values: &[f64], fraction: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.99), 99.0);
+        assert_eq!(percentile(&values, 0.5), 50.0);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(percentile(&[5.0], 0.99), 5.0);
+    }
+}

@@ -1,0 +1,82 @@
+//! The `fuelbench` command: argument parsing, terminal output and exit codes.
+//! The work itself lives in the library crates.
+//!
+//! Exit codes: 0 the command did its job (a sandboxed program that failed is
+//! still a job done), 1 an evaluation ran and fell short, 2 a usage or host
+//! error.
+
+mod bench;
+mod sandbox_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "fuelbench", version, about = "Judge local LLMs as Python coders, in a fuel-metered sandbox")]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct GlobalArgs {
+    /// Where the interpreter build and derived artifacts live
+    /// [default: ~/.cache/fuelbench]
+    #[arg(long, env = "FUELBENCH_CACHE", global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Use the interpreter in this folder (python.wasm + lib/) instead of
+    /// the pinned build in the cache
+    #[arg(long, env = "FUELBENCH_INTERPRETER", global = true)]
+    interpreter: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run Python in the sandbox
+    #[command(subcommand)]
+    Sandbox(sandbox_cmd::SandboxCommand),
+    /// Measure fuelbench itself and print the figures as JSON
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+impl GlobalArgs {
+    fn cache_dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.cache_dir {
+            return Ok(dir.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .context("neither --cache-dir, FUELBENCH_CACHE, XDG_CACHE_HOME nor HOME is set")?;
+        Ok(base.join("fuelbench"))
+    }
+
+    fn sandbox(&self) -> anyhow::Result<fuelbench_sandbox::Sandbox> {
+        let mut builder = fuelbench_sandbox::SandboxBuilder::new(self.cache_dir()?);
+        if let Some(dir) = &self.interpreter {
+            builder = builder.interpreter_dir(dir);
+        }
+        builder.build().context("failed to prepare the sandbox")
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Sandbox(command) => sandbox_cmd::run(&cli.global, command),
+        Command::Bench(command) => bench::run(&cli.global, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! The engine, the prepared interpreter, and one run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use wasmtime::{Config, Engine, Instance, InstancePre, Linker, Module, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+use crate::cache::{Cache, sha256_file_hex, sha256_hex};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::outcome::{RunOutcome, Status};
+use crate::pins::{Pins, RUNNER_PY};
+use crate::pipe::CappedPipe;
+use crate::snapshot;
+
+/// Where the guest sees the standard library. It must be the same path, and
+/// the same preopen order, as when the snapshot was taken: wasi-libc keeps
+/// its table of preopened directories in the snapshotted memory.
+const GUEST_STDLIB: &str = "/usr/local/lib";
+
+/// How often the epoch advances; the wall-clock backstop's resolution.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Fuel for instantiation and for copying the program in, before the real
+/// budget is set, so the budget counts only the program's own work.
+const SETUP_FUEL: u64 = 100_000_000;
+
+/// Tables never need to grow for CPython; this only bounds a broken module.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+/// Bump this when the way a snapshot is taken changes without any of its
+/// hashed inputs changing.
+const SNAPSHOT_FORMAT: &str = "fuelbench-snapshot-1";
+
+/// One program to run: its source, its stdin, and the seed of `random`.
+#[derive(Debug, Clone, Copy)]
+pub struct Program<'a> {
+    pub source: &'a str,
+    pub stdin: &'a [u8],
+    /// Seeds Python's `random` module before the program starts, and the
+    /// guest's WASI random source (`os.urandom`).
+    pub seed: u64,
+}
+
+impl<'a> Program<'a> {
+    pub fn new(source: &'a str) -> Program<'a> {
+        Program { source, stdin: b"", seed: 0 }
+    }
+
+    pub fn stdin(self, stdin: &'a [u8]) -> Program<'a> {
+        Program { stdin, ..self }
+    }
+
+    pub fn seed(self, seed: u64) -> Program<'a> {
+        Program { seed, ..self }
+    }
+}
+
+/// What a sandbox runs, for reproducibility keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interpreter {
+    /// The folder holding `python.wasm` and `lib/`.
+    pub dir: PathBuf,
+    /// sha256 of the reactor module built by python-wasm/build.sh.
+    pub python_wasm_sha256: String,
+    /// sha256 of the snapshot every run starts from (reactor + runner).
+    pub snapshot_sha256: String,
+    pub cpython_version: String,
+}
+
+/// Builds a [`Sandbox`]: finds the interpreter, takes or loads its snapshot,
+/// and loads or compiles its machine code.
+#[derive(Debug, Clone)]
+pub struct SandboxBuilder {
+    cache_dir: PathBuf,
+    interpreter_dir: Option<PathBuf>,
+}
+
+impl SandboxBuilder {
+    /// `cache_dir` holds the interpreter build (`python-wasm/<sha256>/`, put
+    /// there by python-wasm/build.sh) and what the sandbox derives from it.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> SandboxBuilder {
+        SandboxBuilder { cache_dir: cache_dir.into(), interpreter_dir: None }
+    }
+
+    /// Use the interpreter in `dir` instead of the pinned one in the cache.
+    pub fn interpreter_dir(self, dir: impl Into<PathBuf>) -> SandboxBuilder {
+        SandboxBuilder { interpreter_dir: Some(dir.into()), ..self }
+    }
+
+    pub fn build(self) -> Result<Sandbox> {
+        let pins = Pins::compiled_in();
+        let interpreter_dir = self
+            .interpreter_dir
+            .unwrap_or_else(|| self.cache_dir.join("python-wasm").join(&pins.python_wasm_sha256));
+        let python_wasm_path = interpreter_dir.join("python.wasm");
+        let stdlib_dir = interpreter_dir.join("lib");
+        if !python_wasm_path.is_file() || !stdlib_dir.is_dir() {
+            return Err(Error::InterpreterMissing { dir: interpreter_dir });
+        }
+        let python_wasm = fs::read(&python_wasm_path).map_err(|e| Error::io(&python_wasm_path, e))?;
+        let python_wasm_sha256 = sha256_file_hex(&python_wasm);
+
+        let cache = Cache::new(&self.cache_dir);
+        let snapshot_key = sha256_hex(&[
+            SNAPSHOT_FORMAT.as_bytes(),
+            python_wasm_sha256.as_bytes(),
+            RUNNER_PY.as_bytes(),
+            crate::WASMTIME_VERSION.as_bytes(),
+        ]);
+        let engine = Engine::new(&engine_config()).map_err(Error::setup)?;
+        let compiled_path = cache.path("modules", &format!("{snapshot_key}-{:016x}.cwasm", compatibility_hash(&engine)));
+        let snapshot_path = cache.path("snapshots", &format!("{snapshot_key}.wasm"));
+        let snapshot_sha_path = cache.path("snapshots", &format!("{snapshot_key}.sha256"));
+
+        let module = cache.locked(|| {
+            if !snapshot_path.is_file() || !snapshot_sha_path.is_file() {
+                let snapshot = snapshot::take(&python_wasm, &stdlib_dir, RUNNER_PY)?;
+                Cache::write_atomic(&snapshot_path, &snapshot)?;
+                Cache::write_atomic(&snapshot_sha_path, sha256_file_hex(&snapshot).as_bytes())?;
+            }
+            if let Some(module) = deserialize(&engine, &compiled_path) {
+                return Ok(module);
+            }
+            let module = Module::from_file(&engine, &snapshot_path)
+                .map_err(|e| Error::Compile { message: format!("{e:#}") })?;
+            let compiled = module.serialize().map_err(|e| Error::Compile { message: format!("{e:#}") })?;
+            Cache::write_atomic(&compiled_path, &compiled)?;
+            Ok(module)
+        })?;
+        let snapshot_sha256 =
+            fs::read_to_string(&snapshot_sha_path).map_err(|e| Error::io(&snapshot_sha_path, e))?.trim().to_owned();
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| &mut state.wasi)
+            .map_err(Error::setup)?;
+        let pre = linker.instantiate_pre(&module).map_err(Error::setup)?;
+        let min_memory_bytes = module
+            .exports()
+            .find_map(|export| export.ty().memory().map(|memory| memory.minimum() * memory.page_size()))
+            .ok_or_else(|| Error::Setup { message: "the snapshot exports no memory".into() })?;
+
+        let ticker = Ticker::start(engine.clone());
+        Ok(Sandbox {
+            inner: Arc::new(Inner {
+                engine,
+                pre,
+                stdlib_dir,
+                min_memory_bytes,
+                interpreter: Interpreter {
+                    dir: interpreter_dir,
+                    python_wasm_sha256,
+                    snapshot_sha256,
+                    cpython_version: pins.cpython_version,
+                },
+                _ticker: ticker,
+            }),
+        })
+    }
+}
+
+/// A prepared interpreter that runs programs, each in a fresh instance.
+///
+/// Cheap to clone and safe to share between threads: runs share the compiled
+/// code and nothing else.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    pre: InstancePre<GuestState>,
+    stdlib_dir: PathBuf,
+    min_memory_bytes: u64,
+    interpreter: Interpreter,
+    _ticker: Ticker,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").field("interpreter", &self.interpreter).finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    pub fn interpreter(&self) -> &Interpreter {
+        &self.inner.interpreter
+    }
+
+    /// Memory the interpreter occupies before a program runs; a
+    /// [`Limits::memory_bytes`] below this is refused.
+    pub fn min_memory_bytes(&self) -> u64 {
+        self.inner.min_memory_bytes
+    }
+
+    /// Runs `program` in a fresh instance under `limits`. `Err` means the host
+    /// failed; everything the program does is in the [`RunOutcome`].
+    pub fn run(&self, program: &Program<'_>, limits: &Limits) -> Result<RunOutcome> {
+        let inner = &*self.inner;
+        if limits.memory_bytes < inner.min_memory_bytes {
+            return Err(Error::Setup {
+                message: format!(
+                    "a memory limit of {} bytes is below the {} bytes the interpreter starts with",
+                    limits.memory_bytes, inner.min_memory_bytes
+                ),
+            });
+        }
+        let started = Instant::now();
+        let stdout = CappedPipe::new(limits.stdout_bytes);
+        let stderr = CappedPipe::new(limits.stderr_bytes);
+        let wasi = guest_wasi(&inner.stdlib_dir, program.stdin, program.seed, stdout.clone(), stderr.clone())?;
+        let mut store = Store::new(&inner.engine, GuestState::limited(wasi, limits.memory_bytes));
+        store.limiter(|state| &mut state.limiter);
+        store.set_fuel(SETUP_FUEL).map_err(Error::host)?;
+        store.set_epoch_deadline(epoch_ticks(limits.wall));
+
+        let instance = inner.pre.instantiate(&mut store).map_err(Error::host)?;
+        let entry = instance
+            .get_typed_func::<(u32, u32, i64), i32>(&mut store, "fuelbench_run")
+            .map_err(Error::host)?;
+        let Some((pointer, length)) =
+            write_guest_bytes(&instance, &mut store, program.source.as_bytes()).map_err(Error::host)?
+        else {
+            return Ok(RunOutcome {
+                status: Status::MemoryExceeded,
+                exit_code: None,
+                fuel_used: None,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                wall_time: started.elapsed(),
+                detail: Some("the program's source does not fit in the memory limit".into()),
+            });
+        };
+        store.set_fuel(limits.fuel).map_err(Error::host)?;
+        // Reinterpreting the seed's bits; the guest reads it back as unsigned.
+        let result = entry.call(&mut store, (pointer, length, program.seed as i64));
+        let fuel_left = store.get_fuel().map_err(Error::host)?;
+        let memory_denied = store.data().limiter.memory_denied;
+        drop(store);
+
+        let mut outcome = RunOutcome {
+            status: Status::Exited,
+            exit_code: None,
+            fuel_used: Some(limits.fuel - fuel_left),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            wall_time: Duration::ZERO,
+            detail: None,
+        };
+        match result {
+            Ok(code) => outcome.exit_code = Some(code),
+            Err(error) => {
+                if let Some(exit) = error.downcast_ref::<I32Exit>() {
+                    outcome.exit_code = Some(exit.0);
+                } else if stdout.overflowed() || stderr.overflowed() {
+                    outcome.status = Status::OutputOverflow;
+                    let stream = if stdout.overflowed() { "stdout" } else { "stderr" };
+                    outcome.detail = Some(format!("{stream} passed its cap"));
+                } else if let Some(trap) = error.downcast_ref::<Trap>() {
+                    outcome.status = match trap {
+                        Trap::OutOfFuel => Status::OutOfFuel,
+                        Trap::Interrupt => Status::WallClockExceeded,
+                        _ => Status::Trapped,
+                    };
+                    outcome.detail = Some(trap.to_string());
+                } else {
+                    return Err(Error::host(error));
+                }
+            }
+        }
+        // A refused memory.grow surfaces in the guest as a MemoryError (or,
+        // deep in C, an abort); when the run then failed, that is why.
+        let failed = !matches!(outcome.exit_code, Some(0))
+            && matches!(outcome.status, Status::Exited | Status::Trapped);
+        if memory_denied && failed {
+            outcome.status = Status::MemoryExceeded;
+            outcome.detail = Some(format!("the guest asked for more than {} bytes of memory", limits.memory_bytes));
+        }
+        if outcome.status == Status::WallClockExceeded {
+            outcome.fuel_used = None;
+        }
+        outcome.stdout = stdout.take();
+        outcome.stderr = stderr.take();
+        outcome.wall_time = started.elapsed();
+        Ok(outcome)
+    }
+}
+
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    config.epoch_interruption(true);
+    config
+}
+
+/// What decides whether a compiled artifact fits this engine: wasmtime's
+/// version and every setting that changes the machine code.
+fn compatibility_hash(engine: &Engine) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // DefaultHasher::new() has fixed keys; a Rust upgrade that changes it only
+    // costs one recompilation.
+    let mut hasher = std::hash::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Loads a compiled module from the cache, or `None` when it is missing or
+/// does not fit this engine (then it is compiled again and overwritten).
+fn deserialize(engine: &Engine, path: &Path) -> Option<Module> {
+    if !path.is_file() {
+        return None;
+    }
+    // SAFETY: the file was written by `Module::serialize` for an engine with
+    // the same compatibility hash (it is in the file name), renamed into place
+    // whole, and lives in the user's own cache; wasmtime checks the header and
+    // refuses an artifact from another version or configuration.
+    unsafe { Module::deserialize_file(engine, path) }.ok()
+}
+
+fn epoch_ticks(wall: Duration) -> u64 {
+    // +1: the tick under way when the run starts is already partly spent.
+    let ticks = wall.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) + 1;
+    u64::try_from(ticks).unwrap_or(u64::MAX)
+}
+
+/// The guest's whole view of the host: the read-only stdlib, its stdin,
+/// captured stdout and stderr, a seeded random source; no environment, no
+/// arguments, no network, no other files.
+pub(crate) fn guest_wasi(
+    stdlib_dir: &Path,
+    stdin: &[u8],
+    seed: u64,
+    stdout: CappedPipe,
+    stderr: CappedPipe,
+) -> Result<WasiP1Ctx> {
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .stdin(MemoryInputPipe::new(stdin.to_vec()))
+        .stdout(stdout)
+        .stderr(stderr)
+        .secure_random(rand::rngs::StdRng::seed_from_u64(seed))
+        .insecure_random(rand::rngs::StdRng::seed_from_u64(seed))
+        .insecure_random_seed(u128::from(seed));
+    builder.preopened_dir(stdlib_dir, GUEST_STDLIB, FsPerms::ReadOnly).map_err(Error::setup)?;
+    Ok(builder.build_p1())
+}
+
+/// Copies `bytes` into memory the guest allocated for them; `None` when the
+/// guest's allocator refused (the memory limit).
+pub(crate) fn write_guest_bytes(
+    instance: &Instance,
+    store: &mut Store<GuestState>,
+    bytes: &[u8],
+) -> wasmtime::Result<Option<(u32, u32)>> {
+    let length = u32::try_from(bytes.len())?;
+    let alloc = instance.get_typed_func::<u32, u32>(&mut *store, "fuelbench_alloc")?;
+    let pointer = alloc.call(&mut *store, length)?;
+    if pointer == 0 {
+        return Ok(None);
+    }
+    let memory = instance
+        .get_memory(&mut *store, "memory")
+        .ok_or_else(|| wasmtime::format_err!("python.wasm exports no memory"))?;
+    memory.write(&mut *store, pointer as usize, bytes)?;
+    Ok(Some((pointer, length)))
+}
+
+/// Per-store state: the WASI context and the memory cap.
+pub(crate) struct GuestState {
+    pub(crate) wasi: WasiP1Ctx,
+    limiter: MemoryLimiter,
+}
+
+impl GuestState {
+    pub(crate) fn unlimited(wasi: WasiP1Ctx) -> GuestState {
+        GuestState::limited(wasi, u64::MAX)
+    }
+
+    fn limited(wasi: WasiP1Ctx, memory_bytes: u64) -> GuestState {
+        GuestState { wasi, limiter: MemoryLimiter { memory_bytes, memory_denied: false } }
+    }
+}
+
+/// Like wasmtime's `StoreLimits`, but it remembers that it said no, which is
+/// how a `MemoryError` is told apart from any other failing program.
+struct MemoryLimiter {
+    memory_bytes: u64,
+    memory_denied: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = u64::try_from(desired).map_or(false, |desired| desired <= self.memory_bytes);
+        if !allowed {
+            self.memory_denied = true;
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::Builder::new()
+            .name("fuelbench-epoch".into())
+            .spawn({
+                let stop = Arc::clone(&stop);
+                move || {
+                    while !stop.load(Ordering::Acquire) {
+                        std::thread::park_timeout(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                }
+            })
+            .expect("spawning one thread at start-up");
+        Ticker { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_limit_rounds_up_to_whole_ticks() {
+        assert_eq!(epoch_ticks(Duration::from_millis(10)), 2);
+        assert_eq!(epoch_ticks(Duration::from_millis(11)), 3);
+        assert_eq!(epoch_ticks(Duration::ZERO), 1);
+        assert_eq!(epoch_ticks(Duration::MAX), u64::MAX);
+    }
+}

@@ -1,0 +1,3 @@
+# expect: status=exited exit_code=1 stderr~ModuleNotFoundError
+import ctypes
+print(ctypes.CDLL(None))

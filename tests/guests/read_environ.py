@@ -1,0 +1,3 @@
+# expect: status=exited exit_code=0 stdout={}\n
+import os
+print(dict(os.environ))
