@@ -137,6 +137,7 @@ ln -s "$(command -v llvm-ranlib-16)" "$root/tools/llvm-ranlib"
 chmod +x "$root/tools/clang" "$root/tools/clang-cpp"
 
 cflags="$(pin cflags) -ffile-prefix-map=$root=/fuelbench"
+configure_args=$(pin configure_args)
 # __DATE__ and __TIME__ end up in sys.version; pin them.
 export SOURCE_DATE_EPOCH=1675209600
 build="$root/src/builddir/wasi"
@@ -146,9 +147,10 @@ mkdir -p "$build"
   export PATH="$root/tools:$PATH" CC="$root/tools/clang" CPP="$root/tools/clang-cpp"
   export LDSHARED="$root/tools/wasm-ld" AR="$root/tools/llvm-ar" RANLIB="$root/tools/llvm-ranlib"
   export CFLAGS="$cflags" PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR=/nonexistent
+  # shellcheck disable=SC2086 # configure_args is a list of arguments
   CONFIG_SITE=../../Tools/wasm/config.site-wasm32-wasi ../../configure -C -q \
     --host=wasm32-unknown-wasi --build="$(../../config.guess)" \
-    --with-build-python="$root/tools/python3.11" --disable-test-modules >"$root/configure.log" 2>&1 \
+    --with-build-python="$root/tools/python3.11" --disable-test-modules $configure_args >"$root/configure.log" 2>&1 \
     || { tail -30 "$root/configure.log" >&2; die "configure failed (log: $root/configure.log)"; }
   # clang 16 makes int-conversion an error; wasi-libc's CLOCK_* are pointers.
   make -j"$(nproc)" CFLAGS_NODIST=-Wno-int-conversion >"$root/make.log" 2>&1 \

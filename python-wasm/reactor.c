@@ -30,6 +30,15 @@ void *fuelbench_alloc(size_t size) {
 }
 
 static int init_interpreter(void) {
+    /* UTF-8 mode, as python3 on a UTF-8 locale: print("√2") and open() must
+       not fall back to ASCII because WASI has no locale. */
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    PyStatus prestatus = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(prestatus)) {
+        return 1;
+    }
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.site_import = 0;

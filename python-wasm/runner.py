@@ -40,7 +40,6 @@ import re  # noqa: F401
 import statistics  # noqa: F401
 import string  # noqa: F401
 import struct  # noqa: F401
-import traceback
 import typing  # noqa: F401
 import unicodedata  # noqa: F401
 
@@ -80,11 +79,14 @@ def run(source, seed):
         code = compile(source, "main.py", "exec")
         exec(code, main.__dict__)
         status = 0
-    except SystemExit as exit:
-        status = _exit_status(exit.code)
-    except BaseException:
+    except SystemExit as request:
+        status = _exit_status(request.code)
+    except BaseException as error:
+        # CPython's own C printer, as for an uncaught exception: it folds
+        # repeated frames and does not build a Python object per frame, so a
+        # RecursionError a million frames deep costs little fuel.
         try:
-            traceback.print_exc()
+            sys.__excepthook__(type(error), error, error.__traceback__)
         except BaseException:
             status = EX_SOFTWARE
         else:

@@ -1,7 +1,12 @@
-//! The one integration test binary: it drives the built `fuelbench` command
-//! as a user would. Each module says what belongs in it.
+//! The one integration test binary. Each module says what belongs in it.
+//!
+//! These tests need the pinned interpreter built (python-wasm/build.sh, which
+//! the README's test command runs); without it they fail, loudly.
 
+/// The sandbox library against hostile and ordinary guests: one `.py` file
+/// per guest in tests/guests/, its expected outcome in its header.
+mod sandbox;
 /// `fuelbench sandbox ...` from the outside: JSON shape and exit codes.
 mod sandbox_cli;
-/// Helpers shared by the modules: finding the binary, running it.
+/// Helpers shared by the modules: the cache, one shared sandbox, the binary.
 mod util;

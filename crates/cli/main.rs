@@ -15,7 +15,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "fuelbench", version, about = "Judge local LLMs as Python coders, in a fuel-metered sandbox")]
+#[command(
+    name = "fuelbench",
+    version,
+    about = "Judge local LLMs as Python coders, in a fuel-metered sandbox"
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,

@@ -57,19 +57,26 @@ fn run_file(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let source = std::fs::read_to_string(&args.file)
         .with_context(|| format!("failed to read {} as UTF-8 text", args.file.display()))?;
     let stdin = match &args.stdin {
-        Some(path) => std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?,
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?
+        }
         None => Vec::new(),
     };
     let limits = Limits {
         fuel: args.fuel,
-        memory_bytes: args.memory_mib.checked_mul(1 << 20).context("--memory-mib is too large")?,
+        memory_bytes: args
+            .memory_mib
+            .checked_mul(1 << 20)
+            .context("--memory-mib is too large")?,
         wall: Duration::from_millis(args.wall_ms),
         stdout_bytes: args.stdout_bytes,
         stderr_bytes: args.stderr_bytes,
     };
     let sandbox = global.sandbox()?;
     let program = Program::new(&source).stdin(&stdin).seed(args.seed);
-    let outcome = sandbox.run(&program, &limits).context("failed to run the program")?;
+    let outcome = sandbox
+        .run(&program, &limits)
+        .context("failed to run the program")?;
     println!("{}", outcome_json(&outcome));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,2 +1,2 @@
-# expect: status=exited exit_code=1 stderr~FileNotFoundError stdout!~root:
+# expect: status=exited exit_code=1 stderr~PermissionError stdout!~root:
 print(open("/etc/passwd").read())

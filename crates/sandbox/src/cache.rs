@@ -49,7 +49,8 @@ impl Cache {
         fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         let temporary = path.with_extension(format!("tmp{}", std::process::id()));
         let mut file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-        file.write_all(bytes).map_err(|e| Error::io(&temporary, e))?;
+        file.write_all(bytes)
+            .map_err(|e| Error::io(&temporary, e))?;
         file.sync_all().map_err(|e| Error::io(&temporary, e))?;
         fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
     }

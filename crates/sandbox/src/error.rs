@@ -35,16 +35,23 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// wasmtime's errors are its own type at 48; keep the whole chain as text
     /// rather than leak the type.
     pub(crate) fn setup(error: impl std::fmt::Display) -> Self {
-        Error::Setup { message: format!("{error:#}") }
+        Error::Setup {
+            message: format!("{error:#}"),
+        }
     }
 
     pub(crate) fn host(error: impl std::fmt::Display) -> Self {
-        Error::Host { message: format!("{error:#}") }
+        Error::Host {
+            message: format!("{error:#}"),
+        }
     }
 }

@@ -36,6 +36,7 @@ mod outcome;
 mod pins;
 mod pipe;
 mod sandbox;
+mod sleep;
 mod snapshot;
 
 pub use crate::error::{Error, Result};

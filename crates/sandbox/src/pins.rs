@@ -51,7 +51,11 @@ mod tests {
     fn pins_parse() {
         let pins = Pins::parse(PINS_TOML).expect("every key the binary needs is in pins.toml");
         assert_eq!(pins.python_wasm_sha256.len(), 64, "{pins:?}");
-        assert!(pins.python_wasm_sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(
+            pins.python_wasm_sha256
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit())
+        );
         assert!(pins.cpython_version.starts_with("3.11."));
     }
 

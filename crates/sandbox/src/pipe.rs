@@ -43,7 +43,9 @@ impl CappedPipe {
     fn lock(&self) -> MutexGuard<'_, Buffer> {
         // A poisoned lock only means another write panicked; the bytes are
         // still the bytes.
-        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Appends what fits; returns false when some of `data` did not.
@@ -72,7 +74,9 @@ impl OutputStream for CappedPipe {
         if self.append(&bytes) {
             Ok(())
         } else {
-            Err(StreamError::Trap(wasmtime::format_err!("output cap reached")))
+            Err(StreamError::Trap(wasmtime::format_err!(
+                "output cap reached"
+            )))
         }
     }
 
@@ -91,7 +95,11 @@ impl Pollable for CappedPipe {
 }
 
 impl tokio::io::AsyncWrite for CappedPipe {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         if self.append(data) {
             Poll::Ready(Ok(data.len()))
         } else {

@@ -8,7 +8,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
-use wasmtime::{Config, Engine, Instance, InstancePre, Linker, Module, ResourceLimiter, Store, Trap};
+use wasmtime::{
+    Config, Engine, Instance, InstancePre, Linker, Module, ResourceLimiter, Store, Trap,
+};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
@@ -19,6 +21,7 @@ use crate::limits::Limits;
 use crate::outcome::{RunOutcome, Status};
 use crate::pins::{Pins, RUNNER_PY};
 use crate::pipe::CappedPipe;
+use crate::sleep::{self, GuestClock};
 use crate::snapshot;
 
 /// Where the guest sees the standard library. It must be the same path, and
@@ -52,7 +55,11 @@ pub struct Program<'a> {
 
 impl<'a> Program<'a> {
     pub fn new(source: &'a str) -> Program<'a> {
-        Program { source, stdin: b"", seed: 0 }
+        Program {
+            source,
+            stdin: b"",
+            seed: 0,
+        }
     }
 
     pub fn stdin(self, stdin: &'a [u8]) -> Program<'a> {
@@ -88,25 +95,36 @@ impl SandboxBuilder {
     /// `cache_dir` holds the interpreter build (`python-wasm/<sha256>/`, put
     /// there by python-wasm/build.sh) and what the sandbox derives from it.
     pub fn new(cache_dir: impl Into<PathBuf>) -> SandboxBuilder {
-        SandboxBuilder { cache_dir: cache_dir.into(), interpreter_dir: None }
+        SandboxBuilder {
+            cache_dir: cache_dir.into(),
+            interpreter_dir: None,
+        }
     }
 
     /// Use the interpreter in `dir` instead of the pinned one in the cache.
     pub fn interpreter_dir(self, dir: impl Into<PathBuf>) -> SandboxBuilder {
-        SandboxBuilder { interpreter_dir: Some(dir.into()), ..self }
+        SandboxBuilder {
+            interpreter_dir: Some(dir.into()),
+            ..self
+        }
     }
 
     pub fn build(self) -> Result<Sandbox> {
         let pins = Pins::compiled_in();
-        let interpreter_dir = self
-            .interpreter_dir
-            .unwrap_or_else(|| self.cache_dir.join("python-wasm").join(&pins.python_wasm_sha256));
+        let interpreter_dir = self.interpreter_dir.unwrap_or_else(|| {
+            self.cache_dir
+                .join("python-wasm")
+                .join(&pins.python_wasm_sha256)
+        });
         let python_wasm_path = interpreter_dir.join("python.wasm");
         let stdlib_dir = interpreter_dir.join("lib");
         if !python_wasm_path.is_file() || !stdlib_dir.is_dir() {
-            return Err(Error::InterpreterMissing { dir: interpreter_dir });
+            return Err(Error::InterpreterMissing {
+                dir: interpreter_dir,
+            });
         }
-        let python_wasm = fs::read(&python_wasm_path).map_err(|e| Error::io(&python_wasm_path, e))?;
+        let python_wasm =
+            fs::read(&python_wasm_path).map_err(|e| Error::io(&python_wasm_path, e))?;
         let python_wasm_sha256 = sha256_file_hex(&python_wasm);
 
         let cache = Cache::new(&self.cache_dir);
@@ -117,7 +135,10 @@ impl SandboxBuilder {
             crate::WASMTIME_VERSION.as_bytes(),
         ]);
         let engine = Engine::new(&engine_config()).map_err(Error::setup)?;
-        let compiled_path = cache.path("modules", &format!("{snapshot_key}-{:016x}.cwasm", compatibility_hash(&engine)));
+        let compiled_path = cache.path(
+            "modules",
+            &format!("{snapshot_key}-{:016x}.cwasm", compatibility_hash(&engine)),
+        );
         let snapshot_path = cache.path("snapshots", &format!("{snapshot_key}.wasm"));
         let snapshot_sha_path = cache.path("snapshots", &format!("{snapshot_key}.sha256"));
 
@@ -130,23 +151,39 @@ impl SandboxBuilder {
             if let Some(module) = deserialize(&engine, &compiled_path) {
                 return Ok(module);
             }
-            let module = Module::from_file(&engine, &snapshot_path)
-                .map_err(|e| Error::Compile { message: format!("{e:#}") })?;
-            let compiled = module.serialize().map_err(|e| Error::Compile { message: format!("{e:#}") })?;
+            let module =
+                Module::from_file(&engine, &snapshot_path).map_err(|e| Error::Compile {
+                    message: format!("{e:#}"),
+                })?;
+            let compiled = module.serialize().map_err(|e| Error::Compile {
+                message: format!("{e:#}"),
+            })?;
             Cache::write_atomic(&compiled_path, &compiled)?;
             Ok(module)
         })?;
-        let snapshot_sha256 =
-            fs::read_to_string(&snapshot_sha_path).map_err(|e| Error::io(&snapshot_sha_path, e))?.trim().to_owned();
+        let snapshot_sha256 = fs::read_to_string(&snapshot_sha_path)
+            .map_err(|e| Error::io(&snapshot_sha_path, e))?
+            .trim()
+            .to_owned();
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| &mut state.wasi)
-            .map_err(Error::setup)?;
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| {
+            &mut state.wasi
+        })
+        .map_err(Error::setup)?;
+        sleep::add_to_linker(&mut linker).map_err(Error::setup)?;
         let pre = linker.instantiate_pre(&module).map_err(Error::setup)?;
         let min_memory_bytes = module
             .exports()
-            .find_map(|export| export.ty().memory().map(|memory| memory.minimum() * memory.page_size()))
-            .ok_or_else(|| Error::Setup { message: "the snapshot exports no memory".into() })?;
+            .find_map(|export| {
+                export
+                    .ty()
+                    .memory()
+                    .map(|memory| memory.minimum() * memory.page_size())
+            })
+            .ok_or_else(|| Error::Setup {
+                message: "the snapshot exports no memory".into(),
+            })?;
 
         let ticker = Ticker::start(engine.clone());
         Ok(Sandbox {
@@ -187,7 +224,9 @@ struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inner").field("interpreter", &self.interpreter).finish_non_exhaustive()
+        f.debug_struct("Inner")
+            .field("interpreter", &self.interpreter)
+            .finish_non_exhaustive()
     }
 }
 
@@ -217,8 +256,25 @@ impl Sandbox {
         let started = Instant::now();
         let stdout = CappedPipe::new(limits.stdout_bytes);
         let stderr = CappedPipe::new(limits.stderr_bytes);
-        let wasi = guest_wasi(&inner.stdlib_dir, program.stdin, program.seed, stdout.clone(), stderr.clone())?;
-        let mut store = Store::new(&inner.engine, GuestState::limited(wasi, limits.memory_bytes));
+        let clock = GuestClock::new();
+        let wasi = guest_wasi(
+            &inner.stdlib_dir,
+            program.stdin,
+            program.seed,
+            clock,
+            stdout.clone(),
+            stderr.clone(),
+        )?;
+        let state = GuestState {
+            wasi,
+            limiter: MemoryLimiter {
+                memory_bytes: limits.memory_bytes,
+                memory_denied: false,
+            },
+            clock,
+            wall_deadline: started.checked_add(limits.wall),
+        };
+        let mut store = Store::new(&inner.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_fuel(SETUP_FUEL).map_err(Error::host)?;
         store.set_epoch_deadline(epoch_ticks(limits.wall));
@@ -228,7 +284,8 @@ impl Sandbox {
             .get_typed_func::<(u32, u32, i64), i32>(&mut store, "fuelbench_run")
             .map_err(Error::host)?;
         let Some((pointer, length)) =
-            write_guest_bytes(&instance, &mut store, program.source.as_bytes()).map_err(Error::host)?
+            write_guest_bytes(&instance, &mut store, program.source.as_bytes())
+                .map_err(Error::host)?
         else {
             return Ok(RunOutcome {
                 status: Status::MemoryExceeded,
@@ -263,7 +320,11 @@ impl Sandbox {
                     outcome.exit_code = Some(exit.0);
                 } else if stdout.overflowed() || stderr.overflowed() {
                     outcome.status = Status::OutputOverflow;
-                    let stream = if stdout.overflowed() { "stdout" } else { "stderr" };
+                    let stream = if stdout.overflowed() {
+                        "stdout"
+                    } else {
+                        "stderr"
+                    };
                     outcome.detail = Some(format!("{stream} passed its cap"));
                 } else if let Some(trap) = error.downcast_ref::<Trap>() {
                     outcome.status = match trap {
@@ -283,7 +344,10 @@ impl Sandbox {
             && matches!(outcome.status, Status::Exited | Status::Trapped);
         if memory_denied && failed {
             outcome.status = Status::MemoryExceeded;
-            outcome.detail = Some(format!("the guest asked for more than {} bytes of memory", limits.memory_bytes));
+            outcome.detail = Some(format!(
+                "the guest asked for more than {} bytes of memory",
+                limits.memory_bytes
+            ));
         }
         if outcome.status == Status::WallClockExceeded {
             outcome.fuel_used = None;
@@ -339,6 +403,7 @@ pub(crate) fn guest_wasi(
     stdlib_dir: &Path,
     stdin: &[u8],
     seed: u64,
+    clock: GuestClock,
     stdout: CappedPipe,
     stderr: CappedPipe,
 ) -> Result<WasiP1Ctx> {
@@ -349,8 +414,11 @@ pub(crate) fn guest_wasi(
         .stderr(stderr)
         .secure_random(rand::rngs::StdRng::seed_from_u64(seed))
         .insecure_random(rand::rngs::StdRng::seed_from_u64(seed))
-        .insecure_random_seed(u128::from(seed));
-    builder.preopened_dir(stdlib_dir, GUEST_STDLIB, FsPerms::ReadOnly).map_err(Error::setup)?;
+        .insecure_random_seed(u128::from(seed))
+        .monotonic_clock(clock);
+    builder
+        .preopened_dir(stdlib_dir, GUEST_STDLIB, FsPerms::ReadOnly)
+        .map_err(Error::setup)?;
     Ok(builder.build_p1())
 }
 
@@ -374,19 +442,27 @@ pub(crate) fn write_guest_bytes(
     Ok(Some((pointer, length)))
 }
 
-/// Per-store state: the WASI context and the memory cap.
+/// Per-store state: the WASI context, the memory cap, the guest's clock and
+/// the wall deadline that a sleeping guest must not sleep past.
 pub(crate) struct GuestState {
     pub(crate) wasi: WasiP1Ctx,
     limiter: MemoryLimiter,
+    pub(crate) clock: GuestClock,
+    pub(crate) wall_deadline: Option<Instant>,
 }
 
 impl GuestState {
-    pub(crate) fn unlimited(wasi: WasiP1Ctx) -> GuestState {
-        GuestState::limited(wasi, u64::MAX)
-    }
-
-    fn limited(wasi: WasiP1Ctx, memory_bytes: u64) -> GuestState {
-        GuestState { wasi, limiter: MemoryLimiter { memory_bytes, memory_denied: false } }
+    /// For taking the snapshot: no caps, no deadline.
+    pub(crate) fn unlimited(wasi: WasiP1Ctx, clock: GuestClock) -> GuestState {
+        GuestState {
+            wasi,
+            limiter: MemoryLimiter {
+                memory_bytes: u64::MAX,
+                memory_denied: false,
+            },
+            clock,
+            wall_deadline: None,
+        }
     }
 }
 
@@ -398,15 +474,25 @@ struct MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        let allowed = u64::try_from(desired).map_or(false, |desired| desired <= self.memory_bytes);
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = u64::try_from(desired).is_ok_and(|desired| desired <= self.memory_bytes);
         if !allowed {
             self.memory_denied = true;
         }
         Ok(allowed)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
@@ -432,7 +518,10 @@ impl Ticker {
                 }
             })
             .expect("spawning one thread at start-up");
-        Ticker { stop, thread: Some(thread) }
+        Ticker {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use wasmtime_wizer::{SnapshotVal, ValType, Wizer};
 use crate::error::{Error, Result};
 use crate::pipe::CappedPipe;
 use crate::sandbox::{GuestState, guest_wasi, write_guest_bytes};
+use crate::sleep::GuestClock;
 
 /// The export that initialises CPython and imports the runner; Wizer drops it
 /// from the snapshot so nothing can initialise twice.
@@ -28,7 +29,9 @@ const INIT_STDERR_BYTES: usize = 64 << 10;
 const SNAPSHOT_SEED: u64 = 0;
 
 pub(crate) fn take(python_wasm: &[u8], stdlib_dir: &Path, runner_source: &str) -> Result<Vec<u8>> {
-    let snapshot_error = |error: wasmtime::Error| Error::Snapshot { message: format!("{error:#}") };
+    let snapshot_error = |error: wasmtime::Error| Error::Snapshot {
+        message: format!("{error:#}"),
+    };
 
     let mut wizer = Wizer::new();
     wizer.init_func(INIT_EXPORT);
@@ -41,12 +44,23 @@ pub(crate) fn take(python_wasm: &[u8], stdlib_dir: &Path, runner_source: &str) -
     let module = Module::new(&engine, &instrumented).map_err(snapshot_error)?;
 
     let stderr = CappedPipe::new(INIT_STDERR_BYTES);
-    let wasi = guest_wasi(stdlib_dir, b"", SNAPSHOT_SEED, CappedPipe::new(INIT_STDERR_BYTES), stderr.clone())?;
-    let mut store = Store::new(&engine, GuestState::unlimited(wasi));
+    let clock = GuestClock::new();
+    let stdout = CappedPipe::new(INIT_STDERR_BYTES);
+    let wasi = guest_wasi(
+        stdlib_dir,
+        b"",
+        SNAPSHOT_SEED,
+        clock,
+        stdout,
+        stderr.clone(),
+    )?;
+    let mut store = Store::new(&engine, GuestState::unlimited(wasi, clock));
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| &mut state.wasi)
         .map_err(snapshot_error)?;
-    let instance = linker.instantiate(&mut store, &module).map_err(snapshot_error)?;
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(snapshot_error)?;
 
     let initialize = instance
         .get_typed_func::<(), ()>(&mut store, "_initialize")
@@ -54,11 +68,15 @@ pub(crate) fn take(python_wasm: &[u8], stdlib_dir: &Path, runner_source: &str) -
     initialize.call(&mut store, ()).map_err(snapshot_error)?;
     let (pointer, length) = write_guest_bytes(&instance, &mut store, runner_source.as_bytes())
         .map_err(snapshot_error)?
-        .ok_or_else(|| Error::Snapshot { message: "the guest could not allocate the runner's source".into() })?;
+        .ok_or_else(|| Error::Snapshot {
+            message: "the guest could not allocate the runner's source".into(),
+        })?;
     let init = instance
         .get_typed_func::<(u32, u32), i32>(&mut store, INIT_EXPORT)
         .map_err(snapshot_error)?;
-    let status = init.call(&mut store, (pointer, length)).map_err(snapshot_error)?;
+    let status = init
+        .call(&mut store, (pointer, length))
+        .map_err(snapshot_error)?;
     if status != 0 {
         return Err(Error::Snapshot {
             message: format!(
@@ -68,7 +86,10 @@ pub(crate) fn take(python_wasm: &[u8], stdlib_dir: &Path, runner_source: &str) -
         });
     }
 
-    let mut state = Initialised { store: &mut store, instance };
+    let mut state = Initialised {
+        store: &mut store,
+        instance,
+    };
     pollster::block_on(wizer.snapshot(&context, &mut state)).map_err(snapshot_error)
 }
 

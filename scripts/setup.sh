@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Makes this checkout ready to run: the toolchain and the pinned interpreter
+# (python-wasm/build.sh, cached in ~/.cache/fuelbench), the release binary,
+# and the interpreter's snapshot and compiled code. Each step is skipped when
+# its inputs are unchanged, so running it again costs a second or two.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+quiet=0
+[ "${1:-}" = "--quiet" ] && quiet=1
+log() { [ "$quiet" = 1 ] || echo "setup: $*" >&2; }
+
+python-wasm/build.sh --install-deps >&2
+log "building fuelbench (release; the first build compiles wasmtime, 10-20 minutes on 2 cores)"
+cargo build --release --locked --quiet --bin fuelbench >&2
+target=${CARGO_TARGET_DIR:-target}
+log "preparing the interpreter snapshot"
+"$target/release/fuelbench" sandbox prepare >/dev/null

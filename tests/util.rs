@@ -1,0 +1,44 @@
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use fuelbench_sandbox::{Sandbox, SandboxBuilder};
+
+/// The cache the README's commands fill: FUELBENCH_CACHE, else
+/// ~/.cache/fuelbench. Tests need the pinned interpreter built there
+/// (python-wasm/build.sh) and fail loudly when it is not.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("FUELBENCH_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache")
+        });
+    base.join("fuelbench")
+}
+
+/// One sandbox for the whole test binary, as a long-running service holds.
+pub fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        SandboxBuilder::new(cache_dir())
+            .build()
+            .unwrap_or_else(|error| panic!("the sandbox must build for these tests: {error}"))
+    })
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// Runs the built `fuelbench` binary with the test cache.
+pub fn fuelbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fuelbench"))
+        .args(args)
+        .env("FUELBENCH_CACHE", cache_dir())
+        .env_remove("FUELBENCH_INTERPRETER")
+        .output()
+        .expect("the fuelbench binary starts")
+}
