@@ -3,6 +3,8 @@
 //! These tests need the pinned interpreter built (python-wasm/build.sh, which
 //! the README's test command runs); without it they fail, loudly.
 
+/// Fuel series of real Python code, fitted: the cost model the scores rest on.
+mod fuel_complexity;
 /// The sandbox library against hostile and ordinary guests: one `.py` file
 /// per guest in tests/guests/, its expected outcome in its header.
 mod sandbox;

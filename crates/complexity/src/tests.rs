@@ -1,0 +1,156 @@
+use super::*;
+
+/// Six sizes spanning 32x, the shape the problem specs use.
+const SIZES: [u64; 6] = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000];
+
+fn series(sizes: &[u64], cost: impl Fn(f64) -> f64) -> Vec<Sample> {
+    sizes
+        .iter()
+        .map(|&n| Sample {
+            n,
+            cost: cost(n as f64),
+        })
+        .collect()
+}
+
+/// Fits the series and checks the chosen class.
+fn check(samples: &[Sample], expected: Class) -> Analysis {
+    let analysis = analyse(samples).expect("a valid series");
+    assert_eq!(analysis.class, expected, "{analysis:#?}");
+    analysis
+}
+
+#[test]
+fn constant_series_fits_constant() {
+    check(&series(&SIZES, |_| 12_345.0), Class::Constant);
+}
+
+#[test]
+fn all_harness_series_fits_constant() {
+    check(&series(&SIZES, |_| 0.0), Class::Constant);
+}
+
+#[test]
+fn logarithmic_series_fits_log() {
+    check(&series(&SIZES, |n| 400.0 * n.ln() + 50.0), Class::Log);
+}
+
+#[test]
+fn linear_series_with_setup_fits_linear() {
+    let analysis = check(&series(&SIZES, |n| 50.0 * n + 20_000.0), Class::Linear);
+    assert!((analysis.best_fit().coefficient - 50.0).abs() < 1e-6);
+    assert!((analysis.best_fit().intercept - 20_000.0).abs() < 1e-3);
+}
+
+#[test]
+fn sort_like_series_fits_n_log_n() {
+    check(
+        &series(&SIZES, |n| 30.0 * n * n.ln() + 1_000.0),
+        Class::NLogN,
+    );
+}
+
+#[test]
+fn quadratic_series_with_linear_term_fits_n_squared() {
+    check(
+        &series(&SIZES, |n| 3.0 * n * n + 200.0 * n),
+        Class::Quadratic,
+    );
+}
+
+#[test]
+fn cubic_series_fits_n_cubed() {
+    check(
+        &series(&[20, 40, 80, 160, 320, 640], |n| {
+            2.0 * n.powi(3) + 10.0 * n * n
+        }),
+        Class::Cubic,
+    );
+}
+
+#[test]
+fn exponential_series_fits_two_to_the_n() {
+    check(
+        &series(&[8, 10, 12, 14, 16, 18, 20], |n| 40.0 * n.exp2()),
+        Class::Exponential,
+    );
+}
+
+#[test]
+fn exponential_is_skipped_where_two_to_the_n_overflows() {
+    let analysis = check(&series(&[1_000, 2_000, 4_000], |n| 5.0 * n), Class::Linear);
+    assert!(
+        analysis
+            .fits
+            .iter()
+            .all(|fit| fit.class != Class::Exponential)
+    );
+}
+
+#[test]
+fn log_log_slope_reads_the_power() {
+    let linear = analyse(&series(&SIZES, |n| 7.0 * n)).expect("valid");
+    let quadratic = analyse(&series(&SIZES, |n| 7.0 * n * n)).expect("valid");
+    assert!(
+        (linear.log_log_slope - 1.0).abs() < 0.01,
+        "{}",
+        linear.log_log_slope
+    );
+    assert!(
+        (quadratic.log_log_slope - 2.0).abs() < 0.01,
+        "{}",
+        quadratic.log_log_slope
+    );
+}
+
+#[test]
+fn a_cheaper_class_matches_a_dearer_expectation() {
+    let analysis = check(&series(&SIZES, |n| 9.0 * n), Class::Linear);
+    assert!(analysis.matches(Class::NLogN));
+    assert!(analysis.matches(Class::Linear));
+    assert!(!analysis.matches(Class::Log));
+}
+
+#[test]
+fn the_same_series_gives_the_same_analysis() {
+    let samples = series(&SIZES, |n| 30.0 * n * n.ln() + 1_000.0);
+    assert_eq!(analyse(&samples), analyse(&samples));
+}
+
+#[test]
+fn degenerate_series_are_errors_not_panics() {
+    let two_sizes = series(&[10, 20, 20, 10], |n| n);
+    assert_eq!(analyse(&two_sizes), Err(Error::TooFewSizes { distinct: 2 }));
+    assert_eq!(analyse(&[]), Err(Error::TooFewSizes { distinct: 0 }));
+    let zero_size = series(&[0, 1, 2], |n| n);
+    assert_eq!(analyse(&zero_size), Err(Error::ZeroSize { index: 0 }));
+    let mut bad_cost = series(&SIZES, |n| n);
+    bad_cost[2].cost = f64::NAN;
+    assert!(matches!(
+        analyse(&bad_cost),
+        Err(Error::InvalidCost { index: 2, .. })
+    ));
+    bad_cost[2].cost = -1.0;
+    assert!(matches!(
+        analyse(&bad_cost),
+        Err(Error::InvalidCost { index: 2, .. })
+    ));
+}
+
+#[test]
+fn classes_parse_from_name_and_notation() {
+    for class in Class::ALL {
+        assert_eq!(Class::parse(class.name()), Some(class));
+        assert_eq!(Class::parse(class.notation()), Some(class));
+    }
+    assert_eq!(Class::parse("o(N LOG N)"), Some(Class::NLogN));
+    assert_eq!(Class::parse("O(n!)"), None);
+}
+
+#[test]
+fn analysis_serialises_with_snake_case_classes() {
+    let analysis = analyse(&series(&SIZES, |n| 30.0 * n * n.ln())).expect("valid");
+    let json = serde_json::to_value(&analysis).expect("serialisable");
+    assert_eq!(json["class"], "n_log_n");
+    assert_eq!(json["samples"].as_array().map(Vec::len), Some(SIZES.len()));
+}
