@@ -49,6 +49,15 @@ inputs_sha256() {
   cat "$pins" "$here/reactor.c" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
 }
 inputs=$(inputs_sha256)
+
+# Builds happen in one fixed folder (see below), so the lock lives beside it,
+# not in a cache that another user or CI run may name differently. It is
+# taken before the up-to-date check: a second build waits, then finds the
+# first one's output.
+root=/tmp/fuelbench-python-wasm
+exec 9>"$root.lock"
+flock 9
+
 if [ -f "$out/inputs.sha256" ] && [ "$(cat "$out/inputs.sha256")" = "$inputs" ]; then
   [ "$print_dir" = 1 ] && echo "$out"
   say "up to date: $out"
@@ -112,12 +121,9 @@ have_orig=$(sha256sum <"$src_dir/$orig" | cut -d' ' -f1)
   || die "$orig has sha256 $have_orig, pins.toml expects $(pin cpython_orig_sha256)"
 
 # --- build ---------------------------------------------------------------
-# A fixed build root: configure records paths (of the compiler wrappers, the
+# $root is fixed: configure records paths (of the compiler wrappers, the
 # build python) in the installed _sysconfigdata, and they must not depend on
 # who builds or where their cache is.
-root=/tmp/fuelbench-python-wasm
-exec 9>"$cache/python-wasm.lock"
-flock 9
 rm -rf "$root"
 mkdir -p "$root/tools" "$root/src"
 say "building CPython $(pin cpython_version) for wasm32-wasi in $root (about 5 minutes on 2 cores)"
