@@ -1,0 +1,238 @@
+//! Loads and validates the problem set in `problems/`.
+//!
+//! A problem is one folder:
+//!
+//! ```text
+//! problems/<id>/
+//!   problem.toml   metadata, tests, complexity and numerical specs, the refactor request
+//!   prompt.md      what the model sees: the signature and the contract
+//!   reference.py   a correct solution; scores 1.0 on every metric that applies
+//!   wrong/*.py     planted wrong solutions, each opening with `# expect: <failure>`
+//! ```
+//!
+//! Test inputs and expected values are Python literals kept as strings
+//! (`args = "([3, 1, 2], 2)"`): they are evaluated inside the sandbox, never on
+//! the host. Everything else is checked here, on load, and a malformed problem
+//! is rejected with the file, the field and the reason.
+//!
+//! This crate reads files and nothing else; running a problem is `eval`'s job.
+
+mod load;
+
+use std::path::PathBuf;
+
+pub use fuelbench_complexity::Class;
+
+pub use crate::load::{load, load_dir};
+
+/// One problem, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The folder name, e.g. `p04_lru_cache`.
+    pub id: String,
+    pub title: String,
+    /// 1 (warm-up) to 4 (separates strong models from weak ones).
+    pub difficulty: u8,
+    pub category: String,
+    /// The function or class the tests call.
+    pub entry_point: String,
+    pub kind: Kind,
+    /// The statement the model is given.
+    pub prompt: String,
+    /// Sent after a solve, with the model's own code.
+    pub refactor_request: String,
+    /// How results are compared unless a case says otherwise.
+    pub compare: Compare,
+    pub small: Vec<Case>,
+    pub edge: Vec<Case>,
+    pub complexity: ComplexitySpec,
+    /// Cases built to break naive floating point; empty where none apply.
+    pub numerical: Vec<Case>,
+    pub reference: String,
+    pub wrong: Vec<WrongSolution>,
+    pub dir: PathBuf,
+}
+
+impl Problem {
+    /// Small and edge cases, in that order: what pass@1 is judged on.
+    pub fn tests(&self) -> impl Iterator<Item = &Case> {
+        self.small.iter().chain(&self.edge)
+    }
+}
+
+/// What the tests call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `entry_point(*args)`.
+    Function,
+    /// `entry_point(*init_args)`, then a list of method calls on the instance.
+    Class,
+}
+
+/// How a result is compared with the expected value.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compare {
+    #[serde(default)]
+    pub mode: CompareMode,
+    /// Floats match when `math.isclose(got, want, rel_tol, abs_tol)`.
+    #[serde(default = "default_tolerance")]
+    pub rel_tol: f64,
+    #[serde(default = "default_tolerance")]
+    pub abs_tol: f64,
+}
+
+fn default_tolerance() -> f64 {
+    1e-9
+}
+
+impl Default for Compare {
+    fn default() -> Self {
+        Compare {
+            mode: CompareMode::Exact,
+            rel_tol: default_tolerance(),
+            abs_tol: default_tolerance(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareMode {
+    /// `==`, except that floats anywhere inside use the tolerances.
+    #[default]
+    Exact,
+    /// Like `exact`, but the outer sequence's order does not matter.
+    Unordered,
+}
+
+/// One test case.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Case {
+    /// Names the case in reports: `small[2]`, or the name given in the file.
+    pub name: String,
+    pub input: Input,
+    pub expect: Expect,
+    pub compare: Compare,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    /// A Python literal tuple of positional arguments.
+    Args(String),
+    /// A Python literal list of `(method, args_tuple)`; the first is
+    /// `("__init__", (...))`, and the result is the list of return values.
+    Calls(String),
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// A Python literal.
+    Value(String),
+    /// The name of the exception the call must raise (a subclass will do).
+    Raises(String),
+}
+
+/// How growing inputs are built, and the class a good solution is in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ComplexitySpec {
+    pub expected: Class,
+    /// At least six, increasing, spanning at least 30x.
+    pub sizes: Vec<u64>,
+    /// Python that, given `n` and a seeded `random`, binds `args` (a tuple)
+    /// or, for a class, `calls`. Its cost is measured alone and subtracted.
+    pub setup: String,
+}
+
+/// A planted wrong solution and how it must be caught.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrongSolution {
+    /// File name without `.py`.
+    pub name: String,
+    pub source: String,
+    pub expect: Failure,
+}
+
+/// How a candidate falls short. The test-level classes are what pass@1 reports;
+/// the last two are caught by the complexity and numerical checks while the
+/// tests pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    NoCode,
+    SyntaxError,
+    WrongAnswer,
+    Exception,
+    OutOfFuel,
+    Timeout,
+    Memory,
+    ComplexityMismatch,
+    NumericalInstability,
+}
+
+impl Failure {
+    pub const ALL: [Failure; 9] = [
+        Failure::NoCode,
+        Failure::SyntaxError,
+        Failure::WrongAnswer,
+        Failure::Exception,
+        Failure::OutOfFuel,
+        Failure::Timeout,
+        Failure::Memory,
+        Failure::ComplexityMismatch,
+        Failure::NumericalInstability,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::NoCode => "no_code",
+            Failure::SyntaxError => "syntax_error",
+            Failure::WrongAnswer => "wrong_answer",
+            Failure::Exception => "exception",
+            Failure::OutOfFuel => "out_of_fuel",
+            Failure::Timeout => "timeout",
+            Failure::Memory => "memory",
+            Failure::ComplexityMismatch => "complexity_mismatch",
+            Failure::NumericalInstability => "numerical_instability",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Failure> {
+        Failure::ALL
+            .into_iter()
+            .find(|failure| failure.name() == text)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("read {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parse {file}")]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("load {file}: field `{field}`: {reason}")]
+    Invalid {
+        file: PathBuf,
+        field: String,
+        reason: String,
+    },
+}
