@@ -3,6 +3,8 @@
 //! These tests need the pinned interpreter built (python-wasm/build.sh, which
 //! the README's test command runs); without it they fail, loudly.
 
+/// `fuelbench selftest`, `evaluate` and `problems` over the checked-in problem set.
+mod eval_cli;
 /// Fuel series of real Python code, fitted: the cost model the scores rest on.
 mod fuel_complexity;
 /// The sandbox library against hostile and ordinary guests: one `.py` file

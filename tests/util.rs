@@ -39,6 +39,8 @@ pub fn fuelbench(args: &[&str]) -> Output {
         .args(args)
         .env("FUELBENCH_CACHE", cache_dir())
         .env_remove("FUELBENCH_INTERPRETER")
+        .env_remove("FUELBENCH_PROBLEMS")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the fuelbench binary starts")
 }

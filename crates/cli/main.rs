@@ -6,6 +6,7 @@
 //! error.
 
 mod bench;
+mod eval_cmd;
 mod sandbox_cmd;
 
 use std::path::PathBuf;
@@ -47,6 +48,13 @@ enum Command {
     /// Measure fuelbench itself and print the figures as JSON
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// List the problem set, with difficulty and which metrics apply
+    Problems(eval_cmd::ListArgs),
+    /// Score one candidate solution against one problem
+    Evaluate(eval_cmd::EvaluateArgs),
+    /// Check that every reference passes and every planted wrong solution is
+    /// caught as it declares; ends with `N passed, M failed`
+    Selftest(eval_cmd::SelftestArgs),
 }
 
 impl GlobalArgs {
@@ -75,6 +83,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Sandbox(command) => sandbox_cmd::run(&cli.global, command),
         Command::Bench(command) => bench::run(&cli.global, command),
+        Command::Problems(args) => eval_cmd::list(args),
+        Command::Evaluate(args) => eval_cmd::evaluate(&cli.global, args),
+        Command::Selftest(args) => eval_cmd::selftest(&cli.global, args),
     };
     match result {
         Ok(code) => code,

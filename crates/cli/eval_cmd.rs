@@ -1,0 +1,342 @@
+//! `fuelbench problems`, `fuelbench evaluate` and `fuelbench selftest`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, bail};
+use fuelbench_eval::{EvalConfig, Evaluator, Report};
+use fuelbench_problems::{Failure, Problem};
+
+use crate::GlobalArgs;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ProblemsArgs {
+    /// The problem set's folder [default: ./problems, else the one this
+    /// binary was built from]
+    #[arg(long, env = "FUELBENCH_PROBLEMS")]
+    problems_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    problems: ProblemsArgs,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct EvaluateArgs {
+    #[command(flatten)]
+    problems: ProblemsArgs,
+    /// The problem's id, e.g. p01_merge_intervals
+    #[arg(long)]
+    problem: String,
+    /// A Python file with the candidate solution
+    #[arg(long)]
+    code: PathBuf,
+    /// Print the whole report as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SelftestArgs {
+    #[command(flatten)]
+    problems: ProblemsArgs,
+    /// Print the checks as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+impl ProblemsArgs {
+    fn dir(&self) -> PathBuf {
+        if let Some(dir) = &self.problems_dir {
+            return dir.clone();
+        }
+        let local = PathBuf::from("problems");
+        if local.is_dir() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("problems")
+        }
+    }
+
+    fn load(&self) -> anyhow::Result<Vec<Problem>> {
+        let dir = self.dir();
+        let problems = fuelbench_problems::load_dir(&dir)
+            .with_context(|| format!("failed to load the problem set in {}", dir.display()))?;
+        if problems.is_empty() {
+            bail!(
+                "no problems in {} (each is a folder with a problem.toml)",
+                dir.display()
+            );
+        }
+        Ok(problems)
+    }
+}
+
+pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let problems = args.problems.load()?;
+    if args.json {
+        let rows: Vec<_> = problems
+            .iter()
+            .map(|problem| {
+                serde_json::json!({
+                    "id": problem.id,
+                    "title": problem.title,
+                    "difficulty": problem.difficulty,
+                    "category": problem.category,
+                    "tests": problem.tests().count(),
+                    "complexity": problem.complexity.expected,
+                    "numerical": !problem.numerical.is_empty(),
+                    "refactor": true,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        println!(
+            "{:<24} {:>4}  {:<16} {:>5}  {:<11} {:<9}",
+            "id", "diff", "category", "tests", "complexity", "numerical"
+        );
+        for problem in &problems {
+            println!(
+                "{:<24} {:>4}  {:<16} {:>5}  {:<11} {:<9}",
+                problem.id,
+                problem.difficulty,
+                problem.category,
+                problem.tests().count(),
+                problem.complexity.expected.notation(),
+                if problem.numerical.is_empty() {
+                    "-"
+                } else {
+                    "yes"
+                },
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
+    let problems = args.problems.load()?;
+    let Some(problem) = problems.iter().find(|problem| problem.id == args.problem) else {
+        let known: Vec<&str> = problems.iter().map(|problem| problem.id.as_str()).collect();
+        bail!(
+            "no problem {:?}; the set has {}",
+            args.problem,
+            known.join(", ")
+        );
+    };
+    let code = std::fs::read_to_string(&args.code)
+        .with_context(|| format!("failed to read {}", args.code.display()))?;
+    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let report = evaluator
+        .evaluate(problem, &code)
+        .context("failed to evaluate")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.failure_class.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_report(report: &Report) {
+    println!(
+        "{}: {}  tests {}/{}  fuel {}",
+        report.problem,
+        report
+            .failure_class
+            .map_or("PASS".to_owned(), |failure| failure.name().to_uppercase()),
+        report.tests_passed,
+        report.tests_total,
+        report.fuel_used
+    );
+    for case in report.cases.iter().filter(|case| case.detail.is_some()) {
+        println!(
+            "  {}: {:?}: {}",
+            case.name,
+            case.outcome,
+            case.detail.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(complexity) = &report.complexity {
+        println!(
+            "  complexity: expected {}, fitted {}, {}{}",
+            complexity.expected,
+            complexity
+                .fitted
+                .map_or("none".to_owned(), |class| class.to_string()),
+            if complexity.matched { "ok" } else { "MISMATCH" },
+            complexity
+                .note
+                .as_ref()
+                .map_or(String::new(), |note| format!(" ({note})")),
+        );
+    }
+    if let Some(numerical) = &report.numerical {
+        println!("  numerical: {}/{}", numerical.passed, numerical.total);
+    }
+}
+
+/// One selftest check: a solution and what its report must say.
+struct Check<'a> {
+    problem: &'a Problem,
+    label: String,
+    source: &'a str,
+    /// `None`: the reference, which must pass everything that applies.
+    expect: Option<Failure>,
+}
+
+pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Result<ExitCode> {
+    let problems = args.problems.load()?;
+    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let checks: Vec<Check<'_>> = problems
+        .iter()
+        .flat_map(|problem| {
+            let reference = Check {
+                problem,
+                label: "reference".into(),
+                source: &problem.reference,
+                expect: None,
+            };
+            let wrong = problem.wrong.iter().map(move |wrong| Check {
+                problem,
+                label: format!("wrong/{}", wrong.name),
+                source: &wrong.source,
+                expect: Some(wrong.expect),
+            });
+            std::iter::once(reference).chain(wrong)
+        })
+        .collect();
+
+    // Both cores: each thread takes the next unclaimed check.
+    let next = AtomicUsize::new(0);
+    let mut verdicts: Vec<(usize, Result<(), String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(check) = checks.get(index) else {
+                            break;
+                        };
+                        done.push((index, run_check(&evaluator, check)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a selftest worker panicked"))
+            .collect()
+    });
+    verdicts.sort_by_key(|(index, _)| *index);
+
+    let failed = verdicts
+        .iter()
+        .filter(|(_, verdict)| verdict.is_err())
+        .count();
+    if args.json {
+        let rows: Vec<_> = verdicts
+            .iter()
+            .map(|(index, verdict)| {
+                let check = &checks[*index];
+                serde_json::json!({
+                    "problem": check.problem.id,
+                    "solution": check.label,
+                    "expected": check.expect.map_or("pass", Failure::name),
+                    "ok": verdict.is_ok(),
+                    "detail": verdict.as_ref().err(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        for (index, verdict) in &verdicts {
+            let check = &checks[*index];
+            let expected = check.expect.map_or("pass", Failure::name);
+            match verdict {
+                Ok(()) => println!("ok    {} {} ({expected})", check.problem.id, check.label),
+                Err(why) => println!("FAIL  {} {}: {why}", check.problem.id, check.label),
+            }
+        }
+    }
+    println!("{} passed, {failed} failed", verdicts.len() - failed);
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_check(evaluator: &Evaluator, check: &Check<'_>) -> Result<(), String> {
+    let report = evaluator
+        .evaluate(check.problem, check.source)
+        .map_err(|error| format!("{error:#}"))?;
+    match check.expect {
+        None => {
+            let complexity_ok = report
+                .complexity
+                .as_ref()
+                .is_some_and(|complexity| complexity.matched);
+            let numerical_ok = report
+                .numerical
+                .as_ref()
+                .is_none_or(|numerical| numerical.passed == numerical.total);
+            if report.passed && complexity_ok && numerical_ok && report.failure_class.is_none() {
+                Ok(())
+            } else {
+                Err(format!("the reference fell short: {}", summary(&report)))
+            }
+        }
+        Some(expected) if report.failure_class == Some(expected) => Ok(()),
+        Some(expected) => Err(format!("expected {expected}, got {}", summary(&report))),
+    }
+}
+
+fn summary(report: &Report) -> String {
+    let mut parts = vec![
+        report
+            .failure_class
+            .map_or("no failure".to_owned(), |failure| failure.to_string()),
+        format!("tests {}/{}", report.tests_passed, report.tests_total),
+    ];
+    if let Some(case) = report.cases.iter().find(|case| case.detail.is_some()) {
+        parts.push(format!(
+            "{}: {}",
+            case.name,
+            case.detail.as_deref().unwrap_or("")
+        ));
+    }
+    if let Some(complexity) = &report.complexity {
+        parts.push(format!(
+            "complexity expected {} fitted {}{}",
+            complexity.expected,
+            complexity
+                .fitted
+                .map_or("none".to_owned(), |class| class.to_string()),
+            complexity
+                .note
+                .as_ref()
+                .map_or(String::new(), |note| format!(" ({note})"))
+        ));
+    }
+    if let Some(numerical) = &report.numerical {
+        parts.push(format!(
+            "numerical {}/{}",
+            numerical.passed, numerical.total
+        ));
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,378 @@
+//! Running a candidate: cases, the complexity series, numerical cases.
+
+use std::time::Duration;
+
+use fuelbench_complexity::{Sample, analyse};
+use fuelbench_problems::{Case, Expect, Failure, Input, Kind, Problem};
+use fuelbench_sandbox::{Limits, Program, RunOutcome, Sandbox, Status};
+use serde_json::{Value, json};
+
+use crate::report::{
+    CaseOutcome, CaseResult, ComplexityReport, NumericalReport, Report, Reproducibility,
+};
+use crate::{Error, Result};
+
+/// Must match `REPORT_MARK` in python-wasm/runner.py.
+const REPORT_MARK: &str = "\u{1e}fuelbench-report ";
+const CHECK_DRIVER: &str = "import fuelbench_runner\nfuelbench_runner.check()\n";
+const MEASURE_DRIVER: &str = "import fuelbench_runner\nfuelbench_runner.measure()\n";
+
+/// Budgets for one evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalConfig {
+    /// Fuel for one test case, loading the candidate included. A small case
+    /// of a reasonable solution costs a few million; this is ~0.3 s of work.
+    pub case_fuel: u64,
+    /// Fuel for one complexity run. The problem set keeps its largest size
+    /// under a tenth of this for the reference; a solution a class worse runs
+    /// out within the first sizes, which is the verdict, not an error.
+    pub measure_fuel: u64,
+    /// Memory for any one run.
+    pub memory_bytes: u64,
+    /// Wall-clock backstop for any one run.
+    pub wall: Duration,
+    /// Seeds `random` in every run, and the complexity inputs.
+    pub seed: u64,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            case_fuel: 300_000_000,
+            measure_fuel: 600_000_000,
+            memory_bytes: 512 << 20,
+            wall: Duration::from_secs(10),
+            seed: 0,
+        }
+    }
+}
+
+/// Evaluates candidates; cheap to clone, safe to share between threads.
+#[derive(Debug, Clone)]
+pub struct Evaluator {
+    sandbox: Sandbox,
+    config: EvalConfig,
+}
+
+impl Evaluator {
+    pub fn new(sandbox: Sandbox, config: EvalConfig) -> Evaluator {
+        Evaluator { sandbox, config }
+    }
+
+    pub fn config(&self) -> &EvalConfig {
+        &self.config
+    }
+
+    pub fn reproducibility(&self) -> Reproducibility {
+        let interpreter = self.sandbox.interpreter();
+        Reproducibility {
+            fuelbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+            wasmtime_version: fuelbench_sandbox::WASMTIME_VERSION.to_owned(),
+            python_wasm_sha256: interpreter.python_wasm_sha256.clone(),
+            snapshot_sha256: interpreter.snapshot_sha256.clone(),
+            case_fuel: self.config.case_fuel,
+            measure_fuel: self.config.measure_fuel,
+            seed: self.config.seed,
+        }
+    }
+
+    /// Runs `code` against `problem`: tests, then complexity and numerical
+    /// checks when the tests pass.
+    pub fn evaluate(&self, problem: &Problem, code: &str) -> Result<Report> {
+        let cases = problem
+            .tests()
+            .map(|case| self.run_case(problem, code, case))
+            .collect::<Result<Vec<_>>>()?;
+        let tests_passed = cases
+            .iter()
+            .filter(|case| case.outcome == CaseOutcome::Pass)
+            .count();
+        let passed = tests_passed == cases.len();
+        let fuel_used = cases.iter().filter_map(|case| case.fuel_used).sum();
+
+        let (complexity, numerical) = if passed {
+            let numerical = if problem.numerical.is_empty() {
+                None
+            } else {
+                let cases = problem
+                    .numerical
+                    .iter()
+                    .map(|case| self.run_case(problem, code, case))
+                    .collect::<Result<Vec<_>>>()?;
+                let passed = cases
+                    .iter()
+                    .filter(|case| case.outcome == CaseOutcome::Pass)
+                    .count();
+                Some(NumericalReport {
+                    passed,
+                    total: cases.len(),
+                    cases,
+                })
+            };
+            (Some(self.measure(problem, code)?), numerical)
+        } else {
+            (None, None)
+        };
+
+        let failure_class = if passed {
+            if complexity.as_ref().is_some_and(|report| !report.matched) {
+                Some(Failure::ComplexityMismatch)
+            } else if numerical
+                .as_ref()
+                .is_some_and(|report| report.passed < report.total)
+            {
+                Some(Failure::NumericalInstability)
+            } else {
+                None
+            }
+        } else {
+            test_failure(&cases)
+        };
+
+        Ok(Report {
+            problem: problem.id.clone(),
+            passed,
+            tests_passed,
+            tests_total: cases.len(),
+            failure_class,
+            cases,
+            complexity,
+            numerical,
+            fuel_used,
+            reproducibility: self.reproducibility(),
+        })
+    }
+
+    fn limits(&self, fuel: u64) -> Limits {
+        Limits {
+            fuel,
+            memory_bytes: self.config.memory_bytes,
+            wall: self.config.wall,
+            ..Limits::default()
+        }
+    }
+
+    fn run_case(&self, problem: &Problem, code: &str, case: &Case) -> Result<CaseResult> {
+        let (input_key, input) = match &case.input {
+            Input::Args(args) => ("args", args),
+            Input::Calls(calls) => ("calls", calls),
+        };
+        let expect = match &case.expect {
+            Expect::Value(value) => json!({ "value": value }),
+            Expect::Raises(name) => json!({ "raises": name }),
+        };
+        let payload = json!({
+            "candidate": code,
+            "kind": kind_name(problem.kind),
+            "entry_point": problem.entry_point,
+            "cases": [{
+                "name": case.name,
+                "input": { input_key: input },
+                "expect": expect,
+                "compare": case.compare,
+            }],
+        });
+        let stdin = payload.to_string();
+        let program = Program::new(CHECK_DRIVER)
+            .stdin(stdin.as_bytes())
+            .seed(self.config.seed);
+        let outcome = self
+            .sandbox
+            .run(&program, &self.limits(self.config.case_fuel))?;
+        let fuel_used = outcome.fuel_used;
+        let (outcome, detail) = match harness_report(&outcome)? {
+            Ok(report) => case_from_report(&report)?,
+            Err(cut_off) => cut_off,
+        };
+        Ok(CaseResult {
+            name: case.name.clone(),
+            outcome,
+            detail,
+            fuel_used,
+        })
+    }
+
+    fn measure(&self, problem: &Problem, code: &str) -> Result<ComplexityReport> {
+        let spec = &problem.complexity;
+        let mut samples = Vec::with_capacity(spec.sizes.len());
+        let mut note = None;
+        for &n in &spec.sizes {
+            let baseline = self.measure_once(problem, code, n, false)?;
+            let with_call = self.measure_once(problem, code, n, true)?;
+            match (baseline, with_call) {
+                (Ok(without), Ok(with)) => {
+                    samples.push(Sample {
+                        n,
+                        cost: with.saturating_sub(without) as f64,
+                    });
+                }
+                (Err(reason), _) => {
+                    note = Some(format!("the input set-up failed at n = {n}: {reason}"));
+                    break;
+                }
+                (_, Err(reason)) => {
+                    note = Some(format!("stopped at n = {n}: {reason}"));
+                    break;
+                }
+            }
+        }
+        let analysis = analyse(&samples);
+        Ok(match analysis {
+            Ok(analysis) => ComplexityReport {
+                expected: spec.expected,
+                fitted: Some(analysis.class),
+                matched: note.is_none() && analysis.matches(spec.expected),
+                log_log_slope: Some(analysis.log_log_slope),
+                samples: analysis.samples,
+                fits: analysis.fits,
+                note,
+            },
+            Err(error) => ComplexityReport {
+                expected: spec.expected,
+                fitted: None,
+                matched: false,
+                log_log_slope: None,
+                samples,
+                fits: Vec::new(),
+                note: Some(note.unwrap_or_else(|| error.to_string())),
+            },
+        })
+    }
+
+    /// Fuel for one input of size `n`, or why the run did not finish.
+    fn measure_once(
+        &self,
+        problem: &Problem,
+        code: &str,
+        n: u64,
+        call: bool,
+    ) -> Result<Result<u64, String>> {
+        let payload = json!({
+            "candidate": code,
+            "kind": kind_name(problem.kind),
+            "entry_point": problem.entry_point,
+            "setup": problem.complexity.setup,
+            "n": n,
+            "seed": self.config.seed,
+            "call": call,
+        });
+        let stdin = payload.to_string();
+        let program = Program::new(MEASURE_DRIVER)
+            .stdin(stdin.as_bytes())
+            .seed(self.config.seed);
+        let outcome = self
+            .sandbox
+            .run(&program, &self.limits(self.config.measure_fuel))?;
+        Ok(match harness_report(&outcome)? {
+            Ok(report) if report["load"] == "ok" && report.get("error").is_none() => {
+                Ok(outcome.fuel_used.unwrap_or(0))
+            }
+            Ok(report) => Err(report
+                .get("error")
+                .or_else(|| report.get("detail"))
+                .and_then(Value::as_str)
+                .unwrap_or("the harness reported a failure")
+                .to_owned()),
+            Err((_, detail)) => Err(detail.unwrap_or_else(|| outcome.status.to_string())),
+        })
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Function => "function",
+        Kind::Class => "class",
+    }
+}
+
+/// The harness's JSON report, or how the run was cut off before it could
+/// report. A run that exited without a report is a harness failure: an
+/// error, because the harness never fails for what a candidate does.
+fn harness_report(outcome: &RunOutcome) -> Result<Result<Value, (CaseOutcome, Option<String>)>> {
+    let cut_off = match outcome.status {
+        Status::Exited => None,
+        Status::OutOfFuel => Some((CaseOutcome::OutOfFuel, "ran out of fuel".to_owned())),
+        Status::WallClockExceeded => {
+            Some((CaseOutcome::Timeout, "hit the wall-clock limit".to_owned()))
+        }
+        Status::MemoryExceeded => Some((CaseOutcome::Memory, "ran out of memory".to_owned())),
+        Status::OutputOverflow => Some((
+            CaseOutcome::Exception,
+            "wrote past the output cap".to_owned(),
+        )),
+        Status::Trapped => Some((
+            CaseOutcome::Exception,
+            format!(
+                "trapped: {}",
+                outcome.detail.as_deref().unwrap_or("unknown")
+            ),
+        )),
+    };
+    if let Some((outcome, detail)) = cut_off {
+        return Ok(Err((outcome, Some(detail))));
+    }
+    let stdout = outcome.stdout_lossy();
+    let line = stdout
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix(REPORT_MARK))
+        .ok_or_else(|| {
+            Error::Harness(format!(
+                "no report (exit code {:?}); stderr: {}",
+                outcome.exit_code,
+                outcome.stderr_lossy()
+            ))
+        })?;
+    serde_json::from_str(line)
+        .map(Ok)
+        .map_err(|error| Error::Harness(error.to_string()))
+}
+
+fn case_from_report(report: &Value) -> Result<(CaseOutcome, Option<String>)> {
+    let detail = |value: &Value| {
+        value
+            .get("detail")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    match report["load"].as_str() {
+        Some("syntax_error") => return Ok((CaseOutcome::SyntaxError, detail(report))),
+        Some("exception") => return Ok((CaseOutcome::Exception, detail(report))),
+        Some("bad_case") => {
+            return Err(Error::Harness(format!(
+                "the problem's case is malformed: {}",
+                detail(report).unwrap_or_default()
+            )));
+        }
+        Some("ok") => {}
+        other => return Err(Error::Harness(format!("unknown load state {other:?}"))),
+    }
+    let case = report["cases"]
+        .get(0)
+        .ok_or_else(|| Error::Harness("the report has no case".into()))?;
+    let outcome = match case["outcome"].as_str() {
+        Some("pass") => CaseOutcome::Pass,
+        Some("wrong_answer") => CaseOutcome::WrongAnswer,
+        Some("exception") => CaseOutcome::Exception,
+        other => return Err(Error::Harness(format!("unknown case outcome {other:?}"))),
+    };
+    Ok((outcome, detail(case)))
+}
+
+/// The class of a failed test run: a candidate that does not load fails
+/// every case the same way; otherwise a wrong answer outranks an exception,
+/// which outranks running out of a budget.
+fn test_failure(cases: &[CaseResult]) -> Option<Failure> {
+    let order = [
+        CaseOutcome::SyntaxError,
+        CaseOutcome::WrongAnswer,
+        CaseOutcome::Exception,
+        CaseOutcome::OutOfFuel,
+        CaseOutcome::Timeout,
+        CaseOutcome::Memory,
+    ];
+    order
+        .into_iter()
+        .find(|wanted| cases.iter().any(|case| case.outcome == *wanted))
+        .and_then(CaseOutcome::failure)
+}

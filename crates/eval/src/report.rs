@@ -1,0 +1,95 @@
+//! What an evaluation found. Serialises to the JSON `fuelbench evaluate
+//! --json` prints; field names are stable once published.
+
+use fuelbench_complexity::{Class, ClassFit, Sample};
+use fuelbench_problems::Failure;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    pub problem: String,
+    /// Every small and edge case passed: pass@1 for this problem.
+    pub passed: bool,
+    pub tests_passed: usize,
+    pub tests_total: usize,
+    /// Why the candidate fell short, the first of: a test failure, a
+    /// complexity mismatch, a numerical failure. `None` when it did not.
+    pub failure_class: Option<Failure>,
+    pub cases: Vec<CaseResult>,
+    /// `None` when the tests failed and complexity was not measured.
+    pub complexity: Option<ComplexityReport>,
+    /// `None` when the problem has no numerical cases or the tests failed.
+    pub numerical: Option<NumericalReport>,
+    /// Fuel of all test cases together.
+    pub fuel_used: u64,
+    pub reproducibility: Reproducibility,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CaseResult {
+    pub name: String,
+    pub outcome: CaseOutcome,
+    /// What went wrong, for a human: the exception, or got-versus-want.
+    pub detail: Option<String>,
+    /// `None` after a wall-clock cut-off.
+    pub fuel_used: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOutcome {
+    Pass,
+    WrongAnswer,
+    Exception,
+    SyntaxError,
+    OutOfFuel,
+    Timeout,
+    Memory,
+}
+
+impl CaseOutcome {
+    pub(crate) fn failure(self) -> Option<Failure> {
+        match self {
+            CaseOutcome::Pass => None,
+            CaseOutcome::WrongAnswer => Some(Failure::WrongAnswer),
+            CaseOutcome::Exception => Some(Failure::Exception),
+            CaseOutcome::SyntaxError => Some(Failure::SyntaxError),
+            CaseOutcome::OutOfFuel => Some(Failure::OutOfFuel),
+            CaseOutcome::Timeout => Some(Failure::Timeout),
+            CaseOutcome::Memory => Some(Failure::Memory),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ComplexityReport {
+    pub expected: Class,
+    /// `None` when too few sizes ran to fit (see `note`).
+    pub fitted: Option<Class>,
+    #[serde(rename = "match")]
+    pub matched: bool,
+    pub log_log_slope: Option<f64>,
+    /// Fuel per size, harness cost subtracted.
+    pub samples: Vec<Sample>,
+    pub fits: Vec<ClassFit>,
+    /// Why the series stopped early or could not be fitted.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NumericalReport {
+    pub passed: usize,
+    pub total: usize,
+    pub cases: Vec<CaseResult>,
+}
+
+/// Everything that must be equal for two reports to be comparable.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reproducibility {
+    pub fuelbench_version: String,
+    pub wasmtime_version: String,
+    pub python_wasm_sha256: String,
+    pub snapshot_sha256: String,
+    pub case_fuel: u64,
+    pub measure_fuel: u64,
+    pub seed: u64,
+}

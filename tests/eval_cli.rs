@@ -1,0 +1,124 @@
+use crate::util::{fuelbench, repo_path};
+
+#[test]
+fn selftest_passes_on_the_checked_in_problem_set() {
+    let output = fuelbench(&["selftest"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let last = stdout.lines().last().expect("selftest prints a summary");
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    assert!(
+        stdout
+            .lines()
+            .filter(|line| line.starts_with("ok "))
+            .count()
+            >= 6,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn evaluate_json_has_the_published_keys() {
+    let code = repo_path("problems/p01_merge_intervals/reference.py");
+    let output = fuelbench(&[
+        "evaluate",
+        "--problem",
+        "p01_merge_intervals",
+        "--code",
+        code.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["problem"], "p01_merge_intervals");
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["tests_passed"], report["tests_total"]);
+    assert_eq!(report["failure_class"], serde_json::Value::Null);
+    assert_eq!(report["complexity"]["expected"], "n_log_n");
+    assert_eq!(report["complexity"]["fitted"], "n_log_n");
+    assert_eq!(report["complexity"]["match"], true);
+    assert_eq!(
+        report["complexity"]["samples"].as_array().map(Vec::len),
+        Some(6)
+    );
+    assert_eq!(report["numerical"], serde_json::Value::Null);
+    assert!(report["fuel_used"].as_u64().is_some_and(|fuel| fuel > 0));
+    assert_eq!(report["reproducibility"]["wasmtime_version"], "48.0.8");
+}
+
+#[test]
+fn a_failing_candidate_exits_1_with_its_class() {
+    let code = repo_path("problems/p02_lru_cache/wrong/list_recency.py");
+    let output = fuelbench(&[
+        "evaluate",
+        "--problem",
+        "p02_lru_cache",
+        "--code",
+        code.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        report["passed"], true,
+        "the tests pass; only the complexity is wrong"
+    );
+    assert_eq!(report["failure_class"], "complexity_mismatch");
+}
+
+#[test]
+fn the_same_code_gives_the_same_report() {
+    let code = repo_path("problems/p03_mean_variance/reference.py");
+    let run = || {
+        let output = fuelbench(&[
+            "evaluate",
+            "--problem",
+            "p03_mean_variance",
+            "--code",
+            code.to_str().expect("utf-8"),
+            "--json",
+        ]);
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON")
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn an_unknown_problem_is_a_usage_error_listing_the_set() {
+    let output = fuelbench(&["evaluate", "--problem", "p99_nope", "--code", "x.py"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("p99_nope") && stderr.contains("p01_merge_intervals"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn problems_lists_the_set_as_json() {
+    let output = fuelbench(&["problems", "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let first = &rows[0];
+    assert_eq!(first["id"], "p01_merge_intervals");
+    assert!(
+        first["difficulty"]
+            .as_u64()
+            .is_some_and(|d| (1..=4).contains(&d))
+    );
+    assert_eq!(
+        rows.as_array()
+            .map(|rows| rows.iter().any(|row| row["numerical"] == true)),
+        Some(true)
+    );
+}
