@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
 use fuelbench_eval::{EvalConfig, Evaluator, Report};
 use fuelbench_problems::{Failure, Problem};
+use rayon::prelude::*;
 
 use crate::GlobalArgs;
 
@@ -218,40 +218,17 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
         })
         .collect();
 
-    // Both cores: each thread takes the next unclaimed check.
-    let next = AtomicUsize::new(0);
-    let mut verdicts: Vec<(usize, Result<(), String>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(check) = checks.get(index) else {
-                            break;
-                        };
-                        done.push((index, run_check(&evaluator, check)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().expect("a selftest worker panicked"))
-            .collect()
-    });
-    verdicts.sort_by_key(|(index, _)| *index);
+    let verdicts: Vec<Result<(), String>> = checks
+        .par_iter()
+        .map(|check| run_check(&evaluator, check))
+        .collect();
 
-    let failed = verdicts
-        .iter()
-        .filter(|(_, verdict)| verdict.is_err())
-        .count();
+    let failed = verdicts.iter().filter(|verdict| verdict.is_err()).count();
     if args.json {
-        let rows: Vec<_> = verdicts
+        let rows: Vec<_> = checks
             .iter()
-            .map(|(index, verdict)| {
-                let check = &checks[*index];
+            .zip(&verdicts)
+            .map(|(check, verdict)| {
                 serde_json::json!({
                     "problem": check.problem.id,
                     "solution": check.label,
@@ -263,8 +240,7 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
-        for (index, verdict) in &verdicts {
-            let check = &checks[*index];
+        for (check, verdict) in checks.iter().zip(&verdicts) {
             let expected = check.expect.map_or("pass", Failure::name);
             match verdict {
                 Ok(()) => println!("ok    {} {} ({expected})", check.problem.id, check.label),

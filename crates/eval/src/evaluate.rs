@@ -5,6 +5,7 @@ use std::time::Duration;
 use fuelbench_complexity::{Sample, analyse};
 use fuelbench_problems::{Case, Expect, Failure, Input, Kind, Problem};
 use fuelbench_sandbox::{Limits, Program, RunOutcome, Sandbox, Status};
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::report::{
@@ -79,10 +80,8 @@ impl Evaluator {
     /// Runs `code` against `problem`: tests, then complexity and numerical
     /// checks when the tests pass.
     pub fn evaluate(&self, problem: &Problem, code: &str) -> Result<Report> {
-        let cases = problem
-            .tests()
-            .map(|case| self.run_case(problem, code, case))
-            .collect::<Result<Vec<_>>>()?;
+        let tests: Vec<&Case> = problem.tests().collect();
+        let cases = self.run_cases(problem, code, &tests)?;
         let tests_passed = cases
             .iter()
             .filter(|case| case.outcome == CaseOutcome::Pass)
@@ -94,11 +93,8 @@ impl Evaluator {
             let numerical = if problem.numerical.is_empty() {
                 None
             } else {
-                let cases = problem
-                    .numerical
-                    .iter()
-                    .map(|case| self.run_case(problem, code, case))
-                    .collect::<Result<Vec<_>>>()?;
+                let numerical: Vec<&Case> = problem.numerical.iter().collect();
+                let cases = self.run_cases(problem, code, &numerical)?;
                 let passed = cases
                     .iter()
                     .filter(|case| case.outcome == CaseOutcome::Pass)
@@ -152,6 +148,14 @@ impl Evaluator {
         }
     }
 
+    /// Each case in a sandbox of its own, on every core; results in order.
+    fn run_cases(&self, problem: &Problem, code: &str, cases: &[&Case]) -> Result<Vec<CaseResult>> {
+        cases
+            .par_iter()
+            .map(|case| self.run_case(problem, code, case))
+            .collect()
+    }
+
     fn run_case(&self, problem: &Problem, code: &str, case: &Case) -> Result<CaseResult> {
         let (input_key, input) = match &case.input {
             Input::Args(args) => ("args", args),
@@ -197,9 +201,13 @@ impl Evaluator {
         let mut samples = Vec::with_capacity(spec.sizes.len());
         let mut note = None;
         for &n in &spec.sizes {
-            let baseline = self.measure_once(problem, code, n, false)?;
-            let with_call = self.measure_once(problem, code, n, true)?;
-            match (baseline, with_call) {
+            // Sizes stay in order, so a solution that blows up stops early;
+            // the two runs of one size are independent.
+            let (baseline, with_call) = rayon::join(
+                || self.measure_once(problem, code, n, false),
+                || self.measure_once(problem, code, n, true),
+            );
+            match (baseline?, with_call?) {
                 (Ok(without), Ok(with)) => {
                     samples.push(Sample {
                         n,
