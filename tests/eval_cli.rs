@@ -122,3 +122,44 @@ fn problems_lists_the_set_as_json() {
         Some(true)
     );
 }
+
+#[test]
+fn a_reply_is_scored_on_the_code_it_holds() {
+    let reply = repo_path("tests/replies/lru_cache_with_reasoning_and_usage.md");
+    let output = fuelbench(&[
+        "evaluate",
+        "--problem",
+        "p02_lru_cache",
+        "--response",
+        reply.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["failure_class"], serde_json::Value::Null);
+    assert_eq!(report["extraction"]["skipped_reasoning"], true);
+    assert_eq!(report["extraction"]["python_blocks"], 2);
+}
+
+#[test]
+fn a_prose_reply_is_no_code() {
+    let reply = repo_path("tests/replies/prose_only.md");
+    let output = fuelbench(&[
+        "evaluate",
+        "--problem",
+        "p02_lru_cache",
+        "--response",
+        reply.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["failure_class"], "no_code");
+    assert_eq!(report["tests_passed"], 0);
+    assert_eq!(report["tests_total"], 11);
+}

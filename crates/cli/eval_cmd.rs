@@ -28,6 +28,7 @@ pub(crate) struct ListArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("candidate").required(true)))]
 pub(crate) struct EvaluateArgs {
     #[command(flatten)]
     problems: ProblemsArgs,
@@ -35,8 +36,11 @@ pub(crate) struct EvaluateArgs {
     #[arg(long)]
     problem: String,
     /// A Python file with the candidate solution
-    #[arg(long)]
-    code: PathBuf,
+    #[arg(long, group = "candidate")]
+    code: Option<PathBuf>,
+    /// A file with a model's whole reply; the code is extracted from it
+    #[arg(long, group = "candidate")]
+    response: Option<PathBuf>,
     /// Print the whole report as JSON
     #[arg(long)]
     json: bool,
@@ -131,12 +135,20 @@ pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Resu
             known.join(", ")
         );
     };
-    let code = std::fs::read_to_string(&args.code)
-        .with_context(|| format!("failed to read {}", args.code.display()))?;
+    let (path, is_reply) = match (&args.code, &args.response) {
+        (Some(code), _) => (code, false),
+        (None, Some(response)) => (response, true),
+        (None, None) => bail!("give --code FILE or --response FILE"),
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read {}", path.display()))?;
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let report = evaluator
-        .evaluate(problem, &code)
-        .context("failed to evaluate")?;
+    let report = if is_reply {
+        evaluator.evaluate_reply(problem, &text)
+    } else {
+        evaluator.evaluate(problem, &text)
+    }
+    .context("failed to evaluate")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::report::{
     CaseOutcome, CaseResult, ComplexityReport, NumericalReport, Report, Reproducibility,
 };
-use crate::{Error, Result};
+use crate::{Error, Result, extract};
 
 /// Must match `REPORT_MARK` in python-wasm/runner.py.
 const REPORT_MARK: &str = "\u{1e}fuelbench-report ";
@@ -77,6 +77,30 @@ impl Evaluator {
         }
     }
 
+    /// Finds the code in a model's whole reply and evaluates it; a reply
+    /// with no code is a `no_code` failure.
+    pub fn evaluate_reply(&self, problem: &Problem, reply: &str) -> Result<Report> {
+        let extraction = extract(reply, &problem.entry_point);
+        let mut report = match &extraction.code {
+            Some(code) => self.evaluate(problem, code)?,
+            None => Report {
+                problem: problem.id.clone(),
+                passed: false,
+                tests_passed: 0,
+                tests_total: problem.tests().count(),
+                failure_class: Some(Failure::NoCode),
+                cases: Vec::new(),
+                complexity: None,
+                numerical: None,
+                fuel_used: 0,
+                extraction: None,
+                reproducibility: self.reproducibility(),
+            },
+        };
+        report.extraction = Some(extraction);
+        Ok(report)
+    }
+
     /// Runs `code` against `problem`: tests, then complexity and numerical
     /// checks when the tests pass.
     pub fn evaluate(&self, problem: &Problem, code: &str) -> Result<Report> {
@@ -135,6 +159,7 @@ impl Evaluator {
             complexity,
             numerical,
             fuel_used,
+            extraction: None,
             reproducibility: self.reproducibility(),
         })
     }

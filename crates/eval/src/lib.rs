@@ -16,12 +16,17 @@
 //! 3. **Numerical stability**, when the tests pass and the problem has
 //!    numerical cases: the fraction of them within tolerance.
 //!
+//! A model's whole reply goes through [`extract`] first ([`Evaluator::evaluate_reply`]);
+//! a reply without code is a `no_code` failure, not an error.
+//!
 //! This crate knows nothing of HTTP, clap or terminals.
 
 mod evaluate;
+mod extract;
 mod report;
 
 pub use crate::evaluate::{EvalConfig, Evaluator};
+pub use crate::extract::{Extraction, extract};
 pub use crate::report::{
     CaseOutcome, CaseResult, ComplexityReport, NumericalReport, Report, Reproducibility,
 };

@@ -4,6 +4,8 @@
 use fuelbench_complexity::{Class, ClassFit, Sample};
 use fuelbench_problems::Failure;
 
+use crate::Extraction;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub problem: String,
@@ -21,6 +23,8 @@ pub struct Report {
     pub numerical: Option<NumericalReport>,
     /// Fuel of all test cases together.
     pub fuel_used: u64,
+    /// How the code was found, when it came from a model's reply.
+    pub extraction: Option<Extraction>,
     pub reproducibility: Reproducibility,
 }
 
