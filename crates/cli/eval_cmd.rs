@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use fuelbench_eval::score::{ProblemResult, score};
 use fuelbench_eval::{EvalConfig, Evaluator, Report};
 use fuelbench_problems::{Failure, Problem};
 use rayon::prelude::*;
@@ -274,18 +275,21 @@ fn run_check(evaluator: &Evaluator, check: &Check<'_>) -> Result<(), String> {
         .map_err(|error| format!("{error:#}"))?;
     match check.expect {
         None => {
-            let complexity_ok = report
-                .complexity
-                .as_ref()
-                .is_some_and(|complexity| complexity.matched);
-            let numerical_ok = report
-                .numerical
-                .as_ref()
-                .is_none_or(|numerical| numerical.passed == numerical.total);
-            if report.passed && complexity_ok && numerical_ok && report.failure_class.is_none() {
+            // The reference, refactored into itself, must score 1.0 on every
+            // metric that applies.
+            let result = ProblemResult {
+                solve: &report,
+                refactor: Some(&report),
+            };
+            let scores = score(&[result]).expect("one result");
+            if scores.overall_score == 1.0 && report.failure_class.is_none() {
                 Ok(())
             } else {
-                Err(format!("the reference fell short: {}", summary(&report)))
+                Err(format!(
+                    "the reference scores {:.3}, not 1.0: {}",
+                    scores.overall_score,
+                    summary(&report)
+                ))
             }
         }
         Some(expected) if report.failure_class == Some(expected) => Ok(()),

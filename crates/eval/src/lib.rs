@@ -24,6 +24,7 @@
 mod evaluate;
 mod extract;
 mod report;
+pub mod score;
 
 pub use crate::evaluate::{EvalConfig, Evaluator};
 pub use crate::extract::{Extraction, extract};

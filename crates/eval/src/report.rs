@@ -21,6 +21,8 @@ pub struct Report {
     pub complexity: Option<ComplexityReport>,
     /// `None` when the problem has no numerical cases or the tests failed.
     pub numerical: Option<NumericalReport>,
+    /// How many numerical cases the problem has, run or not.
+    pub numerical_cases: usize,
     /// Fuel of all test cases together.
     pub fuel_used: u64,
     /// How the code was found, when it came from a model's reply.
