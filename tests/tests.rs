@@ -7,6 +7,8 @@
 mod eval_cli;
 /// Fuel series of real Python code, fitted: the cost model the scores rest on.
 mod fuel_complexity;
+/// The checked-in problem set as a whole: what it plants and covers.
+mod problem_set;
 /// The sandbox library against hostile and ordinary guests: one `.py` file
 /// per guest in tests/guests/, its expected outcome in its header.
 mod sandbox;

@@ -1,0 +1,9 @@
+# expect: complexity_mismatch
+def search_range(values, target):
+    first = last = -1
+    for index, value in enumerate(values):
+        if value == target:
+            if first == -1:
+                first = index
+            last = index
+    return (first, last)

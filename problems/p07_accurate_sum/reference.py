@@ -1,0 +1,5 @@
+import math
+
+
+def accurate_sum(values):
+    return float(math.fsum(values))

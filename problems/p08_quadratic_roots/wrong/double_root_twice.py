@@ -1,0 +1,13 @@
+# expect: wrong_answer
+import math
+
+
+def quadratic_roots(a, b, c):
+    if a == 0:
+        raise ValueError("a must not be zero")
+    discriminant = b * b - 4 * a * c
+    if discriminant < 0:
+        return ()
+    root = math.sqrt(discriminant)
+    q = -0.5 * (b + math.copysign(root, b))
+    return tuple(sorted((q / a, c / q)))

@@ -1,0 +1,49 @@
+use std::collections::HashMap;
+
+use fuelbench_problems::{Failure, load_dir};
+
+use crate::util::repo_path;
+
+/// What the checked-in set must plant, so that selftest proves each kind of
+/// failure is caught: a wrong answer in every problem, and across the set at
+/// least five complexity mismatches, three numerically naive solutions, one
+/// that never ends and one that does not parse.
+#[test]
+fn the_set_plants_every_kind_of_failure() {
+    let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
+    let mut planted: HashMap<Failure, usize> = HashMap::new();
+    for problem in &problems {
+        assert!(
+            problem
+                .wrong
+                .iter()
+                .any(|wrong| wrong.expect == Failure::WrongAnswer),
+            "{} plants no wrong answer",
+            problem.id
+        );
+        for wrong in &problem.wrong {
+            *planted.entry(wrong.expect).or_default() += 1;
+        }
+    }
+    let count = |failure| planted.get(&failure).copied().unwrap_or(0);
+    assert!(count(Failure::ComplexityMismatch) >= 5, "{planted:?}");
+    assert!(count(Failure::NumericalInstability) >= 3, "{planted:?}");
+    assert!(count(Failure::OutOfFuel) >= 1, "{planted:?}");
+    assert!(count(Failure::SyntaxError) >= 1, "{planted:?}");
+}
+
+/// At least four numerical problems, and difficulties that spread.
+#[test]
+fn the_set_covers_numerics_and_difficulties() {
+    let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
+    assert!(
+        problems
+            .iter()
+            .filter(|problem| !problem.numerical.is_empty())
+            .count()
+            >= 4
+    );
+    let difficulties: std::collections::BTreeSet<u8> =
+        problems.iter().map(|problem| problem.difficulty).collect();
+    assert!(difficulties.len() >= 2, "{difficulties:?}");
+}
