@@ -163,3 +163,14 @@ fn a_prose_reply_is_no_code() {
     assert_eq!(report["tests_passed"], 0);
     assert_eq!(report["tests_total"], 11);
 }
+
+#[test]
+fn selftest_json_is_one_document_with_the_counts() {
+    let output = fuelbench(&["selftest", "--json"]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(summary["failed"], 0, "{summary}");
+    let checks = summary["checks"].as_array().expect("checks");
+    assert_eq!(summary["passed"].as_u64(), Some(checks.len() as u64));
+    assert!(checks.iter().all(|check| check["ok"] == true));
+}

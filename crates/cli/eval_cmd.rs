@@ -251,7 +251,12 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        let summary = serde_json::json!({
+            "checks": rows,
+            "passed": verdicts.len() - failed,
+            "failed": failed,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         for (check, verdict) in checks.iter().zip(&verdicts) {
             let expected = check.expect.map_or("pass", Failure::name);
@@ -260,8 +265,8 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
                 Err(why) => println!("FAIL  {} {}: {why}", check.problem.id, check.label),
             }
         }
+        println!("{} passed, {failed} failed", verdicts.len() - failed);
     }
-    println!("{} passed, {failed} failed", verdicts.len() - failed);
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

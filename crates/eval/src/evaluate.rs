@@ -22,11 +22,13 @@ const MEASURE_DRIVER: &str = "import fuelbench_runner\nfuelbench_runner.measure(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalConfig {
     /// Fuel for one test case, loading the candidate included. A small case
-    /// of a reasonable solution costs a few million; this is ~0.3 s of work.
+    /// of a reasonable solution costs 3-5 million; this is ~20x that, about
+    /// 0.1 s of work, so a runaway solution is cut off quickly.
     pub case_fuel: u64,
-    /// Fuel for one complexity run. The problem set keeps its largest size
-    /// under a tenth of this for the reference; a solution a class worse runs
-    /// out within the first sizes, which is the verdict, not an error.
+    /// Fuel for one complexity run, the input's set-up included. The problem
+    /// set keeps its reference under about 400 million at the largest size; a
+    /// solution a class worse runs out within the first sizes, which is the
+    /// verdict, not an error.
     pub measure_fuel: u64,
     /// Memory for any one run.
     pub memory_bytes: u64,
@@ -39,7 +41,7 @@ pub struct EvalConfig {
 impl Default for EvalConfig {
     fn default() -> Self {
         EvalConfig {
-            case_fuel: 300_000_000,
+            case_fuel: 100_000_000,
             measure_fuel: 600_000_000,
             memory_bytes: 512 << 20,
             wall: Duration::from_secs(10),
