@@ -14,5 +14,7 @@ python-wasm/build.sh --install-deps >&2
 log "building fuelbench (release; the first build compiles wasmtime, 10-20 minutes on 2 cores)"
 cargo build --release --locked --quiet --bin fuelbench >&2
 target=${CARGO_TARGET_DIR:-target}
+log "fetching the HumanEval suite"
+scripts/fetch-humaneval.sh >/dev/null
 log "preparing the interpreter snapshot"
 "$target/release/fuelbench" sandbox prepare >/dev/null

@@ -7,6 +7,8 @@
 mod eval_cli;
 /// Fuel series of real Python code, fitted: the cost model the scores rest on.
 mod fuel_complexity;
+/// HumanEval in the sandbox: canonical solutions, samples, pass@k.
+mod humaneval;
 /// The checked-in problem set as a whole: what it plants and covers.
 mod problem_set;
 /// The sandbox library against hostile and ordinary guests: one `.py` file

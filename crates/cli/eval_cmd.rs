@@ -1,12 +1,14 @@
 //! `fuelbench problems`, `fuelbench evaluate` and `fuelbench selftest`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use fuelbench_eval::score::{ProblemResult, score};
+use fuelbench_eval::suite::pass_at_k;
 use fuelbench_eval::{EvalConfig, Evaluator, Report};
-use fuelbench_problems::{Failure, Problem};
+use fuelbench_problems::{Completion, Failure, Problem, SuiteTask};
 use rayon::prelude::*;
 
 use crate::GlobalArgs;
@@ -51,6 +53,10 @@ pub(crate) struct EvaluateArgs {
 pub(crate) struct SelftestArgs {
     #[command(flatten)]
     problems: ProblemsArgs,
+    /// Check a public suite's canonical solutions instead (HumanEval JSONL,
+    /// optionally gzipped)
+    #[arg(long)]
+    suite: Option<PathBuf>,
     /// Print the checks as JSON
     #[arg(long)]
     json: bool,
@@ -209,7 +215,22 @@ struct Check<'a> {
     expect: Option<Failure>,
 }
 
+#[derive(Debug, clap::Args)]
+pub(crate) struct EvaluateSamplesArgs {
+    /// The suite (HumanEval JSONL, optionally gzipped)
+    #[arg(long)]
+    suite: PathBuf,
+    /// Samples: JSONL of `task_id` with `completion` or `solution`
+    samples: PathBuf,
+    /// Where to write one result per sample [default: SAMPLES_results.jsonl]
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
 pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Result<ExitCode> {
+    if let Some(suite) = &args.suite {
+        return selftest_suite(global, suite, args.json);
+    }
     let problems = args.problems.load()?;
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
     let checks: Vec<Check<'_>> = problems
@@ -336,4 +357,116 @@ fn summary(report: &Report) -> String {
         ));
     }
     parts.join("; ")
+}
+
+fn load_suite(path: &Path) -> anyhow::Result<Vec<SuiteTask>> {
+    fuelbench_problems::load_suite(path)
+        .with_context(|| format!("failed to load the suite {}", path.display()))
+}
+
+fn selftest_suite(global: &GlobalArgs, path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let tasks = load_suite(path)?;
+    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let pairs: Vec<(&SuiteTask, Completion)> = tasks
+        .iter()
+        .map(|task| {
+            (
+                task,
+                Completion::Completion(task.canonical_solution.clone()),
+            )
+        })
+        .collect();
+    let outcomes = evaluator
+        .check_suite(&pairs)
+        .context("failed to run the suite")?;
+    let failed = outcomes.iter().filter(|outcome| !outcome.passed).count();
+    if json {
+        let summary = serde_json::json!({ "checks": outcomes, "passed": outcomes.len() - failed, "failed": failed });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for outcome in &outcomes {
+            let mark = if outcome.passed { "ok   " } else { "FAIL " };
+            println!(
+                "{mark} {} canonical solution: {}",
+                outcome.task_id, outcome.result
+            );
+        }
+        println!("{} passed, {failed} failed", outcomes.len() - failed);
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub(crate) fn evaluate_samples(
+    global: &GlobalArgs,
+    args: &EvaluateSamplesArgs,
+) -> anyhow::Result<ExitCode> {
+    let tasks = load_suite(&args.suite)?;
+    let samples = fuelbench_problems::load_samples(&args.samples)
+        .with_context(|| format!("failed to load the samples {}", args.samples.display()))?;
+    let by_id: HashMap<&str, &SuiteTask> = tasks
+        .iter()
+        .map(|task| (task.task_id.as_str(), task))
+        .collect();
+    let pairs = samples
+        .iter()
+        .map(|sample| match by_id.get(sample.task_id.as_str()) {
+            Some(task) => Ok((*task, sample.code.clone())),
+            None => bail!(
+                "sample for {:?}, which {} does not have",
+                sample.task_id,
+                args.suite.display()
+            ),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let outcomes = evaluator
+        .check_suite(&pairs)
+        .context("failed to run the samples")?;
+
+    let out = args.out.clone().unwrap_or_else(|| {
+        let mut name = args.samples.clone().into_os_string();
+        name.push("_results.jsonl");
+        PathBuf::from(name)
+    });
+    let mut lines = String::new();
+    for (sample, outcome) in samples.iter().zip(&outcomes) {
+        let (key, code) = match &sample.code {
+            Completion::Completion(code) => ("completion", code),
+            Completion::Solution(code) => ("solution", code),
+        };
+        let mut row = serde_json::to_value(outcome)?;
+        row[key] = serde_json::Value::String(code.clone());
+        lines.push_str(&serde_json::to_string(&row)?);
+        lines.push('\n');
+    }
+    std::fs::write(&out, lines).with_context(|| format!("failed to write {}", out.display()))?;
+
+    // Per task: n samples, c passing; pass@k averaged over tasks, for each k
+    // that every task has enough samples for.
+    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for outcome in &outcomes {
+        let entry = counts.entry(outcome.task_id.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(outcome.passed);
+    }
+    let fewest = counts.values().map(|(n, _)| *n).min().unwrap_or(0);
+    let mut summary = serde_json::json!({
+        "tasks": counts.len(),
+        "samples": outcomes.len(),
+        "results": out,
+    });
+    for k in [1, 10, 100].into_iter().filter(|k| *k <= fewest) {
+        let value = counts
+            .values()
+            .map(|(n, c)| pass_at_k(*n, *c, k))
+            .sum::<f64>()
+            / counts.len() as f64;
+        summary[format!("pass@{k}")] = serde_json::json!(value);
+    }
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(ExitCode::SUCCESS)
 }

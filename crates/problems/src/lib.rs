@@ -15,15 +15,20 @@
 //! the host. Everything else is checked here, on load, and a malformed problem
 //! is rejected with the file, the field and the reason.
 //!
+//! It also reads public suites in HumanEval's JSONL format ([`load_suite`]) and
+//! samples to score against them ([`load_samples`]).
+//!
 //! This crate reads files and nothing else; running a problem is `eval`'s job.
 
 mod load;
+mod suite;
 
 use std::path::PathBuf;
 
 pub use fuelbench_complexity::Class;
 
 pub use crate::load::{load, load_dir};
+pub use crate::suite::{Completion, SuiteSample, SuiteTask, load_samples, load_suite};
 
 /// One problem, validated.
 #[derive(Debug, Clone, PartialEq)]

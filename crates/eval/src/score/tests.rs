@@ -45,6 +45,7 @@ fn report(
             snapshot_sha256: String::new(),
             case_fuel: 1,
             measure_fuel: 1,
+            suite_fuel: 1,
             seed: 0,
         },
     }
