@@ -10,6 +10,9 @@
  *                                    of the in-guest runner
  *   fuelbench_run(ptr, len, seed) -> the program's exit code
  *
+ * and imports one function, `fuelbench.fuel_consumed`, which the builtin
+ * module `_fuelbench` exposes to Python as `fuel()`.
+ *
  * plus `_initialize` (the C constructors), which the snapshot step calls
  * before `fuelbench_init` and which must never run again afterwards.
  *
@@ -22,6 +25,32 @@
 
 /* The runner's `run(source: bytes, seed: int) -> int`, kept from init. */
 static PyObject *runner_entry = NULL;
+
+/* The host's count of fuel this run has consumed so far. Exact at the call:
+   wasmtime settles its fuel counter before every call out of wasm. */
+__attribute__((import_module("fuelbench"), import_name("fuel_consumed")))
+extern long long fuelbench_host_fuel_consumed(void);
+
+/* `_fuelbench.fuel()`: lets the in-guest runner measure the fuel of exactly
+   the code between two calls, such as one call of a solution. */
+static PyObject *fuelbench_fuel(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return PyLong_FromLongLong(fuelbench_host_fuel_consumed());
+}
+
+static PyMethodDef fuelbench_methods[] = {
+    {"fuel", fuelbench_fuel, METH_NOARGS, "Fuel consumed by this run so far."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef fuelbench_module = {
+    PyModuleDef_HEAD_INIT, "_fuelbench", "fuelbench's host functions", -1, fuelbench_methods,
+};
+
+static PyObject *init_fuelbench_module(void) {
+    return PyModule_Create(&fuelbench_module);
+}
 
 __attribute__((export_name("fuelbench_alloc")))
 void *fuelbench_alloc(size_t size) {
@@ -37,6 +66,9 @@ static int init_interpreter(void) {
     preconfig.utf8_mode = 1;
     PyStatus prestatus = Py_PreInitialize(&preconfig);
     if (PyStatus_Exception(prestatus)) {
+        return 1;
+    }
+    if (PyImport_AppendInittab("_fuelbench", init_fuelbench_module) != 0) {
         return 1;
     }
     PyConfig config;

@@ -10,6 +10,7 @@ Everything imported at the top of this file is imported once, when the
 snapshot is taken, and costs a run neither file reads nor compilation.
 """
 
+import _fuelbench
 import ast
 import builtins
 import sys
@@ -265,11 +266,11 @@ def check():
 
 
 def measure():
-    """Builds one complexity input and, unless this is the baseline, solves it.
+    """Builds one complexity input and measures the fuel of solving it.
 
-    The host runs this twice per size, with and without the call, and takes
-    the difference in fuel: the candidate's load and the input's set-up cost
-    the same in both runs."""
+    The fuel is read just before and just after the call, inside this run, so
+    loading the candidate and building the input cost nothing; the cost of
+    reading the fuel itself is measured the same way and subtracted."""
     payload = json.loads(sys.stdin.read())
     sys.stdout = _Sink()
     module, failure = _load_candidate(payload["candidate"])
@@ -283,16 +284,15 @@ def measure():
     random.seed(payload["seed"])
     namespace = {"n": payload["n"], "random": random}
     exec(payload["setup"], namespace)
-    if payload["call"]:
-        try:
-            if payload["kind"] == "function":
-                entry(*namespace["args"])
-            else:
-                calls = namespace["calls"]
-                instance = entry(*calls[0][1])
-                for method, args in calls[1:]:
-                    getattr(instance, method)(*args)
-        except BaseException as error:
-            _report({"load": "ok", "error": _describe(error)})
-            return
-    _report({"load": "ok"})
+    function = payload["kind"] == "function"
+    inputs = namespace["args"] if function else namespace["calls"]
+    start = _fuelbench.fuel()
+    overhead = _fuelbench.fuel() - start
+    try:
+        start = _fuelbench.fuel()
+        _invoke(entry, payload["kind"], inputs)
+        cost = _fuelbench.fuel() - start - overhead
+    except BaseException as error:
+        _report({"load": "ok", "error": _describe(error)})
+        return
+    _report({"load": "ok", "cost": max(cost, 0)})

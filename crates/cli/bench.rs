@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use clap::Subcommand;
+use fuelbench_eval::score::{ProblemResult, score};
+use fuelbench_eval::{EvalConfig, Evaluator};
+use fuelbench_problems::Completion;
 use fuelbench_sandbox::{Limits, Program, Sandbox};
 
 use crate::GlobalArgs;
@@ -17,6 +20,23 @@ use crate::GlobalArgs;
 pub(crate) enum BenchCommand {
     /// Start-up, CPU speed against native CPython, throughput, determinism
     Sandbox(SandboxBenchArgs),
+    /// selftest and evaluate wall time, HumanEval, determinism of reports
+    Eval(EvalBenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct EvalBenchArgs {
+    #[command(flatten)]
+    problems: crate::eval_cmd::ProblemsArgs,
+    /// The problem whose reference is evaluated repeatedly
+    #[arg(long, default_value = "p01_merge_intervals")]
+    problem: String,
+    /// Evaluations timed, and compared for determinism with a busy core
+    #[arg(long, default_value_t = 20)]
+    repeats: usize,
+    /// A HumanEval suite to time [default: the one in the cache, if there]
+    #[arg(long)]
+    suite: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +111,7 @@ print(len({hash(key) % 97 for key, _ in ordered}), ordered[0][0])
 pub(crate) fn run(global: &GlobalArgs, command: &BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Sandbox(args) => bench_sandbox(global, args),
+        BenchCommand::Eval(args) => bench_eval(global, args),
     }
 }
 
@@ -264,16 +285,7 @@ fn throughput(sandbox: &Sandbox, duration: Duration) -> anyhow::Result<f64> {
 /// Runs one program `repeats` times while another thread keeps the second
 /// core busy; returns how many different fuel figures came out (1 is right).
 fn fuel_under_load(sandbox: &Sandbox, repeats: usize) -> anyhow::Result<usize> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let busy = std::thread::spawn({
-        let stop = Arc::clone(&stop);
-        move || {
-            let mut x = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
-            }
-        }
-    });
+    let busy = BusyCore::start();
     let program = Program::new(DETERMINISM_PROGRAM).seed(7);
     let mut fuels = Vec::with_capacity(repeats);
     let mut failure = None;
@@ -290,14 +302,48 @@ fn fuel_under_load(sandbox: &Sandbox, repeats: usize) -> anyhow::Result<usize> {
             }
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    busy.join().expect("the busy thread does not panic");
+    drop(busy);
     if let Some(failure) = failure {
         bail!(failure);
     }
     fuels.sort_unstable();
     fuels.dedup();
     Ok(fuels.len())
+}
+
+/// Keeps one core busy with integer arithmetic until dropped, so that a
+/// determinism check runs beside a noisy neighbour.
+pub(crate) struct BusyCore {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BusyCore {
+    pub(crate) fn start() -> BusyCore {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::spawn({
+            let stop = Arc::clone(&stop);
+            move || {
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            }
+        });
+        BusyCore {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for BusyCore {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn min(values: &[f64]) -> f64 {
@@ -318,6 +364,100 @@ fn percentile(values: &[f64], fraction: f64) -> f64 {
     sorted.sort_by(f64::total_cmp);
     let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
+}
+
+fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitCode> {
+    ensure!(args.repeats > 0, "--repeats must be at least 1");
+    let problems = args.problems.load()?;
+    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let problem = problems
+        .iter()
+        .find(|problem| problem.id == args.problem)
+        .with_context(|| format!("no problem {:?}", args.problem))?;
+
+    let started = Instant::now();
+    let (checks, verdicts) = crate::eval_cmd::run_selftest(&evaluator, &problems);
+    let selftest_s = started.elapsed().as_secs_f64();
+    let selftest_failed = verdicts.iter().filter(|verdict| verdict.is_err()).count();
+
+    let mut evaluate_ms = Vec::with_capacity(args.repeats);
+    for _ in 0..args.repeats {
+        let started = Instant::now();
+        evaluator.evaluate(problem, &problem.reference)?;
+        evaluate_ms.push(millis(started.elapsed()));
+    }
+
+    // Fuel, fitted class and overall score of every evaluation, with the
+    // other core busy: one distinct triple is the target.
+    let busy = BusyCore::start();
+    let mut outcomes = Vec::with_capacity(args.repeats);
+    for _ in 0..args.repeats {
+        let report = evaluator.evaluate(problem, &problem.reference)?;
+        let result = ProblemResult {
+            solve: &report,
+            refactor: Some(&report),
+        };
+        let overall = score(&[result]).map(|scores| scores.overall_score.to_bits());
+        let fitted = report
+            .complexity
+            .as_ref()
+            .and_then(|complexity| complexity.fitted);
+        let samples: Vec<u64> = report
+            .complexity
+            .iter()
+            .flat_map(|complexity| {
+                complexity
+                    .samples
+                    .iter()
+                    .map(|sample| sample.cost.to_bits())
+            })
+            .collect();
+        outcomes.push((report.fuel_used, samples, fitted, overall));
+    }
+    drop(busy);
+    outcomes.sort();
+    outcomes.dedup();
+
+    let suite = args.suite.clone().or_else(|| {
+        let cached = global.cache_dir().ok()?.join("suites/HumanEval.jsonl.gz");
+        cached.is_file().then_some(cached)
+    });
+    let humaneval = match suite {
+        Some(path) => {
+            let tasks = fuelbench_problems::load_suite(&path)?;
+            let pairs: Vec<_> = tasks
+                .iter()
+                .map(|task| {
+                    (
+                        task,
+                        Completion::Completion(task.canonical_solution.clone()),
+                    )
+                })
+                .collect();
+            let started = Instant::now();
+            let results = evaluator.check_suite(&pairs)?;
+            serde_json::json!({
+                "tasks": results.len(),
+                "canonical_passed": results.iter().filter(|result| result.passed).count(),
+                "wall_s": started.elapsed().as_secs_f64(),
+            })
+        }
+        None => serde_json::Value::Null,
+    };
+
+    let report = serde_json::json!({
+        "selftest_s": selftest_s,
+        "selftest_checks": checks.len(),
+        "selftest_failed": selftest_failed,
+        "evaluate_problem": problem.id,
+        "evaluate_ms_median": median(&evaluate_ms),
+        "evaluate_ms_p99": percentile(&evaluate_ms, 0.99),
+        "determinism_runs": args.repeats,
+        "determinism_distinct_outcomes": outcomes.len(),
+        "humaneval": humaneval,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ impl ProblemsArgs {
         }
     }
 
-    fn load(&self) -> anyhow::Result<Vec<Problem>> {
+    pub(crate) fn load(&self) -> anyhow::Result<Vec<Problem>> {
         let dir = self.dir();
         let problems = fuelbench_problems::load_dir(&dir)
             .with_context(|| format!("failed to load the problem set in {}", dir.display()))?;
@@ -207,7 +207,7 @@ fn print_report(report: &Report) {
 }
 
 /// One selftest check: a solution and what its report must say.
-struct Check<'a> {
+pub(crate) struct Check<'a> {
     problem: &'a Problem,
     label: String,
     source: &'a str,
@@ -233,29 +233,7 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
     }
     let problems = args.problems.load()?;
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let checks: Vec<Check<'_>> = problems
-        .iter()
-        .flat_map(|problem| {
-            let reference = Check {
-                problem,
-                label: "reference".into(),
-                source: &problem.reference,
-                expect: None,
-            };
-            let wrong = problem.wrong.iter().map(move |wrong| Check {
-                problem,
-                label: format!("wrong/{}", wrong.name),
-                source: &wrong.source,
-                expect: Some(wrong.expect),
-            });
-            std::iter::once(reference).chain(wrong)
-        })
-        .collect();
-
-    let verdicts: Vec<Result<(), String>> = checks
-        .par_iter()
-        .map(|check| run_check(&evaluator, check))
-        .collect();
+    let (checks, verdicts) = run_selftest(&evaluator, &problems);
 
     let failed = verdicts.iter().filter(|verdict| verdict.is_err()).count();
     if args.json {
@@ -293,6 +271,37 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Every reference and planted wrong solution of `problems`, checked on
+/// every core; the checks and their verdicts, in order.
+pub(crate) fn run_selftest<'a>(
+    evaluator: &Evaluator,
+    problems: &'a [Problem],
+) -> (Vec<Check<'a>>, Vec<Result<(), String>>) {
+    let checks: Vec<Check<'a>> = problems
+        .iter()
+        .flat_map(|problem| {
+            let reference = Check {
+                problem,
+                label: "reference".into(),
+                source: &problem.reference,
+                expect: None,
+            };
+            let wrong = problem.wrong.iter().map(move |wrong| Check {
+                problem,
+                label: format!("wrong/{}", wrong.name),
+                source: &wrong.source,
+                expect: Some(wrong.expect),
+            });
+            std::iter::once(reference).chain(wrong)
+        })
+        .collect();
+    let verdicts = checks
+        .par_iter()
+        .map(|check| run_check(evaluator, check))
+        .collect();
+    (checks, verdicts)
 }
 
 fn run_check(evaluator: &Evaluator, check: &Check<'_>) -> Result<(), String> {

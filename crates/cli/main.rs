@@ -60,7 +60,7 @@ enum Command {
 }
 
 impl GlobalArgs {
-    fn cache_dir(&self) -> anyhow::Result<PathBuf> {
+    pub(crate) fn cache_dir(&self) -> anyhow::Result<PathBuf> {
         if let Some(dir) = &self.cache_dir {
             return Ok(dir.clone());
         }

@@ -241,24 +241,12 @@ impl Evaluator {
         let mut samples = Vec::with_capacity(spec.sizes.len());
         let mut note = None;
         for &n in &spec.sizes {
-            // Sizes stay in order, so a solution that blows up stops early;
-            // the two runs of one size are independent.
-            let (baseline, with_call) = rayon::join(
-                || self.measure_once(problem, code, n, false),
-                || self.measure_once(problem, code, n, true),
-            );
-            match (baseline?, with_call?) {
-                (Ok(without), Ok(with)) => {
-                    samples.push(Sample {
-                        n,
-                        cost: with.saturating_sub(without) as f64,
-                    });
-                }
-                (Err(reason), _) => {
-                    note = Some(format!("the input set-up failed at n = {n}: {reason}"));
-                    break;
-                }
-                (_, Err(reason)) => {
+            match self.measure_once(problem, code, n)? {
+                Ok(cost) => samples.push(Sample {
+                    n,
+                    cost: cost as f64,
+                }),
+                Err(reason) => {
                     note = Some(format!("stopped at n = {n}: {reason}"));
                     break;
                 }
@@ -287,14 +275,8 @@ impl Evaluator {
         })
     }
 
-    /// Fuel for one input of size `n`, or why the run did not finish.
-    fn measure_once(
-        &self,
-        problem: &Problem,
-        code: &str,
-        n: u64,
-        call: bool,
-    ) -> Result<Result<u64, String>> {
+    /// Fuel of one call on an input of size `n`, or why it did not finish.
+    fn measure_once(&self, problem: &Problem, code: &str, n: u64) -> Result<Result<u64, String>> {
         let payload = json!({
             "candidate": code,
             "kind": kind_name(problem.kind),
@@ -302,7 +284,6 @@ impl Evaluator {
             "setup": problem.complexity.setup,
             "n": n,
             "seed": self.config.seed,
-            "call": call,
         });
         let stdin = payload.to_string();
         let program = Program::new(MEASURE_DRIVER)
@@ -312,15 +293,15 @@ impl Evaluator {
             .sandbox
             .run(&program, &self.limits(self.config.measure_fuel))?;
         Ok(match harness_report(&outcome)? {
-            Ok(report) if report["load"] == "ok" && report.get("error").is_none() => {
-                Ok(outcome.fuel_used.unwrap_or(0))
-            }
-            Ok(report) => Err(report
-                .get("error")
-                .or_else(|| report.get("detail"))
-                .and_then(Value::as_str)
-                .unwrap_or("the harness reported a failure")
-                .to_owned()),
+            Ok(report) => match report["cost"].as_u64() {
+                Some(cost) if report["load"] == "ok" => Ok(cost),
+                _ => Err(report
+                    .get("error")
+                    .or_else(|| report.get("detail"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("the harness reported a failure")
+                    .to_owned()),
+            },
             Err((_, detail)) => Err(detail.unwrap_or_else(|| outcome.status.to_string())),
         })
     }

@@ -6,10 +6,11 @@
 //!    one case that hangs or corrupts global state cannot touch another. The
 //!    in-guest harness (`python-wasm/runner.py`) loads the candidate as the
 //!    module `solution`, calls it, compares as the case says and reports.
-//! 2. **Complexity**, when the tests pass. For each size, the problem's
-//!    set-up code builds an input in two runs, one that calls the candidate
-//!    and one that does not; the difference in fuel is the candidate's cost
-//!    at that size, exactly, whatever the machine is doing. The series is
+//! 2. **Complexity**, when the tests pass. For each size, one run builds the
+//!    input with the problem's set-up code, then reads the guest's fuel
+//!    counter (`_fuelbench.fuel()`, a host import) just before and just after
+//!    the call: the candidate's cost at that size, exactly, whatever the
+//!    machine is doing, with neither loading nor set-up in it. The series is
 //!    fitted by `fuelbench-complexity`. A size that runs out of its fuel
 //!    budget ends the series: solutions in a worse class than expected are
 //!    caught as a mismatch rather than run for minutes.

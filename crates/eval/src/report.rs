@@ -74,7 +74,7 @@ pub struct ComplexityReport {
     #[serde(rename = "match")]
     pub matched: bool,
     pub log_log_slope: Option<f64>,
-    /// Fuel per size, harness cost subtracted.
+    /// Fuel of the call alone, per size.
     pub samples: Vec<Sample>,
     pub fits: Vec<ClassFit>,
     /// Why the series stopped early or could not be fitted.

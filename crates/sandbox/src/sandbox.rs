@@ -172,6 +172,7 @@ impl SandboxBuilder {
         })
         .map_err(Error::setup)?;
         sleep::add_to_linker(&mut linker).map_err(Error::setup)?;
+        add_fuel_import(&mut linker).map_err(Error::setup)?;
         let pre = linker.instantiate_pre(&module).map_err(Error::setup)?;
         let min_memory_bytes = module
             .exports()
@@ -273,6 +274,7 @@ impl Sandbox {
             },
             clock,
             wall_deadline: started.checked_add(limits.wall),
+            fuel_budget: limits.fuel,
         };
         let mut store = Store::new(&inner.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -449,6 +451,8 @@ pub(crate) struct GuestState {
     limiter: MemoryLimiter,
     pub(crate) clock: GuestClock,
     pub(crate) wall_deadline: Option<Instant>,
+    /// The run's fuel budget, so that `fuelbench.fuel_consumed` can answer.
+    fuel_budget: u64,
 }
 
 impl GuestState {
@@ -462,8 +466,26 @@ impl GuestState {
             },
             clock,
             wall_deadline: None,
+            fuel_budget: 0,
         }
     }
+}
+
+/// `fuelbench.fuel_consumed() -> i64`: the fuel this run has used so far,
+/// which the guest's `_fuelbench.fuel()` returns. Exact: wasmtime settles its
+/// fuel counter before every call out of wasm. Without fuel (the snapshot's
+/// engine) it answers 0.
+pub(crate) fn add_fuel_import(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        "fuelbench",
+        "fuel_consumed",
+        |caller: wasmtime::Caller<'_, GuestState>| -> i64 {
+            let remaining = caller.get_fuel().unwrap_or(0);
+            let consumed = caller.data().fuel_budget.saturating_sub(remaining);
+            i64::try_from(consumed).unwrap_or(i64::MAX)
+        },
+    )?;
+    Ok(())
 }
 
 /// Like wasmtime's `StoreLimits`, but it remembers that it said no, which is
