@@ -245,17 +245,25 @@ def _run_case(entry, kind, case):
             "detail": f"got {got!r:.{DETAIL_CHARS}}, want {want!r:.{DETAIL_CHARS}}"}
 
 
-def check():
-    """Runs every case in the stdin payload against the candidate."""
+def _prepare():
+    """The stdin payload and the candidate's entry point, or (payload, None)
+    after reporting why the candidate did not load."""
     payload = json.loads(sys.stdin.read())
     sys.stdout = _Sink()
     module, failure = _load_candidate(payload["candidate"])
     if failure is not None:
         _report(failure)
-        return
+        return payload, None
     entry = getattr(module, payload["entry_point"], None)
     if entry is None:
         _report({"load": "exception", "detail": f"solution.py defines no `{payload['entry_point']}`"})
+    return payload, entry
+
+
+def check():
+    """Runs every case in the stdin payload against the candidate."""
+    payload, entry = _prepare()
+    if entry is None:
         return
     try:
         results = [_run_case(entry, payload["kind"], case) for case in payload["cases"]]
@@ -271,15 +279,8 @@ def measure():
     The fuel is read just before and just after the call, inside this run, so
     loading the candidate and building the input cost nothing; the cost of
     reading the fuel itself is measured the same way and subtracted."""
-    payload = json.loads(sys.stdin.read())
-    sys.stdout = _Sink()
-    module, failure = _load_candidate(payload["candidate"])
-    if failure is not None:
-        _report(failure)
-        return
-    entry = getattr(module, payload["entry_point"], None)
+    payload, entry = _prepare()
     if entry is None:
-        _report({"load": "exception", "detail": f"solution.py defines no `{payload['entry_point']}`"})
         return
     random.seed(payload["seed"])
     namespace = {"n": payload["n"], "random": random}

@@ -1,5 +1,26 @@
 use crate::util::{fuelbench, repo_path};
 
+/// `fuelbench evaluate --problem PROBLEM FLAG FILE --json`, with FILE
+/// relative to the repository: the exit code and the report.
+fn evaluate_json(problem: &str, flag: &str, file: &str) -> (Option<i32>, serde_json::Value) {
+    let path = repo_path(file);
+    let output = fuelbench(&[
+        "evaluate",
+        "--problem",
+        problem,
+        flag,
+        path.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not a JSON report ({error}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code(), report)
+}
+
 #[test]
 fn selftest_passes_on_the_checked_in_problem_set() {
     let output = fuelbench(&["selftest"]);
@@ -24,22 +45,12 @@ fn selftest_passes_on_the_checked_in_problem_set() {
 
 #[test]
 fn evaluate_json_has_the_published_keys() {
-    let code = repo_path("problems/p01_merge_intervals/reference.py");
-    let output = fuelbench(&[
-        "evaluate",
-        "--problem",
+    let (exit_code, report) = evaluate_json(
         "p01_merge_intervals",
         "--code",
-        code.to_str().expect("utf-8"),
-        "--json",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        "problems/p01_merge_intervals/reference.py",
     );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(exit_code, Some(0), "{report}");
     assert_eq!(report["problem"], "p01_merge_intervals");
     assert_eq!(report["passed"], true);
     assert_eq!(report["tests_passed"], report["tests_total"]);
@@ -58,17 +69,12 @@ fn evaluate_json_has_the_published_keys() {
 
 #[test]
 fn a_failing_candidate_exits_1_with_its_class() {
-    let code = repo_path("problems/p02_lru_cache/wrong/list_recency.py");
-    let output = fuelbench(&[
-        "evaluate",
-        "--problem",
+    let (exit_code, report) = evaluate_json(
         "p02_lru_cache",
         "--code",
-        code.to_str().expect("utf-8"),
-        "--json",
-    ]);
-    assert_eq!(output.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        "problems/p02_lru_cache/wrong/list_recency.py",
+    );
+    assert_eq!(exit_code, Some(1), "{report}");
     assert_eq!(
         report["passed"], true,
         "the tests pass; only the complexity is wrong"
@@ -78,17 +84,12 @@ fn a_failing_candidate_exits_1_with_its_class() {
 
 #[test]
 fn the_same_code_gives_the_same_report() {
-    let code = repo_path("problems/p03_mean_variance/reference.py");
     let run = || {
-        let output = fuelbench(&[
-            "evaluate",
-            "--problem",
+        evaluate_json(
             "p03_mean_variance",
             "--code",
-            code.to_str().expect("utf-8"),
-            "--json",
-        ]);
-        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON")
+            "problems/p03_mean_variance/reference.py",
+        )
     };
     assert_eq!(run(), run());
 }
@@ -125,22 +126,12 @@ fn problems_lists_the_set_as_json() {
 
 #[test]
 fn a_reply_is_scored_on_the_code_it_holds() {
-    let reply = repo_path("tests/replies/lru_cache_with_reasoning_and_usage.md");
-    let output = fuelbench(&[
-        "evaluate",
-        "--problem",
+    let (exit_code, report) = evaluate_json(
         "p02_lru_cache",
         "--response",
-        reply.to_str().expect("utf-8"),
-        "--json",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
+        "tests/replies/lru_cache_with_reasoning_and_usage.md",
     );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(exit_code, Some(0), "{report}");
     assert_eq!(report["failure_class"], serde_json::Value::Null);
     assert_eq!(report["extraction"]["skipped_reasoning"], true);
     assert_eq!(report["extraction"]["python_blocks"], 2);
@@ -148,17 +139,9 @@ fn a_reply_is_scored_on_the_code_it_holds() {
 
 #[test]
 fn a_prose_reply_is_no_code() {
-    let reply = repo_path("tests/replies/prose_only.md");
-    let output = fuelbench(&[
-        "evaluate",
-        "--problem",
-        "p02_lru_cache",
-        "--response",
-        reply.to_str().expect("utf-8"),
-        "--json",
-    ]);
-    assert_eq!(output.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let (exit_code, report) =
+        evaluate_json("p02_lru_cache", "--response", "tests/replies/prose_only.md");
+    assert_eq!(exit_code, Some(1), "{report}");
     assert_eq!(report["failure_class"], "no_code");
     assert_eq!(report["tests_passed"], 0);
     assert_eq!(report["tests_total"], 11);

@@ -183,21 +183,10 @@ struct NativePython {
 /// The interpreter behind `python`: on machines where `python3` is a shim
 /// script (pyenv), timing the shim would flatter the sandbox.
 fn resolve_python(python: &str) -> anyhow::Result<NativePython> {
-    let output = Command::new(python)
-        .args([
-            "-S",
-            "-I",
-            "-c",
-            "import sys; print(sys.executable); print(sys.version.split()[0])",
-        ])
-        .output()
-        .with_context(|| format!("failed to start {python}"))?;
-    ensure!(
-        output.status.success(),
-        "{python} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = run_native(
+        python,
+        "import sys; print(sys.executable); print(sys.version.split()[0])",
+    )?;
     let mut lines = text.lines();
     match (lines.next(), lines.next()) {
         (Some(executable), Some(version)) if !executable.is_empty() => Ok(NativePython {
@@ -237,16 +226,21 @@ fn guest_loop_seconds(sandbox: &Sandbox) -> anyhow::Result<f64> {
 }
 
 fn native_loop_seconds(python: &str) -> anyhow::Result<f64> {
+    parse_seconds(&run_native(python, LOOP_PROGRAM)?)
+}
+
+/// Runs `code` with the native `python -S -I -c` and returns its stdout.
+fn run_native(python: &str, code: &str) -> anyhow::Result<String> {
     let output = Command::new(python)
-        .args(["-S", "-I", "-c", LOOP_PROGRAM])
+        .args(["-S", "-I", "-c", code])
         .output()
         .with_context(|| format!("failed to start {python}"))?;
     ensure!(
         output.status.success(),
-        "the loop failed natively: {}",
+        "{python} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    parse_seconds(&String::from_utf8_lossy(&output.stdout))
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn parse_seconds(text: &str) -> anyhow::Result<f64> {

@@ -179,6 +179,15 @@ impl Evaluator {
         })
     }
 
+    /// Runs one of the harness's drivers with `payload` on its stdin.
+    fn run_harness(&self, driver: &str, payload: &Value, fuel: u64) -> Result<RunOutcome> {
+        let stdin = payload.to_string();
+        let program = Program::new(driver)
+            .stdin(stdin.as_bytes())
+            .seed(self.config.seed);
+        Ok(self.sandbox.run(&program, &self.limits(fuel))?)
+    }
+
     fn limits(&self, fuel: u64) -> Limits {
         Limits {
             fuel,
@@ -216,13 +225,7 @@ impl Evaluator {
                 "compare": case.compare,
             }],
         });
-        let stdin = payload.to_string();
-        let program = Program::new(CHECK_DRIVER)
-            .stdin(stdin.as_bytes())
-            .seed(self.config.seed);
-        let outcome = self
-            .sandbox
-            .run(&program, &self.limits(self.config.case_fuel))?;
+        let outcome = self.run_harness(CHECK_DRIVER, &payload, self.config.case_fuel)?;
         let fuel_used = outcome.fuel_used;
         let (outcome, detail) = match harness_report(&outcome)? {
             Ok(report) => case_from_report(&report)?,
@@ -285,13 +288,7 @@ impl Evaluator {
             "n": n,
             "seed": self.config.seed,
         });
-        let stdin = payload.to_string();
-        let program = Program::new(MEASURE_DRIVER)
-            .stdin(stdin.as_bytes())
-            .seed(self.config.seed);
-        let outcome = self
-            .sandbox
-            .run(&program, &self.limits(self.config.measure_fuel))?;
+        let outcome = self.run_harness(MEASURE_DRIVER, &payload, self.config.measure_fuel)?;
         Ok(match harness_report(&outcome)? {
             Ok(report) => match report["cost"].as_u64() {
                 Some(cost) if report["load"] == "ok" => Ok(cost),
