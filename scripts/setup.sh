@@ -11,7 +11,7 @@ quiet=0
 log() { [ "$quiet" = 1 ] || echo "setup: $*" >&2; }
 
 python-wasm/build.sh --install-deps >&2
-log "building fuelbench (release; the first build compiles wasmtime, 10-20 minutes on 2 cores)"
+log "building fuelbench (release; the first build compiles wasmtime, about 5 minutes on 2 cores)"
 cargo build --release --locked --quiet --bin fuelbench >&2
 target=${CARGO_TARGET_DIR:-target}
 log "fetching the HumanEval suite"
