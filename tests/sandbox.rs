@@ -260,16 +260,21 @@ fn many_runs_on_two_threads_leak_nothing_and_share_nothing() {
     // this one move it; so the real work runs in a child process of its own.
     const ISOLATED: &str = "FUELBENCH_TEST_ISOLATED";
     if std::env::var_os(ISOLATED).is_none() {
-        let status = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
             .args([
                 "--exact",
                 "sandbox::many_runs_on_two_threads_leak_nothing_and_share_nothing",
             ])
-            .args(["--test-threads", "1", "--nocapture"])
+            .args(["--test-threads", "1"])
             .env(ISOLATED, "1")
-            .status()
+            .output()
             .expect("the test binary starts again");
-        assert!(status.success(), "the isolated run failed: {status}");
+        assert!(
+            output.status.success(),
+            "the isolated run failed: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         return;
     }
     // Each run would see the previous run's global, module or random state
