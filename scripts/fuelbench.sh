@@ -5,4 +5,5 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh" --quiet
 target=${CARGO_TARGET_DIR:-$root/target}
+export FUELBENCH_PROBLEMS=${FUELBENCH_PROBLEMS:-$root/problems}
 exec "$target/release/fuelbench" "$@"

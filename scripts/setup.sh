@@ -10,7 +10,12 @@ quiet=0
 [ "${1:-}" = "--quiet" ] && quiet=1
 log() { [ "$quiet" = 1 ] || echo "setup: $*" >&2; }
 
-python-wasm/build.sh --install-deps >&2
+# Quiet means: say nothing unless something fails.
+if [ "$quiet" = 1 ]; then
+  output=$(python-wasm/build.sh --install-deps 2>&1) || { echo "$output" >&2; exit 1; }
+else
+  python-wasm/build.sh --install-deps >&2
+fi
 log "building fuelbench (release; the first build compiles wasmtime, about 5 minutes on 2 cores)"
 cargo build --release --locked --quiet --bin fuelbench >&2
 target=${CARGO_TARGET_DIR:-target}

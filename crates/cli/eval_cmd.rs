@@ -77,8 +77,12 @@ impl ProblemsArgs {
 
     pub(crate) fn load(&self) -> anyhow::Result<Vec<Problem>> {
         let dir = self.dir();
-        let problems = fuelbench_problems::load_dir(&dir)
-            .with_context(|| format!("failed to load the problem set in {}", dir.display()))?;
+        let problems = fuelbench_problems::load_dir(&dir).with_context(|| {
+            format!(
+                "failed to load the problem set in {} (name another with --problems-dir or FUELBENCH_PROBLEMS)",
+                dir.display()
+            )
+        })?;
         if problems.is_empty() {
             bail!(
                 "no problems in {} (each is a folder with a problem.toml)",
@@ -110,12 +114,12 @@ pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         println!(
-            "{:<24} {:>4}  {:<16} {:>5}  {:<11} {:<9}",
+            "{:<26} {:>4}  {:<20} {:>5}  {:<11} {:<9}",
             "id", "diff", "category", "tests", "complexity", "numerical"
         );
         for problem in &problems {
             println!(
-                "{:<24} {:>4}  {:<16} {:>5}  {:<11} {:<9}",
+                "{:<26} {:>4}  {:<20} {:>5}  {:<11} {:<9}",
                 problem.id,
                 problem.difficulty,
                 problem.category,

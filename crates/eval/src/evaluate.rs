@@ -311,9 +311,7 @@ fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
-/// The harness's JSON report, or how the run was cut off before it could
-/// report. A run that exited without a report is a harness failure: an
-/// error, because the harness never fails for what a candidate does.
+/// The harness's JSON report, or how the run ended before it could report.
 fn harness_report(outcome: &RunOutcome) -> Result<Result<Value, (CaseOutcome, Option<String>)>> {
     let cut_off = match outcome.status {
         Status::Exited => None,
@@ -337,21 +335,26 @@ fn harness_report(outcome: &RunOutcome) -> Result<Result<Value, (CaseOutcome, Op
     if let Some((outcome, detail)) = cut_off {
         return Ok(Err((outcome, Some(detail))));
     }
+    // The harness always reports, last; a run that exited without a report,
+    // or with one that does not parse, was ended or tampered with by the
+    // candidate (`os._exit`, writes to the real stdout): its failure.
     let stdout = outcome.stdout_lossy();
-    let line = stdout
+    let report = stdout
         .lines()
         .rev()
         .find_map(|line| line.strip_prefix(REPORT_MARK))
-        .ok_or_else(|| {
-            Error::Harness(format!(
-                "no report (exit code {:?}); stderr: {}",
-                outcome.exit_code,
-                outcome.stderr_lossy()
-            ))
-        })?;
-    serde_json::from_str(line)
-        .map(Ok)
-        .map_err(|error| Error::Harness(error.to_string()))
+        .and_then(|line| serde_json::from_str::<Value>(line).ok());
+    Ok(report.ok_or_else(|| {
+        (
+            CaseOutcome::Exception,
+            Some(format!(
+                "the process ended (exit code {}) before the harness could report",
+                outcome
+                    .exit_code
+                    .map_or("none".to_owned(), |code| code.to_string())
+            )),
+        )
+    }))
 }
 
 fn case_from_report(report: &Value) -> Result<(CaseOutcome, Option<String>)> {
