@@ -157,3 +157,37 @@ fn selftest_json_is_one_document_with_the_counts() {
     assert_eq!(summary["passed"].as_u64(), Some(checks.len() as u64));
     assert!(checks.iter().all(|check| check["ok"] == true));
 }
+
+#[test]
+fn a_refactor_that_breaks_a_test_is_unstable() {
+    let reference = repo_path("problems/p02_lru_cache/reference.py");
+    let broken = repo_path("problems/p02_lru_cache/wrong/evicts_newest.py");
+    let run = |refactored: &std::path::Path| {
+        let output = fuelbench(&[
+            "evaluate",
+            "--problem",
+            "p02_lru_cache",
+            "--code",
+            reference.to_str().expect("utf-8"),
+            "--refactored",
+            refactored.to_str().expect("utf-8"),
+            "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        (output.status.code(), report)
+    };
+    let (code, report) = run(&reference);
+    assert_eq!(
+        (code, &report["refactor"]["stable"]),
+        (Some(0), &serde_json::Value::Bool(true))
+    );
+    let (code, report) = run(&broken);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["refactor"]["stable"], false);
+    assert_eq!(report["refactor"]["failure_class"], "wrong_answer");
+    assert_eq!(
+        report["failure_class"],
+        serde_json::Value::Null,
+        "the original itself passed"
+    );
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use fuelbench_eval::score::{ProblemResult, score};
 use fuelbench_eval::suite::pass_at_k;
-use fuelbench_eval::{EvalConfig, Evaluator, Report};
+use fuelbench_eval::{EvalConfig, Evaluator, RefactorReport, Report};
 use fuelbench_problems::{Completion, Failure, Problem, SuiteTask};
 use rayon::prelude::*;
 
@@ -44,6 +44,10 @@ pub(crate) struct EvaluateArgs {
     /// A file with a model's whole reply; the code is extracted from it
     #[arg(long, group = "candidate")]
     response: Option<PathBuf>,
+    /// The refactored version (code, or a reply with --response): the
+    /// report says whether the refactor kept every test passing
+    #[arg(long)]
+    refactored: Option<PathBuf>,
     /// Print the whole report as JSON
     #[arg(long)]
     json: bool,
@@ -151,21 +155,31 @@ pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Resu
         (None, Some(response)) => (response, true),
         (None, None) => bail!("give --code FILE or --response FILE"),
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read {}", path.display()))?;
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let report = if is_reply {
-        evaluator.evaluate_reply(problem, &text)
-    } else {
-        evaluator.evaluate(problem, &text)
+    let score_file = |path: &Path| -> anyhow::Result<Report> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read {}", path.display()))?;
+        if is_reply {
+            evaluator.evaluate_reply(problem, &text)
+        } else {
+            evaluator.evaluate(problem, &text)
+        }
+        .with_context(|| format!("failed to evaluate {}", path.display()))
+    };
+    let mut report = score_file(path)?;
+    if let Some(refactored) = &args.refactored {
+        report.refactor = Some(RefactorReport::new(&report, &score_file(refactored)?));
     }
-    .context("failed to evaluate")?;
+    let refactor_ok = report
+        .refactor
+        .as_ref()
+        .is_none_or(|refactor| refactor.stable);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_report(&report);
     }
-    Ok(if report.failure_class.is_none() {
+    Ok(if report.failure_class.is_none() && refactor_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -207,6 +221,21 @@ fn print_report(report: &Report) {
     }
     if let Some(numerical) = &report.numerical {
         println!("  numerical: {}/{}", numerical.passed, numerical.total);
+    }
+    if let Some(refactor) = &report.refactor {
+        println!(
+            "  refactor: {} (refactored tests {}/{}{})",
+            if refactor.stable {
+                "stable"
+            } else {
+                "UNSTABLE"
+            },
+            refactor.tests_passed,
+            refactor.tests_total,
+            refactor
+                .failure_class
+                .map_or(String::new(), |failure| format!(", {failure}")),
+        );
     }
 }
 

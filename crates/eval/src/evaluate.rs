@@ -108,6 +108,7 @@ impl Evaluator {
                 numerical_cases: problem.numerical.len(),
                 fuel_used: 0,
                 extraction: None,
+                refactor: None,
                 reproducibility: self.reproducibility(),
             },
         };
@@ -175,6 +176,7 @@ impl Evaluator {
             numerical_cases: problem.numerical.len(),
             fuel_used,
             extraction: None,
+            refactor: None,
             reproducibility: self.reproducibility(),
         })
     }

@@ -31,7 +31,8 @@ pub mod suite;
 pub use crate::evaluate::{EvalConfig, Evaluator};
 pub use crate::extract::{Extraction, extract};
 pub use crate::report::{
-    CaseOutcome, CaseResult, ComplexityReport, NumericalReport, Report, Reproducibility,
+    CaseOutcome, CaseResult, ComplexityReport, NumericalReport, RefactorReport, Report,
+    Reproducibility,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -27,7 +27,35 @@ pub struct Report {
     pub fuel_used: u64,
     /// How the code was found, when it came from a model's reply.
     pub extraction: Option<Extraction>,
+    /// The refactored version's verdict, when one was evaluated.
+    pub refactor: Option<RefactorReport>,
     pub reproducibility: Reproducibility,
+}
+
+/// How a refactored version fared beside the original.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RefactorReport {
+    /// Both versions pass every test: refactor stability 1 for this problem.
+    pub stable: bool,
+    pub passed: bool,
+    pub tests_passed: usize,
+    pub tests_total: usize,
+    pub failure_class: Option<Failure>,
+    pub extraction: Option<Extraction>,
+}
+
+impl RefactorReport {
+    /// The refactored version's `refactored` report, judged beside `original`.
+    pub fn new(original: &Report, refactored: &Report) -> RefactorReport {
+        RefactorReport {
+            stable: crate::score::refactor_stable(original, refactored),
+            passed: refactored.passed,
+            tests_passed: refactored.tests_passed,
+            tests_total: refactored.tests_total,
+            failure_class: refactored.failure_class,
+            extraction: refactored.extraction.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

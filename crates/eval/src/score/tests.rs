@@ -38,6 +38,7 @@ fn report(
         numerical_cases,
         fuel_used: 1,
         extraction: None,
+        refactor: None,
         reproducibility: Reproducibility {
             fuelbench_version: "0".into(),
             wasmtime_version: "48.0.8".into(),
