@@ -148,6 +148,14 @@ fn classes_parse_from_name_and_notation() {
 }
 
 #[test]
+fn class_names_match_their_serialisation() {
+    for class in Class::ALL {
+        let json = serde_json::to_value(class).expect("serialisable");
+        assert_eq!(json, class.name());
+    }
+}
+
+#[test]
 fn analysis_serialises_with_snake_case_classes() {
     let analysis = analyse(&series(&SIZES, |n| 30.0 * n * n.ln())).expect("valid");
     let json = serde_json::to_value(&analysis).expect("serialisable");

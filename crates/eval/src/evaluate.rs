@@ -190,7 +190,7 @@ impl Evaluator {
         Ok(self.sandbox.run(&program, &self.limits(fuel))?)
     }
 
-    fn limits(&self, fuel: u64) -> Limits {
+    pub(crate) fn limits(&self, fuel: u64) -> Limits {
         Limits {
             fuel,
             memory_bytes: self.config.memory_bytes,
@@ -229,7 +229,7 @@ impl Evaluator {
         });
         let outcome = self.run_harness(CHECK_DRIVER, &payload, self.config.case_fuel)?;
         let fuel_used = outcome.fuel_used;
-        let (outcome, detail) = match harness_report(&outcome)? {
+        let (outcome, detail) = match harness_report(&outcome) {
             Ok(report) => case_from_report(&report)?,
             Err(cut_off) => cut_off,
         };
@@ -291,7 +291,7 @@ impl Evaluator {
             "seed": self.config.seed,
         });
         let outcome = self.run_harness(MEASURE_DRIVER, &payload, self.config.measure_fuel)?;
-        Ok(match harness_report(&outcome)? {
+        Ok(match harness_report(&outcome) {
             Ok(report) => match report["cost"].as_u64() {
                 Some(cost) if report["load"] == "ok" => Ok(cost),
                 _ => Err(report
@@ -314,7 +314,7 @@ fn kind_name(kind: Kind) -> &'static str {
 }
 
 /// The harness's JSON report, or how the run ended before it could report.
-fn harness_report(outcome: &RunOutcome) -> Result<Result<Value, (CaseOutcome, Option<String>)>> {
+fn harness_report(outcome: &RunOutcome) -> Result<Value, (CaseOutcome, Option<String>)> {
     let cut_off = match outcome.status {
         Status::Exited => None,
         Status::OutOfFuel => Some((CaseOutcome::OutOfFuel, "ran out of fuel".to_owned())),
@@ -335,7 +335,7 @@ fn harness_report(outcome: &RunOutcome) -> Result<Result<Value, (CaseOutcome, Op
         )),
     };
     if let Some((outcome, detail)) = cut_off {
-        return Ok(Err((outcome, Some(detail))));
+        return Err((outcome, Some(detail)));
     }
     // The harness always reports, last; a run that exited without a report,
     // or with one that does not parse, was ended or tampered with by the
@@ -346,7 +346,7 @@ fn harness_report(outcome: &RunOutcome) -> Result<Result<Value, (CaseOutcome, Op
         .rev()
         .find_map(|line| line.strip_prefix(REPORT_MARK))
         .and_then(|line| serde_json::from_str::<Value>(line).ok());
-    Ok(report.ok_or_else(|| {
+    report.ok_or_else(|| {
         (
             CaseOutcome::Exception,
             Some(format!(
@@ -356,7 +356,7 @@ fn harness_report(outcome: &RunOutcome) -> Result<Result<Value, (CaseOutcome, Op
                     .map_or("none".to_owned(), |code| code.to_string())
             )),
         )
-    }))
+    })
 }
 
 fn case_from_report(report: &Value) -> Result<(CaseOutcome, Option<String>)> {

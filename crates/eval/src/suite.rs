@@ -7,7 +7,7 @@
 //! process on the host.
 
 use fuelbench_problems::{Completion, SuiteTask};
-use fuelbench_sandbox::{Limits, Program, Status};
+use fuelbench_sandbox::{Program, Status};
 use rayon::prelude::*;
 
 use crate::{Evaluator, Result};
@@ -43,12 +43,7 @@ impl Evaluator {
 
     pub fn check_task(&self, task: &SuiteTask, code: &Completion) -> Result<TaskOutcome> {
         let source = check_program(task, code);
-        let limits = Limits {
-            fuel: self.config().suite_fuel,
-            memory_bytes: self.config().memory_bytes,
-            wall: self.config().wall,
-            ..Limits::default()
-        };
+        let limits = self.limits(self.config().suite_fuel);
         let outcome = self
             .sandbox()
             .run(&Program::new(&source).seed(self.config().seed), &limits)?;

@@ -241,3 +241,18 @@ pub enum Error {
         reason: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `name` and serde must publish the same names.
+    #[test]
+    fn failure_names_match_their_serialisation() {
+        for failure in Failure::ALL {
+            let json = serde_json::to_value(failure).expect("serialisable");
+            assert_eq!(json, failure.name());
+            assert_eq!(Failure::parse(failure.name()), Some(failure));
+        }
+    }
+}

@@ -78,3 +78,24 @@ impl RunOutcome {
         self.status == Status::Exited && self.exit_code == Some(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str` and serde must publish the same names.
+    #[test]
+    fn status_names_match_their_serialisation() {
+        for status in [
+            Status::Exited,
+            Status::OutOfFuel,
+            Status::WallClockExceeded,
+            Status::MemoryExceeded,
+            Status::OutputOverflow,
+            Status::Trapped,
+        ] {
+            let json = serde_json::to_value(status).expect("serialisable");
+            assert_eq!(json, status.as_str());
+        }
+    }
+}
