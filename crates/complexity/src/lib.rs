@@ -40,7 +40,17 @@ pub const MIN_DISTINCT_SIZES: usize = 3;
 
 /// A complexity class, ordered from cheapest to dearest.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
@@ -120,7 +130,9 @@ impl std::fmt::Display for Class {
 }
 
 /// One measurement: the cost of solving an input of size `n`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Sample {
     pub n: u64,
     /// Fuel, with the harness's own cost subtracted; may be zero.
@@ -128,7 +140,9 @@ pub struct Sample {
 }
 
 /// How well one class explains the series.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct ClassFit {
     pub class: Class,
     /// `a` in `cost = a + b * g(n)`.

@@ -18,7 +18,9 @@
 //!    Prose is no code.
 
 /// What was found in a reply.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Extraction {
     /// The code to evaluate; `None` means the reply holds no code.
     pub code: Option<String>,

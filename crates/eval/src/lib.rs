@@ -25,6 +25,7 @@
 mod evaluate;
 mod extract;
 mod report;
+pub mod run;
 pub mod score;
 pub mod suite;
 

@@ -6,7 +6,7 @@ use fuelbench_problems::Failure;
 
 use crate::Extraction;
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub problem: String,
     /// Every small and edge case passed: pass@1 for this problem.
@@ -33,7 +33,7 @@ pub struct Report {
 }
 
 /// How a refactored version fared beside the original.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RefactorReport {
     /// Both versions pass every test: refactor stability 1 for this problem.
     pub stable: bool,
@@ -58,7 +58,7 @@ impl RefactorReport {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CaseResult {
     pub name: String,
     pub outcome: CaseOutcome,
@@ -68,7 +68,9 @@ pub struct CaseResult {
     pub fuel_used: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseOutcome {
     Pass,
@@ -94,7 +96,7 @@ impl CaseOutcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ComplexityReport {
     pub expected: Class,
     /// `None` when too few sizes ran to fit (see `note`).
@@ -109,7 +111,7 @@ pub struct ComplexityReport {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct NumericalReport {
     pub passed: usize,
     pub total: usize,
@@ -117,7 +119,9 @@ pub struct NumericalReport {
 }
 
 /// Everything that must be equal for two reports to be comparable.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Reproducibility {
     pub fuelbench_version: String,
     pub wasmtime_version: String,

@@ -30,7 +30,9 @@ pub const THRESHOLDS: Thresholds = Thresholds {
     overall: 0.75,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Weights {
     pub pass_at_1: f64,
     pub complexity: f64,
@@ -38,7 +40,9 @@ pub struct Weights {
     pub refactor: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Thresholds {
     pub pass_at_1: f64,
     pub complexity: f64,
@@ -54,7 +58,9 @@ pub struct ProblemResult<'a> {
     pub refactor: Option<&'a Report>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Go,
@@ -71,7 +77,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Scores {
     pub problems: usize,
     pub pass_at_1: f64,
@@ -86,7 +92,7 @@ pub struct Scores {
     pub verdicts: Verdicts,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Verdicts {
     pub pass_at_1: Verdict,
     pub complexity: Verdict,

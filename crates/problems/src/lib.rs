@@ -164,7 +164,17 @@ pub struct WrongSolution {
 /// How a candidate falls short. The test-level classes are what pass@1 reports;
 /// the last two are caught by the complexity and numerical checks while the
 /// tests pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Failure {
     NoCode,

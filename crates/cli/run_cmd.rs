@@ -1,0 +1,617 @@
+//! `fuelbench run`, `rescore`, `leaderboard`, `compare`, `import` and
+//! `results-schema`: benchmarking models and reading what came of it.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fuelbench_eval::run::{
+    self, Benchmark, Grammar, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext, Think,
+    board,
+};
+use fuelbench_eval::{EvalConfig, Evaluator};
+use fuelbench_llm::{
+    ChatClient, ClientConfig, LocalServer, LocalServerConfig, ManageConfig, Manager, ServerKind,
+    ServerLock,
+};
+use fuelbench_problems::Problem;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::GlobalArgs;
+use crate::eval_cmd::ProblemsArgs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ThinkArg {
+    /// Send nothing: the model's own default
+    Default,
+    On,
+    Off,
+    /// Run with thinking on and with it off, side by side
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum KindArg {
+    /// Router if GET /models lists model statuses, Ollama if /api/tags
+    /// answers, else a single-model server
+    Auto,
+    Router,
+    Ollama,
+    Single,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    problems: ProblemsArgs,
+    /// The server's root URL, e.g. http://127.0.0.1:8080 (a trailing /v1 is fine)
+    #[arg(long, required_unless_present = "serve_model")]
+    endpoint: Option<String>,
+    /// A model to benchmark, as the server names it; repeat for several
+    #[arg(long = "model", required = true)]
+    models: Vec<String>,
+    /// What kind of server the endpoint is
+    #[arg(long, value_enum, default_value = "auto")]
+    server_kind: KindArg,
+    /// Thinking, through `chat_template_kwargs.enable_thinking`
+    #[arg(long, value_enum, default_value = "default")]
+    think: ThinkArg,
+    /// `none`, a GBNF file, or `both` (with --grammar-file): without and with
+    #[arg(long, default_value = "none")]
+    grammar: String,
+    /// The GBNF file for `--grammar both`
+    #[arg(long)]
+    grammar_file: Option<PathBuf>,
+    /// Solve only: no refactor requests (refactor stability is not scored)
+    #[arg(long)]
+    skip_refactor: bool,
+    /// Problem ids to run, comma-separated (a unique prefix such as p07 is enough)
+    #[arg(long = "problems", value_name = "IDS", value_delimiter = ',')]
+    problems_only: Vec<String>,
+    /// Where results files go, one per model and variant
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Continue the results files in --out: finished problems are kept
+    #[arg(long)]
+    resume: bool,
+    /// One JSON object per event on stdout, for machines
+    #[arg(long)]
+    json: bool,
+    #[arg(long, default_value_t = 8192)]
+    max_tokens: u32,
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f64,
+    /// Extra top-level request fields as a JSON object, e.g.
+    /// '{"reasoning_format":"deepseek"}'
+    #[arg(long)]
+    extra_body: Option<String>,
+    /// Seconds with no stream data before a request is a stall
+    #[arg(long, default_value_t = 30)]
+    idle_timeout: u64,
+    /// Seconds to the first streamed event, before prompt length is added
+    #[arg(long, default_value_t = 60)]
+    first_byte_timeout: u64,
+    /// Start a llama-server on 127.0.0.1 with this GGUF model, benchmark it,
+    /// and stop it; the first --model is its alias
+    #[arg(long, requires = "llama_server", conflicts_with = "endpoint")]
+    serve_model: Option<PathBuf>,
+    /// The llama-server binary for --serve-model
+    #[arg(long, env = "FUELBENCH_LLAMA_SERVER")]
+    llama_server: Option<PathBuf>,
+    /// Threads for --serve-model's server
+    #[arg(long, default_value_t = 1)]
+    serve_threads: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RescoreArgs {
+    #[command(flatten)]
+    problems: ProblemsArgs,
+    /// Results files to score again; each is rewritten in place
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print the new summaries without writing the files
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Md,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LeaderboardArgs {
+    /// A folder of results files (and files written by `fuelbench import`)
+    #[arg(default_value = "results")]
+    dir: PathBuf,
+    #[arg(long, value_enum, default_value = "md")]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CompareArgs {
+    /// The baseline results file
+    a: PathBuf,
+    /// The results file measured against it
+    b: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ImportArgs {
+    /// Result files of other harnesses
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Where to write the converted rows, for `fuelbench leaderboard`
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let problems = select_problems(args.problems.load()?, &args.problems_only)?;
+    let thinks: Vec<Think> = match args.think {
+        ThinkArg::Default => vec![Think::Default],
+        ThinkArg::On => vec![Think::On],
+        ThinkArg::Off => vec![Think::Off],
+        ThinkArg::Both => vec![Think::On, Think::Off],
+    };
+    let grammars = grammars(&args.grammar, args.grammar_file.as_deref())?;
+    let extra_body: Map<String, Value> = match &args.extra_body {
+        Some(text) => match serde_json::from_str(text).context("failed to read --extra-body")? {
+            Value::Object(map) => map,
+            _ => bail!(
+                "--extra-body must be a JSON object, e.g. '{{\"reasoning_format\":\"deepseek\"}}'"
+            ),
+        },
+        None => Map::new(),
+    };
+    if args.models.iter().any(|m| m.trim().is_empty()) {
+        bail!("--model must not be empty");
+    }
+    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+
+    // A server we start lives until the end of this function.
+    let local = match &args.serve_model {
+        Some(model) => {
+            if args.models.len() != 1 {
+                bail!("--serve-model serves one model; give exactly one --model (its alias)");
+            }
+            let binary = args
+                .llama_server
+                .clone()
+                .context("--serve-model needs --llama-server")?;
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("failed to create {}", args.out.display()))?;
+            let mut config = LocalServerConfig::new(
+                binary,
+                model.clone(),
+                args.models[0].clone(),
+                args.out.join("llama-server.log"),
+            );
+            config.threads = args.serve_threads;
+            eprintln!("starting llama-server for {} on 127.0.0.1", model.display());
+            let server = LocalServer::start(&config).context("failed to start llama-server")?;
+            eprintln!(
+                "llama-server (pid {}) is up at {}",
+                server.pid(),
+                server.base_url()
+            );
+            Some(server)
+        }
+        None => None,
+    };
+    let endpoint = match (&local, &args.endpoint) {
+        (Some(server), _) => server.base_url().to_owned(),
+        (None, Some(endpoint)) => endpoint.clone(),
+        (None, None) => bail!("give --endpoint URL or --serve-model FILE"),
+    };
+    let mut client_config = ClientConfig::new(&endpoint);
+    client_config.api_key = std::env::var("FUELBENCH_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    client_config.timeouts.idle = Duration::from_secs(args.idle_timeout);
+    client_config.timeouts.first_byte = Duration::from_secs(args.first_byte_timeout);
+    let client = ChatClient::new(client_config);
+    let base_url = client.config().base_url.clone();
+
+    let _lock = ServerLock::acquire(&global.cache_dir()?.join("locks"), &base_url)
+        .context("failed to take the server for this run")?;
+
+    let kind = match args.server_kind {
+        KindArg::Auto => runtime
+            .block_on(Manager::detect(&client))
+            .with_context(|| format!("failed to reach the model server at {base_url}"))?,
+        KindArg::Router => ServerKind::Router,
+        KindArg::Ollama => ServerKind::Ollama,
+        KindArg::Single => ServerKind::Single,
+    };
+    let manage = ManageConfig {
+        check_memory: fuelbench_llm::is_local(&base_url),
+        ..ManageConfig::default()
+    };
+    let manager = Manager::new(client.clone(), kind, manage);
+
+    let mut configs = Vec::new();
+    for model in &args.models {
+        for &think in &thinks {
+            for grammar in &grammars {
+                configs.push(RunConfig {
+                    endpoint: base_url.clone(),
+                    server_kind: kind,
+                    model: model.clone(),
+                    think,
+                    grammar: grammar.clone(),
+                    refactor: !args.skip_refactor,
+                    problems: problems.iter().map(|p| p.id.clone()).collect(),
+                    problem_set_sha256: run::problem_set_sha256(&problems),
+                    max_tokens: args.max_tokens,
+                    temperature: args.temperature,
+                    extra_body: extra_body.clone(),
+                    system_prompt: run::SYSTEM_PROMPT.to_owned(),
+                });
+            }
+        }
+    }
+    let benchmark = Benchmark {
+        configs,
+        out_dir: args.out.clone(),
+        resume: args.resume,
+    };
+    let context = RunContext { client, evaluator };
+    let mut observer = Progress::new(args.json, kind);
+    let outcome = runtime.block_on(benchmark.run(&context, &manager, &problems, &mut observer));
+    observer.finish();
+    let files = outcome?;
+
+    if !args.json {
+        let mut rows: Vec<board::Row> = files
+            .iter()
+            .filter_map(|(path, file)| {
+                file.summary
+                    .as_ref()
+                    .map(|summary| board::Row::from_results(file, summary, path))
+            })
+            .collect();
+        board::sort(&mut rows);
+        println!();
+        print!("{}", board::markdown(&rows));
+        for (path, _) in &files {
+            println!("results: {}", path.display());
+        }
+    }
+    drop(local);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `none`, `FILE`, or `both` (without and with `--grammar-file`).
+fn grammars(grammar: &str, grammar_file: Option<&Path>) -> anyhow::Result<Vec<Option<Grammar>>> {
+    let read = |path: &Path| -> anyhow::Result<Grammar> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read the grammar {}", path.display()))?;
+        if text.trim().is_empty() {
+            bail!("the grammar {} is empty", path.display());
+        }
+        let name = path
+            .file_stem()
+            .map(|stem| run::slug(&stem.to_string_lossy()))
+            .filter(|name| !name.is_empty() && name != "none")
+            .unwrap_or_else(|| "custom".into());
+        Ok(Grammar {
+            name,
+            sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+            text,
+        })
+    };
+    match (grammar, grammar_file) {
+        ("none", None) => Ok(vec![None]),
+        ("both", Some(file)) => Ok(vec![None, Some(read(file)?)]),
+        ("both", None) => bail!("--grammar both needs --grammar-file FILE"),
+        (_, Some(_)) => bail!("--grammar-file goes with --grammar both"),
+        (file, None) => Ok(vec![Some(read(Path::new(file))?)]),
+    }
+}
+
+/// The problems named by `--problems-only`, by id or unique prefix, in the
+/// set's order; all of them when none are named.
+fn select_problems(problems: Vec<Problem>, wanted: &[String]) -> anyhow::Result<Vec<Problem>> {
+    if wanted.is_empty() {
+        return Ok(problems);
+    }
+    let mut chosen = Vec::new();
+    for name in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+        let matches: Vec<&Problem> = problems
+            .iter()
+            .filter(|p| {
+                p.id == name || p.id.starts_with(&format!("{name}_")) || p.id.starts_with(name)
+            })
+            .collect();
+        let problem = match matches.as_slice() {
+            [one] => *one,
+            [] => bail!(
+                "no problem {name:?}; the set has {}",
+                problems
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            many => match many.iter().find(|p| p.id == name) {
+                Some(exact) => *exact,
+                None => bail!(
+                    "{name:?} names several problems: {}",
+                    many.iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        };
+        if !chosen.iter().any(|p: &Problem| p.id == problem.id) {
+            chosen.push(problem.clone());
+        }
+    }
+    chosen.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(chosen)
+}
+
+/// Terminal output: a progress bar on a terminal, one line per problem
+/// either way, or JSON lines with `--json`.
+struct Progress {
+    json: bool,
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+    kind: ServerKind,
+    label: String,
+}
+
+impl Progress {
+    fn new(json: bool, kind: ServerKind) -> Progress {
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {pos}/{len} {elapsed_precise} {msg}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(500));
+            bar
+        });
+        Progress {
+            json,
+            bar,
+            started: Instant::now(),
+            kind,
+            label: String::new(),
+        }
+    }
+
+    fn line(&self, text: String) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => println!("{text}"),
+        }
+    }
+
+    fn event(&self, value: Value) {
+        println!("{value}");
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn started(&mut self, path: &Path, file: &ResultsFile) {
+        self.label = format!("{} {}", file.config.model, file.config.variant());
+        let done = file.problems.len();
+        let total = file.config.problems.len();
+        if self.json {
+            self.event(json!({
+                "event": "started", "file": path, "model": file.config.model,
+                "variant": file.config.variant(), "server_kind": self.kind,
+                "done": done, "total": total,
+            }));
+            return;
+        }
+        let resumed = if file.sessions > 1 {
+            format!(" (resumed: {done} done)")
+        } else {
+            String::new()
+        };
+        self.line(format!("== {} -> {}{resumed}", self.label, path.display()));
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(self.label.clone());
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    fn problem_started(&mut self, problem: &Problem, index: usize, total: usize) {
+        if self.json {
+            self.event(json!({ "event": "problem_started", "problem": problem.id, "index": index, "total": total }));
+        } else if let Some(bar) = &self.bar {
+            bar.set_message(format!("{} solving", problem.id));
+        }
+    }
+
+    fn problem_done(&mut self, record: &ProblemRecord, file: &ResultsFile) {
+        if self.json {
+            self.event(json!({
+                "event": "problem_done", "problem": record.id, "progress": file.progress,
+                "passed": record.passed(), "failure_class": record.failure_class,
+                "refactor_stable": record.report.refactor.as_ref().map(|r| r.stable),
+                "total_time_s": record.total_time_s, "tokens": record.total_tokens(),
+                "tokens_per_s": record.tokens_per_s,
+            }));
+            return;
+        }
+        self.line(problem_line(record, self.started.elapsed()));
+        if let Some(bar) = &self.bar {
+            bar.set_position(file.problems.len() as u64);
+        }
+    }
+
+    fn note(&mut self, message: String) {
+        if self.json {
+            self.event(json!({ "event": "note", "message": message }));
+        } else {
+            self.line(format!("   {message}"));
+        }
+    }
+}
+
+/// `[wall 312s] p07 edit_distance  PASS  complexity O(n*m) ok  refactor ok  41.2s  1,234 tok  18.3 tok/s`
+fn problem_line(record: &ProblemRecord, wall: Duration) -> String {
+    let verdict = if record.passed() {
+        "PASS".to_owned()
+    } else {
+        format!("FAIL {}", record.failure_class.as_deref().unwrap_or(""))
+    };
+    let complexity = match &record.report.complexity {
+        Some(c) => format!(
+            "  complexity {} {}",
+            c.fitted
+                .map_or("?".into(), |class| class.notation().to_owned()),
+            if c.matched { "ok" } else { "MISMATCH" }
+        ),
+        None => String::new(),
+    };
+    let refactor = match &record.report.refactor {
+        Some(r) if r.stable => "  refactor ok".to_owned(),
+        Some(_) => format!(
+            "  refactor FAIL {}",
+            record.refactor_failure_class.as_deref().unwrap_or("")
+        ),
+        None => String::new(),
+    };
+    let speed = record
+        .tokens_per_s
+        .map_or(String::new(), |tps| format!("  {tps:.1} tok/s"));
+    let (id, name) = record.id.split_once('_').unwrap_or((&record.id, ""));
+    format!(
+        "[wall {}s] {id} {name}  {verdict}{complexity}{refactor}  {:.1}s  {} tok{speed}",
+        wall.as_secs(),
+        record.total_time_s,
+        thousands(record.total_tokens()),
+    )
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result<ExitCode> {
+    let problems = args.problems.load()?;
+    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    for path in &args.files {
+        let mut file = ResultsFile::read(path)
+            .with_context(|| format!("failed to read {}", path.display()))?;
+        let before = file.summary.clone();
+        run::rescore(&mut file, &evaluator, &problems, path)
+            .with_context(|| format!("failed to rescore {}", path.display()))?;
+        let same = before == file.summary;
+        let overall = |s: &Option<run::Summary>| {
+            s.as_ref()
+                .map_or("-".into(), |s| format!("{:.3}", s.scores.overall_score))
+        };
+        println!(
+            "{}: overall {} -> {}{}",
+            path.display(),
+            overall(&before),
+            overall(&file.summary),
+            if same { " (unchanged)" } else { "" }
+        );
+        if !args.dry_run {
+            file.write_atomic(path)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn leaderboard(args: &LeaderboardArgs) -> anyhow::Result<ExitCode> {
+    let (rows, notes) = board::collect(&args.dir)
+        .with_context(|| format!("failed to read the results in {}", args.dir.display()))?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+    match args.format {
+        Format::Md => print!("{}", board::markdown(&rows)),
+        Format::Csv => print!("{}", board::csv(&rows)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let read = |path: &Path| {
+        ResultsFile::read(path).with_context(|| format!("failed to read {}", path.display()))
+    };
+    let comparison = board::compare(&read(&args.a)?, &read(&args.b)?);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+    } else {
+        print!("{}", board::comparison_markdown(&comparison));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let mut rows = Vec::new();
+    for path in &args.files {
+        let imported =
+            board::import(path).with_context(|| format!("failed to import {}", path.display()))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let out = args
+            .out
+            .join(format!("imported__{}.json", run::slug(&stem)));
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("failed to create {}", args.out.display()))?;
+        let text = serde_json::to_string_pretty(&imported)?;
+        std::fs::write(&out, text + "\n")
+            .with_context(|| format!("failed to write {}", out.display()))?;
+        eprintln!(
+            "{}: {} row(s) -> {}",
+            path.display(),
+            imported.rows.len(),
+            out.display()
+        );
+        rows.extend(imported.rows);
+    }
+    board::sort(&mut rows);
+    print!("{}", board::markdown(&rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn results_schema() -> anyhow::Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(&run::schema())?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,551 @@
+//! After the run: the leaderboard (one row per model and variant), the
+//! delta table between two runs, and rows imported from other harnesses'
+//! result files.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{Error, Result, ResultsFile, Summary};
+use crate::score::Verdict;
+
+/// The `format` of a file `fuelbench import` writes.
+pub const IMPORTED_FORMAT: &str = "fuelbench-imported/1";
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Row {
+    pub model: String,
+    /// From the server's model path, else from the model's name.
+    pub quant: Option<String>,
+    pub think: String,
+    pub grammar: String,
+    pub pass_at_1: f64,
+    pub complexity: Option<f64>,
+    pub numerical: Option<f64>,
+    pub refactor: Option<f64>,
+    pub overall: f64,
+    /// Every metric that applies, and overall, at or above its threshold.
+    pub go: Option<bool>,
+    pub avg_tokens: Option<f64>,
+    pub tokens_per_s: Option<f64>,
+    pub wall_time_s: Option<f64>,
+    /// `"15/15"`; a partial run shows how far it got.
+    pub progress: String,
+    pub source: PathBuf,
+}
+
+impl Row {
+    pub fn from_results(file: &ResultsFile, summary: &Summary, source: &Path) -> Row {
+        let model_path = file
+            .server
+            .as_ref()
+            .and_then(|server| server.props.as_ref())
+            .and_then(|props| props.get("model_path"))
+            .and_then(Value::as_str);
+        let scores = &summary.scores;
+        let verdicts = &scores.verdicts;
+        let go = [
+            Some(verdicts.pass_at_1),
+            Some(verdicts.complexity),
+            verdicts.numerical,
+            verdicts.refactor,
+            Some(verdicts.overall),
+        ]
+        .into_iter()
+        .flatten()
+        .all(|verdict| verdict == Verdict::Go);
+        Row {
+            model: file.config.model.clone(),
+            quant: model_path
+                .and_then(quant_of)
+                .or_else(|| quant_of(&file.config.model)),
+            think: file.config.think.name().to_owned(),
+            grammar: file
+                .config
+                .grammar
+                .as_ref()
+                .map_or("none".into(), |g| g.name.clone()),
+            pass_at_1: scores.pass_at_1,
+            complexity: Some(scores.complexity_match_rate),
+            numerical: scores.numerical_stability,
+            refactor: scores.refactor_stability,
+            overall: scores.overall_score,
+            go: Some(go),
+            avg_tokens: Some(summary.avg_tokens),
+            tokens_per_s: summary.avg_tps,
+            wall_time_s: Some(summary.wall_time_s),
+            progress: file.progress.clone(),
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// The quantisation named in a model file or model name, e.g. `Q4_K_M`.
+pub fn quant_of(name: &str) -> Option<String> {
+    let stem = name.rsplit('/').next().unwrap_or(name);
+    let stem = stem.strip_suffix(".gguf").unwrap_or(stem);
+    stem.split(['-', '.', ' ', ':'])
+        .map(str::to_ascii_uppercase)
+        .rev()
+        .find(|token| {
+            let bytes = token.as_bytes();
+            let quant_prefix = |prefix: &str| {
+                token.starts_with(prefix) && bytes.get(prefix.len()).is_some_and(u8::is_ascii_digit)
+            };
+            quant_prefix("Q")
+                || quant_prefix("IQ")
+                || quant_prefix("TQ")
+                || matches!(
+                    token.as_str(),
+                    "F16" | "BF16" | "F32" | "FP16" | "FP8" | "MXFP4"
+                )
+        })
+}
+
+/// Every row in `dir`: results files and imported files. Other JSON files
+/// are passed over and named in the returned notes.
+pub fn collect(dir: &Path) -> Result<(Vec<Row>, Vec<String>)> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let Ok(value) = serde_json::from_str::<Value>(&text) else {
+            notes.push(format!("skipped {}: not JSON", path.display()));
+            continue;
+        };
+        match value.get("format").and_then(Value::as_str) {
+            Some(super::FORMAT) => {
+                let file = ResultsFile::read(&path)?;
+                match &file.summary {
+                    Some(summary) => rows.push(Row::from_results(&file, summary, &path)),
+                    None => notes.push(format!(
+                        "skipped {}: no problem finished yet",
+                        path.display()
+                    )),
+                }
+            }
+            Some(IMPORTED_FORMAT) => {
+                let imported: Imported =
+                    serde_json::from_value(value).map_err(|source| Error::Json {
+                        path: path.clone(),
+                        source,
+                    })?;
+                rows.extend(imported.rows);
+            }
+            _ => notes.push(format!(
+                "skipped {}: not a fuelbench results file (convert it with `fuelbench import`)",
+                path.display()
+            )),
+        }
+    }
+    sort(&mut rows);
+    Ok((rows, notes))
+}
+
+/// Best first: by overall score, then pass@1, then speed.
+pub fn sort(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        b.overall
+            .total_cmp(&a.overall)
+            .then(b.pass_at_1.total_cmp(&a.pass_at_1))
+            .then(
+                b.tokens_per_s
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.tokens_per_s.unwrap_or(0.0)),
+            )
+            .then(a.model.cmp(&b.model))
+    });
+}
+
+const HEADER: [&str; 14] = [
+    "model",
+    "quant",
+    "think",
+    "grammar",
+    "pass@1",
+    "complexity",
+    "numerical",
+    "refactor",
+    "overall",
+    "GO",
+    "avg tokens",
+    "tok/s",
+    "wall",
+    "progress",
+];
+
+fn cells(row: &Row) -> [String; 14] {
+    let metric = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.2}"));
+    [
+        row.model.clone(),
+        row.quant.clone().unwrap_or_else(|| "-".into()),
+        row.think.clone(),
+        row.grammar.clone(),
+        format!("{:.2}", row.pass_at_1),
+        metric(row.complexity),
+        metric(row.numerical),
+        metric(row.refactor),
+        format!("{:.3}", row.overall),
+        row.go
+            .map_or("-".into(), |go| if go { "GO" } else { "NO-GO" }.into()),
+        row.avg_tokens.map_or("-".into(), |v| format!("{v:.0}")),
+        row.tokens_per_s.map_or("-".into(), |v| format!("{v:.1}")),
+        row.wall_time_s.map_or("-".into(), duration),
+        row.progress.clone(),
+    ]
+}
+
+/// `75.3s`, `12m05s`, `2h03m`.
+pub fn duration(seconds: f64) -> String {
+    let whole = seconds.round() as u64;
+    if seconds < 100.0 {
+        format!("{seconds:.1}s")
+    } else if whole < 3600 {
+        format!("{}m{:02}s", whole / 60, whole % 60)
+    } else {
+        format!("{}h{:02}m", whole / 3600, whole % 3600 / 60)
+    }
+}
+
+pub fn markdown(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| {} |", HEADER.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(HEADER.len()));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", cells(row).join(" | "));
+    }
+    out
+}
+
+pub fn csv(rows: &[Row]) -> String {
+    let quote = |cell: &str| {
+        if cell.contains([',', '"', '\n']) {
+            format!("\"{}\"", cell.replace('"', "\"\""))
+        } else {
+            cell.to_owned()
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", HEADER.map(quote).join(","));
+    for row in rows {
+        let _ = writeln!(out, "{}", cells(row).map(|cell| quote(&cell)).join(","));
+    }
+    out
+}
+
+/// Rows read from another harness's results, as `fuelbench import` writes
+/// them for `leaderboard` to pick up.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Imported {
+    pub format: String,
+    pub source: PathBuf,
+    pub rows: Vec<Row>,
+}
+
+/// Reads an older harness's results: either a nested `summary.<label>` per
+/// model and variant, or a flat `summary` with a `problems` list whose
+/// `solve_tokens` / `solve_time_s` give tokens and speed.
+pub fn import(path: &Path) -> Result<Imported> {
+    let bad = |detail: String| Error::Format {
+        path: path.to_owned(),
+        detail,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
+        path: path.to_owned(),
+        source,
+    })?;
+    let summary = value
+        .get("summary")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            bad("no `summary` object: neither a nested nor a flat result file".into())
+        })?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = value
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| stem.strip_prefix("results_").unwrap_or(&stem).to_owned());
+    let mut rows = Vec::new();
+    if summary.contains_key("pass_at_1") {
+        let problems = value.get("problems").and_then(Value::as_array);
+        let (tokens, seconds, count) =
+            problems
+                .into_iter()
+                .flatten()
+                .fold((0.0, 0.0, 0usize), |(t, s, n), p| {
+                    (
+                        t + p.get("solve_tokens").and_then(Value::as_f64).unwrap_or(0.0),
+                        s + p.get("solve_time_s").and_then(Value::as_f64).unwrap_or(0.0),
+                        n + 1,
+                    )
+                });
+        let mut row = imported_row(&name, &Value::Object(summary.clone()), path).map_err(bad)?;
+        if row.avg_tokens.is_none() && count > 0 {
+            row.avg_tokens = Some(tokens / count as f64);
+        }
+        if row.tokens_per_s.is_none() && seconds > 0.0 {
+            row.tokens_per_s = Some(tokens / seconds);
+        }
+        if row.wall_time_s.is_none() && seconds > 0.0 {
+            row.wall_time_s = Some(seconds);
+        }
+        row.progress = value
+            .get("progress")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("{count}/{count}"), str::to_owned);
+        rows.push(row);
+    } else {
+        for (label, entry) in summary {
+            if !entry.is_object() {
+                continue;
+            }
+            let row = imported_row(label, entry, path)
+                .map_err(|detail| bad(format!("summary.{label}: {detail}")))?;
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            return Err(bad(
+                "`summary` has neither `pass_at_1` nor per-label objects".into(),
+            ));
+        }
+    }
+    Ok(Imported {
+        format: IMPORTED_FORMAT.to_owned(),
+        source: path.to_owned(),
+        rows,
+    })
+}
+
+fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String> {
+    let number = |key: &str| summary.get(key).and_then(Value::as_f64);
+    let pass_at_1 = number("pass_at_1").ok_or("no numeric `pass_at_1`")?;
+    let overall = number("overall_score").ok_or("no numeric `overall_score`")?;
+    let think = summary
+        .get("think")
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_bool().map(|b| if b { "on" } else { "off" }.into()))
+        })
+        .unwrap_or_else(|| "-".into());
+    let grammar = summary
+        .get("grammar")
+        .and_then(Value::as_str)
+        .unwrap_or("-")
+        .to_owned();
+    Ok(Row {
+        model: summary
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(label)
+            .to_owned(),
+        quant: quant_of(label),
+        think,
+        grammar,
+        pass_at_1,
+        complexity: number("complexity_match_rate"),
+        numerical: number("numerical_stability"),
+        refactor: number("refactor_stability"),
+        overall,
+        go: None,
+        avg_tokens: number("avg_tokens"),
+        tokens_per_s: number("avg_tps"),
+        wall_time_s: number("wall_time_s"),
+        progress: summary
+            .get("progress")
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_owned(),
+        source: path.to_owned(),
+    })
+}
+
+/// The delta table between two runs: B measured against A.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Comparison {
+    pub a: String,
+    pub b: String,
+    pub token_delta_pct: Option<f64>,
+    pub wall_delta_pct: Option<f64>,
+    pub tps_delta_pct: Option<f64>,
+    pub pass_at_1_delta: f64,
+    pub score_delta: f64,
+    /// Problems whose outcome differs: passed, failure class, refactor.
+    pub problems: Vec<ProblemDelta>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProblemDelta {
+    pub id: String,
+    pub a: Option<Side>,
+    pub b: Option<Side>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Side {
+    pub passed: bool,
+    pub failure_class: Option<String>,
+    pub refactor_stable: Option<bool>,
+    pub tokens: u64,
+    pub time_s: f64,
+}
+
+pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {
+    let label = |file: &ResultsFile| format!("{} {}", file.config.model, file.config.variant());
+    let pct = |from: f64, to: f64| (from != 0.0).then(|| (to - from) / from * 100.0);
+    let summary = |file: &ResultsFile| file.summary.clone();
+    let (sa, sb) = (summary(a), summary(b));
+    let get = |s: &Option<Summary>, f: fn(&Summary) -> Option<f64>| s.as_ref().and_then(f);
+    let side = |file: &ResultsFile, id: &str| {
+        file.problems
+            .iter()
+            .find(|r| r.id == id)
+            .map(|record| Side {
+                passed: record.passed(),
+                failure_class: record.failure_class.clone(),
+                refactor_stable: record.report.refactor.as_ref().map(|r| r.stable),
+                tokens: record.total_tokens(),
+                time_s: record.total_time_s,
+            })
+    };
+    let mut ids: Vec<&String> = a.config.problems.iter().chain(&b.config.problems).collect();
+    ids.dedup();
+    let mut seen = std::collections::HashSet::new();
+    let problems = ids
+        .into_iter()
+        .filter(|id| seen.insert(id.as_str()))
+        .filter_map(|id| {
+            let (left, right) = (side(a, id), side(b, id));
+            let same = match (&left, &right) {
+                (Some(l), Some(r)) => {
+                    l.passed == r.passed
+                        && l.failure_class == r.failure_class
+                        && l.refactor_stable == r.refactor_stable
+                }
+                (None, None) => true,
+                _ => false,
+            };
+            (!same).then(|| ProblemDelta {
+                id: id.clone(),
+                a: left,
+                b: right,
+            })
+        })
+        .collect();
+    let delta = |f: fn(&Summary) -> Option<f64>| match (get(&sa, f), get(&sb, f)) {
+        (Some(x), Some(y)) => pct(x, y),
+        _ => None,
+    };
+    Comparison {
+        a: label(a),
+        b: label(b),
+        token_delta_pct: delta(|s| Some(s.avg_tokens)),
+        wall_delta_pct: delta(|s| Some(s.wall_time_s)),
+        tps_delta_pct: delta(|s| s.avg_tps),
+        pass_at_1_delta: get(&sb, |s| Some(s.scores.pass_at_1)).unwrap_or(0.0)
+            - get(&sa, |s| Some(s.scores.pass_at_1)).unwrap_or(0.0),
+        score_delta: get(&sb, |s| Some(s.scores.overall_score)).unwrap_or(0.0)
+            - get(&sa, |s| Some(s.scores.overall_score)).unwrap_or(0.0),
+        problems,
+    }
+}
+
+pub fn comparison_markdown(comparison: &Comparison) -> String {
+    let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:+.1}%"));
+    let mut out = String::new();
+    let _ = writeln!(out, "A: {}\nB: {}\n", comparison.a, comparison.b);
+    let _ = writeln!(
+        out,
+        "| token delta | wall delta | tok/s delta | pass@1 delta | score delta |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {:+.2} | {:+.3} |",
+        pct(comparison.token_delta_pct),
+        pct(comparison.wall_delta_pct),
+        pct(comparison.tps_delta_pct),
+        comparison.pass_at_1_delta,
+        comparison.score_delta
+    );
+    if comparison.problems.is_empty() {
+        let _ = writeln!(out, "\nEvery problem has the same outcome in both.");
+        return out;
+    }
+    let _ = writeln!(out, "\n| problem | A | B |\n|---|---|---|");
+    let side = |side: &Option<Side>| match side {
+        None => "not run".to_owned(),
+        Some(side) => {
+            let verdict = if side.passed {
+                "PASS".to_owned()
+            } else {
+                format!("FAIL {}", side.failure_class.as_deref().unwrap_or(""))
+            };
+            let refactor = match side.refactor_stable {
+                Some(true) => ", refactor ok",
+                Some(false) => ", refactor broke",
+                None => "",
+            };
+            format!(
+                "{verdict}{refactor}, {} tok, {}",
+                side.tokens,
+                duration(side.time_s)
+            )
+        }
+    };
+    for delta in &comparison.problems {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            delta.id,
+            side(&delta.a),
+            side(&delta.b)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quant_is_found_in_file_and_model_names() {
+        assert_eq!(
+            quant_of("/m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").as_deref(),
+            Some("Q4_K_M")
+        );
+        assert_eq!(quant_of("qwen36-27b-Q4_0").as_deref(), Some("Q4_0"));
+        assert_eq!(quant_of("step37-IQ4_XS").as_deref(), Some("IQ4_XS"));
+        assert_eq!(quant_of("llama3:8b-instruct-fp16").as_deref(), Some("FP16"));
+        assert_eq!(quant_of("qwen2.5-coder"), None);
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(75.34), "75.3s");
+        assert_eq!(duration(725.0), "12m05s");
+        assert_eq!(duration(7380.0), "2h03m");
+    }
+}

@@ -1,0 +1,487 @@
+//! Benchmarking a model: every problem solved, refactored and scored, the
+//! results file rewritten after each one, and `--resume` to finish a run a
+//! crash interrupted.
+//!
+//! [`run_variant`] runs one model in one variant (thinking, grammar) into
+//! one results file. [`Benchmark::run`] runs several models and variants one
+//! model at a time through a [`Manager`]: unload, load, run every variant,
+//! unload. The model server is only ever asked through `fuelbench-llm`.
+//!
+//! After the run, [`rescore`] scores saved answers again offline, and
+//! [`board`] builds leaderboards, comparisons and imports.
+
+pub mod board;
+mod results;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use fuelbench_llm::{ChatClient, ChatRequest, Manager, Message};
+use fuelbench_problems::Problem;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use self::results::{
+    Exchange, FORMAT, Grammar, ProblemRecord, RequestFailure, ResultsFile, RunConfig, Summary,
+    Think, results_path, schema, slug,
+};
+use crate::{Evaluator, RefactorReport, Report};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("access {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("read {} as JSON", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("read {}: {detail}", path.display())]
+    Format { path: PathBuf, detail: String },
+    #[error(
+        "start {}: it exists; pass --resume to continue it, or remove it to start again",
+        path.display()
+    )]
+    Exists { path: PathBuf },
+    #[error(
+        "resume {}: its configuration differs from this run's:\n  {}\nrun with the same options, \
+         or write to another --out folder",
+        path.display(), changes.join("\n  ")
+    )]
+    ConfigChanged { path: PathBuf, changes: Vec<String> },
+    #[error("score {problem}")]
+    Score {
+        problem: String,
+        #[source]
+        source: crate::Error,
+    },
+    #[error("find problem {id:?} of {}: it is not in the problem set", path.display())]
+    UnknownProblem { id: String, path: PathBuf },
+    #[error("manage the model server")]
+    Server(#[from] fuelbench_llm::Error),
+}
+
+/// Sent before every prompt. The prompts themselves say what to write; this
+/// says how to answer so the code can be found.
+pub const SYSTEM_PROMPT: &str = "You are an expert Python programmer. Answer with the complete \
+solution in a single ```python fenced code block, with any imports it needs. Do not include tests, \
+example usage or input handling.";
+
+/// What every problem of a run shares.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub client: ChatClient,
+    pub evaluator: Evaluator,
+}
+
+/// What a run reports as it goes; the CLI prints it, the web UI streams it.
+pub trait Observer {
+    /// A results file is opened: how many problems are done, of how many.
+    fn started(&mut self, path: &Path, file: &ResultsFile);
+    /// A problem is about to be asked.
+    fn problem_started(&mut self, problem: &Problem, index: usize, total: usize);
+    /// A problem finished and the file was written.
+    fn problem_done(&mut self, record: &ProblemRecord, file: &ResultsFile);
+    /// Model management and other news.
+    fn note(&mut self, message: String);
+}
+
+/// sha256 over the problems' ids, prompts, refactor requests and cases, in
+/// order: [`RunConfig::problem_set_sha256`].
+pub fn problem_set_sha256(problems: &[Problem]) -> String {
+    let mut hasher = Sha256::new();
+    for problem in problems {
+        let cases = serde_json::to_string(&(
+            &problem.small,
+            &problem.edge,
+            &problem.numerical,
+            &problem.complexity,
+            &problem.compare,
+        ))
+        .expect("cases serialise");
+        for part in [
+            &problem.id,
+            &problem.prompt,
+            &problem.refactor_request,
+            &cases,
+        ] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    format!("{:x}", hasher.finalize())
+}
+
+/// Runs one model in one variant into `path`, which must not exist unless
+/// `resume`; with `resume`, problems already in the file are kept and only
+/// the rest are asked. The file is rewritten after every problem.
+pub async fn run_variant(
+    context: &RunContext,
+    config: RunConfig,
+    problems: &[Problem],
+    server: Option<fuelbench_llm::ServerIdentity>,
+    path: &Path,
+    resume: bool,
+    observer: &mut dyn Observer,
+) -> Result<ResultsFile> {
+    let reproducibility = context.evaluator.reproducibility();
+    let mut file = if path.exists() {
+        if !resume {
+            return Err(Error::Exists {
+                path: path.to_owned(),
+            });
+        }
+        let mut file = ResultsFile::read(path)?;
+        let mut changes = config_changes(&file.config, &config);
+        if file.reproducibility != reproducibility {
+            changes.push(format!(
+                "the scorer's reproducibility key changed ({}); `fuelbench rescore` re-scores saved answers",
+                value_changes(
+                    &serde_json::to_value(&file.reproducibility).expect("serialises"),
+                    &serde_json::to_value(&reproducibility).expect("serialises"),
+                    "",
+                )
+                .join(", ")
+            ));
+        }
+        if !changes.is_empty() {
+            return Err(Error::ConfigChanged {
+                path: path.to_owned(),
+                changes,
+            });
+        }
+        file.sessions += 1;
+        file.problems
+            .retain(|record| config.problems.contains(&record.id));
+        file
+    } else {
+        ResultsFile {
+            format: FORMAT.to_owned(),
+            progress: String::new(),
+            complete: false,
+            config,
+            server: None,
+            reproducibility,
+            started_at: results::now(),
+            updated_at: String::new(),
+            sessions: 1,
+            problems: Vec::new(),
+            summary: None,
+        }
+    };
+    if server.is_some() {
+        file.server = server;
+    }
+    file.refresh();
+    file.write_atomic(path)?;
+    observer.started(path, &file);
+
+    let total = file.config.problems.len();
+    let todo: Vec<&Problem> = file
+        .config
+        .problems
+        .iter()
+        .filter(|id| !file.problems.iter().any(|record| &&record.id == id))
+        .map(|id| {
+            problems
+                .iter()
+                .find(|problem| &problem.id == id)
+                .ok_or_else(|| Error::UnknownProblem {
+                    id: id.clone(),
+                    path: path.to_owned(),
+                })
+        })
+        .collect::<Result<_>>()?;
+    for problem in todo {
+        observer.problem_started(problem, file.problems.len(), total);
+        let record = solve_problem(context, &file.config, problem).await?;
+        file.problems.push(record);
+        file.refresh();
+        file.write_atomic(path)?;
+        observer.problem_done(file.problems.last().expect("just pushed"), &file);
+    }
+    Ok(file)
+}
+
+/// Solve, score, refactor, score: one problem's record. Request failures are
+/// recorded, never raised; only the host failing to score is an error.
+async fn solve_problem(
+    context: &RunContext,
+    config: &RunConfig,
+    problem: &Problem,
+) -> Result<ProblemRecord> {
+    let started = Instant::now();
+    let mut messages = vec![
+        Message::system(&config.system_prompt),
+        Message::user(&problem.prompt),
+    ];
+    let solve_result = context
+        .client
+        .chat(&request(config, messages.clone()))
+        .await;
+    let solve_time_s = started.elapsed().as_secs_f64();
+    let solve = Exchange::from_result(&solve_result);
+
+    let scoring_started = Instant::now();
+    let mut report = score_answer(&context.evaluator, problem, solve.answer()).await?;
+    let mut scoring_time_s = scoring_started.elapsed().as_secs_f64();
+
+    let mut refactor = None;
+    let mut refactor_report = None;
+    let mut refactor_time_s = None;
+    let code = report
+        .extraction
+        .as_ref()
+        .and_then(|extraction| extraction.code.clone());
+    if config.refactor {
+        let refactored = match code {
+            Some(code) => {
+                messages.push(Message::assistant(format!("```python\n{code}\n```")));
+                messages.push(Message::user(format!(
+                    "{}\n\nAnswer with the complete refactored code in a single ```python fenced \
+                     code block.",
+                    problem.refactor_request
+                )));
+                let refactor_started = Instant::now();
+                let result = context.client.chat(&request(config, messages)).await;
+                refactor_time_s = Some(refactor_started.elapsed().as_secs_f64());
+                let exchange = Exchange::from_result(&result);
+                let scoring_started = Instant::now();
+                let refactored =
+                    score_answer(&context.evaluator, problem, exchange.answer()).await?;
+                scoring_time_s += scoring_started.elapsed().as_secs_f64();
+                refactor = Some(exchange);
+                refactored
+            }
+            // Nothing to refactor: the refactor counts as failed, unasked.
+            None => score_answer(&context.evaluator, problem, "").await?,
+        };
+        report.refactor = Some(RefactorReport::new(&report, &refactored));
+        refactor_report = Some(refactored);
+    }
+
+    let failure_class = solve
+        .failure_class(report.passed)
+        .or_else(|| report.failure_class.map(|f| f.name().to_owned()));
+    let refactor_failure_class = match (&refactor, &refactor_report) {
+        (Some(exchange), Some(refactored)) => exchange
+            .failure_class(refactored.passed)
+            .or_else(|| refactored.failure_class.map(|f| f.name().to_owned())),
+        (None, Some(refactored)) => refactored.failure_class.map(|f| f.name().to_owned()),
+        _ => None,
+    };
+    let solve_tokens = solve.tokens();
+    let refactor_tokens = refactor.as_ref().map(Exchange::tokens);
+    let generation_s: f64 = std::iter::once(&solve)
+        .chain(&refactor)
+        .filter_map(|e| Some(e.tokens() as f64 / e.tokens_per_second()?))
+        .sum();
+    let generated = solve_tokens + refactor_tokens.unwrap_or(0);
+    Ok(ProblemRecord {
+        id: problem.id.clone(),
+        title: problem.title.clone(),
+        solve,
+        refactor,
+        report,
+        refactor_report,
+        solve_time_s,
+        refactor_time_s,
+        scoring_time_s,
+        total_time_s: started.elapsed().as_secs_f64(),
+        solve_tokens,
+        refactor_tokens,
+        tokens_per_s: (generation_s > 0.0).then(|| generated as f64 / generation_s),
+        failure_class,
+        refactor_failure_class,
+        finished_at: results::now(),
+    })
+}
+
+fn request(config: &RunConfig, messages: Vec<Message>) -> ChatRequest {
+    let mut request = ChatRequest::new(&config.model, messages);
+    request.max_tokens = config.max_tokens;
+    request.temperature = config.temperature;
+    request.grammar = config.grammar.as_ref().map(|g| g.text.clone());
+    request.chat_template_kwargs = match config.think {
+        Think::Default => None,
+        Think::On => Some(serde_json::json!({ "enable_thinking": true })),
+        Think::Off => Some(serde_json::json!({ "enable_thinking": false })),
+    };
+    request.extra = config.extra_body.clone();
+    request
+}
+
+/// Scores a reply off the async runtime: the sandbox is synchronous and
+/// spreads cases over the cores itself.
+async fn score_answer(evaluator: &Evaluator, problem: &Problem, answer: &str) -> Result<Report> {
+    let evaluator = evaluator.clone();
+    let problem_owned = problem.clone();
+    let answer = answer.to_owned();
+    tokio::task::spawn_blocking(move || evaluator.evaluate_reply(&problem_owned, &answer))
+        .await
+        .expect("scoring does not panic")
+        .map_err(|source| Error::Score {
+            problem: problem.id.clone(),
+            source,
+        })
+}
+
+/// Scores every saved answer again with this scorer and recomputes the
+/// summary; times and tokens are kept as recorded.
+pub fn rescore(
+    file: &mut ResultsFile,
+    evaluator: &Evaluator,
+    problems: &[Problem],
+    path: &Path,
+) -> Result<()> {
+    for record in &mut file.problems {
+        let problem = problems
+            .iter()
+            .find(|problem| problem.id == record.id)
+            .ok_or_else(|| Error::UnknownProblem {
+                id: record.id.clone(),
+                path: path.to_owned(),
+            })?;
+        let score = |answer: &str| {
+            evaluator
+                .evaluate_reply(problem, answer)
+                .map_err(|source| Error::Score {
+                    problem: problem.id.clone(),
+                    source,
+                })
+        };
+        let mut report = score(record.solve.answer())?;
+        if record.refactor_report.is_some() {
+            let refactored = match &record.refactor {
+                Some(exchange) => score(exchange.answer())?,
+                None => score("")?,
+            };
+            report.refactor = Some(RefactorReport::new(&report, &refactored));
+            record.refactor_failure_class = match &record.refactor {
+                Some(exchange) => exchange
+                    .failure_class(refactored.passed)
+                    .or_else(|| refactored.failure_class.map(|f| f.name().to_owned())),
+                None => refactored.failure_class.map(|f| f.name().to_owned()),
+            };
+            record.refactor_report = Some(refactored);
+        }
+        record.failure_class = record
+            .solve
+            .failure_class(report.passed)
+            .or_else(|| report.failure_class.map(|f| f.name().to_owned()));
+        record.report = report;
+    }
+    file.reproducibility = evaluator.reproducibility();
+    file.refresh();
+    Ok(())
+}
+
+/// What differs between a saved configuration and this run's, one line each.
+pub fn config_changes(saved: &RunConfig, now: &RunConfig) -> Vec<String> {
+    let saved = serde_json::to_value(saved).expect("serialises");
+    let now = serde_json::to_value(now).expect("serialises");
+    value_changes(&saved, &now, "")
+}
+
+fn value_changes(saved: &Value, now: &Value, prefix: &str) -> Vec<String> {
+    match (saved, now) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .flat_map(|key| {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    value_changes(
+                        a.get(key).unwrap_or(&Value::Null),
+                        b.get(key).unwrap_or(&Value::Null),
+                        &path,
+                    )
+                })
+                .collect()
+        }
+        (a, b) if a == b => Vec::new(),
+        (a, b) => vec![format!("{prefix}: was {}, now {}", short(a), short(b))],
+    }
+}
+
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.len() > 80 {
+        format!("{}...", &text[..text.floor_char_boundary(77)])
+    } else {
+        text
+    }
+}
+
+/// One model in several variants, or several models: the runner's plan.
+#[derive(Debug, Clone)]
+pub struct Benchmark {
+    /// One configuration per model and variant; grouped by model in order.
+    pub configs: Vec<RunConfig>,
+    pub out_dir: PathBuf,
+    pub resume: bool,
+}
+
+impl Benchmark {
+    /// Runs every configuration, one model at a time: for each model, unload
+    /// the others, load it, run each of its variants, unload it. A model
+    /// that cannot be loaded is reported and the next one is tried; the
+    /// error comes back at the end.
+    pub async fn run(
+        &self,
+        context: &RunContext,
+        manager: &Manager,
+        problems: &[Problem],
+        observer: &mut dyn Observer,
+    ) -> Result<Vec<(PathBuf, ResultsFile)>> {
+        let mut done = Vec::new();
+        let mut models: Vec<&str> = Vec::new();
+        for config in &self.configs {
+            if !models.contains(&config.model.as_str()) {
+                models.push(&config.model);
+            }
+        }
+        for model in models {
+            let mut log = |message: String| observer.note(message);
+            let session = manager.begin(model, &mut log).await?;
+            let identity = manager.identity(model).await;
+            let mut outcome = Ok(());
+            for config in self.configs.iter().filter(|c| c.model == model) {
+                let path = results_path(&self.out_dir, config);
+                match run_variant(
+                    context,
+                    config.clone(),
+                    problems,
+                    Some(identity.clone()),
+                    &path,
+                    self.resume,
+                    observer,
+                )
+                .await
+                {
+                    Ok(file) => done.push((path, file)),
+                    Err(error) => {
+                        outcome = Err(error);
+                        break;
+                    }
+                }
+            }
+            let mut log = |message: String| observer.note(message);
+            manager.end(model, session, &mut log).await?;
+            outcome?;
+        }
+        Ok(done)
+    }
+}

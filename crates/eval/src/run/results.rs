@@ -1,0 +1,435 @@
+//! The results file: one per model and variant, rewritten whole after every
+//! problem. Its JSON Schema is committed as `schema/results.schema.json`
+//! (see [`schema`]); field names are stable once published.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use fuelbench_llm::{
+    ChatFailure, Completion, FailureClass, ServerIdentity, ServerKind, Timings, Usage,
+};
+use serde_json::{Map, Value};
+
+use crate::score::{ProblemResult, Scores, score};
+use crate::{Report, Reproducibility};
+
+use super::{Error, Result};
+
+/// The `format` of every results file this version writes.
+pub const FORMAT: &str = "fuelbench-results/1";
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ResultsFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Problems finished of those planned, e.g. `"8/15"`.
+    pub progress: String,
+    /// Every planned problem has a record.
+    pub complete: bool,
+    pub config: RunConfig,
+    /// The server as it described itself when this file was last run.
+    pub server: Option<ServerIdentity>,
+    /// What must be equal for scores to be comparable.
+    pub reproducibility: Reproducibility,
+    /// RFC 3339, with the local offset.
+    pub started_at: String,
+    pub updated_at: String,
+    /// How many times the run was started: 1, plus one per `--resume`.
+    pub sessions: u32,
+    /// One per finished problem, in the order they finished.
+    pub problems: Vec<ProblemRecord>,
+    /// Computed from `problems` alone; `None` until one has finished.
+    pub summary: Option<Summary>,
+}
+
+/// Everything that decides what a run asks and how it is scored. `--resume`
+/// refuses a file whose configuration differs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct RunConfig {
+    /// The server's root URL.
+    pub endpoint: String,
+    pub server_kind: ServerKind,
+    pub model: String,
+    pub think: Think,
+    pub grammar: Option<Grammar>,
+    /// Whether each solve is followed by a refactor request.
+    pub refactor: bool,
+    /// Problem ids, in the order they are run.
+    pub problems: Vec<String>,
+    /// sha256 over every planned problem's prompt, refactor request and
+    /// cases: a changed problem set changes it.
+    pub problem_set_sha256: String,
+    pub max_tokens: u32,
+    pub temperature: f64,
+    /// Extra top-level request fields (`--extra-body`).
+    pub extra_body: Map<String, Value>,
+    /// The system message sent before every prompt.
+    pub system_prompt: String,
+}
+
+impl RunConfig {
+    /// `think-off__grammar-none`: the variant part of labels and file names.
+    pub fn variant(&self) -> String {
+        let grammar = self.grammar.as_ref().map_or("none", |g| g.name.as_str());
+        format!("think-{}__grammar-{grammar}", self.think.name())
+    }
+}
+
+/// Thinking, as asked of the chat template.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Think {
+    /// Send nothing: the model's own default.
+    Default,
+    /// `chat_template_kwargs: {"enable_thinking": true}`.
+    On,
+    /// `chat_template_kwargs: {"enable_thinking": false}`.
+    Off,
+}
+
+impl Think {
+    pub fn name(self) -> &'static str {
+        match self {
+            Think::Default => "default",
+            Think::On => "on",
+            Think::Off => "off",
+        }
+    }
+}
+
+/// A GBNF grammar sent with every request.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct Grammar {
+    /// The file's stem, e.g. `compact` for `compact.gbnf`.
+    pub name: String,
+    pub sha256: String,
+    pub text: String,
+}
+
+/// One problem, solved and (unless skipped) refactored, with everything
+/// needed to score it again offline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ProblemRecord {
+    pub id: String,
+    pub title: String,
+    pub solve: Exchange,
+    /// `None` with `--skip-refactor`, or when the solve had no code.
+    pub refactor: Option<Exchange>,
+    /// The solve's report; its `refactor` field judges the refactor.
+    pub report: Report,
+    /// The refactored code's own report.
+    pub refactor_report: Option<Report>,
+    pub solve_time_s: f64,
+    pub refactor_time_s: Option<f64>,
+    /// Sandbox time, both versions.
+    pub scoring_time_s: f64,
+    pub total_time_s: f64,
+    pub solve_tokens: u64,
+    pub refactor_tokens: Option<u64>,
+    /// Generation speed over both requests.
+    pub tokens_per_s: Option<f64>,
+    /// Why the problem fell short: the request's failure class when the
+    /// request failed (or ran into `max_tokens` and did not pass), else the
+    /// report's. `None` when it passed every check.
+    pub failure_class: Option<String>,
+    /// The refactor's request failure class, or its report's.
+    pub refactor_failure_class: Option<String>,
+    pub finished_at: String,
+}
+
+impl ProblemRecord {
+    pub fn passed(&self) -> bool {
+        self.report.passed
+    }
+
+    pub fn total_tokens(&self) -> u64 {
+        self.solve_tokens + self.refactor_tokens.unwrap_or(0)
+    }
+}
+
+/// One request and what came back, failed or not.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct Exchange {
+    /// The whole `content`, kept verbatim for re-scoring.
+    pub content: String,
+    /// `reasoning_content` / `reasoning`, when the server sent it.
+    pub reasoning: String,
+    /// `content` was empty and the code was looked for in `reasoning`.
+    pub answer_from_reasoning: bool,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Usage>,
+    pub timings: Option<Timings>,
+    pub first_token_s: Option<f64>,
+    pub elapsed_s: f64,
+    pub attempts: u32,
+    pub failure: Option<RequestFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct RequestFailure {
+    pub class: FailureClass,
+    pub message: String,
+    pub status: Option<u16>,
+}
+
+impl Exchange {
+    pub fn from_result(result: &Result<Completion, ChatFailure>) -> Exchange {
+        match result {
+            Ok(completion) => Exchange::from_completion(completion, None),
+            Err(failure) => {
+                let failure_record = Some(RequestFailure {
+                    class: failure.class,
+                    message: failure.message.clone(),
+                    status: failure.status,
+                });
+                match &failure.partial {
+                    Some(partial) => Exchange::from_completion(partial, failure_record),
+                    None => Exchange {
+                        attempts: failure.attempts,
+                        failure: failure_record,
+                        ..Exchange::default()
+                    },
+                }
+            }
+        }
+    }
+
+    fn from_completion(completion: &Completion, failure: Option<RequestFailure>) -> Exchange {
+        Exchange {
+            content: completion.content.clone(),
+            reasoning: completion.reasoning.clone(),
+            answer_from_reasoning: completion.answer_from_reasoning,
+            finish_reason: completion.finish_reason.clone(),
+            usage: completion.usage.clone(),
+            timings: completion.timings.clone(),
+            first_token_s: completion.first_token_s,
+            elapsed_s: completion.elapsed_s,
+            attempts: completion.attempts.max(1),
+            failure,
+        }
+    }
+
+    fn completion(&self) -> Completion {
+        Completion {
+            content: self.content.clone(),
+            reasoning: self.reasoning.clone(),
+            answer_from_reasoning: self.answer_from_reasoning,
+            finish_reason: self.finish_reason.clone(),
+            usage: self.usage.clone(),
+            timings: self.timings.clone(),
+            model: None,
+            first_token_s: self.first_token_s,
+            elapsed_s: self.elapsed_s,
+            text_chunks: 0,
+            attempts: self.attempts,
+        }
+    }
+
+    /// The text code is extracted from. A failed request's partial text is
+    /// not scored: a cut-off stream is not the model's answer.
+    pub fn answer(&self) -> &str {
+        if self.failure.is_some() {
+            ""
+        } else if self.answer_from_reasoning {
+            &self.reasoning
+        } else {
+            &self.content
+        }
+    }
+
+    pub fn tokens(&self) -> u64 {
+        self.completion().completion_tokens()
+    }
+
+    pub fn tokens_per_second(&self) -> Option<f64> {
+        self.completion().tokens_per_second()
+    }
+
+    pub fn hit_token_limit(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
+
+    /// Why this request fell short, if it did: its failure, or the token
+    /// limit when the code it produced did not pass.
+    pub(crate) fn failure_class(&self, report_passed: bool) -> Option<String> {
+        if let Some(failure) = &self.failure {
+            return Some(failure.class.name().to_owned());
+        }
+        (!report_passed && self.hit_token_limit())
+            .then(|| FailureClass::TokenLimit.name().to_owned())
+    }
+}
+
+/// The run's figures, computed from its records alone: a resumed run and an
+/// uninterrupted one over the same answers have equal summaries.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub scores: Scores,
+    /// Generated tokens per problem, solve and refactor together.
+    pub avg_tokens: f64,
+    /// Generated tokens over generation time, all requests together.
+    pub avg_tps: Option<f64>,
+    /// Time spent on the problems, summed: waits between sessions excluded.
+    pub wall_time_s: f64,
+    /// How many problems fell short, by class.
+    pub failures: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    pub fn of(records: &[ProblemRecord]) -> Option<Summary> {
+        let results: Vec<ProblemResult<'_>> = records
+            .iter()
+            .map(|record| ProblemResult {
+                solve: &record.report,
+                refactor: record.refactor_report.as_ref(),
+            })
+            .collect();
+        let scores = score(&results)?;
+        let total_tokens: u64 = records.iter().map(ProblemRecord::total_tokens).sum();
+        // Speed is weighted by tokens: time to generate each request's tokens
+        // at its measured speed, summed.
+        let (tps_tokens, tps_seconds) = records
+            .iter()
+            .flat_map(|record| std::iter::once(&record.solve).chain(&record.refactor))
+            .filter_map(|exchange| Some((exchange.tokens(), exchange.tokens_per_second()?)))
+            .filter(|(tokens, tps)| *tokens > 0 && *tps > 0.0)
+            .fold((0u64, 0.0f64), |(tokens, seconds), (n, tps)| {
+                (tokens + n, seconds + n as f64 / tps)
+            });
+        let mut failures = BTreeMap::new();
+        for class in records.iter().filter_map(|r| r.failure_class.as_ref()) {
+            *failures.entry(class.clone()).or_insert(0) += 1;
+        }
+        Some(Summary {
+            scores,
+            avg_tokens: total_tokens as f64 / records.len() as f64,
+            avg_tps: (tps_seconds > 0.0).then(|| tps_tokens as f64 / tps_seconds),
+            wall_time_s: records.iter().map(|r| r.total_time_s).sum(),
+            failures,
+        })
+    }
+}
+
+impl ResultsFile {
+    /// Reads and checks a results file.
+    pub fn read(path: &Path) -> Result<ResultsFile> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.to_owned(),
+            source,
+        })?;
+        match value.get("format").and_then(Value::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(Error::Format {
+                    path: path.to_owned(),
+                    detail: format!("format {other:?}; this fuelbench reads {FORMAT:?}"),
+                });
+            }
+            None => {
+                return Err(Error::Format {
+                    path: path.to_owned(),
+                    detail:
+                        "no `format` field: not a fuelbench results file (see `fuelbench import`)"
+                            .into(),
+                });
+            }
+        }
+        serde_json::from_value(value).map_err(|source| Error::Json {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Recomputes progress and summary from the records.
+    pub fn refresh(&mut self) {
+        let done = self.problems.len();
+        let total = self.config.problems.len();
+        self.progress = format!("{done}/{total}");
+        self.complete = self
+            .config
+            .problems
+            .iter()
+            .all(|id| self.problems.iter().any(|record| &record.id == id));
+        self.summary = Summary::of(&self.problems);
+        self.updated_at = now();
+    }
+
+    /// Replaces the file whole: a temporary beside it, flushed to disk, then
+    /// renamed over it, and the folder synced. A crash at any moment leaves
+    /// either the old file or the new one.
+    pub fn write_atomic(&self, path: &Path) -> Result<()> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| Error::Io { path, source }
+        };
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".fuelbench-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io(dir))?;
+        let json = serde_json::to_vec_pretty(self).expect("results always serialise");
+        temp.write_all(&json).map_err(io(temp.path()))?;
+        temp.write_all(b"\n").map_err(io(temp.path()))?;
+        temp.as_file().sync_all().map_err(io(temp.path()))?;
+        temp.persist(path).map_err(|error| Error::Io {
+            path: path.to_owned(),
+            source: error.error,
+        })?;
+        std::fs::File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io(dir))?;
+        Ok(())
+    }
+}
+
+/// The JSON Schema of a results file, as committed in
+/// `schema/results.schema.json`.
+pub fn schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(ResultsFile)).expect("a schema is JSON")
+}
+
+pub(crate) fn now() -> String {
+    jiff::Zoned::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+/// `Qwen2.5-Coder 0.5B/Q4_K_M` -> `qwen2.5-coder_0.5b_q4_k_m`: safe in a file name.
+pub fn slug(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+            slug.push(c);
+        } else if !slug.ends_with('_') {
+            slug.push('_');
+        }
+    }
+    slug.trim_matches('_').to_owned()
+}
+
+/// `DIR/<model>__think-off__grammar-none.json`.
+pub fn results_path(dir: &Path, config: &RunConfig) -> PathBuf {
+    dir.join(format!(
+        "{}__{}.json",
+        slug(&config.model),
+        config.variant()
+    ))
+}

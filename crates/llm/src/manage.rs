@@ -1,0 +1,562 @@
+//! One model at a time: what a server has loaded, loading and unloading,
+//! readiness, and the machine's memory around them.
+//!
+//! Three kinds of server are managed: a llama.cpp router (`GET /models`,
+//! `POST /models/load`, `POST /models/unload`), Ollama (`/api/ps`,
+//! `/api/tags`, unload by `keep_alive: 0`) and a plain single-model server,
+//! where there is nothing to manage. [`Manager::begin`] and
+//! [`Manager::end`] wrap a benchmark of one model; nothing here unloads in
+//! between.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::chat::{ChatClient, ChatRequest, Message, error_chain, read_capped};
+use crate::{Error, Result};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerKind {
+    /// llama.cpp `llama-server` in router mode.
+    Router,
+    Ollama,
+    /// One model, nothing to load or unload.
+    Single,
+}
+
+impl ServerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::Router => "router",
+            ServerKind::Ollama => "ollama",
+            ServerKind::Single => "single",
+        }
+    }
+}
+
+/// Bounds on every wait, so a run never hangs on a server that will not
+/// come round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManageConfig {
+    /// From load to the first answered request. Large models take minutes
+    /// to map; a 0.5B is ready in 1-3 s.
+    pub ready_timeout: Duration,
+    /// Between readiness probes and status polls.
+    pub poll: Duration,
+    /// For an unload to show in the server's model list.
+    pub unload_timeout: Duration,
+    /// For freed memory to come back (the kernel reclaims a 100 GB model in
+    /// tens of seconds).
+    pub memory_timeout: Duration,
+    /// How far below the baseline `MemAvailable` may stay and still count as
+    /// back: other processes come and go.
+    pub memory_tolerance_bytes: u64,
+    /// Check memory at all: only when the server runs on this machine.
+    pub check_memory: bool,
+}
+
+impl Default for ManageConfig {
+    fn default() -> Self {
+        ManageConfig {
+            ready_timeout: Duration::from_secs(600),
+            poll: Duration::from_secs(1),
+            unload_timeout: Duration::from_secs(120),
+            memory_timeout: Duration::from_secs(120),
+            memory_tolerance_bytes: 512 << 20,
+            check_memory: true,
+        }
+    }
+}
+
+/// What was true of the server when a model was benchmarked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ServerIdentity {
+    pub kind: ServerKind,
+    pub base_url: String,
+    /// `GET /props` (per model on a router): build, model path, context...
+    pub props: Option<Value>,
+    /// `GET /v1/models`.
+    pub models: Option<Value>,
+}
+
+/// Memory before a model was loaded, to check it comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub mem_available_before: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Manager {
+    client: ChatClient,
+    kind: ServerKind,
+    config: ManageConfig,
+}
+
+impl Manager {
+    pub fn new(client: ChatClient, kind: ServerKind, config: ManageConfig) -> Manager {
+        Manager {
+            client,
+            kind,
+            config,
+        }
+    }
+
+    pub fn kind(&self) -> ServerKind {
+        self.kind
+    }
+
+    /// Tells a router from Ollama from a single-model server by what
+    /// answers: a router's `GET /models` lists models with a `status`;
+    /// Ollama answers `GET /api/tags`.
+    pub async fn detect(client: &ChatClient) -> Result<ServerKind> {
+        match get_json(client, "/models").await {
+            Ok(value) => {
+                let entries = value.get("data").and_then(Value::as_array);
+                if entries.is_some_and(|entries| entries.iter().any(|e| e.get("status").is_some()))
+                {
+                    return Ok(ServerKind::Router);
+                }
+            }
+            Err(Error::Request { ref failure, .. })
+                if failure.class == crate::FailureClass::Connect =>
+            {
+                return Err(Error::Request {
+                    what: format!("reach {}", client.config().base_url),
+                    failure: failure.clone(),
+                });
+            }
+            Err(_) => {}
+        }
+        if get_json(client, "/api/tags")
+            .await
+            .is_ok_and(|v| v.get("models").is_some())
+        {
+            return Ok(ServerKind::Ollama);
+        }
+        Ok(ServerKind::Single)
+    }
+
+    /// Models the server can serve.
+    pub async fn available(&self) -> Result<Vec<String>> {
+        match self.kind {
+            ServerKind::Router => Ok(self
+                .router_models()
+                .await?
+                .into_iter()
+                .map(|m| m.0)
+                .collect()),
+            ServerKind::Ollama => {
+                let tags = get_json(&self.client, "/api/tags").await?;
+                Ok(names(&tags, "models", "name"))
+            }
+            ServerKind::Single => {
+                let models = get_json(&self.client, "/v1/models").await?;
+                Ok(names(&models, "data", "id"))
+            }
+        }
+    }
+
+    /// Models loaded (or loading) now.
+    pub async fn loaded(&self) -> Result<Vec<String>> {
+        match self.kind {
+            ServerKind::Router => Ok(self
+                .router_models()
+                .await?
+                .into_iter()
+                .filter(|(_, status)| matches!(status.as_str(), "loaded" | "loading" | "sleeping"))
+                .map(|(id, _)| id)
+                .collect()),
+            ServerKind::Ollama => {
+                let ps = get_json(&self.client, "/api/ps").await?;
+                Ok(names(&ps, "models", "name"))
+            }
+            ServerKind::Single => self.available().await,
+        }
+    }
+
+    /// The start of one model's benchmark: unload everything, let memory
+    /// settle, load `model`, wait until it answers.
+    pub async fn begin(&self, model: &str, log: &mut dyn FnMut(String)) -> Result<Session> {
+        let available = self.available().await?;
+        if self.kind != ServerKind::Single && !available.iter().any(|name| name == model) {
+            return Err(Error::UnknownModel {
+                model: model.to_owned(),
+                available,
+            });
+        }
+        if self.kind == ServerKind::Single {
+            if !available.is_empty() && !available.iter().any(|name| name == model) {
+                log(format!(
+                    "note: the server reports {available:?}; results are labelled {model:?}"
+                ));
+            }
+            let waited = self.wait_ready(model).await?;
+            log(format!(
+                "{model} answers (after {:.1}s)",
+                waited.as_secs_f64()
+            ));
+            return Ok(Session {
+                mem_available_before: None,
+            });
+        }
+        for other in self.loaded().await? {
+            log(format!("unloading {other}"));
+            self.unload(&other).await?;
+        }
+        self.wait_none_loaded().await?;
+        let mem_available_before = if self.config.check_memory {
+            let settled = self.wait_memory_settled().await?;
+            log(format!("memory available: {:.1} GiB", gib(settled)));
+            Some(settled)
+        } else {
+            None
+        };
+        log(format!("loading {model}"));
+        self.load(model).await?;
+        let waited = self.wait_ready(model).await?;
+        log(format!(
+            "{model} answers (ready after {:.1}s)",
+            waited.as_secs_f64()
+        ));
+        Ok(Session {
+            mem_available_before,
+        })
+    }
+
+    /// The end of one model's benchmark: unload it, check nothing is left
+    /// loaded and memory came back.
+    pub async fn end(
+        &self,
+        model: &str,
+        session: Session,
+        log: &mut dyn FnMut(String),
+    ) -> Result<()> {
+        if self.kind == ServerKind::Single {
+            return Ok(());
+        }
+        log(format!("unloading {model}"));
+        self.unload(model).await?;
+        self.wait_none_loaded().await?;
+        if let Some(before) = session.mem_available_before {
+            let now = self.wait_memory_back(before).await?;
+            log(format!(
+                "memory available: {:.1} GiB (was {:.1} GiB before loading)",
+                gib(now),
+                gib(before)
+            ));
+        }
+        Ok(())
+    }
+
+    pub async fn load(&self, model: &str) -> Result<()> {
+        match self.kind {
+            ServerKind::Router => {
+                post_json(&self.client, "/models/load", &json!({ "model": model })).await?;
+            }
+            ServerKind::Ollama => {
+                // No prompt: Ollama loads the model and answers at once. -1
+                // keeps it until we unload it.
+                post_json(
+                    &self.client,
+                    "/api/generate",
+                    &json!({ "model": model, "keep_alive": -1 }),
+                )
+                .await?;
+            }
+            ServerKind::Single => {}
+        }
+        Ok(())
+    }
+
+    pub async fn unload(&self, model: &str) -> Result<()> {
+        match self.kind {
+            ServerKind::Router => {
+                post_json(&self.client, "/models/unload", &json!({ "model": model })).await?;
+            }
+            ServerKind::Ollama => {
+                post_json(
+                    &self.client,
+                    "/api/generate",
+                    &json!({ "model": model, "keep_alive": 0 }),
+                )
+                .await?;
+            }
+            ServerKind::Single => {}
+        }
+        Ok(())
+    }
+
+    /// Sends a one-token request until one is answered; returns how long
+    /// that took.
+    pub async fn wait_ready(&self, model: &str) -> Result<Duration> {
+        let started = Instant::now();
+        let mut probe = ChatRequest::new(model, vec![Message::user("Say OK.")]);
+        probe.max_tokens = 1;
+        let mut last = None;
+        while started.elapsed() < self.config.ready_timeout {
+            match self.client.chat(&probe).await {
+                Ok(_) => return Ok(started.elapsed()),
+                // A one-token answer may be empty; the server did answer.
+                Err(failure) if failure.class == crate::FailureClass::EmptyAnswer => {
+                    return Ok(started.elapsed());
+                }
+                Err(failure) => last = Some(failure.to_string()),
+            }
+            if self.kind == ServerKind::Router && self.router_failed(model).await {
+                return Err(Error::NotReady {
+                    model: model.to_owned(),
+                    detail: "the router reports that the model failed to load".into(),
+                });
+            }
+            tokio::time::sleep(self.config.poll).await;
+        }
+        Err(Error::NotReady {
+            model: model.to_owned(),
+            detail: format!(
+                "no answer within {:.0?}; last: {}",
+                self.config.ready_timeout,
+                last.unwrap_or_default()
+            ),
+        })
+    }
+
+    /// `/props` and `/v1/models` as they are now; absent when not served.
+    pub async fn identity(&self, model: &str) -> ServerIdentity {
+        let props_path = match self.kind {
+            ServerKind::Router => format!("/props?model={}", encode_query(model)),
+            _ => "/props".to_owned(),
+        };
+        ServerIdentity {
+            kind: self.kind,
+            base_url: self.client.config().base_url.clone(),
+            props: get_json(&self.client, &props_path).await.ok(),
+            models: get_json(&self.client, "/v1/models").await.ok(),
+        }
+    }
+
+    async fn router_models(&self) -> Result<Vec<(String, String)>> {
+        let value = get_json(&self.client, "/models").await?;
+        let entries = value
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::Protocol("the router's GET /models has no `data` list".into()))?;
+        Ok(entries
+            .iter()
+            .filter_map(|entry| {
+                let id = entry.get("id")?.as_str()?.to_owned();
+                let status = entry
+                    .pointer("/status/value")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown")
+                    .to_owned();
+                Some((id, status))
+            })
+            .collect())
+    }
+
+    async fn router_failed(&self, model: &str) -> bool {
+        get_json(&self.client, "/models").await.is_ok_and(|value| {
+            value
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|entry| {
+                    entry.get("id").and_then(Value::as_str) == Some(model)
+                        && entry.pointer("/status/failed").and_then(Value::as_bool) == Some(true)
+                })
+        })
+    }
+
+    async fn wait_none_loaded(&self) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let loaded = self.loaded().await?;
+            if loaded.is_empty() {
+                return Ok(());
+            }
+            if started.elapsed() >= self.config.unload_timeout {
+                return Err(Error::StillLoaded {
+                    models: loaded,
+                    waited: self.config.unload_timeout,
+                });
+            }
+            tokio::time::sleep(self.config.poll).await;
+        }
+    }
+
+    /// Polls `MemAvailable` until two readings a poll apart agree within
+    /// the tolerance: the kernel has finished handing back the last model.
+    async fn wait_memory_settled(&self) -> Result<u64> {
+        let started = Instant::now();
+        let mut previous = mem_available()?;
+        loop {
+            tokio::time::sleep(self.config.poll).await;
+            let now = mem_available()?;
+            if now.abs_diff(previous) <= self.config.memory_tolerance_bytes / 4
+                || started.elapsed() >= self.config.memory_timeout
+            {
+                return Ok(now);
+            }
+            previous = now;
+        }
+    }
+
+    async fn wait_memory_back(&self, before: u64) -> Result<u64> {
+        let started = Instant::now();
+        loop {
+            let now = mem_available()?;
+            if now + self.config.memory_tolerance_bytes >= before {
+                return Ok(now);
+            }
+            if started.elapsed() >= self.config.memory_timeout {
+                return Err(Error::MemoryNotBack {
+                    before,
+                    now,
+                    waited: self.config.memory_timeout,
+                });
+            }
+            tokio::time::sleep(self.config.poll).await;
+        }
+    }
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes.
+pub fn mem_available() -> Result<u64> {
+    let path = "/proc/meminfo";
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })?;
+    parse_mem_available(&text)
+        .ok_or_else(|| Error::Protocol(format!("{path} has no readable MemAvailable line")))
+}
+
+fn parse_mem_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo
+        .lines()
+        .find(|line| line.starts_with("MemAvailable:"))?;
+    let mut words = line.split_whitespace().skip(1);
+    let value: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") | None => Some(value * 1024),
+        Some(_) => None,
+    }
+}
+
+/// True when `base_url` names this machine, so its memory is the server's.
+pub fn is_local(base_url: &str) -> bool {
+    let rest = base_url.split("://").nth(1).unwrap_or(base_url);
+    let host = rest.split('/').next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(host, _port)| host);
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1") || host.starts_with("127.")
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1u32 << 30)
+}
+
+fn names(value: &Value, list: &str, field: &str) -> Vec<String> {
+    value
+        .get(list)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get(field).and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+fn encode_query(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// Management calls are small JSON; 4 MiB is generous for a model list.
+const MANAGE_BODY_CAP: usize = 4 << 20;
+/// A management call does no generation; a minute is long.
+const MANAGE_TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn get_json(client: &ChatClient, path: &str) -> Result<Value> {
+    let request = client.authorized(client.http().get(client.url(path)));
+    send_json(client, path, request).await
+}
+
+async fn post_json(client: &ChatClient, path: &str, body: &Value) -> Result<Value> {
+    let request = client
+        .authorized(client.http().post(client.url(path)))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_string());
+    send_json(client, path, request).await
+}
+
+async fn send_json(
+    client: &ChatClient,
+    path: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<Value> {
+    let what = || format!("call {}{path}", client.config().base_url);
+    let response = tokio::time::timeout(MANAGE_TIMEOUT, request.send())
+        .await
+        .map_err(|_| Error::Protocol(format!("{} took over {MANAGE_TIMEOUT:?}", what())))?
+        .map_err(|error| Error::Request {
+            what: what(),
+            failure: crate::chat::transport_failure(&error),
+        })?;
+    let status = response.status();
+    let text = read_capped(response, MANAGE_BODY_CAP)
+        .await
+        .map_err(|failure| Error::Request {
+            what: what(),
+            failure,
+        })?;
+    if !status.is_success() {
+        return Err(Error::Status {
+            what: what(),
+            status: status.as_u16(),
+            body: text.chars().take(300).collect(),
+        });
+    }
+    serde_json::from_str(&text).map_err(|error| {
+        Error::Protocol(format!(
+            "{} answered with something not JSON: {}",
+            what(),
+            error_chain(&error)
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_available_is_read_in_bytes() {
+        let meminfo = "MemTotal: 100 kB\nMemFree: 10 kB\nMemAvailable:   2048 kB\n";
+        assert_eq!(parse_mem_available(meminfo), Some(2048 * 1024));
+        assert_eq!(parse_mem_available("MemTotal: 1 kB\n"), None);
+        assert!(mem_available().unwrap() > 0);
+    }
+
+    #[test]
+    fn local_hosts_are_recognised() {
+        assert!(is_local("http://127.0.0.1:8080"));
+        assert!(is_local("http://localhost:11434/v1"));
+        assert!(is_local("http://[::1]:8080"));
+        assert!(!is_local("http://10.0.0.5:8080"));
+        assert!(!is_local("http://gpu-box:8080"));
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode_query("a b/c.gguf"), "a%20b%2Fc.gguf");
+    }
+}
