@@ -5,12 +5,17 @@
 
 /// `fuelbench selftest`, `evaluate` and `problems` over the checked-in problem set.
 mod eval_cli;
+/// A scripted HTTP server for fault injection (helper, no tests).
+mod fake_server;
 /// Fuel series of real Python code, fitted: the cost model the scores rest on.
 mod fuel_complexity;
 /// HumanEval in the sandbox: canonical solutions, samples, pass@k.
 mod humaneval;
 /// The checked-in problem set as a whole: what it plants and covers.
 mod problem_set;
+/// The model runner through its library API against scripted servers:
+/// failure classes, retries, timeouts, model management, resume, rescore.
+mod runner;
 /// The sandbox library against hostile and ordinary guests: one `.py` file
 /// per guest in tests/guests/, its expected outcome in its header.
 mod sandbox;

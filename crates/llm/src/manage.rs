@@ -237,8 +237,14 @@ impl Manager {
         if self.kind == ServerKind::Single {
             return Ok(());
         }
-        log(format!("unloading {model}"));
-        self.unload(model).await?;
+        // A model that went away mid-run (crashed, evicted) needs no unload,
+        // and a router refuses to unload what is not running.
+        if self.loaded().await?.iter().any(|name| name == model) {
+            log(format!("unloading {model}"));
+            self.unload(model).await?;
+        } else {
+            log(format!("{model} is no longer loaded"));
+        }
         self.wait_none_loaded().await?;
         if let Some(before) = session.mem_available_before {
             let now = self.wait_memory_back(before).await?;

@@ -1,0 +1,527 @@
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use fuelbench_eval::run::{
+    self, Benchmark, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext, Think,
+};
+use fuelbench_eval::{EvalConfig, Evaluator};
+use fuelbench_llm::{
+    ChatClient, ChatRequest, ClientConfig, FailureClass, ManageConfig, Manager, Message, ServerKind,
+};
+use fuelbench_problems::{Failure, Problem};
+use serde_json::{Value, json};
+
+use crate::fake_server::{End, FakeServer, Reply, Request};
+use crate::util::{repo_path, sandbox};
+
+pub fn problems() -> Vec<Problem> {
+    fuelbench_problems::load_dir(&repo_path("problems")).expect("the problem set loads")
+}
+
+/// Timeouts short enough for tests: a stall is seen in a second.
+pub fn client(base_url: &str) -> ChatClient {
+    let mut config = ClientConfig::new(base_url);
+    config.timeouts.first_byte = Duration::from_secs(2);
+    config.timeouts.idle = Duration::from_secs(1);
+    config.retry.backoff = Duration::from_millis(20);
+    ChatClient::new(config)
+}
+
+fn context(base_url: &str) -> RunContext {
+    RunContext {
+        client: client(base_url),
+        evaluator: Evaluator::new(sandbox().clone(), EvalConfig::default()),
+    }
+}
+
+fn config(base_url: &str, model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
+    RunConfig {
+        endpoint: base_url.to_owned(),
+        server_kind: ServerKind::Single,
+        model: model.to_owned(),
+        think: Think::Default,
+        grammar: None,
+        refactor,
+        problems: problems.iter().map(|p| p.id.clone()).collect(),
+        problem_set_sha256: run::problem_set_sha256(problems),
+        max_tokens: 8192,
+        temperature: 0.0,
+        extra_body: serde_json::Map::new(),
+        system_prompt: run::SYSTEM_PROMPT.to_owned(),
+    }
+}
+
+#[derive(Default)]
+struct Record {
+    notes: Vec<String>,
+    done: Vec<String>,
+}
+
+impl Observer for Record {
+    fn started(&mut self, _path: &Path, _file: &ResultsFile) {}
+    fn problem_started(&mut self, _problem: &Problem, _index: usize, _total: usize) {}
+    fn problem_done(&mut self, record: &ProblemRecord, file: &ResultsFile) {
+        self.done.push(format!("{} {}", record.id, file.progress));
+    }
+    fn note(&mut self, message: String) {
+        self.notes.push(message);
+    }
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
+
+fn reference(problems: &[Problem], request: &Request) -> String {
+    request
+        .problem(problems)
+        .expect("every chat is about a problem")
+        .reference
+        .clone()
+}
+
+fn by_id<'a>(file: &'a ResultsFile, id: &str) -> &'a ProblemRecord {
+    file.problems
+        .iter()
+        .find(|r| r.id.starts_with(id))
+        .unwrap_or_else(|| panic!("{id} has a record"))
+}
+
+#[test]
+fn every_fault_gets_its_class_and_the_run_goes_on() {
+    let all = problems();
+    let chosen: Vec<Problem> = all[..8].to_vec();
+    let for_server = chosen.clone();
+    let server = FakeServer::start(move |request| {
+        let problem = request.problem(&for_server).expect("a known prompt");
+        let code = problem.reference.clone();
+        match &problem.id[..3] {
+            "p01" => Reply::error(500, "internal error after generation"),
+            "p02" => Reply::Stream {
+                text: format!("```python\n{code}\n```"),
+                reasoning: false,
+                gap: Duration::ZERO,
+                end: End::Stall(Duration::from_secs(5)),
+            },
+            "p03" => Reply::Stream {
+                text: format!("```python\n{code}\n```"),
+                reasoning: false,
+                gap: Duration::ZERO,
+                end: End::Drop,
+            },
+            "p04" => Reply::Malformed,
+            "p05" => Reply::Stream {
+                text: format!("```python\n{code}\n```"),
+                reasoning: true,
+                gap: Duration::ZERO,
+                end: End::Done {
+                    finish_reason: "stop",
+                },
+            },
+            "p06" => Reply::answer(""),
+            "p07" => Reply::Stream {
+                text: format!("```python\n{}", &code[..code.len() / 2]),
+                reasoning: false,
+                gap: Duration::ZERO,
+                end: End::Done {
+                    finish_reason: "length",
+                },
+            },
+            _ => Reply::code(&code),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("faults.json");
+    let mut observer = Record::default();
+    let file = block_on(run::run_variant(
+        &context(&server.base_url),
+        config(&server.base_url, "fake", &chosen, true),
+        &chosen,
+        None,
+        &path,
+        false,
+        &mut observer,
+    ))
+    .expect("a run with faults still completes");
+
+    let class = |id: &str| by_id(&file, id).failure_class.clone();
+    assert_eq!(class("p01").as_deref(), Some("http_status"));
+    assert_eq!(class("p02").as_deref(), Some("timeout"));
+    assert_eq!(class("p03").as_deref(), Some("stream_dropped"));
+    assert_eq!(class("p04").as_deref(), Some("bad_json"));
+    assert_eq!(
+        class("p05"),
+        None,
+        "the answer in reasoning_content is used"
+    );
+    assert_eq!(class("p06").as_deref(), Some("empty_answer"));
+    assert_eq!(class("p07").as_deref(), Some("token_limit"));
+    assert_eq!(class("p08"), None);
+
+    let p05 = by_id(&file, "p05");
+    assert!(p05.solve.answer_from_reasoning);
+    assert!(p05.report.refactor.as_ref().unwrap().stable);
+    let p01 = by_id(&file, "p01");
+    assert_eq!(p01.solve.failure.as_ref().unwrap().status, Some(500));
+    assert_eq!(p01.solve.attempts, 1, "a 500 is not retried");
+    assert!(p01.refactor.is_none(), "no code, no refactor request");
+    assert!(!p01.report.refactor.as_ref().unwrap().stable);
+
+    // Nothing finished is lost: the file on disk has every problem.
+    let saved = ResultsFile::read(&path).unwrap();
+    assert_eq!(saved.progress, "8/8");
+    assert!(saved.complete);
+    assert_eq!(saved, file);
+    assert_eq!(observer.done.len(), 8);
+    let summary = saved.summary.unwrap();
+    assert_eq!(summary.scores.pass_at_1, 2.0 / 8.0);
+    assert_eq!(summary.failures.get("timeout"), Some(&1));
+    // Solve requests for all 8; refactors only where there was code (p05, p08,
+    // and p07's truncated block).
+    let chats = server.chats();
+    assert_eq!(chats.iter().filter(|r| !r.is_refactor()).count(), 8);
+    assert_eq!(chats.iter().filter(|r| r.is_refactor()).count(), 3);
+}
+
+#[test]
+fn only_free_failures_are_retried_and_only_a_few_times() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let server = FakeServer::start(move |_| {
+        if counter.fetch_add(1, Ordering::SeqCst) < 2 {
+            Reply::error(503, "Loading model")
+        } else {
+            Reply::answer("ok")
+        }
+    });
+    let request = ChatRequest::new("m", vec![Message::user("hi")]);
+    let completion = block_on(client(&server.base_url).chat(&request)).unwrap();
+    assert_eq!(
+        completion.attempts, 3,
+        "two 503s while loading, then the answer"
+    );
+    assert_eq!(completion.content, "ok");
+
+    // Nothing listens on a port we bound and released: connect, retried,
+    // then given up.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let failure = block_on(client(&format!("http://127.0.0.1:{port}")).chat(&request)).unwrap_err();
+    assert_eq!(failure.class, FailureClass::Connect);
+    assert_eq!(failure.attempts, 5);
+}
+
+#[test]
+fn a_slow_but_live_stream_is_never_cut_off() {
+    // Eight chunks 0.4 s apart: longer in all than the first-byte deadline
+    // and than the idle timeout, but never silent for a whole second.
+    let server = FakeServer::start(|_| Reply::Stream {
+        text: "a slow answer that keeps coming".into(),
+        reasoning: false,
+        gap: Duration::from_millis(400),
+        end: End::Done {
+            finish_reason: "stop",
+        },
+    });
+    let request = ChatRequest::new("m", vec![Message::user("hi")]);
+    let completion = block_on(client(&server.base_url).chat(&request)).unwrap();
+    assert_eq!(completion.content, "a slow answer that keeps coming");
+    assert!(completion.elapsed_s > 2.0);
+    assert_eq!(completion.usage.unwrap().completion_tokens, Some(7));
+    assert_eq!(completion.timings.unwrap().predicted_per_second, Some(20.0));
+}
+
+/// A llama.cpp router with two models, one of which is loaded when the run
+/// starts, and which loses our model after `unload_after` solves.
+fn router(problems: Vec<Problem>, unload_after: usize) -> (FakeServer, Arc<Mutex<Vec<String>>>) {
+    let loaded = Arc::new(Mutex::new(vec!["other".to_owned()]));
+    let state = Arc::clone(&loaded);
+    let solves = AtomicUsize::new(0);
+    let server = FakeServer::start(move |request| {
+        let mut loaded = state.lock().unwrap();
+        let model = request.body["model"].as_str().unwrap_or("").to_owned();
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/models") => {
+                let entry = |id: &str| {
+                    let status = if loaded.iter().any(|m| m == id) {
+                        "loaded"
+                    } else {
+                        "unloaded"
+                    };
+                    json!({ "id": id, "status": { "value": status } })
+                };
+                Reply::Json(
+                    200,
+                    json!({ "object": "list", "data": [entry("fake"), entry("other")] }),
+                )
+            }
+            ("POST", "/models/load") => {
+                loaded.push(model);
+                Reply::Json(200, json!({ "success": true }))
+            }
+            ("POST", "/models/unload") if loaded.contains(&model) => {
+                loaded.retain(|m| *m != model);
+                Reply::Json(200, json!({ "success": true }))
+            }
+            ("POST", "/models/unload") => Reply::error(400, "model is not running"),
+            ("GET", path) if path.starts_with("/props") => {
+                Reply::Json(200, json!({ "model_path": "/models/fake-Q4_K_M.gguf" }))
+            }
+            ("GET", "/v1/models") => Reply::Json(200, json!({ "data": [{ "id": "fake" }] })),
+            ("POST", "/v1/chat/completions") if !loaded.contains(&model) => {
+                Reply::error(500, "model is not loaded")
+            }
+            ("POST", "/v1/chat/completions") if request.is_probe() => Reply::answer("OK"),
+            ("POST", "/v1/chat/completions") => {
+                if !request.is_refactor()
+                    && solves.fetch_add(1, Ordering::SeqCst) + 1 == unload_after
+                {
+                    // Gone right after answering this one.
+                    loaded.retain(|m| m != "fake");
+                }
+                Reply::code(&reference(&problems, request))
+            }
+            _ => Reply::error(404, "no such route"),
+        }
+    });
+    (server, loaded)
+}
+
+fn quick_manager(client: ChatClient, kind: ServerKind) -> Manager {
+    let config = ManageConfig {
+        ready_timeout: Duration::from_secs(10),
+        poll: Duration::from_millis(50),
+        unload_timeout: Duration::from_secs(5),
+        memory_timeout: Duration::from_secs(2),
+        ..ManageConfig::default()
+    };
+    Manager::new(client, kind, config)
+}
+
+#[test]
+fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_follows() {
+    let chosen: Vec<Problem> = problems()[..4].to_vec();
+    let (server, loaded) = router(chosen.clone(), 2);
+    let client = client(&server.base_url);
+    assert_eq!(
+        block_on(Manager::detect(&client)).unwrap(),
+        ServerKind::Router
+    );
+    let manager = quick_manager(client, ServerKind::Router);
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&server.base_url, "fake", &chosen, false);
+    config.server_kind = ServerKind::Router;
+    let benchmark = Benchmark {
+        configs: vec![config],
+        out_dir: dir.path().to_owned(),
+        resume: false,
+    };
+    let mut observer = Record::default();
+    let files =
+        block_on(benchmark.run(&context(&server.base_url), &manager, &chosen, &mut observer))
+            .expect("the run completes though the model went away");
+    let (path, file) = &files[0];
+    let classes: Vec<Option<&str>> = file
+        .problems
+        .iter()
+        .map(|r| r.failure_class.as_deref())
+        .collect();
+    assert_eq!(
+        classes,
+        [None, None, Some("http_status"), Some("http_status")]
+    );
+    assert_eq!(ResultsFile::read(path).unwrap().progress, "4/4");
+    assert!(loaded.lock().unwrap().is_empty(), "nothing is left loaded");
+    let server_identity = file.server.as_ref().unwrap();
+    assert_eq!(server_identity.kind, ServerKind::Router);
+    assert_eq!(board_quant(file, path), Some("Q4_K_M".to_owned()));
+
+    // The sequence: the other model unloaded before ours was loaded, and ours
+    // never unloaded by us mid-run.
+    let calls: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/models/"))
+        .map(|r| format!("{} {}", r.path, r.body["model"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(calls, ["/models/unload other", "/models/load fake"]);
+    assert!(
+        observer
+            .notes
+            .iter()
+            .any(|n| n.contains("no longer loaded")),
+        "{:?}",
+        observer.notes
+    );
+}
+
+fn board_quant(file: &ResultsFile, path: &Path) -> Option<String> {
+    let summary = file.summary.as_ref().unwrap();
+    fuelbench_eval::run::board::Row::from_results(file, summary, path).quant
+}
+
+#[test]
+fn ollama_models_are_unloaded_with_keep_alive_zero() {
+    let loaded = Arc::new(Mutex::new(vec!["other:7b".to_owned()]));
+    let state = Arc::clone(&loaded);
+    let server = FakeServer::start(move |request| {
+        let mut loaded = state.lock().unwrap();
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/models") => Reply::error(404, "not found"),
+            ("GET", "/api/tags") => Reply::Json(
+                200,
+                json!({ "models": [{ "name": "other:7b" }, { "name": "coder:1b" }] }),
+            ),
+            ("GET", "/api/ps") => Reply::Json(
+                200,
+                json!({ "models": loaded.iter().map(|m| json!({ "name": m })).collect::<Vec<_>>() }),
+            ),
+            ("POST", "/api/generate") => {
+                let model = request.body["model"].as_str().unwrap().to_owned();
+                if request.body["keep_alive"] == 0 {
+                    loaded.retain(|m| *m != model);
+                } else {
+                    loaded.push(model);
+                }
+                Reply::Json(200, json!({ "done": true }))
+            }
+            ("POST", "/v1/chat/completions") => Reply::answer("OK"),
+            _ => Reply::error(404, "no such route"),
+        }
+    });
+    let client = client(&server.base_url);
+    assert_eq!(
+        block_on(Manager::detect(&client)).unwrap(),
+        ServerKind::Ollama
+    );
+    let manager = quick_manager(client, ServerKind::Ollama);
+    let mut notes = Vec::new();
+    let session = block_on(manager.begin("coder:1b", &mut |n| notes.push(n))).unwrap();
+    assert_eq!(*loaded.lock().unwrap(), ["coder:1b"]);
+    assert!(session.mem_available_before.is_some());
+    block_on(manager.end("coder:1b", session, &mut |n| notes.push(n))).unwrap();
+    assert!(loaded.lock().unwrap().is_empty());
+    let error = block_on(manager.begin("missing:3b", &mut |_| {})).unwrap_err();
+    assert!(error.to_string().contains("other:7b, coder:1b"), "{error}");
+}
+
+/// A server that answers every problem with its reference, or with its
+/// planted wrong answer for odd-numbered problems.
+pub fn scripted(problems: Vec<Problem>) -> FakeServer {
+    FakeServer::start(move |request| {
+        let problem = request.problem(&problems).expect("a known prompt");
+        let number: u32 = problem.id[1..3].parse().unwrap();
+        let wrong = problem
+            .wrong
+            .iter()
+            .find(|w| w.expect == Failure::WrongAnswer);
+        let code = match wrong {
+            Some(wrong) if number % 2 == 1 && !request.is_refactor() => wrong.source.clone(),
+            _ => problem.reference.clone(),
+        };
+        Reply::code(&code)
+    })
+}
+
+#[test]
+fn resume_keeps_finished_problems_and_refuses_a_changed_configuration() {
+    let chosen: Vec<Problem> = problems()[..3].to_vec();
+    let server = scripted(chosen.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let run = |config: RunConfig, resume: bool| {
+        block_on(run::run_variant(
+            &context(&server.base_url),
+            config,
+            &chosen,
+            None,
+            &path,
+            resume,
+            &mut Record::default(),
+        ))
+    };
+    let full = run(config(&server.base_url, "fake", &chosen, true), false).unwrap();
+
+    // As if killed after the first problem.
+    let mut partial = full.clone();
+    partial.problems.truncate(1);
+    partial.refresh();
+    partial.write_atomic(&path).unwrap();
+    let before = server.chats().len();
+    let resumed = run(config(&server.base_url, "fake", &chosen, true), true).unwrap();
+    assert_eq!(
+        resumed.problems[0], full.problems[0],
+        "finished problems are kept as they were"
+    );
+    assert_eq!(resumed.sessions, 2);
+    assert_eq!(resumed.progress, "3/3");
+    assert_eq!(
+        server.chats().len() - before,
+        4,
+        "two problems asked again, solve and refactor"
+    );
+    let scores = |file: &ResultsFile| file.summary.as_ref().unwrap().scores.clone();
+    assert_eq!(scores(&resumed), scores(&full));
+
+    let error = run(config(&server.base_url, "fake", &chosen, true), false).unwrap_err();
+    assert!(error.to_string().contains("--resume"), "{error}");
+    let mut changed = config(&server.base_url, "fake", &chosen, false);
+    changed.temperature = 0.5;
+    let error = run(changed, true).unwrap_err().to_string();
+    assert!(error.contains("temperature: was 0.0, now 0.5"), "{error}");
+    assert!(error.contains("refactor: was true, now false"), "{error}");
+}
+
+#[test]
+fn rescoring_saved_answers_gives_identical_scores() {
+    let chosen: Vec<Problem> = problems()[..4].to_vec();
+    let server = scripted(chosen.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let file = block_on(run::run_variant(
+        &context(&server.base_url),
+        config(&server.base_url, "fake", &chosen, true),
+        &chosen,
+        None,
+        &path,
+        false,
+        &mut Record::default(),
+    ))
+    .unwrap();
+    let mut rescored = file.clone();
+    let evaluator = Evaluator::new(sandbox().clone(), EvalConfig::default());
+    run::rescore(&mut rescored, &evaluator, &chosen, &path).unwrap();
+    assert_eq!(rescored.summary, file.summary);
+    for (a, b) in rescored.problems.iter().zip(&file.problems) {
+        assert_eq!(a.report, b.report, "{}", a.id);
+        assert_eq!(a.refactor_report, b.refactor_report, "{}", a.id);
+    }
+    // Half the problems get a planted wrong answer: the scores show it.
+    let summary = file.summary.unwrap();
+    assert_eq!(summary.scores.pass_at_1, 0.5);
+    assert!(summary.avg_tps.is_some_and(|tps| (tps - 20.0).abs() < 1e-9));
+}
+
+#[test]
+fn results_schema_is_committed_and_current() {
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("schema/results.schema.json"))
+            .expect("schema/results.schema.json is committed"),
+    )
+    .unwrap();
+    assert!(
+        committed == run::schema(),
+        "schema/results.schema.json is stale: regenerate it with \
+         `fuelbench results-schema > schema/results.schema.json`"
+    );
+}
