@@ -416,20 +416,45 @@ fn ollama_models_are_unloaded_with_keep_alive_zero() {
 }
 
 /// A server that answers every problem with its reference, or with its
-/// planted wrong answer for odd-numbered problems.
+/// planted wrong answer for odd-numbered problems; `gap` between chunks.
 pub fn scripted(problems: Vec<Problem>) -> FakeServer {
+    scripted_with(problems, Duration::ZERO, |_, number| number % 2 == 1)
+}
+
+/// As [`scripted`], with a pause between chunks and `wrong(request,
+/// problem number)` choosing which solves get the planted wrong answer.
+pub fn scripted_with(
+    problems: Vec<Problem>,
+    gap: Duration,
+    wrong: impl Fn(&Request, u32) -> bool + Send + Sync + 'static,
+) -> FakeServer {
     FakeServer::start(move |request| {
+        if !request.is_chat() {
+            return Reply::error(404, "no such route");
+        }
+        if request.is_probe() {
+            return Reply::answer("OK");
+        }
         let problem = request.problem(&problems).expect("a known prompt");
         let number: u32 = problem.id[1..3].parse().unwrap();
-        let wrong = problem
+        let planted = problem
             .wrong
             .iter()
             .find(|w| w.expect == Failure::WrongAnswer);
-        let code = match wrong {
-            Some(wrong) if number % 2 == 1 && !request.is_refactor() => wrong.source.clone(),
+        let code = match planted {
+            Some(planted) if !request.is_refactor() && wrong(request, number) => {
+                planted.source.clone()
+            }
             _ => problem.reference.clone(),
         };
-        Reply::code(&code)
+        Reply::Stream {
+            text: format!("Here it is.\n\n```python\n{code}\n```\n"),
+            reasoning: false,
+            gap,
+            end: End::Done {
+                finish_reason: "stop",
+            },
+        }
     })
 }
 

@@ -13,6 +13,9 @@ mod fuel_complexity;
 mod humaneval;
 /// The checked-in problem set as a whole: what it plants and covers.
 mod problem_set;
+/// `fuelbench run`, `rescore`, `leaderboard`, `compare`, `import` from the
+/// outside, against scripted servers: SIGKILL and resume, variants, the lock.
+mod run_cli;
 /// The model runner through its library API against scripted servers:
 /// failure classes, retries, timeouts, model management, resume, rescore.
 mod runner;

@@ -180,14 +180,10 @@ impl Manager {
     /// The start of one model's benchmark: unload everything, let memory
     /// settle, load `model`, wait until it answers.
     pub async fn begin(&self, model: &str, log: &mut dyn FnMut(String)) -> Result<Session> {
-        let available = self.available().await?;
-        if self.kind != ServerKind::Single && !available.iter().any(|name| name == model) {
-            return Err(Error::UnknownModel {
-                model: model.to_owned(),
-                available,
-            });
-        }
         if self.kind == ServerKind::Single {
+            // Listing models is optional for a single-model server; the
+            // readiness probe is what counts.
+            let available = self.available().await.unwrap_or_default();
             if !available.is_empty() && !available.iter().any(|name| name == model) {
                 log(format!(
                     "note: the server reports {available:?}; results are labelled {model:?}"
@@ -200,6 +196,13 @@ impl Manager {
             ));
             return Ok(Session {
                 mem_available_before: None,
+            });
+        }
+        let available = self.available().await?;
+        if !available.iter().any(|name| name == model) {
+            return Err(Error::UnknownModel {
+                model: model.to_owned(),
+                available,
             });
         }
         for other in self.loaded().await? {

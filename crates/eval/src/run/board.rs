@@ -86,21 +86,36 @@ pub fn quant_of(name: &str) -> Option<String> {
     let stem = name.rsplit('/').next().unwrap_or(name);
     let stem = stem.strip_suffix(".gguf").unwrap_or(stem);
     stem.split(['-', '.', ' ', ':'])
-        .map(str::to_ascii_uppercase)
         .rev()
-        .find(|token| {
-            let bytes = token.as_bytes();
-            let quant_prefix = |prefix: &str| {
-                token.starts_with(prefix) && bytes.get(prefix.len()).is_some_and(u8::is_ascii_digit)
-            };
-            quant_prefix("Q")
-                || quant_prefix("IQ")
-                || quant_prefix("TQ")
-                || matches!(
-                    token.as_str(),
-                    "F16" | "BF16" | "F32" | "FP16" | "FP8" | "MXFP4"
-                )
-        })
+        .find_map(|token| quant_in(&token.to_ascii_uppercase()))
+}
+
+/// `Q4_K_M`, `IQ4_XS`, `Q8_0`, `F16`...: a quant type, then the parts that
+/// belong to it (`Q4_0_STANDARD` is `Q4_0`).
+fn quant_in(token: &str) -> Option<String> {
+    if matches!(token, "F16" | "BF16" | "F32" | "FP16" | "FP8" | "MXFP4") {
+        return Some(token.to_owned());
+    }
+    let mut parts = token.split('_');
+    let head = parts.next()?;
+    let digits = head
+        .strip_prefix("IQ")
+        .or_else(|| head.strip_prefix("TQ"))
+        .or_else(|| head.strip_prefix('Q'))?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut quant = head.to_owned();
+    for part in parts {
+        let belongs = part.bytes().all(|b| b.is_ascii_digit())
+            || matches!(part, "K" | "S" | "M" | "L" | "XS" | "XXS" | "XL" | "NL");
+        if !belongs || part.is_empty() {
+            break;
+        }
+        quant.push('_');
+        quant.push_str(part);
+    }
+    Some(quant)
 }
 
 /// Every row in `dir`: results files and imported files. Other JSON files
@@ -539,6 +554,10 @@ mod tests {
         assert_eq!(quant_of("qwen36-27b-Q4_0").as_deref(), Some("Q4_0"));
         assert_eq!(quant_of("step37-IQ4_XS").as_deref(), Some("IQ4_XS"));
         assert_eq!(quant_of("llama3:8b-instruct-fp16").as_deref(), Some("FP16"));
+        assert_eq!(
+            quant_of("qwen36-27b-Q4_0_standard").as_deref(),
+            Some("Q4_0")
+        );
         assert_eq!(quant_of("qwen2.5-coder"), None);
     }
 
