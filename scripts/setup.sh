@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes this checkout ready to run: the toolchain and the pinned interpreter
 # (python-wasm/build.sh, cached in ~/.cache/fuelbench), the release binary,
-# and the interpreter's snapshot and compiled code. Each step is skipped when
-# its inputs are unchanged, so running it again costs a second or two.
+# the interpreter's snapshot and compiled code, and a real llama-server with a
+# small model (scripts/setup-llama.sh). Each step is skipped when its inputs
+# are unchanged, so running it again costs a few seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,3 +24,9 @@ log "fetching the HumanEval suite"
 scripts/fetch-humaneval.sh >/dev/null
 log "preparing the interpreter snapshot"
 "$target/release/fuelbench" sandbox prepare >/dev/null
+log "installing llama-server and the model (the first time builds llama.cpp: 10-20 minutes on 2 cores)"
+if [ "$quiet" = 1 ]; then
+  scripts/setup-llama.sh --install-deps --quiet >/dev/null
+else
+  scripts/setup-llama.sh --install-deps >/dev/null
+fi

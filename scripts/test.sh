@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
+# The end-to-end test runs the real llama-server and model setup installed.
+while read -r what path; do
+  case "$what" in
+    server) export FUELBENCH_LLAMA_SERVER="$path" ;;
+    model) export FUELBENCH_MODEL="$path" ;;
+  esac
+done < <(scripts/setup-llama.sh --quiet)
 cargo fmt --all -- --check
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -37,10 +37,8 @@ fn context(base_url: &str) -> RunContext {
     }
 }
 
-fn config(base_url: &str, model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
+fn config(model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
     RunConfig {
-        endpoint: base_url.to_owned(),
-        server_kind: ServerKind::Single,
         model: model.to_owned(),
         think: Think::Default,
         grammar: None,
@@ -142,7 +140,7 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
     let mut observer = Record::default();
     let file = block_on(run::run_variant(
         &context(&server.base_url),
-        config(&server.base_url, "fake", &chosen, true),
+        config("fake", &chosen, true),
         &chosen,
         None,
         &path,
@@ -319,8 +317,7 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
     );
     let manager = quick_manager(client, ServerKind::Router);
     let dir = tempfile::tempdir().unwrap();
-    let mut config = config(&server.base_url, "fake", &chosen, false);
-    config.server_kind = ServerKind::Router;
+    let config = config("fake", &chosen, false);
     let benchmark = Benchmark {
         configs: vec![config],
         out_dir: dir.path().to_owned(),
@@ -475,7 +472,7 @@ fn resume_keeps_finished_problems_and_refuses_a_changed_configuration() {
             &mut Record::default(),
         ))
     };
-    let full = run(config(&server.base_url, "fake", &chosen, true), false).unwrap();
+    let full = run(config("fake", &chosen, true), false).unwrap();
 
     // As if killed after the first problem.
     let mut partial = full.clone();
@@ -483,7 +480,7 @@ fn resume_keeps_finished_problems_and_refuses_a_changed_configuration() {
     partial.refresh();
     partial.write_atomic(&path).unwrap();
     let before = server.chats().len();
-    let resumed = run(config(&server.base_url, "fake", &chosen, true), true).unwrap();
+    let resumed = run(config("fake", &chosen, true), true).unwrap();
     assert_eq!(
         resumed.problems[0], full.problems[0],
         "finished problems are kept as they were"
@@ -498,9 +495,9 @@ fn resume_keeps_finished_problems_and_refuses_a_changed_configuration() {
     let scores = |file: &ResultsFile| file.summary.as_ref().unwrap().scores.clone();
     assert_eq!(scores(&resumed), scores(&full));
 
-    let error = run(config(&server.base_url, "fake", &chosen, true), false).unwrap_err();
+    let error = run(config("fake", &chosen, true), false).unwrap_err();
     assert!(error.to_string().contains("--resume"), "{error}");
-    let mut changed = config(&server.base_url, "fake", &chosen, false);
+    let mut changed = config("fake", &chosen, false);
     changed.temperature = 0.5;
     let error = run(changed, true).unwrap_err().to_string();
     assert!(error.contains("temperature: was 0.0, now 0.5"), "{error}");
@@ -515,7 +512,7 @@ fn rescoring_saved_answers_gives_identical_scores() {
     let path = dir.path().join("r.json");
     let file = block_on(run::run_variant(
         &context(&server.base_url),
-        config(&server.base_url, "fake", &chosen, true),
+        config("fake", &chosen, true),
         &chosen,
         None,
         &path,

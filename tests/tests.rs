@@ -3,6 +3,9 @@
 //! These tests need the pinned interpreter built (python-wasm/build.sh, which
 //! the README's test command runs); without it they fail, loudly.
 
+/// The real thing: `fuelbench run` against a real llama-server with a real
+/// small model (scripts/setup-llama.sh), solve, refactor, scores, resume.
+mod e2e;
 /// `fuelbench selftest`, `evaluate` and `problems` over the checked-in problem set.
 mod eval_cli;
 /// A scripted HTTP server for fault injection (helper, no tests).

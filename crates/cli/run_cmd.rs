@@ -249,8 +249,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         for &think in &thinks {
             for grammar in &grammars {
                 configs.push(RunConfig {
-                    endpoint: base_url.clone(),
-                    server_kind: kind,
                     model: model.clone(),
                     think,
                     grammar: grammar.clone(),

@@ -2,6 +2,7 @@
 //! port, with its log in a file, and stopped by its own PID when dropped.
 
 use std::fs::File;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -71,7 +72,20 @@ impl LocalServer {
             path: config.log.clone(),
             source,
         })?;
-        let child = Command::new(&config.binary)
+        let mut command = Command::new(&config.binary);
+        // If fuelbench dies, even by SIGKILL, the kernel sends the server
+        // SIGTERM: no orphaned server keeps the port and the memory.
+        // SAFETY: the closure makes one async-signal-safe call (prctl) and
+        // touches no memory of the parent.
+        unsafe {
+            command.pre_exec(|| {
+                rustix::process::set_parent_process_death_signal(Some(
+                    rustix::process::Signal::TERM,
+                ))
+                .map_err(std::io::Error::from)
+            });
+        }
+        let child = command
             .arg("--model")
             .arg(&config.model)
             .args(["--alias", &config.alias])

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use fuelbench_llm::{
-    ChatFailure, Completion, FailureClass, ServerIdentity, ServerKind, Timings, Usage,
-};
+use fuelbench_llm::{ChatFailure, Completion, FailureClass, ServerIdentity, Timings, Usage};
 use serde_json::{Map, Value};
 
 use crate::score::{ProblemResult, Scores, score};
@@ -44,12 +42,11 @@ pub struct ResultsFile {
 }
 
 /// Everything that decides what a run asks and how it is scored. `--resume`
-/// refuses a file whose configuration differs.
+/// refuses a file whose configuration differs. Where the server listens is
+/// not part of it (a server fuelbench starts gets a new port each time); the
+/// file's `server` records it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RunConfig {
-    /// The server's root URL.
-    pub endpoint: String,
-    pub server_kind: ServerKind,
     pub model: String,
     pub think: Think,
     pub grammar: Option<Grammar>,
