@@ -90,7 +90,8 @@ fn sigkill_at_any_point_then_resume_gives_the_uninterrupted_summary() {
     let path = results_file(&crashed);
     // Kill points: before any problem finished (mid-request), right as the
     // second finished, and mid-way through the fourth.
-    let kill_points: [(&str, Box<dyn Fn() -> bool>, Duration); 3] = [
+    type Until<'a> = Box<dyn Fn() -> bool + 'a>;
+    let kill_points: [(&str, Until, Duration); 3] = [
         (
             "the file is created",
             Box::new(|| progress(&path).is_some()),

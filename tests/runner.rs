@@ -246,7 +246,7 @@ fn router(problems: Vec<Problem>, unload_after: usize) -> (FakeServer, Arc<Mutex
     let state = Arc::clone(&loaded);
     let solves = AtomicUsize::new(0);
     let server = FakeServer::start(move |request| {
-        let mut loaded = state.lock().unwrap();
+        let mut loaded = state.lock().expect("not poisoned");
         let model = request.body["model"].as_str().unwrap_or("").to_owned();
         match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/models") => {
@@ -363,7 +363,7 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
 }
 
 fn board_quant(file: &ResultsFile, path: &Path) -> Option<String> {
-    let summary = file.summary.as_ref().unwrap();
+    let summary = file.summary.as_ref().expect("a finished problem");
     fuelbench_eval::run::board::Row::from_results(file, summary, path).quant
 }
 
@@ -433,7 +433,7 @@ pub fn scripted_with(
             return Reply::answer("OK");
         }
         let problem = request.problem(&problems).expect("a known prompt");
-        let number: u32 = problem.id[1..3].parse().unwrap();
+        let number: u32 = problem.id[1..3].parse().expect("ids are pNN_name");
         let planted = problem
             .wrong
             .iter()
