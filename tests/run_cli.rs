@@ -374,3 +374,57 @@ fn bad_run_arguments_are_refused_with_a_reason() {
         "not a fuelbench results file",
     );
 }
+
+#[test]
+fn a_grammar_file_goes_with_every_request_and_json_mode_prints_only_events() {
+    let server = scripted_with(problems(), Duration::ZERO, |_, _| false);
+    let dir = tempfile::tempdir().unwrap();
+    let grammar = dir.path().join("compact.gbnf");
+    std::fs::write(&grammar, "root ::= \"```python\\n\" [^`]* \"```\"\n").unwrap();
+    let out = dir.path().join("results");
+    let output = run_command(
+        &server.base_url,
+        &out,
+        &[
+            "--grammar",
+            grammar.to_str().unwrap(),
+            "--json",
+            "--extra-body",
+            r#"{"reasoning_format":"none"}"#,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every stdout line is a JSON event"))
+        .collect();
+    let done: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "problem_done")
+        .collect();
+    assert_eq!(done.len(), 5);
+    assert_eq!(done[4]["progress"], "5/5");
+    assert!(done.iter().all(|e| e["passed"] == true));
+    for request in server.chats() {
+        assert_eq!(
+            request.body["grammar"],
+            "root ::= \"```python\\n\" [^`]* \"```\"\n"
+        );
+        assert_eq!(request.body["reasoning_format"], "none");
+        assert_eq!(request.body["stream"], true);
+    }
+    let file = ResultsFile::read(&out.join("fake__think-default__grammar-compact.json")).unwrap();
+    let recorded = file
+        .config
+        .grammar
+        .as_ref()
+        .expect("the grammar is part of the configuration");
+    assert_eq!(recorded.name, "compact");
+    assert_eq!(recorded.sha256.len(), 64);
+}
