@@ -78,9 +78,12 @@ fn a_real_model_on_a_real_llama_server_solves_refactors_and_resumes() {
             record.id,
             record.solve.failure
         );
-        assert!(!record.solve.content.is_empty(), "{}", record.id);
+        assert!(!record.solve.completion.content.is_empty(), "{}", record.id);
         assert!(record.solve_tokens > 0 && record.tokens_per_s.is_some_and(|tps| tps > 0.0));
-        assert!(record.solve.timings.is_some(), "llama-server sends timings");
+        assert!(
+            record.solve.completion.timings.is_some(),
+            "llama-server sends timings"
+        );
         assert!(record.report.tests_total >= 10);
         // The 0.5B always writes code; each solve is followed by a refactor.
         assert!(

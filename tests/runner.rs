@@ -77,6 +77,26 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
         .block_on(future)
 }
 
+/// One variant against `server`, into `path`.
+fn run_once(
+    server: &FakeServer,
+    config: RunConfig,
+    problems: &[Problem],
+    path: &Path,
+    resume: bool,
+    observer: &mut dyn Observer,
+) -> run::Result<ResultsFile> {
+    block_on(run::run_variant(
+        &context(&server.base_url),
+        config,
+        problems,
+        None,
+        path,
+        resume,
+        observer,
+    ))
+}
+
 fn reference(problems: &[Problem], request: &Request) -> String {
     request
         .problem(problems)
@@ -138,15 +158,14 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("faults.json");
     let mut observer = Record::default();
-    let file = block_on(run::run_variant(
-        &context(&server.base_url),
+    let file = run_once(
+        &server,
         config("fake", &chosen, true),
         &chosen,
-        None,
         &path,
         false,
         &mut observer,
-    ))
+    )
     .expect("a run with faults still completes");
 
     let class = |id: &str| by_id(&file, id).failure_class.clone();
@@ -164,11 +183,11 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
     assert_eq!(class("p08"), None);
 
     let p05 = by_id(&file, "p05");
-    assert!(p05.solve.answer_from_reasoning);
+    assert!(p05.solve.completion.answer_from_reasoning);
     assert!(p05.report.refactor.as_ref().unwrap().stable);
     let p01 = by_id(&file, "p01");
     assert_eq!(p01.solve.failure.as_ref().unwrap().status, Some(500));
-    assert_eq!(p01.solve.attempts, 1, "a 500 is not retried");
+    assert_eq!(p01.solve.completion.attempts, 1, "a 500 is not retried");
     assert!(p01.refactor.is_none(), "no code, no refactor request");
     assert!(!p01.report.refactor.as_ref().unwrap().stable);
 
@@ -462,15 +481,14 @@ fn resume_keeps_finished_problems_and_refuses_a_changed_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.json");
     let run = |config: RunConfig, resume: bool| {
-        block_on(run::run_variant(
-            &context(&server.base_url),
+        run_once(
+            &server,
             config,
             &chosen,
-            None,
             &path,
             resume,
             &mut Record::default(),
-        ))
+        )
     };
     let full = run(config("fake", &chosen, true), false).unwrap();
 
@@ -510,15 +528,14 @@ fn rescoring_saved_answers_gives_identical_scores() {
     let server = scripted(chosen.clone());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.json");
-    let file = block_on(run::run_variant(
-        &context(&server.base_url),
+    let file = run_once(
+        &server,
         config("fake", &chosen, true),
         &chosen,
-        None,
         &path,
         false,
         &mut Record::default(),
-    ))
+    )
     .unwrap();
     let mut rescored = file.clone();
     let evaluator = Evaluator::new(sandbox().clone(), EvalConfig::default());

@@ -197,10 +197,12 @@ pub struct Timings {
     pub cache_n: Option<u64>,
 }
 
-/// What the server sent back.
+/// What the server sent back. Fields absent from a saved copy read as their
+/// defaults.
 #[derive(
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
+#[serde(default)]
 pub struct Completion {
     /// `content`, concatenated over the stream.
     pub content: String,

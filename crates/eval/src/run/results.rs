@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use fuelbench_llm::{ChatFailure, Completion, FailureClass, ServerIdentity, Timings, Usage};
+use fuelbench_llm::{ChatFailure, Completion, FailureClass, ServerIdentity};
 use serde_json::{Map, Value};
 
 use crate::score::{ProblemResult, Scores, score};
@@ -149,23 +149,15 @@ impl ProblemRecord {
     }
 }
 
-/// One request and what came back, failed or not.
+/// One request and what came back, failed or not: the completion (partial
+/// when the request failed) and the failure.
 #[derive(
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct Exchange {
-    /// The whole `content`, kept verbatim for re-scoring.
-    pub content: String,
-    /// `reasoning_content` / `reasoning`, when the server sent it.
-    pub reasoning: String,
-    /// `content` was empty and the code was looked for in `reasoning`.
-    pub answer_from_reasoning: bool,
-    pub finish_reason: Option<String>,
-    pub usage: Option<Usage>,
-    pub timings: Option<Timings>,
-    pub first_token_s: Option<f64>,
-    pub elapsed_s: f64,
-    pub attempts: u32,
+    /// Everything the server sent, `content` verbatim for re-scoring.
+    #[serde(flatten)]
+    pub completion: Completion,
     pub failure: Option<RequestFailure>,
 }
 
@@ -179,53 +171,21 @@ pub struct RequestFailure {
 impl Exchange {
     pub fn from_result(result: &Result<Completion, ChatFailure>) -> Exchange {
         match result {
-            Ok(completion) => Exchange::from_completion(completion, None),
-            Err(failure) => {
-                let failure_record = Some(RequestFailure {
+            Ok(completion) => Exchange {
+                completion: completion.clone(),
+                failure: None,
+            },
+            Err(failure) => Exchange {
+                completion: Completion {
+                    attempts: failure.attempts,
+                    ..failure.partial.as_deref().cloned().unwrap_or_default()
+                },
+                failure: Some(RequestFailure {
                     class: failure.class,
                     message: failure.message.clone(),
                     status: failure.status,
-                });
-                match &failure.partial {
-                    Some(partial) => Exchange::from_completion(partial, failure_record),
-                    None => Exchange {
-                        attempts: failure.attempts,
-                        failure: failure_record,
-                        ..Exchange::default()
-                    },
-                }
-            }
-        }
-    }
-
-    fn from_completion(completion: &Completion, failure: Option<RequestFailure>) -> Exchange {
-        Exchange {
-            content: completion.content.clone(),
-            reasoning: completion.reasoning.clone(),
-            answer_from_reasoning: completion.answer_from_reasoning,
-            finish_reason: completion.finish_reason.clone(),
-            usage: completion.usage.clone(),
-            timings: completion.timings.clone(),
-            first_token_s: completion.first_token_s,
-            elapsed_s: completion.elapsed_s,
-            attempts: completion.attempts.max(1),
-            failure,
-        }
-    }
-
-    fn completion(&self) -> Completion {
-        Completion {
-            content: self.content.clone(),
-            reasoning: self.reasoning.clone(),
-            answer_from_reasoning: self.answer_from_reasoning,
-            finish_reason: self.finish_reason.clone(),
-            usage: self.usage.clone(),
-            timings: self.timings.clone(),
-            model: None,
-            first_token_s: self.first_token_s,
-            elapsed_s: self.elapsed_s,
-            text_chunks: 0,
-            attempts: self.attempts,
+                }),
+            },
         }
     }
 
@@ -234,23 +194,17 @@ impl Exchange {
     pub fn answer(&self) -> &str {
         if self.failure.is_some() {
             ""
-        } else if self.answer_from_reasoning {
-            &self.reasoning
         } else {
-            &self.content
+            self.completion.answer()
         }
     }
 
     pub fn tokens(&self) -> u64 {
-        self.completion().completion_tokens()
+        self.completion.completion_tokens()
     }
 
     pub fn tokens_per_second(&self) -> Option<f64> {
-        self.completion().tokens_per_second()
-    }
-
-    pub fn hit_token_limit(&self) -> bool {
-        self.finish_reason.as_deref() == Some("length")
+        self.completion.tokens_per_second()
     }
 
     /// Why this request fell short, if it did: its failure, or the token
@@ -259,7 +213,7 @@ impl Exchange {
         if let Some(failure) = &self.failure {
             return Some(failure.class.name().to_owned());
         }
-        (!report_passed && self.hit_token_limit())
+        (!report_passed && self.completion.hit_token_limit())
             .then(|| FailureClass::TokenLimit.name().to_owned())
     }
 }
