@@ -564,3 +564,39 @@ fn results_schema_is_committed_and_current() {
          `fuelbench results-schema > schema/results.schema.json`"
     );
 }
+
+#[test]
+fn a_model_the_router_lacks_is_skipped_and_the_next_one_still_runs() {
+    let chosen: Vec<Problem> = problems()[..2].to_vec();
+    let (server, loaded) = router(chosen.clone(), 0);
+    let manager = quick_manager(client(&server.base_url), ServerKind::Router);
+    let dir = tempfile::tempdir().unwrap();
+    let benchmark = Benchmark {
+        configs: vec![
+            config("missing", &chosen, false),
+            config("fake", &chosen, false),
+        ],
+        out_dir: dir.path().to_owned(),
+        resume: false,
+    };
+    let mut observer = Record::default();
+    let error =
+        block_on(benchmark.run(&context(&server.base_url), &manager, &chosen, &mut observer))
+            .expect_err("the missing model is reported");
+    assert!(
+        format!("{error:#}").contains("manage the model server"),
+        "{error:#}"
+    );
+    assert!(
+        observer
+            .notes
+            .iter()
+            .any(|n| n.starts_with("skipping missing: find model \"missing\"")),
+        "{:?}",
+        observer.notes
+    );
+    let file =
+        ResultsFile::read(&dir.path().join("fake__think-default__grammar-none.json")).unwrap();
+    assert_eq!(file.progress, "2/2");
+    assert!(loaded.lock().unwrap().is_empty());
+}

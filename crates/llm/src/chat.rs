@@ -746,8 +746,9 @@ pub(crate) fn transport_failure(error: &reqwest::Error) -> ChatFailure {
     ChatFailure::new(class, error_chain(error))
 }
 
-/// reqwest's top-level message is generic; the cause says what happened.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its causes on one line: reqwest's top-level message is
+/// generic, and the cause says what happened.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

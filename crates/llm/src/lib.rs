@@ -25,7 +25,7 @@ use std::time::Duration;
 
 pub use crate::chat::{
     ChatClient, ChatFailure, ChatRequest, ClientConfig, Completion, FailureClass, Message,
-    RetryPolicy, Timeouts, Timings, Usage, normalize_base_url,
+    RetryPolicy, Timeouts, Timings, Usage, error_chain, normalize_base_url,
 };
 pub use crate::lock::ServerLock;
 pub use crate::manage::{

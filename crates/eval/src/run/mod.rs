@@ -453,9 +453,20 @@ impl Benchmark {
                 models.push(&config.model);
             }
         }
+        let mut first_error = None;
         for model in models {
             let mut log = |message: String| observer.note(message);
-            let session = manager.begin(model, &mut log).await?;
+            let session = match manager.begin(model, &mut log).await {
+                Ok(session) => session,
+                Err(error) => {
+                    observer.note(format!(
+                        "skipping {model}: {}",
+                        fuelbench_llm::error_chain(&error)
+                    ));
+                    first_error.get_or_insert(Error::Server(error));
+                    continue;
+                }
+            };
             let identity = manager.identity(model).await;
             let mut outcome = Ok(());
             for config in self.configs.iter().filter(|c| c.model == model) {
@@ -482,6 +493,9 @@ impl Benchmark {
             manager.end(model, session, &mut log).await?;
             outcome?;
         }
-        Ok(done)
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(done),
+        }
     }
 }
