@@ -56,7 +56,10 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    /// Starts the server and waits until `/health` says it is ready.
+    /// Starts the server and waits until `/health` says it is ready. The
+    /// kernel stops the server when the *thread* that started it ends, so
+    /// start it from one that outlives it (the main thread, or a dedicated
+    /// one), not from a pooled worker.
     pub fn start(config: &LocalServerConfig) -> Result<LocalServer> {
         for path in [&config.binary, &config.model] {
             if !path.is_file() {
