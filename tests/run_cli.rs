@@ -162,6 +162,12 @@ fn sigkill_at_any_point_then_resume_gives_the_uninterrupted_summary() {
         comparable(resumed.summary.as_ref().unwrap()),
         comparable(expected.summary.as_ref().unwrap())
     );
+    println!(
+        "crash: problems saved at the three kills {finished_before_kill:?}; finished in {} sessions; \
+         summary equal to the straight run's (overall {:.3})",
+        resumed.sessions,
+        resumed.summary.as_ref().unwrap().scores.overall_score
+    );
     // Re-scoring the resumed file changes nothing either.
     let output = fuelbench(&["rescore", "--dry-run", path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&output.stdout);

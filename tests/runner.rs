@@ -168,6 +168,15 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
     )
     .expect("a run with faults still completes");
 
+    for record in &file.problems {
+        println!(
+            "fault: {} -> {} ({:.2}s, {} attempt(s))",
+            record.id,
+            record.failure_class.as_deref().unwrap_or("pass"),
+            record.solve_time_s,
+            record.solve.completion.attempts
+        );
+    }
     let class = |id: &str| by_id(&file, id).failure_class.clone();
     assert_eq!(class("p01").as_deref(), Some("http_status"));
     assert_eq!(class("p02").as_deref(), Some("timeout"));
