@@ -128,3 +128,132 @@ fn a_real_model_on_a_real_llama_server_solves_refactors_and_resumes() {
         .into_owned();
     println!("{table}");
 }
+
+/// A real llama-server in router mode, stopped by its PID (SIGTERM first,
+/// so it stops the model instances it started).
+struct Router {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl Router {
+    fn start(
+        binary: &std::path::Path,
+        models_dir: &std::path::Path,
+        log: &std::path::Path,
+    ) -> Router {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port on 127.0.0.1")
+            .port();
+        let child = Command::new(binary)
+            .arg("--models-dir")
+            .arg(models_dir)
+            .args([
+                "--models-max",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .args(["--threads", "1", "--no-webui"])
+            .stdout(std::fs::File::create(log).expect("the log file is writable"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("llama-server starts");
+        let router = Router {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "the router did not listen within 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        router
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_real_llama_router_loads_the_model_for_the_run_and_unloads_it_after() {
+    let server = installed("FUELBENCH_LLAMA_SERVER");
+    let model = installed("FUELBENCH_MODEL");
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    std::os::unix::fs::symlink(&model, models.join("coder-0.5b-Q4_K_M.gguf")).unwrap();
+    let router = Router::start(&server, &models, &dir.path().join("router.log"));
+    let out = dir.path().join("results");
+    let output = fuelbench(&[
+        "run",
+        "--endpoint",
+        &router.base_url,
+        "--model",
+        "coder-0.5b-Q4_K_M",
+        "--problems",
+        "p14",
+        "--skip-refactor",
+        "--max-tokens",
+        "512",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for step in [
+        "loading coder-0.5b-Q4_K_M",
+        "answers (ready after",
+        "unloading coder-0.5b-Q4_K_M",
+        "memory available",
+    ] {
+        assert!(stdout.contains(step), "{step:?} missing from:\n{stdout}");
+    }
+    let file = ResultsFile::read(&out.join("coder-0.5b-q4_k_m__think-default__grammar-none.json"))
+        .unwrap();
+    assert_eq!(file.progress, "1/1");
+    assert_eq!(
+        file.server.as_ref().unwrap().kind,
+        fuelbench_llm::ServerKind::Router
+    );
+    // Nothing is left loaded on the router.
+    let manager = fuelbench_llm::Manager::new(
+        fuelbench_llm::ChatClient::new(fuelbench_llm::ClientConfig::new(&router.base_url)),
+        fuelbench_llm::ServerKind::Router,
+        fuelbench_llm::ManageConfig::default(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(
+        runtime.block_on(manager.loaded()).unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        runtime.block_on(manager.available()).unwrap(),
+        ["coder-0.5b-Q4_K_M"]
+    );
+}

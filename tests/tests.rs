@@ -4,7 +4,8 @@
 //! the README's test command runs); without it they fail, loudly.
 
 /// The real thing: `fuelbench run` against a real llama-server with a real
-/// small model (scripts/setup-llama.sh), solve, refactor, scores, resume.
+/// small model (scripts/setup-llama.sh): solve, refactor, scores, resume;
+/// and a real router loading and unloading it.
 mod e2e;
 /// `fuelbench selftest`, `evaluate` and `problems` over the checked-in problem set.
 mod eval_cli;
