@@ -446,7 +446,7 @@ impl Observer for Progress {
         if self.json {
             self.event(json!({ "event": "problem_started", "problem": problem.id, "index": index, "total": total }));
         } else if let Some(bar) = &self.bar {
-            bar.set_message(format!("{} solving", problem.id));
+            bar.set_message(format!("{} (solve, score, refactor)", problem.id));
         }
     }
 
@@ -464,6 +464,7 @@ impl Observer for Progress {
         self.line(problem_line(record, self.started.elapsed()));
         if let Some(bar) = &self.bar {
             bar.set_position(file.problems.len() as u64);
+            bar.set_message(String::new());
         }
     }
 
