@@ -380,6 +380,21 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
         .map(|r| format!("{} {}", r.path, r.body["model"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(calls, ["/models/unload other", "/models/load fake"]);
+
+    // Resuming a finished run loads nothing.
+    let before = server.requests().len();
+    let resume = Benchmark {
+        resume: true,
+        ..benchmark
+    };
+    let files =
+        block_on(resume.run(&context(&server.base_url), &manager, &chosen, &mut observer)).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        server.requests().len(),
+        before,
+        "not one request to the server"
+    );
     assert!(
         observer
             .notes

@@ -455,6 +455,28 @@ impl Benchmark {
         }
         let mut first_error = None;
         for model in models {
+            // A model whose every variant is already finished is not loaded
+            // again just to find nothing to do.
+            let finished: Option<Vec<(PathBuf, ResultsFile)>> = self
+                .configs
+                .iter()
+                .filter(|c| c.model == model)
+                .map(|config| {
+                    let path = results_path(&self.out_dir, config);
+                    let file = ResultsFile::read(&path).ok()?;
+                    (self.resume
+                        && file.complete
+                        && config_changes(&file.config, config).is_empty())
+                    .then_some((path, file))
+                })
+                .collect();
+            if let Some(finished) = finished {
+                for (path, file) in finished {
+                    observer.note(format!("{} is already complete", path.display()));
+                    done.push((path, file));
+                }
+                continue;
+            }
             let mut log = |message: String| observer.note(message);
             let session = match manager.begin(model, &mut log).await {
                 Ok(session) => session,
