@@ -418,7 +418,7 @@ impl Manager {
         let started = Instant::now();
         loop {
             let now = mem_available()?;
-            if now + self.config.memory_tolerance_bytes >= before {
+            if memory_back(before, now, self.config.memory_tolerance_bytes) {
                 return Ok(now);
             }
             if started.elapsed() >= self.config.memory_timeout {
@@ -431,6 +431,12 @@ impl Manager {
             tokio::time::sleep(self.config.poll).await;
         }
     }
+}
+
+/// Memory counts as back when `MemAvailable` is within `tolerance` of where
+/// it was before the model was loaded, or above it.
+fn memory_back(before: u64, now: u64, tolerance: u64) -> bool {
+    now.saturating_add(tolerance) >= before
 }
 
 /// `MemAvailable` from `/proc/meminfo`, in bytes.
@@ -553,6 +559,26 @@ mod tests {
         assert_eq!(parse_mem_available(meminfo), Some(2048 * 1024));
         assert_eq!(parse_mem_available("MemTotal: 1 kB\n"), None);
         assert!(mem_available().unwrap() > 0);
+    }
+
+    #[test]
+    fn memory_that_never_comes_back_is_reported_with_both_figures() {
+        let gib = 1u64 << 30;
+        assert!(memory_back(20 * gib, 20 * gib - (256 << 20), 512 << 20));
+        assert!(memory_back(20 * gib, 21 * gib, 512 << 20));
+        assert!(!memory_back(20 * gib, 12 * gib, 512 << 20));
+        let error = Error::MemoryNotBack {
+            before: 20 * gib,
+            now: 12 * gib,
+            waited: Duration::from_secs(120),
+        };
+        let text = error.to_string();
+        assert!(text.contains("12.00 GiB after 120s"), "{text}");
+        assert!(text.contains("20.00 GiB before loading"), "{text}");
+        assert!(
+            text.contains("something still holds the model's memory"),
+            "{text}"
+        );
     }
 
     #[test]
