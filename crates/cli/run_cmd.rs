@@ -244,6 +244,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     };
     let manager = Manager::new(client.clone(), kind, manage);
 
+    let problem_ids: Vec<String> = problems.iter().map(|p| p.id.clone()).collect();
+    let problem_set_sha256 = run::problem_set_sha256(&problems);
     let mut configs = Vec::new();
     for model in &args.models {
         for &think in &thinks {
@@ -253,8 +255,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
                     think,
                     grammar: grammar.clone(),
                     refactor: !args.skip_refactor,
-                    problems: problems.iter().map(|p| p.id.clone()).collect(),
-                    problem_set_sha256: run::problem_set_sha256(&problems),
+                    problems: problem_ids.clone(),
+                    problem_set_sha256: problem_set_sha256.clone(),
                     max_tokens: args.max_tokens,
                     temperature: args.temperature,
                     extra_body: extra_body.clone(),
@@ -330,12 +332,7 @@ fn select_problems(problems: Vec<Problem>, wanted: &[String]) -> anyhow::Result<
     }
     let mut chosen = Vec::new();
     for name in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
-        let matches: Vec<&Problem> = problems
-            .iter()
-            .filter(|p| {
-                p.id == name || p.id.starts_with(&format!("{name}_")) || p.id.starts_with(name)
-            })
-            .collect();
+        let matches: Vec<&Problem> = problems.iter().filter(|p| p.id.starts_with(name)).collect();
         let problem = match matches.as_slice() {
             [one] => *one,
             [] => bail!(

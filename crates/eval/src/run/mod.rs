@@ -267,23 +267,13 @@ async fn solve_problem(
         refactor_report = Some(refactored);
     }
 
-    let failure_class = solve
-        .failure_class(report.passed)
-        .or_else(|| report.failure_class.map(|f| f.name().to_owned()));
-    let refactor_failure_class = match (&refactor, &refactor_report) {
-        (Some(exchange), Some(refactored)) => exchange
-            .failure_class(refactored.passed)
-            .or_else(|| refactored.failure_class.map(|f| f.name().to_owned())),
-        (None, Some(refactored)) => refactored.failure_class.map(|f| f.name().to_owned()),
-        _ => None,
-    };
+    let failure_class = failure_of(Some(&solve), &report);
+    let refactor_failure_class = refactor_report
+        .as_ref()
+        .and_then(|refactored| failure_of(refactor.as_ref(), refactored));
     let solve_tokens = solve.tokens();
     let refactor_tokens = refactor.as_ref().map(Exchange::tokens);
-    let generation_s: f64 = std::iter::once(&solve)
-        .chain(&refactor)
-        .filter_map(|e| Some(e.tokens() as f64 / e.tokens_per_second()?))
-        .sum();
-    let generated = solve_tokens + refactor_tokens.unwrap_or(0);
+    let tokens_per_s = generation_speed(std::iter::once(&solve).chain(&refactor));
     Ok(ProblemRecord {
         id: problem.id.clone(),
         title: problem.title.clone(),
@@ -297,11 +287,35 @@ async fn solve_problem(
         total_time_s: started.elapsed().as_secs_f64(),
         solve_tokens,
         refactor_tokens,
-        tokens_per_s: (generation_s > 0.0).then(|| generated as f64 / generation_s),
+        tokens_per_s,
         failure_class,
         refactor_failure_class,
         finished_at: results::now(),
     })
+}
+
+/// Why a request and its scored answer fell short: the request's own
+/// failure first, else the report's.
+fn failure_of(exchange: Option<&Exchange>, report: &Report) -> Option<String> {
+    exchange
+        .and_then(|exchange| exchange.failure_class(report.passed))
+        .or_else(|| {
+            report
+                .failure_class
+                .map(|failure| failure.name().to_owned())
+        })
+}
+
+/// Generated tokens over generation time, each request's time being its
+/// tokens at its measured speed; `None` when no request has a speed.
+pub(crate) fn generation_speed<'a>(exchanges: impl Iterator<Item = &'a Exchange>) -> Option<f64> {
+    let (tokens, seconds) = exchanges
+        .filter_map(|exchange| Some((exchange.tokens(), exchange.tokens_per_second()?)))
+        .filter(|(tokens, tps)| *tokens > 0 && *tps > 0.0)
+        .fold((0u64, 0.0f64), |(tokens, seconds), (n, tps)| {
+            (tokens + n, seconds + n as f64 / tps)
+        });
+    (seconds > 0.0).then(|| tokens as f64 / seconds)
 }
 
 fn request(config: &RunConfig, messages: Vec<Message>) -> ChatRequest {
@@ -364,18 +378,10 @@ pub fn rescore(
                 None => score("")?,
             };
             report.refactor = Some(RefactorReport::new(&report, &refactored));
-            record.refactor_failure_class = match &record.refactor {
-                Some(exchange) => exchange
-                    .failure_class(refactored.passed)
-                    .or_else(|| refactored.failure_class.map(|f| f.name().to_owned())),
-                None => refactored.failure_class.map(|f| f.name().to_owned()),
-            };
+            record.refactor_failure_class = failure_of(record.refactor.as_ref(), &refactored);
             record.refactor_report = Some(refactored);
         }
-        record.failure_class = record
-            .solve
-            .failure_class(report.passed)
-            .or_else(|| report.failure_class.map(|f| f.name().to_owned()));
+        record.failure_class = failure_of(Some(&record.solve), &report);
         record.report = report;
     }
     file.reproducibility = evaluator.reproducibility();

@@ -245,16 +245,11 @@ impl Summary {
             .collect();
         let scores = score(&results)?;
         let total_tokens: u64 = records.iter().map(ProblemRecord::total_tokens).sum();
-        // Speed is weighted by tokens: time to generate each request's tokens
-        // at its measured speed, summed.
-        let (tps_tokens, tps_seconds) = records
-            .iter()
-            .flat_map(|record| std::iter::once(&record.solve).chain(&record.refactor))
-            .filter_map(|exchange| Some((exchange.tokens(), exchange.tokens_per_second()?)))
-            .filter(|(tokens, tps)| *tokens > 0 && *tps > 0.0)
-            .fold((0u64, 0.0f64), |(tokens, seconds), (n, tps)| {
-                (tokens + n, seconds + n as f64 / tps)
-            });
+        let avg_tps = super::generation_speed(
+            records
+                .iter()
+                .flat_map(|record| std::iter::once(&record.solve).chain(&record.refactor)),
+        );
         let mut failures = BTreeMap::new();
         for class in records.iter().filter_map(|r| r.failure_class.as_ref()) {
             *failures.entry(class.clone()).or_insert(0) += 1;
@@ -262,7 +257,7 @@ impl Summary {
         Some(Summary {
             scores,
             avg_tokens: total_tokens as f64 / records.len() as f64,
-            avg_tps: (tps_seconds > 0.0).then(|| tps_tokens as f64 / tps_seconds),
+            avg_tps,
             wall_time_s: records.iter().map(|r| r.total_time_s).sum(),
             failures,
         })
