@@ -1,16 +1,16 @@
 """fuelbench's in-guest runner, baked into the interpreter snapshot.
 
-The host's reactor calls `run(source, seed)` once per sandbox. The program runs
-as a real `__main__` module, so classes, `if __name__ == "__main__":` guards,
-decorators, dataclasses and imports behave as under `python3 main.py`. Whatever
-the program raises is reported on stderr and turned into an exit code here;
-nothing it does can make `run` itself raise.
+The host's reactor calls `run(source, seed)` once per sandbox to run a plain
+program, or `prepare(payload)` once before it loads a candidate to check. A
+plain program runs as a real `__main__` module, so classes, `if __name__ ==
+"__main__":` guards, decorators, dataclasses and imports behave as under
+`python3 main.py`. Whatever the program raises is reported on stderr and turned
+into an exit code here; nothing it does can make `run` itself raise.
 
 Everything imported at the top of this file is imported once, when the
 snapshot is taken, and costs a run neither file reads nor compilation.
 """
 
-import _fuelbench
 import ast
 import builtins
 import sys
@@ -34,7 +34,7 @@ import heapq  # noqa: F401
 import io
 import itertools  # noqa: F401
 import json
-import math
+import math  # noqa: F401
 import numbers  # noqa: F401
 import operator  # noqa: F401
 import random
@@ -97,59 +97,29 @@ def run(source, seed):
     return status
 
 
-# --- Checking a candidate against a problem's cases -----------------------
+# --- Preparing a check ---------------------------------------------------
 #
-# The host runs a two-line driver program that calls `check()` or `measure()`
-# and passes the candidate and the cases as JSON on stdin. The candidate's own
-# output is swallowed; the report is the last stdout line, after REPORT_MARK.
-# Case inputs are Python literals from the problem set, read with
-# ast.literal_eval; nothing the candidate does can make these functions
-# raise, only fail its own cases.
+# `prepare` is the only Python of ours that runs in a check, and it runs
+# before the candidate is loaded: it reads the payload, evaluates the case's
+# inputs (or runs the problem's set-up code), and hands the reactor what to
+# call. From then on the reactor works in C: it loads the candidate, calls it,
+# and encodes what came back for the host, which compares it with the
+# expected value. Expected values never come here. Case inputs are Python
+# literals from the problem set; a malformed one raises BadCase, the
+# problem's fault, before any candidate code has run.
 
-REPORT_MARK = "\x1efuelbench-report "
-
-# How much of an exception message a report keeps.
-DETAIL_CHARS = 300
+# What `prepare` returns first; the reactor's `enum kind`.
+FUNCTION, CLASS, SUITE, DATA = 0, 1, 2, 3
 
 
 class _Sink(io.TextIOBase):
-    """Where the candidate's prints go while it is being checked."""
+    """Where the candidate's prints go: nothing reads the output of a check."""
 
     def writable(self):
         return True
 
     def write(self, text):
         return len(text)
-
-
-def _describe(error):
-    text = f"{type(error).__name__}: {error}"
-    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 3] + "..."
-
-
-def _report(report):
-    sys.stdout = sys.__stdout__
-    print(REPORT_MARK + json.dumps(report, default=repr))
-    _flush()
-
-
-def _load_candidate(source):
-    """The candidate as a real module `solution`, or an error report."""
-    module = types.ModuleType("solution")
-    module.__dict__["__builtins__"] = builtins
-    module.__dict__["__file__"] = "solution.py"
-    sys.modules["solution"] = module
-    try:
-        code = compile(source, "solution.py", "exec")
-    except SyntaxError as error:
-        return None, {"load": "syntax_error", "detail": _describe(error)}
-    except BaseException as error:
-        return None, {"load": "exception", "detail": _describe(error)}
-    try:
-        exec(code, module.__dict__)
-    except BaseException as error:
-        return None, {"load": "exception", "detail": _describe(error)}
-    return module, None
 
 
 # What a case literal may contain: Python literals plus arithmetic, so that a
@@ -175,125 +145,61 @@ def _literal(text):
     return eval(compile(tree, "<case>", "eval"), {"__builtins__": {}})
 
 
-def _invoke(entry, kind, inputs):
-    if kind == "function":
-        return entry(*inputs)
-    (init_name, init_args), rest = inputs[0], inputs[1:]
-    if init_name != "__init__":
-        raise ValueError("the first call of a class case must be __init__")
-    instance = entry(*init_args)
-    results = [None]
-    for method, args in rest:
-        results.append(getattr(instance, method)(*args))
-    return results
+def _call_inputs(kind, inputs):
+    """The reactor's shape of a case's inputs: an argument tuple, or a tuple
+    of (method, args) whose first is ("__init__", args)."""
+    if kind == FUNCTION:
+        if not isinstance(inputs, (tuple, list)):
+            raise BadCase(f"the arguments are a {type(inputs).__name__}, not a tuple")
+        return tuple(inputs)
+    if not isinstance(inputs, (tuple, list)) or not inputs:
+        raise BadCase("a class case's calls must be a non-empty list of (method, args)")
+    calls = []
+    for call in inputs:
+        if not (isinstance(call, (tuple, list)) and len(call) == 2 and isinstance(call[0], str)
+                and isinstance(call[1], (tuple, list))):
+            raise BadCase(f"{call!r:.80} is not a (method, args) pair")
+        calls.append((call[0], tuple(call[1])))
+    if calls[0][0] != "__init__":
+        raise BadCase("the first call of a class case must be __init__")
+    return tuple(calls)
 
 
-def _close(got, want, compare):
-    if isinstance(want, bool) or isinstance(got, bool):
-        return type(got) is type(want) and got == want
-    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
-        if isinstance(want, int) and isinstance(got, int):
-            return got == want
-        if math.isnan(want) or math.isnan(got):
-            return math.isnan(want) and math.isnan(got)
-        return math.isclose(got, want, rel_tol=compare["rel_tol"], abs_tol=compare["abs_tol"])
-    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
-        return len(got) == len(want) and all(_close(g, w, compare) for g, w in zip(got, want))
-    if isinstance(want, dict) and isinstance(got, dict):
-        return got.keys() == want.keys() and all(_close(got[k], want[k], compare) for k in want)
-    return type(got) is type(want) and got == want
+def prepare(payload):
+    """Reads a check's JSON payload and returns `(kind, entry_point, data)`.
 
-
-def _matches(got, want, compare):
-    if compare["mode"] == "unordered":
-        if not isinstance(got, (list, tuple, set, frozenset)) or not isinstance(want, (list, tuple, set, frozenset)):
-            return False
-        remaining = list(got)
-        if len(remaining) != len(want):
-            return False
-        for item in want:
-            for index, candidate in enumerate(remaining):
-                if _close(candidate, item, compare):
-                    del remaining[index]
-                    break
-            else:
-                return False
-        return True
-    return _close(got, want, compare)
-
-
-def _raised_as_expected(error, name):
-    return any(cls.__name__ == name for cls in type(error).__mro__)
-
-
-def _run_case(entry, kind, case):
-    expect = case["expect"]
-    inputs = _literal(case["input"]["args" if kind == "function" else "calls"])
-    want = _literal(expect["value"]) if "value" in expect else None
-    try:
-        got = _invoke(entry, kind, inputs)
-    except BaseException as error:
-        if "raises" in expect and _raised_as_expected(error, expect["raises"]):
-            return {"name": case["name"], "outcome": "pass"}
-        return {"name": case["name"], "outcome": "exception", "detail": _describe(error)}
-    if "raises" in expect:
-        return {"name": case["name"], "outcome": "wrong_answer",
-                "detail": f"returned {got!r:.{DETAIL_CHARS}} instead of raising {expect['raises']}"}
-    if _matches(got, want, case["compare"]):
-        return {"name": case["name"], "outcome": "pass"}
-    return {"name": case["name"], "outcome": "wrong_answer",
-            "detail": f"got {got!r:.{DETAIL_CHARS}}, want {want!r:.{DETAIL_CHARS}}"}
-
-
-def _prepare():
-    """The stdin payload and the candidate's entry point, or (payload, None)
-    after reporting why the candidate did not load."""
-    payload = json.loads(sys.stdin.read())
+    `mode` is one of:
+      "case":     `input` is a literal: the arguments, or a class's calls;
+      "measure":  `setup` is Python that, given `n` and the seeded `random`,
+                  binds `args` (or `calls`): one complexity input;
+      "suite":    `prompt` and `test` are a public suite's task: the prompt is
+                  run here, alone, for the names the test may use, with the
+                  built-ins as they are before any candidate loads;
+      "literals": `literals` are evaluated and returned as data, for the host.
+    """
+    request = json.loads(payload)
+    random.seed(request["seed"])
+    mode = request["mode"]
+    if mode == "literals":
+        return DATA, None, [_literal(text) for text in request["literals"]]
+    if mode == "suite":
+        namespace = {"__builtins__": dict(builtins.__dict__), "__name__": "__main__"}
+        exec(compile(request["prompt"], "prompt.py", "exec"), namespace)
+        test = compile(request["test"], "test.py", "exec")
+        sys.stdout = _Sink()
+        return SUITE, request["entry_point"], (namespace, test)
+    kind = FUNCTION if request["kind"] == "function" else CLASS
+    if mode == "case":
+        inputs = _literal(request["input"])
+    elif mode == "measure":
+        namespace = {"n": request["n"], "random": random}
+        exec(request["setup"], namespace)
+        name = "args" if kind == FUNCTION else "calls"
+        if name not in namespace:
+            raise BadCase(f"the complexity set-up binds no `{name}`")
+        inputs = namespace[name]
+    else:
+        raise BadCase(f"unknown mode {mode!r}")
+    inputs = _call_inputs(kind, inputs)
     sys.stdout = _Sink()
-    module, failure = _load_candidate(payload["candidate"])
-    if failure is not None:
-        _report(failure)
-        return payload, None
-    entry = getattr(module, payload["entry_point"], None)
-    if entry is None:
-        _report({"load": "exception", "detail": f"solution.py defines no `{payload['entry_point']}`"})
-    return payload, entry
-
-
-def check():
-    """Runs every case in the stdin payload against the candidate."""
-    payload, entry = _prepare()
-    if entry is None:
-        return
-    try:
-        results = [_run_case(entry, payload["kind"], case) for case in payload["cases"]]
-    except BadCase as error:
-        _report({"load": "bad_case", "detail": str(error)})
-        return
-    _report({"load": "ok", "cases": results})
-
-
-def measure():
-    """Builds one complexity input and measures the fuel of solving it.
-
-    The fuel is read just before and just after the call, inside this run, so
-    loading the candidate and building the input cost nothing; the cost of
-    reading the fuel itself is measured the same way and subtracted."""
-    payload, entry = _prepare()
-    if entry is None:
-        return
-    random.seed(payload["seed"])
-    namespace = {"n": payload["n"], "random": random}
-    exec(payload["setup"], namespace)
-    function = payload["kind"] == "function"
-    inputs = namespace["args"] if function else namespace["calls"]
-    start = _fuelbench.fuel()
-    overhead = _fuelbench.fuel() - start
-    try:
-        start = _fuelbench.fuel()
-        _invoke(entry, payload["kind"], inputs)
-        cost = _fuelbench.fuel() - start - overhead
-    except BaseException as error:
-        _report({"load": "ok", "error": _describe(error)})
-        return
-    _report({"load": "ok", "cost": max(cost, 0)})
+    return kind, request["entry_point"], inputs

@@ -1,22 +1,23 @@
 //! Running a candidate: cases, the complexity series, numerical cases.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fuelbench_complexity::{Sample, analyse};
 use fuelbench_problems::{Case, Expect, Failure, Input, Kind, Problem};
-use fuelbench_sandbox::{Limits, Program, RunOutcome, Sandbox, Status};
+use fuelbench_sandbox::{
+    CallKind, Check, CheckOutcome, Ending, Inputs, Limits, Sandbox, Stage, Status, Value,
+};
 use rayon::prelude::*;
-use serde_json::{Value, json};
 
 use crate::report::{
     CaseOutcome, CaseResult, ComplexityReport, NumericalReport, Report, Reproducibility,
 };
-use crate::{Error, Result, extract};
+use crate::{Error, Result, compare, extract};
 
-/// Must match `REPORT_MARK` in python-wasm/runner.py.
-const REPORT_MARK: &str = "\u{1e}fuelbench-report ";
-const CHECK_DRIVER: &str = "import fuelbench_runner\nfuelbench_runner.check()\n";
-const MEASURE_DRIVER: &str = "import fuelbench_runner\nfuelbench_runner.measure()\n";
+/// How much of a value or an exception a case's detail keeps, in characters.
+const DETAIL_CHARS: usize = 300;
 
 /// Budgets for one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,11 +62,19 @@ impl Default for EvalConfig {
 pub struct Evaluator {
     sandbox: Sandbox,
     config: EvalConfig,
+    /// Each problem's expected values, evaluated once per process (see
+    /// [`Evaluator::expected_values`]), keyed by the problem's id and its
+    /// expected literals.
+    expected: Arc<Mutex<HashMap<(String, Vec<String>), Arc<Vec<Value>>>>>,
 }
 
 impl Evaluator {
     pub fn new(sandbox: Sandbox, config: EvalConfig) -> Evaluator {
-        Evaluator { sandbox, config }
+        Evaluator {
+            sandbox,
+            config,
+            expected: Arc::default(),
+        }
     }
 
     pub fn config(&self) -> &EvalConfig {
@@ -119,7 +128,8 @@ impl Evaluator {
     /// Runs `code` against `problem`: tests, then complexity and numerical
     /// checks when the tests pass.
     pub fn evaluate(&self, problem: &Problem, code: &str) -> Result<Report> {
-        let tests: Vec<&Case> = problem.tests().collect();
+        let expected = self.expected_values(problem)?;
+        let (tests, numerical) = pair_expected(problem, &expected);
         let cases = self.run_cases(problem, code, &tests)?;
         let tests_passed = cases
             .iter()
@@ -132,7 +142,6 @@ impl Evaluator {
             let numerical = if problem.numerical.is_empty() {
                 None
             } else {
-                let numerical: Vec<&Case> = problem.numerical.iter().collect();
                 let cases = self.run_cases(problem, code, &numerical)?;
                 let passed = cases
                     .iter()
@@ -181,15 +190,6 @@ impl Evaluator {
         })
     }
 
-    /// Runs one of the harness's drivers with `payload` on its stdin.
-    fn run_harness(&self, driver: &str, payload: &Value, fuel: u64) -> Result<RunOutcome> {
-        let stdin = payload.to_string();
-        let program = Program::new(driver)
-            .stdin(stdin.as_bytes())
-            .seed(self.config.seed);
-        Ok(self.sandbox.run(&program, &self.limits(fuel))?)
-    }
-
     pub(crate) fn limits(&self, fuel: u64) -> Limits {
         Limits {
             fuel,
@@ -199,45 +199,86 @@ impl Evaluator {
         }
     }
 
+    /// The expected values of every case of `problem` that expects one, in
+    /// the order of `problem.tests()` then `problem.numerical`.
+    ///
+    /// They are Python literals, evaluated with Python's own semantics in a
+    /// sandbox of their own that never holds candidate code, once per
+    /// process: the candidate's sandbox never sees them.
+    fn expected_values(&self, problem: &Problem) -> Result<Arc<Vec<Value>>> {
+        let literals: Vec<String> = problem
+            .tests()
+            .chain(&problem.numerical)
+            .filter_map(|case| match &case.expect {
+                Expect::Value(literal) => Some(literal.clone()),
+                Expect::Raises(_) => None,
+            })
+            .collect();
+        let key = (problem.id.clone(), literals);
+        if let Some(values) = self.lock_expected().get(&key) {
+            return Ok(Arc::clone(values));
+        }
+        let texts: Vec<&str> = key.1.iter().map(String::as_str).collect();
+        let values = self
+            .sandbox
+            .literals(&texts, &self.limits(self.config.case_fuel))?
+            .map_err(|why| {
+                Error::Harness(format!("the problem's expected value is malformed: {why}"))
+            })?;
+        let values = Arc::new(values);
+        self.lock_expected().insert(key, Arc::clone(&values));
+        Ok(values)
+    }
+
+    fn lock_expected(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, Vec<String>), Arc<Vec<Value>>>> {
+        // A panic while holding it leaves a map that is still whole.
+        self.expected
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Each case in a sandbox of its own, on every core; results in order.
-    fn run_cases(&self, problem: &Problem, code: &str, cases: &[&Case]) -> Result<Vec<CaseResult>> {
+    fn run_cases(
+        &self,
+        problem: &Problem,
+        code: &str,
+        cases: &[(&Case, Option<&Value>)],
+    ) -> Result<Vec<CaseResult>> {
         cases
             .par_iter()
-            .map(|case| self.run_case(problem, code, case))
+            .map(|(case, want)| self.run_case(problem, code, case, *want))
             .collect()
     }
 
-    fn run_case(&self, problem: &Problem, code: &str, case: &Case) -> Result<CaseResult> {
-        let (input_key, input) = match &case.input {
-            Input::Args(args) => ("args", args),
-            Input::Calls(calls) => ("calls", calls),
+    fn run_case(
+        &self,
+        problem: &Problem,
+        code: &str,
+        case: &Case,
+        want: Option<&Value>,
+    ) -> Result<CaseResult> {
+        let input = match &case.input {
+            Input::Args(args) => args,
+            Input::Calls(calls) => calls,
         };
-        let expect = match &case.expect {
-            Expect::Value(value) => json!({ "value": value }),
-            Expect::Raises(name) => json!({ "raises": name }),
+        let check = Check {
+            candidate: code,
+            entry_point: &problem.entry_point,
+            kind: call_kind(problem.kind),
+            inputs: Inputs::Literal(input),
+            seed: self.config.seed,
         };
-        let payload = json!({
-            "candidate": code,
-            "kind": kind_name(problem.kind),
-            "entry_point": problem.entry_point,
-            "cases": [{
-                "name": case.name,
-                "input": { input_key: input },
-                "expect": expect,
-                "compare": case.compare,
-            }],
-        });
-        let outcome = self.run_harness(CHECK_DRIVER, &payload, self.config.case_fuel)?;
-        let fuel_used = outcome.fuel_used;
-        let (outcome, detail) = match harness_report(&outcome) {
-            Ok(report) => case_from_report(&report)?,
-            Err(cut_off) => cut_off,
-        };
+        let outcome = self
+            .sandbox
+            .check(&check, &self.limits(self.config.case_fuel))?;
+        let (outcome_class, detail) = judge_case(problem, case, want, &outcome)?;
         Ok(CaseResult {
             name: case.name.clone(),
-            outcome,
+            outcome: outcome_class,
             detail,
-            fuel_used,
+            fuel_used: outcome.fuel_used,
         })
     }
 
@@ -280,114 +321,171 @@ impl Evaluator {
         })
     }
 
-    /// Fuel of one call on an input of size `n`, or why it did not finish.
+    /// Fuel of one call on an input of size `n`, read by the host around the
+    /// call alone, or why it did not finish.
     fn measure_once(&self, problem: &Problem, code: &str, n: u64) -> Result<Result<u64, String>> {
-        let payload = json!({
-            "candidate": code,
-            "kind": kind_name(problem.kind),
-            "entry_point": problem.entry_point,
-            "setup": problem.complexity.setup,
-            "n": n,
-            "seed": self.config.seed,
-        });
-        let outcome = self.run_harness(MEASURE_DRIVER, &payload, self.config.measure_fuel)?;
-        Ok(match harness_report(&outcome) {
-            Ok(report) => match report["cost"].as_u64() {
-                Some(cost) if report["load"] == "ok" => Ok(cost),
-                _ => Err(report
-                    .get("error")
-                    .or_else(|| report.get("detail"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("the harness reported a failure")
-                    .to_owned()),
+        let check = Check {
+            candidate: code,
+            entry_point: &problem.entry_point,
+            kind: call_kind(problem.kind),
+            inputs: Inputs::Setup {
+                code: &problem.complexity.setup,
+                n,
             },
-            Err((_, detail)) => Err(detail.unwrap_or_else(|| outcome.status.to_string())),
+            seed: self.config.seed,
+        };
+        let outcome = self
+            .sandbox
+            .check(&check, &self.limits(self.config.measure_fuel))?;
+        Ok(match (&outcome.ending, outcome.call_fuel) {
+            (Ending::Returned(_), Some(cost)) => Ok(cost),
+            (Ending::BadInput(why), _) => {
+                return Err(Error::Harness(format!(
+                    "the problem's complexity set-up failed at n = {n}: {why}"
+                )));
+            }
+            _ => Err(ending_failure(&outcome.ending, &problem.entry_point).1),
         })
     }
 }
 
-fn kind_name(kind: Kind) -> &'static str {
+type Paired<'a> = Vec<(&'a Case, Option<&'a Value>)>;
+
+/// The tests and the numerical cases, each with its expected value when it
+/// expects one; `expected` is in the order [`Evaluator::expected_values`]
+/// gives.
+fn pair_expected<'a>(problem: &'a Problem, expected: &'a [Value]) -> (Paired<'a>, Paired<'a>) {
+    let mut expected = expected.iter();
+    let mut pair = |case: &'a Case| {
+        let want = match case.expect {
+            Expect::Value(_) => expected.next(),
+            Expect::Raises(_) => None,
+        };
+        (case, want)
+    };
+    let tests = problem.tests().map(&mut pair).collect();
+    let numerical = problem.numerical.iter().map(pair).collect();
+    (tests, numerical)
+}
+
+fn call_kind(kind: Kind) -> CallKind {
     match kind {
-        Kind::Function => "function",
-        Kind::Class => "class",
+        Kind::Function => CallKind::Function,
+        Kind::Class => CallKind::Class,
     }
 }
 
-/// The harness's JSON report, or how the run ended before it could report.
-fn harness_report(outcome: &RunOutcome) -> Result<Value, (CaseOutcome, Option<String>)> {
-    let cut_off = match outcome.status {
-        Status::Exited => None,
-        Status::OutOfFuel => Some((CaseOutcome::OutOfFuel, "ran out of fuel".to_owned())),
-        Status::WallClockExceeded => {
-            Some((CaseOutcome::Timeout, "hit the wall-clock limit".to_owned()))
-        }
-        Status::MemoryExceeded => Some((CaseOutcome::Memory, "ran out of memory".to_owned())),
-        Status::OutputOverflow => Some((
-            CaseOutcome::Exception,
-            "wrote past the output cap".to_owned(),
-        )),
-        Status::Trapped => Some((
-            CaseOutcome::Exception,
-            format!(
-                "trapped: {}",
-                outcome.detail.as_deref().unwrap_or("unknown")
-            ),
-        )),
-    };
-    if let Some((outcome, detail)) = cut_off {
-        return Err((outcome, Some(detail)));
-    }
-    // The harness always reports, last; a run that exited without a report,
-    // or with one that does not parse, was ended or tampered with by the
-    // candidate (`os._exit`, writes to the real stdout): its failure.
-    let stdout = outcome.stdout_lossy();
-    let report = stdout
-        .lines()
-        .rev()
-        .find_map(|line| line.strip_prefix(REPORT_MARK))
-        .and_then(|line| serde_json::from_str::<Value>(line).ok());
-    report.ok_or_else(|| {
-        (
-            CaseOutcome::Exception,
-            Some(format!(
-                "the process ended (exit code {}) before the harness could report",
-                outcome
-                    .exit_code
-                    .map_or("none".to_owned(), |code| code.to_string())
-            )),
-        )
-    })
-}
-
-fn case_from_report(report: &Value) -> Result<(CaseOutcome, Option<String>)> {
-    let detail = |value: &Value| {
-        value
-            .get("detail")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    match report["load"].as_str() {
-        Some("syntax_error") => return Ok((CaseOutcome::SyntaxError, detail(report))),
-        Some("exception") => return Ok((CaseOutcome::Exception, detail(report))),
-        Some("bad_case") => {
+/// A case's verdict, from what the host decoded alone.
+fn judge_case(
+    problem: &Problem,
+    case: &Case,
+    want: Option<&Value>,
+    outcome: &CheckOutcome,
+) -> Result<(CaseOutcome, Option<String>)> {
+    let verdict = match (&outcome.ending, &case.expect) {
+        (Ending::BadInput(why), _) => {
             return Err(Error::Harness(format!(
-                "the problem's case is malformed: {}",
-                detail(report).unwrap_or_default()
+                "the problem's case {} is malformed: {why}",
+                case.name
             )));
         }
-        Some("ok") => {}
-        other => return Err(Error::Harness(format!("unknown load state {other:?}"))),
-    }
-    let case = report["cases"]
-        .get(0)
-        .ok_or_else(|| Error::Harness("the report has no case".into()))?;
-    let outcome = match case["outcome"].as_str() {
-        Some("pass") => CaseOutcome::Pass,
-        Some("wrong_answer") => CaseOutcome::WrongAnswer,
-        Some("exception") => CaseOutcome::Exception,
-        other => return Err(Error::Harness(format!("unknown case outcome {other:?}"))),
+        (Ending::Returned(got), Expect::Value(_)) => {
+            let want = want.ok_or_else(|| {
+                Error::Harness(format!("no expected value for case {}", case.name))
+            })?;
+            if compare::matches(got, want, &case.compare) {
+                (CaseOutcome::Pass, None)
+            } else if let Some(kind) = got.unrepresentable() {
+                (
+                    CaseOutcome::WrongAnswer,
+                    Some(format!(
+                        "returned a {}, not plain built-in values; want {}",
+                        clip(kind),
+                        clip(&want.to_string())
+                    )),
+                )
+            } else {
+                (
+                    CaseOutcome::WrongAnswer,
+                    Some(format!(
+                        "got {}, want {}",
+                        clip(&got.to_string()),
+                        clip(&want.to_string())
+                    )),
+                )
+            }
+        }
+        (Ending::Returned(got), Expect::Raises(name)) => (
+            CaseOutcome::WrongAnswer,
+            Some(format!(
+                "returned {} instead of raising {name}",
+                clip(&got.to_string())
+            )),
+        ),
+        (Ending::Raised(raised), Expect::Raises(name)) if raised.is_a(name) => {
+            (CaseOutcome::Pass, None)
+        }
+        (ending, _) => {
+            let (outcome, detail) = ending_failure(ending, &problem.entry_point);
+            (outcome, Some(detail))
+        }
     };
-    Ok((outcome, detail(case)))
+    Ok(verdict)
+}
+
+/// How a check that did not return a value failed, for a case or a size.
+fn ending_failure(ending: &Ending, entry_point: &str) -> (CaseOutcome, String) {
+    match ending {
+        Ending::Returned(value) => (
+            CaseOutcome::WrongAnswer,
+            format!("returned {}", clip(&value.to_string())),
+        ),
+        Ending::Raised(raised) | Ending::LoadRaised(raised) => {
+            (CaseOutcome::Exception, clip(&raised.describe()))
+        }
+        Ending::SyntaxError(raised) => (CaseOutcome::SyntaxError, clip(&raised.describe())),
+        Ending::Passed => (CaseOutcome::Pass, String::new()),
+        Ending::NoEntryPoint => (
+            CaseOutcome::Exception,
+            format!("solution.py defines no `{entry_point}`"),
+        ),
+        Ending::BadInput(why) => (CaseOutcome::Exception, clip(why)),
+        Ending::CutOff {
+            stage,
+            status,
+            detail,
+            ..
+        } => {
+            let outcome = match status {
+                Status::OutOfFuel => CaseOutcome::OutOfFuel,
+                Status::WallClockExceeded => CaseOutcome::Timeout,
+                Status::MemoryExceeded => CaseOutcome::Memory,
+                Status::Exited => CaseOutcome::Exited,
+                Status::OutputOverflow | Status::Trapped => CaseOutcome::Exception,
+            };
+            let what = match status {
+                Status::OutOfFuel => "ran out of fuel".to_owned(),
+                Status::WallClockExceeded => "hit the wall-clock limit".to_owned(),
+                Status::MemoryExceeded => "ran out of memory".to_owned(),
+                Status::OutputOverflow => "wrote past the output cap".to_owned(),
+                Status::Trapped => format!("trapped: {detail}"),
+                Status::Exited => detail.clone(),
+            };
+            let when = match stage {
+                Stage::Load => " while loading",
+                Stage::Call | Stage::Result => "",
+            };
+            (outcome, format!("{what}{when}"))
+        }
+    }
+}
+
+/// At most [`DETAIL_CHARS`] characters of `text`.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(DETAIL_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// The class of a failed test run: a candidate that does not load fails
@@ -398,6 +496,7 @@ fn test_failure(cases: &[CaseResult]) -> Option<Failure> {
         CaseOutcome::SyntaxError,
         CaseOutcome::WrongAnswer,
         CaseOutcome::Exception,
+        CaseOutcome::Exited,
         CaseOutcome::OutOfFuel,
         CaseOutcome::Timeout,
         CaseOutcome::Memory,

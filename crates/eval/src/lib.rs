@@ -4,24 +4,31 @@
 //!
 //! 1. **Tests.** Every small and edge case in a fresh sandbox of its own, so
 //!    one case that hangs or corrupts global state cannot touch another. The
-//!    in-guest harness (`python-wasm/runner.py`) loads the candidate as the
-//!    module `solution`, calls it, compares as the case says and reports.
-//! 2. **Complexity**, when the tests pass. For each size, one run builds the
-//!    input with the problem's set-up code, then reads the guest's fuel
-//!    counter (`_fuelbench.fuel()`, a host import) just before and just after
-//!    the call: the candidate's cost at that size, exactly, whatever the
-//!    machine is doing, with neither loading nor set-up in it. The series is
-//!    fitted by `fuelbench-complexity`. A size that runs out of its fuel
-//!    budget ends the series: solutions in a worse class than expected are
-//!    caught as a mismatch rather than run for minutes.
+//!    sandbox builds the case's inputs, loads the candidate as the module
+//!    `solution`, calls it from C and hands back what it returned or raised
+//!    as data ([`fuelbench_sandbox::Sandbox::check`]); [`compare`] judges it
+//!    here, on the host, against the expected value, which was evaluated in
+//!    a sandbox of its own and never enters the candidate's.
+//! 2. **Complexity**, when the tests pass. For each size, the sandbox builds
+//!    the input with the problem's set-up code before the candidate loads,
+//!    and the host reads the store's fuel just before and just after the
+//!    call: the candidate's cost at that size, exactly, whatever the machine
+//!    is doing, with neither loading nor set-up in it. The series is fitted
+//!    by `fuelbench-complexity`. A size that runs out of its fuel budget ends
+//!    the series: solutions in a worse class than expected are caught as a
+//!    mismatch rather than run for minutes.
 //! 3. **Numerical stability**, when the tests pass and the problem has
 //!    numerical cases: the fraction of them within tolerance.
 //!
 //! A model's whole reply goes through [`extract`] first ([`Evaluator::evaluate_reply`]);
 //! a reply without code is a `no_code` failure, not an error.
 //!
+//! A verdict depends only on data the host decoded and fuel the host read:
+//! no code of the candidate's takes part in judging it.
+//!
 //! This crate knows nothing of HTTP, clap or terminals.
 
+pub mod compare;
 mod evaluate;
 mod extract;
 mod report;

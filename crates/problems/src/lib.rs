@@ -181,6 +181,10 @@ pub enum Failure {
     SyntaxError,
     WrongAnswer,
     Exception,
+    // The candidate ended the interpreter (`os._exit`) instead of returning
+    // or raising. (A plain comment: a doc comment would split the enum's
+    // JSON Schema.)
+    Exited,
     OutOfFuel,
     Timeout,
     Memory,
@@ -189,11 +193,12 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub const ALL: [Failure; 9] = [
+    pub const ALL: [Failure; 10] = [
         Failure::NoCode,
         Failure::SyntaxError,
         Failure::WrongAnswer,
         Failure::Exception,
+        Failure::Exited,
         Failure::OutOfFuel,
         Failure::Timeout,
         Failure::Memory,
@@ -207,6 +212,7 @@ impl Failure {
             Failure::SyntaxError => "syntax_error",
             Failure::WrongAnswer => "wrong_answer",
             Failure::Exception => "exception",
+            Failure::Exited => "exited",
             Failure::OutOfFuel => "out_of_fuel",
             Failure::Timeout => "timeout",
             Failure::Memory => "memory",

@@ -28,8 +28,18 @@
 //!
 //! Broken guest code is a result, not an error: [`RunOutcome::status`] says
 //! how the run ended. [`Error`] is for failures of the host.
+//!
+//! # Checking a candidate
+//!
+//! [`Sandbox::check`] does not hand the candidate a program to run: the host
+//! drives the reactor export by export, the entry point is called from C,
+//! the result comes back as data ([`Value`], [`Raised`]) decoded here from
+//! exact built-in types, and the fuel of the call is read by the host. So a
+//! verdict built from a [`CheckOutcome`] depends on nothing the candidate can
+//! reach. See [`check`](crate::check) for the steps.
 
 mod cache;
+mod check;
 mod error;
 mod limits;
 mod outcome;
@@ -38,12 +48,15 @@ mod pipe;
 mod sandbox;
 mod sleep;
 mod snapshot;
+mod value;
 
+pub use crate::check::{CallKind, Check, CheckOutcome, Ending, Inputs, Stage, SuiteCheck};
 pub use crate::error::{Error, Result};
 pub use crate::limits::Limits;
 pub use crate::outcome::{RunOutcome, Status};
 pub use crate::pins::Pins;
 pub use crate::sandbox::{Interpreter, Program, Sandbox, SandboxBuilder};
+pub use crate::value::{Raised, Value};
 
 /// The wasmtime version this crate is built against, for reproducibility keys.
 pub const WASMTIME_VERSION: &str = "48.0.8";

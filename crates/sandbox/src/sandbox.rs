@@ -172,7 +172,6 @@ impl SandboxBuilder {
         })
         .map_err(Error::setup)?;
         sleep::add_to_linker(&mut linker).map_err(Error::setup)?;
-        add_fuel_import(&mut linker).map_err(Error::setup)?;
         let pre = linker.instantiate_pre(&module).map_err(Error::setup)?;
         let min_memory_bytes = module
             .exports()
@@ -211,10 +210,10 @@ impl SandboxBuilder {
 /// code and nothing else.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     engine: Engine,
     pre: InstancePre<GuestState>,
     stdlib_dir: PathBuf,
@@ -245,7 +244,83 @@ impl Sandbox {
     /// Runs `program` in a fresh instance under `limits`. `Err` means the host
     /// failed; everything the program does is in the [`RunOutcome`].
     pub fn run(&self, program: &Program<'_>, limits: &Limits) -> Result<RunOutcome> {
-        let inner = &*self.inner;
+        let mut guest = Guest::start(&self.inner, program.stdin, program.seed, limits)?;
+        let Some((pointer, length)) = guest.write(program.source.as_bytes())? else {
+            let (stdout, stderr) = guest.output();
+            return Ok(RunOutcome {
+                status: Status::MemoryExceeded,
+                exit_code: None,
+                fuel_used: None,
+                stdout,
+                stderr,
+                wall_time: guest.started.elapsed(),
+                detail: Some("the program's source does not fit in the memory limit".into()),
+            });
+        };
+        guest.set_fuel(limits.fuel)?;
+        // Reinterpreting the seed's bits; the guest reads it back as unsigned.
+        let result = guest.call::<(u32, u32, i64), i32>(
+            "fuelbench_run",
+            (pointer, length, program.seed as i64),
+        )?;
+        let fuel_used = limits.fuel - guest.fuel_left()?;
+        let mut outcome = RunOutcome {
+            status: Status::Exited,
+            exit_code: None,
+            fuel_used: Some(fuel_used),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            wall_time: Duration::ZERO,
+            detail: None,
+        };
+        match result {
+            Ok(code) => outcome.exit_code = Some(code),
+            Err(stop) => {
+                outcome.status = stop.status;
+                outcome.exit_code = stop.exit_code;
+                outcome.detail = stop.detail;
+            }
+        }
+        // A refused memory.grow surfaces in the guest as a MemoryError (or,
+        // deep in C, an abort); when the run then failed, that is why.
+        let failed = !matches!(outcome.exit_code, Some(0))
+            && matches!(outcome.status, Status::Exited | Status::Trapped);
+        if guest.memory_denied() && failed {
+            outcome.status = Status::MemoryExceeded;
+            outcome.detail = Some(guest.memory_detail());
+        }
+        if outcome.status == Status::WallClockExceeded {
+            outcome.fuel_used = None;
+        }
+        (outcome.stdout, outcome.stderr) = guest.output();
+        outcome.wall_time = guest.started.elapsed();
+        Ok(outcome)
+    }
+}
+
+/// How an export call stopped short of returning: a limit, a trap, or the
+/// guest ending the process (`os._exit`, `sys.exit` in a plain program).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stop {
+    pub(crate) status: Status,
+    /// The process status, when the guest exited.
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) detail: Option<String>,
+}
+
+/// One fresh instance of the snapshot in a fresh store, driven export by
+/// export. Fuel is set by the caller before each step it wants to budget.
+pub(crate) struct Guest {
+    store: Store<GuestState>,
+    instance: Instance,
+    stdout: CappedPipe,
+    stderr: CappedPipe,
+    memory_bytes: u64,
+    pub(crate) started: Instant,
+}
+
+impl Guest {
+    pub(crate) fn start(inner: &Inner, stdin: &[u8], seed: u64, limits: &Limits) -> Result<Guest> {
         if limits.memory_bytes < inner.min_memory_bytes {
             return Err(Error::Setup {
                 message: format!(
@@ -260,8 +335,8 @@ impl Sandbox {
         let clock = GuestClock::new();
         let wasi = guest_wasi(
             &inner.stdlib_dir,
-            program.stdin,
-            program.seed,
+            stdin,
+            seed,
             clock,
             stdout.clone(),
             stderr.clone(),
@@ -274,90 +349,117 @@ impl Sandbox {
             },
             clock,
             wall_deadline: started.checked_add(limits.wall),
-            fuel_budget: limits.fuel,
         };
         let mut store = Store::new(&inner.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_fuel(SETUP_FUEL).map_err(Error::host)?;
         store.set_epoch_deadline(epoch_ticks(limits.wall));
-
         let instance = inner.pre.instantiate(&mut store).map_err(Error::host)?;
-        let entry = instance
-            .get_typed_func::<(u32, u32, i64), i32>(&mut store, "fuelbench_run")
-            .map_err(Error::host)?;
-        let Some((pointer, length)) =
-            write_guest_bytes(&instance, &mut store, program.source.as_bytes())
-                .map_err(Error::host)?
-        else {
-            return Ok(RunOutcome {
-                status: Status::MemoryExceeded,
-                exit_code: None,
-                fuel_used: None,
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-                wall_time: started.elapsed(),
-                detail: Some("the program's source does not fit in the memory limit".into()),
-            });
-        };
-        store.set_fuel(limits.fuel).map_err(Error::host)?;
-        // Reinterpreting the seed's bits; the guest reads it back as unsigned.
-        let result = entry.call(&mut store, (pointer, length, program.seed as i64));
-        let fuel_left = store.get_fuel().map_err(Error::host)?;
-        let memory_denied = store.data().limiter.memory_denied;
-        drop(store);
+        Ok(Guest {
+            store,
+            instance,
+            stdout,
+            stderr,
+            memory_bytes: limits.memory_bytes,
+            started,
+        })
+    }
 
-        let mut outcome = RunOutcome {
-            status: Status::Exited,
-            exit_code: None,
-            fuel_used: Some(limits.fuel - fuel_left),
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            wall_time: Duration::ZERO,
-            detail: None,
-        };
-        match result {
-            Ok(code) => outcome.exit_code = Some(code),
-            Err(error) => {
-                if let Some(exit) = error.downcast_ref::<I32Exit>() {
-                    outcome.exit_code = Some(exit.0);
-                } else if stdout.overflowed() || stderr.overflowed() {
-                    outcome.status = Status::OutputOverflow;
-                    let stream = if stdout.overflowed() {
-                        "stdout"
-                    } else {
-                        "stderr"
-                    };
-                    outcome.detail = Some(format!("{stream} passed its cap"));
-                } else if let Some(trap) = error.downcast_ref::<Trap>() {
-                    outcome.status = match trap {
-                        Trap::OutOfFuel => Status::OutOfFuel,
-                        Trap::Interrupt => Status::WallClockExceeded,
-                        _ => Status::Trapped,
-                    };
-                    outcome.detail = Some(trap.to_string());
-                } else {
-                    return Err(Error::host(error));
-                }
-            }
+    pub(crate) fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.store.set_fuel(fuel).map_err(Error::host)
+    }
+
+    pub(crate) fn fuel_left(&self) -> Result<u64> {
+        self.store.get_fuel().map_err(Error::host)
+    }
+
+    /// Copies `bytes` into guest memory (see [`write_guest_bytes`]) under
+    /// set-up fuel; `None` when the guest's allocator refused.
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<Option<(u32, u32)>> {
+        self.set_fuel(SETUP_FUEL)?;
+        write_guest_bytes(&self.instance, &mut self.store, bytes).map_err(Error::host)
+    }
+
+    /// Calls an export. `Err` is a host failure; `Ok(Err(stop))` is the guest
+    /// stopping short, which is a result.
+    pub(crate) fn call<P, R>(&mut self, name: &str, params: P) -> Result<Result<R, Stop>>
+    where
+        P: wasmtime::WasmParams,
+        R: wasmtime::WasmResults,
+    {
+        let export = self
+            .instance
+            .get_typed_func::<P, R>(&mut self.store, name)
+            .map_err(Error::host)?;
+        match export.call(&mut self.store, params) {
+            Ok(result) => Ok(Ok(result)),
+            Err(error) => self.stop(error).map(Err),
         }
-        // A refused memory.grow surfaces in the guest as a MemoryError (or,
-        // deep in C, an abort); when the run then failed, that is why.
-        let failed = !matches!(outcome.exit_code, Some(0))
-            && matches!(outcome.status, Status::Exited | Status::Trapped);
-        if memory_denied && failed {
-            outcome.status = Status::MemoryExceeded;
-            outcome.detail = Some(format!(
-                "the guest asked for more than {} bytes of memory",
-                limits.memory_bytes
-            ));
+    }
+
+    fn stop(&self, error: wasmtime::Error) -> Result<Stop> {
+        if let Some(exit) = error.downcast_ref::<I32Exit>() {
+            return Ok(Stop {
+                status: Status::Exited,
+                exit_code: Some(exit.0),
+                detail: None,
+            });
         }
-        if outcome.status == Status::WallClockExceeded {
-            outcome.fuel_used = None;
+        if self.stdout.overflowed() || self.stderr.overflowed() {
+            let stream = if self.stdout.overflowed() {
+                "stdout"
+            } else {
+                "stderr"
+            };
+            return Ok(Stop {
+                status: Status::OutputOverflow,
+                exit_code: None,
+                detail: Some(format!("{stream} passed its cap")),
+            });
         }
-        outcome.stdout = stdout.take();
-        outcome.stderr = stderr.take();
-        outcome.wall_time = started.elapsed();
-        Ok(outcome)
+        if let Some(trap) = error.downcast_ref::<Trap>() {
+            let status = match trap {
+                Trap::OutOfFuel => Status::OutOfFuel,
+                Trap::Interrupt => Status::WallClockExceeded,
+                _ => Status::Trapped,
+            };
+            return Ok(Stop {
+                status,
+                exit_code: None,
+                detail: Some(trap.to_string()),
+            });
+        }
+        Err(Error::host(error))
+    }
+
+    /// `length` bytes of guest memory at `pointer`.
+    pub(crate) fn read(&mut self, pointer: u32, length: u32) -> Result<Vec<u8>> {
+        let memory = self
+            .instance
+            .get_memory(&mut self.store, "memory")
+            .ok_or_else(|| Error::host("python.wasm exports no memory"))?;
+        let mut bytes = vec![0; length as usize];
+        memory
+            .read(&self.store, pointer as usize, &mut bytes)
+            .map_err(Error::host)?;
+        Ok(bytes)
+    }
+
+    /// Whether the memory cap refused the guest at some point.
+    pub(crate) fn memory_denied(&self) -> bool {
+        self.store.data().limiter.memory_denied
+    }
+
+    pub(crate) fn memory_detail(&self) -> String {
+        format!(
+            "the guest asked for more than {} bytes of memory",
+            self.memory_bytes
+        )
+    }
+
+    /// What the guest wrote to stdout and stderr so far.
+    pub(crate) fn output(&self) -> (Vec<u8>, Vec<u8>) {
+        (self.stdout.take(), self.stderr.take())
     }
 }
 
@@ -424,8 +526,9 @@ pub(crate) fn guest_wasi(
     Ok(builder.build_p1())
 }
 
-/// Copies `bytes` into memory the guest allocated for them; `None` when the
-/// guest's allocator refused (the memory limit).
+/// Copies `bytes` into memory the guest allocated for them, with a NUL byte
+/// after them for exports that want a C string; `None` when the guest's
+/// allocator refused (the memory limit).
 pub(crate) fn write_guest_bytes(
     instance: &Instance,
     store: &mut Store<GuestState>,
@@ -433,7 +536,7 @@ pub(crate) fn write_guest_bytes(
 ) -> wasmtime::Result<Option<(u32, u32)>> {
     let length = u32::try_from(bytes.len())?;
     let alloc = instance.get_typed_func::<u32, u32>(&mut *store, "fuelbench_alloc")?;
-    let pointer = alloc.call(&mut *store, length)?;
+    let pointer = alloc.call(&mut *store, length.saturating_add(1))?;
     if pointer == 0 {
         return Ok(None);
     }
@@ -441,6 +544,7 @@ pub(crate) fn write_guest_bytes(
         .get_memory(&mut *store, "memory")
         .ok_or_else(|| wasmtime::format_err!("python.wasm exports no memory"))?;
     memory.write(&mut *store, pointer as usize, bytes)?;
+    memory.write(&mut *store, pointer as usize + bytes.len(), &[0])?;
     Ok(Some((pointer, length)))
 }
 
@@ -451,8 +555,6 @@ pub(crate) struct GuestState {
     limiter: MemoryLimiter,
     pub(crate) clock: GuestClock,
     pub(crate) wall_deadline: Option<Instant>,
-    /// The run's fuel budget, so that `fuelbench.fuel_consumed` can answer.
-    fuel_budget: u64,
 }
 
 impl GuestState {
@@ -466,26 +568,8 @@ impl GuestState {
             },
             clock,
             wall_deadline: None,
-            fuel_budget: 0,
         }
     }
-}
-
-/// `fuelbench.fuel_consumed() -> i64`: the fuel this run has used so far,
-/// which the guest's `_fuelbench.fuel()` returns. Exact: wasmtime settles its
-/// fuel counter before every call out of wasm. Without fuel (the snapshot's
-/// engine) it answers 0.
-pub(crate) fn add_fuel_import(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        "fuelbench",
-        "fuel_consumed",
-        |caller: wasmtime::Caller<'_, GuestState>| -> i64 {
-            let remaining = caller.get_fuel().unwrap_or(0);
-            let consumed = caller.data().fuel_budget.saturating_sub(remaining);
-            i64::try_from(consumed).unwrap_or(i64::MAX)
-        },
-    )?;
-    Ok(())
 }
 
 /// Like wasmtime's `StoreLimits`, but it remembers that it said no, which is

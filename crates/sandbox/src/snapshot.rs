@@ -13,7 +13,7 @@ use wasmtime_wizer::{SnapshotVal, ValType, Wizer};
 
 use crate::error::{Error, Result};
 use crate::pipe::CappedPipe;
-use crate::sandbox::{GuestState, add_fuel_import, guest_wasi, write_guest_bytes};
+use crate::sandbox::{GuestState, guest_wasi, write_guest_bytes};
 use crate::sleep::GuestClock;
 
 /// The export that initialises CPython and imports the runner; Wizer drops it
@@ -58,7 +58,6 @@ pub(crate) fn take(python_wasm: &[u8], stdlib_dir: &Path, runner_source: &str) -
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| &mut state.wasi)
         .map_err(snapshot_error)?;
-    add_fuel_import(&mut linker).map_err(snapshot_error)?;
     let instance = linker
         .instantiate(&mut store, &module)
         .map_err(snapshot_error)?;

@@ -1,4 +1,4 @@
-# expect: exception
+# expect: exited
 # Ends the whole interpreter mid-test; the harness must blame the candidate.
 import os
 from collections import Counter

@@ -1,0 +1,401 @@
+//! Checking a candidate: the host drives every step and reads every figure.
+//!
+//! A plain [`Sandbox::run`] hands a whole program to the guest and gets back
+//! an exit code and output. A check must not trust anything the candidate can
+//! reach, so here the host calls the reactor's exports one at a time, in a
+//! fresh instance:
+//!
+//! 1. `fuelbench_prepare`, before any candidate code: our Python reads the
+//!    inputs (a case's literal, or a complexity set-up) and keeps them.
+//! 2. `fuelbench_load`: the candidate's source becomes the module `solution`.
+//! 3. `fuelbench_invoke`, twice: once dry, once calling the entry point from
+//!    C. The fuel of the call is read by the host around the second, less the
+//!    first: no fuel counter exists inside the guest.
+//! 4. `fuelbench_result`: the reactor encodes what came back from exact
+//!    built-in types only, and the host decodes it into a [`Value`] or a
+//!    [`Raised`].
+//!
+//! Expected values never enter the guest: comparing is the caller's job.
+//! A suite task ([`SuiteCheck`]) runs its own test code against the candidate
+//! behind a proxy instead of step 3, and the host learns pass or fail from the
+//! export's result.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::outcome::Status;
+use crate::sandbox::{Guest, Sandbox, Stop};
+use crate::value::{Outcome, Raised, Value, decode_outcome};
+
+/// Fuel for the harness's own steps (reading inputs, running a complexity
+/// set-up, encoding a result), apart from the candidate's budget. The largest
+/// set-up in the problem set takes about 60 million; encoding a result at the
+/// reactor's 16 MiB cap about a billion.
+const HARNESS_FUEL: u64 = 4_000_000_000;
+
+/// What a check calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// `entry_point(*args)`.
+    Function,
+    /// `entry_point(*init_args)`, then each `(method, args)` on the instance;
+    /// the result is the list of return values, `None` first.
+    Class,
+}
+
+/// The candidate's inputs, built in the guest before the candidate loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inputs<'a> {
+    /// A Python literal (arithmetic allowed): the argument tuple, or a class
+    /// case's list of `(method, args)`.
+    Literal(&'a str),
+    /// Python that, given `n` and a `random` seeded with the check's seed,
+    /// binds `args` (or `calls`): one complexity input.
+    Setup { code: &'a str, n: u64 },
+}
+
+/// One call of a candidate on one input.
+#[derive(Debug, Clone, Copy)]
+pub struct Check<'a> {
+    /// The candidate's whole source.
+    pub candidate: &'a str,
+    pub entry_point: &'a str,
+    pub kind: CallKind,
+    pub inputs: Inputs<'a>,
+    /// Seeds `random` before the inputs are built, and the guest's WASI
+    /// random source.
+    pub seed: u64,
+}
+
+/// A public suite's task (HumanEval's format) checked by its own test code.
+#[derive(Debug, Clone, Copy)]
+pub struct SuiteCheck<'a> {
+    /// The suite's prompt, run alone before the candidate loads for the names
+    /// its test may use (helpers, imports).
+    pub prompt: &'a str,
+    /// The candidate's whole module: the prompt and its completion, or a
+    /// full solution.
+    pub candidate: &'a str,
+    /// The suite's test code, which defines `check(candidate)`.
+    pub test: &'a str,
+    pub entry_point: &'a str,
+    pub seed: u64,
+}
+
+/// Where a check stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Loading the candidate: compiling and running its module.
+    Load,
+    /// Calling the entry point, or running a suite's test.
+    Call,
+    /// Encoding what the call returned.
+    Result,
+}
+
+/// How a check ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ending {
+    /// The entry point returned; `Value::Unrepresentable` somewhere inside
+    /// when it was not made of exact built-in types.
+    Returned(Value),
+    /// The entry point, or a suite's test, raised.
+    Raised(Raised),
+    /// A suite's test ran to its end.
+    Passed,
+    /// The candidate's source does not compile.
+    SyntaxError(Raised),
+    /// Running the candidate's module raised.
+    LoadRaised(Raised),
+    /// The module defines no such entry point.
+    NoEntryPoint,
+    /// A limit, a trap, or the candidate ending the process (`os._exit`:
+    /// `Status::Exited` with its code). `detail` says what, for a human.
+    CutOff {
+        stage: Stage,
+        status: Status,
+        exit_code: Option<i32>,
+        detail: String,
+    },
+    /// The inputs are malformed: our Python refused them before any
+    /// candidate code ran. The problem's fault, not the candidate's.
+    BadInput(String),
+}
+
+/// Everything a check produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOutcome {
+    pub ending: Ending,
+    /// Fuel of the call alone, read by the host just before and just after
+    /// it, less the same reading around an empty call. `None` unless the call
+    /// returned or raised.
+    pub call_fuel: Option<u64>,
+    /// Fuel the candidate used: loading and calling. `None` after the
+    /// wall-clock backstop fired, or when it never loaded.
+    pub fuel_used: Option<u64>,
+    /// From a fresh store to the end of the check.
+    pub wall_time: Duration,
+}
+
+impl Sandbox {
+    /// Loads `check.candidate` in a fresh instance and calls it once on
+    /// `check.inputs`. The candidate gets `limits.fuel` for loading and the
+    /// call together; the harness's own steps are budgeted apart. `Err` means
+    /// the host failed; everything the candidate does is in the outcome.
+    pub fn check(&self, check: &Check<'_>, limits: &Limits) -> Result<CheckOutcome> {
+        let kind = match check.kind {
+            CallKind::Function => "function",
+            CallKind::Class => "class",
+        };
+        let payload = match check.inputs {
+            Inputs::Literal(input) => json!({
+                "mode": "case", "kind": kind, "entry_point": check.entry_point,
+                "input": input, "seed": check.seed,
+            }),
+            Inputs::Setup { code, n } => json!({
+                "mode": "measure", "kind": kind, "entry_point": check.entry_point,
+                "setup": code, "n": n, "seed": check.seed,
+            }),
+        };
+        self.drive(&payload, check.candidate, check.seed, limits, Step::Invoke)
+    }
+
+    /// Runs a suite task's test against the candidate, which the test sees
+    /// only through a proxy that lets plain built-in values through.
+    pub fn check_suite(&self, task: &SuiteCheck<'_>, limits: &Limits) -> Result<CheckOutcome> {
+        let payload = json!({
+            "mode": "suite", "prompt": task.prompt, "test": task.test,
+            "entry_point": task.entry_point, "seed": task.seed,
+        });
+        self.drive(&payload, task.candidate, task.seed, limits, Step::Suite)
+    }
+
+    /// Evaluates Python literals (arithmetic allowed) in an instance that
+    /// never holds candidate code: how the host learns a problem's expected
+    /// values with Python's own semantics. `Ok(Err(why))` when one is
+    /// malformed.
+    pub fn literals(
+        &self,
+        literals: &[&str],
+        limits: &Limits,
+    ) -> Result<Result<Vec<Value>, String>> {
+        let payload = json!({ "mode": "literals", "literals": literals, "seed": 0 });
+        let mut guest = Guest::start(&self.inner, b"", 0, limits)?;
+        let stop = match prepare(&mut guest, &payload)? {
+            Ok(()) => match read_outcome(&mut guest)? {
+                Ok(Outcome::Returned(Value::List(values))) => return Ok(Ok(values)),
+                Ok(Outcome::Raised(raised)) => return Ok(Err(raised.describe())),
+                Ok(Outcome::Returned(other)) => {
+                    return Err(Error::host(format!("literals came back as {other}")));
+                }
+                Err(stop) => stop,
+            },
+            Err(Prepared::Refused(why)) => return Ok(Err(why)),
+            Err(Prepared::Stopped(stop)) => stop,
+        };
+        Err(Error::host(format!(
+            "evaluating literals stopped: {}",
+            stop.detail.unwrap_or_else(|| stop.status.to_string())
+        )))
+    }
+
+    fn drive(
+        &self,
+        payload: &serde_json::Value,
+        candidate: &str,
+        seed: u64,
+        limits: &Limits,
+        step: Step,
+    ) -> Result<CheckOutcome> {
+        let mut guest = Guest::start(&self.inner, b"", seed, limits)?;
+        let mut call_fuel = None;
+        let mut fuel_used = None;
+        let ending = 'ending: {
+            match prepare(&mut guest, payload)? {
+                Ok(()) => {}
+                Err(Prepared::Refused(why)) => break 'ending Ending::BadInput(why),
+                Err(Prepared::Stopped(stop)) => {
+                    break 'ending Ending::BadInput(format!(
+                        "building the inputs stopped: {}",
+                        stop.detail.unwrap_or_else(|| stop.status.to_string())
+                    ));
+                }
+            }
+            let Some((pointer, length)) = guest.write(candidate.as_bytes())? else {
+                break 'ending cut_off(Stage::Load, memory_stop(&guest));
+            };
+            guest.set_fuel(limits.fuel)?;
+            let loaded = guest.call::<(u32, u32), i32>("fuelbench_load", (pointer, length))?;
+            fuel_used = Some(limits.fuel - guest.fuel_left()?);
+            match loaded {
+                Ok(0) => {}
+                Ok(1) => break 'ending read_raised(&mut guest, Stage::Load, Ending::SyntaxError)?,
+                Ok(2) => break 'ending read_raised(&mut guest, Stage::Load, Ending::LoadRaised)?,
+                Ok(3) => break 'ending Ending::NoEntryPoint,
+                Ok(code) => return Err(Error::host(format!("fuelbench_load answered {code}"))),
+                Err(stop) => break 'ending cut_off(Stage::Load, stop),
+            }
+            let called = match step {
+                Step::Invoke => {
+                    let before = guest.fuel_left()?;
+                    if let Err(stop) = guest.call::<i32, i32>("fuelbench_invoke", 1)? {
+                        break 'ending cut_off(Stage::Call, stop);
+                    }
+                    let after_empty_call = guest.fuel_left()?;
+                    let called = guest.call::<i32, i32>("fuelbench_invoke", 0)?;
+                    let after = guest.fuel_left()?;
+                    fuel_used = Some(limits.fuel - after);
+                    if called.is_ok() {
+                        let empty_call = before - after_empty_call;
+                        call_fuel = Some((after_empty_call - after).saturating_sub(empty_call));
+                    }
+                    called
+                }
+                Step::Suite => {
+                    let called = guest.call::<(), i32>("fuelbench_check_suite", ())?;
+                    fuel_used = Some(limits.fuel - guest.fuel_left()?);
+                    called
+                }
+            };
+            match called {
+                Ok(0) if step == Step::Suite => Ending::Passed,
+                Ok(0) => match read_outcome(&mut guest)? {
+                    Ok(Outcome::Returned(value)) => Ending::Returned(value),
+                    Ok(Outcome::Raised(raised)) => {
+                        return Err(Error::host(format!(
+                            "a call that returned encoded as raised {}",
+                            raised.describe()
+                        )));
+                    }
+                    Err(stop) => cut_off(Stage::Result, stop),
+                },
+                Ok(1) => read_raised(&mut guest, Stage::Call, Ending::Raised)?,
+                Ok(code) => return Err(Error::host(format!("the call answered {code}"))),
+                Err(stop) => cut_off(Stage::Call, stop),
+            }
+        };
+        let ending = match ending {
+            // A refused memory.grow surfaces in the guest as a MemoryError
+            // (or, deep in C, an abort); when the candidate then failed,
+            // that is why.
+            Ending::Raised(_)
+            | Ending::LoadRaised(_)
+            | Ending::CutOff {
+                status: Status::Trapped | Status::Exited,
+                ..
+            } if guest.memory_denied() => {
+                let stage = match &ending {
+                    Ending::LoadRaised(_) => Stage::Load,
+                    Ending::CutOff { stage, .. } => *stage,
+                    _ => Stage::Call,
+                };
+                cut_off(stage, memory_stop(&guest))
+            }
+            ending => ending,
+        };
+        if matches!(
+            ending,
+            Ending::CutOff {
+                status: Status::WallClockExceeded,
+                ..
+            }
+        ) {
+            fuel_used = None;
+        }
+        Ok(CheckOutcome {
+            ending,
+            call_fuel,
+            fuel_used,
+            wall_time: guest.started.elapsed(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Invoke,
+    Suite,
+}
+
+enum Prepared {
+    /// Our Python raised: the payload's inputs are malformed.
+    Refused(String),
+    Stopped(Stop),
+}
+
+/// Runs `fuelbench_prepare` on `payload` under the harness's fuel.
+fn prepare(guest: &mut Guest, payload: &serde_json::Value) -> Result<Result<(), Prepared>> {
+    let Some((pointer, length)) = guest.write(payload.to_string().as_bytes())? else {
+        return Ok(Err(Prepared::Stopped(memory_stop(guest))));
+    };
+    guest.set_fuel(HARNESS_FUEL)?;
+    match guest.call::<(u32, u32), i32>("fuelbench_prepare", (pointer, length))? {
+        Ok(0) => Ok(Ok(())),
+        Ok(_) => Ok(Err(match read_outcome(guest)? {
+            Ok(Outcome::Raised(raised)) => Prepared::Refused(raised.describe()),
+            Ok(Outcome::Returned(value)) => {
+                Prepared::Refused(format!("prepare failed with {value}"))
+            }
+            Err(stop) => Prepared::Stopped(stop),
+        })),
+        Err(stop) => Ok(Err(Prepared::Stopped(stop))),
+    }
+}
+
+/// The reactor's encoding of the last outcome, under the harness's fuel.
+fn read_outcome(guest: &mut Guest) -> Result<Result<Outcome, Stop>> {
+    guest.set_fuel(HARNESS_FUEL)?;
+    let pointer = match guest.call::<(), u32>("fuelbench_result", ())? {
+        Ok(0) => return Ok(Err(memory_stop(guest))),
+        Ok(pointer) => pointer,
+        Err(stop) => return Ok(Err(stop)),
+    };
+    let header = guest.read(pointer, 4)?;
+    let length = u32::from_le_bytes(header.try_into().expect("read four bytes"));
+    let bytes = guest.read(pointer + 4, length)?;
+    Ok(decode_outcome(&bytes).map_err(|error| Stop {
+        status: Status::Trapped,
+        exit_code: None,
+        detail: Some(format!("the result could not be decoded: {}", error.0)),
+    }))
+}
+
+/// The exception the last step raised, as `ending`.
+fn read_raised(guest: &mut Guest, stage: Stage, ending: fn(Raised) -> Ending) -> Result<Ending> {
+    Ok(match read_outcome(guest)? {
+        Ok(Outcome::Raised(raised)) => ending(raised),
+        Ok(Outcome::Returned(value)) => {
+            return Err(Error::host(format!(
+                "a failed step encoded as returning {value}"
+            )));
+        }
+        Err(stop) => cut_off(stage, stop),
+    })
+}
+
+fn memory_stop(guest: &Guest) -> Stop {
+    Stop {
+        status: Status::MemoryExceeded,
+        exit_code: None,
+        detail: Some(guest.memory_detail()),
+    }
+}
+
+fn cut_off(stage: Stage, stop: Stop) -> Ending {
+    let detail = match (stop.status, stop.exit_code) {
+        (Status::Exited, Some(code)) => {
+            format!("the candidate ended the process with status {code}")
+        }
+        (status, _) => stop.detail.unwrap_or_else(|| status.to_string()),
+    };
+    Ending::CutOff {
+        stage,
+        status: stop.status,
+        exit_code: stop.exit_code,
+        detail,
+    }
+}

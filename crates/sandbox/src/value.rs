@@ -1,0 +1,505 @@
+//! What a checked candidate returned or raised, decoded on the host.
+//!
+//! The reactor (`python-wasm/reactor.c`) encodes a result from exact built-in
+//! types only, reading them through CPython's C API; see `encode` there for
+//! the format. This module decodes it. Nothing here interprets a value: how
+//! two values compare is the scoring crate's business.
+
+use std::fmt;
+
+use num_bigint::BigInt;
+
+/// A Python value of an exact built-in type.
+///
+/// `PartialEq` is structural (a NaN equals nothing); Python's own equality,
+/// with its tolerances, is the scoring crate's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(BigInt),
+    Float(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    List(Vec<Value>),
+    Tuple(Vec<Value>),
+    Set(Vec<Value>),
+    FrozenSet(Vec<Value>),
+    /// Pairs in the dict's own order.
+    Dict(Vec<(Value, Value)>),
+    /// Not of an exact built-in type, or past a bound: why, usually the
+    /// type's name. The candidate's object was never asked to describe
+    /// itself.
+    Unrepresentable(String),
+}
+
+impl Value {
+    /// The first part of this value that is not representable, if any.
+    pub fn unrepresentable(&self) -> Option<&str> {
+        match self {
+            Value::Unrepresentable(why) => Some(why),
+            Value::List(items)
+            | Value::Tuple(items)
+            | Value::Set(items)
+            | Value::FrozenSet(items) => items.iter().find_map(Value::unrepresentable),
+            Value::Dict(pairs) => pairs
+                .iter()
+                .find_map(|(key, value)| key.unrepresentable().or_else(|| value.unrepresentable())),
+            _ => None,
+        }
+    }
+
+    /// Python's name for the value's type.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+            Value::Set(_) => "set",
+            Value::FrozenSet(_) => "frozenset",
+            Value::Dict(_) => "dict",
+            Value::Unrepresentable(why) => why,
+        }
+    }
+}
+
+/// An exception the candidate's code raised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raised {
+    /// The built-in exception classes among its type's real bases, found by
+    /// identity with CPython's own classes, never by name.
+    pub builtin_classes: Vec<String>,
+    /// Its type's `__name__`, for a human; a candidate's class may call
+    /// itself anything.
+    pub type_name: String,
+    /// Its `args`, a tuple.
+    pub args: Value,
+}
+
+impl Raised {
+    /// Whether it is an instance of the built-in exception class `name`.
+    pub fn is_a(&self, name: &str) -> bool {
+        self.builtin_classes.iter().any(|class| class == name)
+    }
+
+    /// `TypeName: message`, as a traceback's last line reads, built from the
+    /// decoded `args` alone.
+    pub fn describe(&self) -> String {
+        let message = match &self.args {
+            // str(SyntaxError): "invalid syntax (solution.py, line 3)".
+            Value::Tuple(args) if self.is_a("SyntaxError") && args.len() == 2 => {
+                match (&args[0], &args[1]) {
+                    (Value::Str(message), Value::Tuple(location)) => match location.as_slice() {
+                        [Value::Str(file), Value::Int(line), ..] => {
+                            format!("{message} ({file}, line {line})")
+                        }
+                        _ => message.clone(),
+                    },
+                    _ => self.args.to_string(),
+                }
+            }
+            Value::Tuple(args) if args.is_empty() => String::new(),
+            Value::Tuple(args) if args.len() == 1 => match &args[0] {
+                // KeyError shows its key as a repr, like Python does.
+                Value::Str(text) if !self.is_a("KeyError") => text.clone(),
+                other => other.to_string(),
+            },
+            other => other.to_string(),
+        };
+        if message.is_empty() {
+            self.type_name.clone()
+        } else {
+            format!("{}: {message}", self.type_name)
+        }
+    }
+}
+
+/// A result, as the reactor's `fuelbench_result` encodes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    Returned(Value),
+    Raised(Raised),
+}
+
+/// Why an encoding could not be read: a fault of the host or of the
+/// reactor, since no candidate code can write one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DecodeError(pub(crate) String);
+
+/// Deeper than the reactor ever encodes (it stops at 100).
+const MAX_DEPTH: usize = 128;
+
+pub(crate) fn decode_outcome(bytes: &[u8]) -> Result<Outcome, DecodeError> {
+    let mut reader = Reader { bytes, at: 0 };
+    let outcome = match reader.u8()? {
+        b'R' => Outcome::Returned(reader.value(0)?),
+        b'E' => {
+            let count = reader.u32()?;
+            let mut builtin_classes = Vec::new();
+            for _ in 0..count {
+                builtin_classes.push(reader.text()?);
+            }
+            let type_name = reader.text()?;
+            let args = reader.value(0)?;
+            Outcome::Raised(Raised {
+                builtin_classes,
+                type_name,
+                args,
+            })
+        }
+        tag => return Err(reader.error(format!("unknown outcome tag {tag:#04x}"))),
+    };
+    if reader.at != bytes.len() {
+        return Err(reader.error("trailing bytes".into()));
+    }
+    Ok(outcome)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn error(&self, what: String) -> DecodeError {
+        DecodeError(format!(
+            "{what} at byte {} of {}",
+            self.at,
+            self.bytes.len()
+        ))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| self.error(format!("{n} bytes past the end")))?;
+        let bytes = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(bytes)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<usize, DecodeError> {
+        let bytes = self.take(4)?;
+        let value = u32::from_le_bytes(bytes.try_into().expect("took four bytes"));
+        Ok(value as usize)
+    }
+
+    fn blob(&mut self) -> Result<&'a [u8], DecodeError> {
+        let n = self.u32()?;
+        self.take(n)
+    }
+
+    fn text(&mut self) -> Result<String, DecodeError> {
+        let bytes = self.blob()?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.error("text that is not UTF-8".into()))
+    }
+
+    /// A count of items, each at least one byte: bounded by what is left, so
+    /// a corrupt count cannot make us reserve gigabytes.
+    fn count(&mut self) -> Result<usize, DecodeError> {
+        let count = self.u32()?;
+        if count > self.bytes.len() - self.at {
+            return Err(self.error(format!("a count of {count} past the end")));
+        }
+        Ok(count)
+    }
+
+    fn values(&mut self, depth: usize) -> Result<Vec<Value>, DecodeError> {
+        let count = self.count()?;
+        (0..count).map(|_| self.value(depth + 1)).collect()
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("values nested too deep".into()));
+        }
+        Ok(match self.u8()? {
+            b'N' => Value::None,
+            b'T' => Value::Bool(true),
+            b'F' => Value::Bool(false),
+            b'i' => Value::Int(BigInt::from_signed_bytes_le(self.blob()?)),
+            b'f' => {
+                let bytes = self.take(8)?;
+                Value::Float(f64::from_le_bytes(
+                    bytes.try_into().expect("took eight bytes"),
+                ))
+            }
+            b's' => Value::Str(self.text()?),
+            b'b' => Value::Bytes(self.blob()?.to_vec()),
+            b'l' => Value::List(self.values(depth)?),
+            b't' => Value::Tuple(self.values(depth)?),
+            b'S' => Value::Set(self.values(depth)?),
+            b'z' => Value::FrozenSet(self.values(depth)?),
+            b'd' => {
+                let count = self.count()?;
+                let mut pairs = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let key = self.value(depth + 1)?;
+                    let value = self.value(depth + 1)?;
+                    pairs.push((key, value));
+                }
+                Value::Dict(pairs)
+            }
+            b'U' => Value::Unrepresentable(self.text()?),
+            tag => return Err(self.error(format!("unknown value tag {tag:#04x}"))),
+        })
+    }
+}
+
+/// Python's `repr`, near enough for a report: `[(1, 6), (8, 10)]`, `'abc'`,
+/// `1e+16`, `{'a': 1}`. Not representable parts show as `<TypeName>`.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn items(f: &mut fmt::Formatter<'_>, items: &[Value]) -> fmt::Result {
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{item}")?;
+            }
+            Ok(())
+        }
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::Int(int) => write!(f, "{int}"),
+            Value::Float(float) => f.write_str(&float_repr(*float)),
+            Value::Str(text) => f.write_str(&str_repr(text)),
+            Value::Bytes(bytes) => {
+                f.write_str("b'")?;
+                for &byte in bytes {
+                    match byte {
+                        b'\'' => f.write_str("\\'")?,
+                        b'\\' => f.write_str("\\\\")?,
+                        b'\n' => f.write_str("\\n")?,
+                        b'\r' => f.write_str("\\r")?,
+                        b'\t' => f.write_str("\\t")?,
+                        0x20..=0x7e => write!(f, "{}", byte as char)?,
+                        _ => write!(f, "\\x{byte:02x}")?,
+                    }
+                }
+                f.write_str("'")
+            }
+            Value::List(values) => {
+                f.write_str("[")?;
+                items(f, values)?;
+                f.write_str("]")
+            }
+            Value::Tuple(values) => {
+                f.write_str("(")?;
+                items(f, values)?;
+                f.write_str(if values.len() == 1 { ",)" } else { ")" })
+            }
+            Value::Set(values) if values.is_empty() => f.write_str("set()"),
+            Value::Set(values) => {
+                f.write_str("{")?;
+                items(f, values)?;
+                f.write_str("}")
+            }
+            Value::FrozenSet(values) => {
+                f.write_str("frozenset(")?;
+                if !values.is_empty() {
+                    f.write_str("{")?;
+                    items(f, values)?;
+                    f.write_str("}")?;
+                }
+                f.write_str(")")
+            }
+            Value::Dict(pairs) => {
+                f.write_str("{")?;
+                for (index, (key, value)) in pairs.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{key}: {value}")?;
+                }
+                f.write_str("}")
+            }
+            Value::Unrepresentable(why) => write!(f, "<{why}>"),
+        }
+    }
+}
+
+/// `repr(float)`: the shortest digits that read back to the same float, in
+/// positional notation from 1e-4 up to 1e16 and scientific outside.
+fn float_repr(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if value == 0.0 {
+        return if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0.0"
+        }
+        .into();
+    }
+    // `{:e}` gives the shortest round-trip digits: "1.5e16", "-2.5e-7".
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .expect("{:e} always has an exponent");
+    let exponent: i32 = exponent.parse().expect("{:e} exponents are integers");
+    if (-4..16).contains(&exponent) {
+        let positional = format!("{value}");
+        if positional.contains('.') {
+            positional
+        } else {
+            format!("{positional}.0")
+        }
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
+    }
+}
+
+/// `repr(str)`: single quotes unless the text has one and no double quote.
+fn str_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for ch in text.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(value: i64) -> Value {
+        Value::Int(BigInt::from(value))
+    }
+
+    #[test]
+    fn floats_print_as_python_prints_them() {
+        for (value, want) in [
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (123456789012345.6, "123456789012345.6"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5e-7, "-2.5e-07"),
+            (1e300, "1e+300"),
+            (-0.0, "-0.0"),
+            (f64::NAN, "nan"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(float_repr(value), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn containers_print_as_python_prints_them() {
+        let value = Value::List(vec![
+            Value::Tuple(vec![int(1)]),
+            Value::Str("it's".into()),
+            Value::Dict(vec![(Value::Str("a".into()), Value::None)]),
+            Value::Set(vec![]),
+            Value::FrozenSet(vec![Value::Bool(true)]),
+            Value::Bytes(b"a'\x00".to_vec()),
+            Value::Unrepresentable("MyInt".into()),
+        ]);
+        assert_eq!(
+            value.to_string(),
+            r#"[(1,), "it's", {'a': None}, set(), frozenset({True}), b'a\'\x00', <MyInt>]"#
+        );
+        assert_eq!(value.unrepresentable(), Some("MyInt"));
+    }
+
+    #[test]
+    fn an_outcome_round_trips_from_the_reactor_format() {
+        // R, list of [int 300, float 0.5, str "é", U "Foo"]
+        let mut bytes = vec![b'R', b'l', 4, 0, 0, 0];
+        bytes.extend([b'i', 2, 0, 0, 0, 0x2c, 0x01]);
+        bytes.push(b'f');
+        bytes.extend(0.5f64.to_le_bytes());
+        bytes.extend([b's', 2, 0, 0, 0, 0xc3, 0xa9]);
+        bytes.extend([b'U', 3, 0, 0, 0, b'F', b'o', b'o']);
+        assert_eq!(
+            decode_outcome(&bytes),
+            Ok(Outcome::Returned(Value::List(vec![
+                int(300),
+                Value::Float(0.5),
+                Value::Str("é".into()),
+                Value::Unrepresentable("Foo".into()),
+            ])))
+        );
+    }
+
+    #[test]
+    fn a_raised_exception_names_its_builtin_classes() {
+        let mut bytes = vec![b'E', 2, 0, 0, 0];
+        bytes.extend([5, 0, 0, 0]);
+        bytes.extend(b"Error");
+        bytes.extend([10, 0, 0, 0]);
+        bytes.extend(b"ValueError");
+        bytes.extend([7, 0, 0, 0]);
+        bytes.extend(b"Invalid");
+        bytes.extend([b't', 1, 0, 0, 0, b's', 3, 0, 0, 0]);
+        bytes.extend(b"bad");
+        let Ok(Outcome::Raised(raised)) = decode_outcome(&bytes) else {
+            panic!("not a raised outcome");
+        };
+        assert!(raised.is_a("ValueError"));
+        assert!(!raised.is_a("Invalid"));
+        assert_eq!(raised.describe(), "Invalid: bad");
+    }
+
+    #[test]
+    fn corrupt_encodings_are_errors_not_panics() {
+        for bytes in [
+            &b""[..],
+            b"R",
+            b"Rl\xff\xff\xff\xff",
+            b"Ri\x09\x00\x00\x00\x01",
+            b"RNx",
+            b"Q",
+            b"Rs\x02\x00\x00\x00\xff\xfe",
+        ] {
+            assert!(decode_outcome(bytes).is_err(), "{bytes:?}");
+        }
+        let mut deep = vec![b'R'];
+        for _ in 0..200 {
+            deep.extend([b'l', 1, 0, 0, 0]);
+        }
+        deep.push(b'N');
+        assert!(decode_outcome(&deep).is_err());
+    }
+}
