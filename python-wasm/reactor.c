@@ -388,12 +388,17 @@ static void encode_exception(Out *out, PyObject *type, PyObject *value) {
         }
     }
     put_text(out, PyType_Check((PyObject *)exception_type) ? exception_type->tp_name : "?");
-    PyObject *args = NULL;
-    if (value != NULL && PyExceptionInstance_Check(value)) {
-        args = ((PyBaseExceptionObject *)value)->args;
-    }
-    if (args != NULL) {
-        encode(out, args, 0);
+    /* Raised from C (PyErr_SetString, PyErr_Format), an exception is not yet
+       an instance: its value is the constructor's argument, or a tuple of
+       them. Reading that calls nothing either. */
+    if (value != NULL && PyExceptionInstance_Check(value) && ((PyBaseExceptionObject *)value)->args != NULL) {
+        encode(out, ((PyBaseExceptionObject *)value)->args, 0);
+    } else if (value != NULL && PyTuple_CheckExact(value)) {
+        encode(out, value, 0);
+    } else if (value != NULL && value != Py_None) {
+        put_u8(out, 't');
+        put_u32(out, 1);
+        encode(out, value, 1);
     } else {
         put_u8(out, 't');
         put_u32(out, 0);

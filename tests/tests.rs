@@ -3,6 +3,11 @@
 //! These tests need the pinned interpreter built (python-wasm/build.sh, which
 //! the README's test command runs); without it they fail, loudly.
 
+/// Candidates that try to pass without solving: forged reports, rigged
+/// `__eq__`, exits, frame and heap walks, bytecode, patched modules. One
+/// `.py` file per cheat in tests/cheats/, its problem and verdict in its
+/// header.
+mod cheats;
 /// The real thing: `fuelbench run` against a real llama-server with a real
 /// small model (scripts/setup-llama.sh): solve, refactor, scores, resume;
 /// and a real router loading and unloading it.
