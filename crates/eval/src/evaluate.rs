@@ -26,7 +26,8 @@ pub struct EvalConfig {
     /// of a reasonable solution costs 3-5 million; this is ~20x that, about
     /// 0.1 s of work, so a runaway solution is cut off quickly.
     pub case_fuel: u64,
-    /// Fuel for one complexity run, the input's set-up included. The problem
+    /// Fuel for one complexity run: loading the candidate and the call; the
+    /// input's set-up runs before, on the harness's own budget. The problem
     /// set keeps its reference under about 400 million at the largest size; a
     /// solution a class worse runs out within the first sizes, which is the
     /// verdict, not an error.
