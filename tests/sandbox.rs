@@ -356,3 +356,56 @@ fn resident_bytes() -> u64 {
         .expect("statm has RSS");
     pages * 4096
 }
+
+/// The fuel of a checked call is read by the host around the call alone:
+/// the same on every repeat, and growing with the work, not with loading.
+#[test]
+fn a_checked_calls_fuel_is_read_by_the_host_and_repeats_exactly() {
+    use fuelbench_sandbox::{CallKind, Check, Ending, Inputs};
+    let candidate = "import json\nPADDING = [json.dumps(i) for i in range(5000)]\n\
+                     def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n";
+    let fuel_at = |n: u64| {
+        let check = Check {
+            candidate,
+            entry_point: "total",
+            kind: CallKind::Function,
+            inputs: Inputs::Setup {
+                code: "args = (list(range(n)),)",
+                n,
+            },
+            seed: 0,
+        };
+        let outcome = sandbox()
+            .check(&check, &Limits::default())
+            .expect("the host runs the check");
+        let want = fuelbench_sandbox::Value::Int((n * (n - 1) / 2).into());
+        assert_eq!(outcome.ending, Ending::Returned(want), "{outcome:#?}");
+        outcome
+            .call_fuel
+            .expect("a call that returned has its fuel")
+    };
+    let repeats: BTreeSet<u64> = (0..20).map(|_| fuel_at(1000)).collect();
+    assert_eq!(repeats.len(), 1, "{repeats:?}");
+    let small = fuel_at(1000);
+    let large = fuel_at(10_000);
+    // Linear work: ten times the input, about ten times the fuel; the
+    // module's 5000 json.dumps at load are not in it.
+    let ratio = large as f64 / small as f64;
+    assert!((9.0..11.0).contains(&ratio), "{small} -> {large}: {ratio}");
+}
+
+/// No fuel counter, nor any other host function, is importable in a guest.
+#[test]
+fn no_fuel_function_is_reachable_from_python() {
+    let outcome = sandbox()
+        .run(&Program::new("import _fuelbench\n"), &Limits::default())
+        .expect("the host runs it");
+    assert_eq!(outcome.exit_code, Some(1), "{outcome:#?}");
+    assert!(
+        outcome
+            .stderr_lossy()
+            .contains("No module named '_fuelbench'"),
+        "{}",
+        outcome.stderr_lossy()
+    );
+}
