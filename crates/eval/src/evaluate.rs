@@ -58,6 +58,9 @@ impl Default for EvalConfig {
     }
 }
 
+/// Expected values by problem id and the problem's expected literals.
+type ExpectedValues = HashMap<(String, Vec<String>), Arc<Vec<Value>>>;
+
 /// Evaluates candidates; cheap to clone, safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
@@ -66,7 +69,7 @@ pub struct Evaluator {
     /// Each problem's expected values, evaluated once per process (see
     /// [`Evaluator::expected_values`]), keyed by the problem's id and its
     /// expected literals.
-    expected: Arc<Mutex<HashMap<(String, Vec<String>), Arc<Vec<Value>>>>>,
+    expected: Arc<Mutex<ExpectedValues>>,
 }
 
 impl Evaluator {
@@ -231,9 +234,7 @@ impl Evaluator {
         Ok(values)
     }
 
-    fn lock_expected(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, Vec<String>), Arc<Vec<Value>>>> {
+    fn lock_expected(&self) -> std::sync::MutexGuard<'_, ExpectedValues> {
         // A panic while holding it leaves a map that is still whole.
         self.expected
             .lock()
