@@ -1,6 +1,6 @@
 # problem: p01_merge_intervals
 # expect: wrong_answer
-# detail: returned a Parting
+# detail: not plain built-in data (Parting)
 # Returns an object that would end the process when freed, and registers an
 # atexit handler that prints a forged report: neither ever runs.
 import atexit

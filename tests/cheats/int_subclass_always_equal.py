@@ -1,6 +1,6 @@
 # problem: p09_edit_distance
 # expect: wrong_answer
-# detail: returned a Yes, not plain built-in values
+# detail: returned what is not plain built-in data (Yes)
 # An int whose __eq__ always says yes: the old in-guest comparison accepted
 # any isinstance(got, int).
 class Yes(int):

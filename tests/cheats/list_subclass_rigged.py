@@ -1,6 +1,6 @@
 # problem: p01_merge_intervals
 # expect: wrong_answer
-# detail: returned a Rigged
+# detail: not plain built-in data (Rigged)
 # A list subclass that equals everything and has the length of anything.
 class Rigged(list):
     def __eq__(self, other):

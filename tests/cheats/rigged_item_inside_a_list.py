@@ -1,6 +1,6 @@
 # problem: p01_merge_intervals
 # expect: wrong_answer
-# detail: returned a Anything
+# detail: not plain built-in data (Anything)
 # A plain list, but its items are objects that equal any tuple.
 class Anything:
     def __eq__(self, other):

@@ -61,6 +61,10 @@ impl Default for EvalConfig {
 /// Expected values by problem id and the problem's expected literals.
 type ExpectedValues = HashMap<(String, Vec<String>), Arc<Vec<Value>>>;
 
+/// The reference's answer at one complexity size, by problem id, reference
+/// source and size.
+type ReferenceAnswers = HashMap<(String, String, u64), Arc<Value>>;
+
 /// Evaluates candidates; cheap to clone, safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
@@ -70,6 +74,9 @@ pub struct Evaluator {
     /// [`Evaluator::expected_values`]), keyed by the problem's id and its
     /// expected literals.
     expected: Arc<Mutex<ExpectedValues>>,
+    /// The reference's answer at each complexity size, computed once per
+    /// process (see [`Evaluator::reference_answer`]).
+    reference_answers: Arc<Mutex<ReferenceAnswers>>,
 }
 
 impl Evaluator {
@@ -78,6 +85,7 @@ impl Evaluator {
             sandbox,
             config,
             expected: Arc::default(),
+            reference_answers: Arc::default(),
         }
     }
 
@@ -289,12 +297,32 @@ impl Evaluator {
         let mut samples = Vec::with_capacity(spec.sizes.len());
         let mut note = None;
         for &n in &spec.sizes {
-            match self.measure_once(problem, code, n)? {
-                Ok(cost) => samples.push(Sample {
-                    n,
-                    cost: cost as f64,
-                }),
-                Err(reason) => {
+            // The series runs one size at a time, so the reference's answer at
+            // the same size is worked out on the other core meanwhile.
+            let (measured, reference) = rayon::join(
+                || self.measure_once(problem, code, n),
+                || self.reference_answer(problem, code, n),
+            );
+            match (measured?, reference?) {
+                (Ok((cost, answer)), reference) => {
+                    let reference = reference.unwrap_or_else(|| Arc::new(answer.clone()));
+                    if !compare::matches(&answer, &reference, &problem.compare) {
+                        note = Some(format!(
+                            "stopped at n = {n}: the answer differs from the reference's: got {}, want {}",
+                            clip(&answer.to_string()),
+                            clip(&reference.to_string())
+                        ));
+                        break;
+                    }
+                    self.lock_reference_answers()
+                        .entry((problem.id.clone(), problem.reference.clone(), n))
+                        .or_insert(reference);
+                    samples.push(Sample {
+                        n,
+                        cost: cost as f64,
+                    });
+                }
+                (Err(reason), _) => {
                     note = Some(format!("stopped at n = {n}: {reason}"));
                     break;
                 }
@@ -324,8 +352,13 @@ impl Evaluator {
     }
 
     /// Fuel of one call on an input of size `n`, read by the host around the
-    /// call alone, or why it did not finish.
-    fn measure_once(&self, problem: &Problem, code: &str, n: u64) -> Result<Result<u64, String>> {
+    /// call alone, and what the call returned; or why it did not finish.
+    fn measure_once(
+        &self,
+        problem: &Problem,
+        code: &str,
+        n: u64,
+    ) -> Result<Result<(u64, Value), String>> {
         let check = Check {
             candidate: code,
             entry_point: &problem.entry_point,
@@ -339,15 +372,53 @@ impl Evaluator {
         let outcome = self
             .sandbox
             .check(&check, &self.limits(self.config.measure_fuel))?;
-        Ok(match (&outcome.ending, outcome.call_fuel) {
-            (Ending::Returned(_), Some(cost)) => Ok(cost),
+        Ok(match (outcome.ending, outcome.call_fuel) {
+            (Ending::Returned(answer), Some(cost)) => Ok((cost, answer)),
             (Ending::BadInput(why), _) => {
                 return Err(Error::Harness(format!(
                     "the problem's complexity set-up failed at n = {n}: {why}"
                 )));
             }
-            _ => Err(ending_failure(&outcome.ending, &problem.entry_point).1),
+            (ending, _) => Err(ending_failure(&ending, &problem.entry_point).1),
         })
+    }
+
+    /// The reference's answer at size `n`, which a complexity run's answer
+    /// must match: fuel alone would reward a candidate that passes the small
+    /// cases and returns anything, cheaply, once its input is larger than
+    /// any test's. `None` when `code` is the reference itself (its own
+    /// answer is the reference's).
+    fn reference_answer(
+        &self,
+        problem: &Problem,
+        code: &str,
+        n: u64,
+    ) -> Result<Option<Arc<Value>>> {
+        let key = (problem.id.clone(), problem.reference.clone(), n);
+        if let Some(answer) = self.lock_reference_answers().get(&key) {
+            return Ok(Some(Arc::clone(answer)));
+        }
+        if code == problem.reference {
+            return Ok(None);
+        }
+        match self.measure_once(problem, &problem.reference, n)? {
+            Ok((_, answer)) => {
+                let answer = Arc::new(answer);
+                self.lock_reference_answers()
+                    .insert(key, Arc::clone(&answer));
+                Ok(Some(answer))
+            }
+            Err(reason) => Err(Error::Harness(format!(
+                "the problem's reference fails at n = {n}: {reason}"
+            ))),
+        }
+    }
+
+    fn lock_reference_answers(&self) -> std::sync::MutexGuard<'_, ReferenceAnswers> {
+        // A panic while holding it leaves a map that is still whole.
+        self.reference_answers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -401,7 +472,7 @@ fn judge_case(
                 (
                     CaseOutcome::WrongAnswer,
                     Some(format!(
-                        "returned a {}, not plain built-in values; want {}",
+                        "returned what is not plain built-in data ({}); want {}",
                         clip(kind),
                         clip(&want.to_string())
                     )),

@@ -16,7 +16,9 @@
 //!    is doing, with neither loading nor set-up in it. The series is fitted
 //!    by `fuelbench-complexity`. A size that runs out of its fuel budget ends
 //!    the series: solutions in a worse class than expected are caught as a
-//!    mismatch rather than run for minutes.
+//!    mismatch rather than run for minutes. So does an answer that differs
+//!    from the reference's at that size: fuel alone would reward a candidate
+//!    that is right on the small cases and cheaply wrong on large inputs.
 //! 3. **Numerical stability**, when the tests pass and the problem has
 //!    numerical cases: the fraction of them within tolerance.
 //!
