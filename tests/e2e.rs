@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use fuelbench_eval::run::ResultsFile;
+use fuelbench_runner::ResultsFile;
 use serde_json::Value;
 
 use crate::util::{cache_dir, fuelbench};

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fuelbench_eval::run::{ResultsFile, Summary};
+use fuelbench_runner::{ResultsFile, Summary};
 use serde_json::Value;
 
 use crate::runner::{problems, scripted_with};

@@ -4,14 +4,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fuelbench_eval::run::{
-    self, Benchmark, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext, Think,
-};
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{
     ChatClient, ChatRequest, ClientConfig, FailureClass, ManageConfig, Manager, Message, ServerKind,
 };
 use fuelbench_problems::{Failure, Problem};
+use fuelbench_runner::{
+    self as run, Benchmark, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext, Think,
+};
 use serde_json::{Value, json};
 
 use crate::fake_server::{End, FakeServer, Reply, Request};
@@ -407,7 +407,7 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
 
 fn board_quant(file: &ResultsFile, path: &Path) -> Option<String> {
     let summary = file.summary.as_ref().expect("a finished problem");
-    fuelbench_eval::run::board::Row::from_results(file, summary, path).quant
+    fuelbench_runner::leaderboard::Row::from_results(file, summary, path).quant
 }
 
 #[test]

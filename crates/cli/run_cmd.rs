@@ -7,16 +7,16 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use fuelbench_eval::run::{
-    self, Benchmark, Grammar, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext, Think,
-    board,
-};
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{
     ChatClient, ClientConfig, LocalServer, LocalServerConfig, ManageConfig, Manager, ServerKind,
     ServerLock,
 };
 use fuelbench_problems::Problem;
+use fuelbench_runner::{
+    self as run, Benchmark, Grammar, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext,
+    Think, leaderboard,
+};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -277,17 +277,17 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     let files = outcome?;
 
     if !args.json {
-        let mut rows: Vec<board::Row> = files
+        let mut rows: Vec<leaderboard::Row> = files
             .iter()
             .filter_map(|(path, file)| {
                 file.summary
                     .as_ref()
-                    .map(|summary| board::Row::from_results(file, summary, path))
+                    .map(|summary| leaderboard::Row::from_results(file, summary, path))
             })
             .collect();
-        board::sort(&mut rows);
+        leaderboard::sort(&mut rows);
         println!();
-        print!("{}", board::markdown(&rows));
+        print!("{}", leaderboard::markdown(&rows));
         for (path, _) in &files {
             println!("results: {}", path.display());
         }
@@ -551,14 +551,14 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
 }
 
 pub(crate) fn leaderboard(args: &LeaderboardArgs) -> anyhow::Result<ExitCode> {
-    let (rows, notes) = board::collect(&args.dir)
+    let (rows, notes) = leaderboard::collect(&args.dir)
         .with_context(|| format!("failed to read the results in {}", args.dir.display()))?;
     for note in notes {
         eprintln!("note: {note}");
     }
     match args.format {
-        Format::Md => print!("{}", board::markdown(&rows)),
-        Format::Csv => print!("{}", board::csv(&rows)),
+        Format::Md => print!("{}", leaderboard::markdown(&rows)),
+        Format::Csv => print!("{}", leaderboard::csv(&rows)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
     }
     Ok(ExitCode::SUCCESS)
@@ -568,11 +568,11 @@ pub(crate) fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     let read = |path: &Path| {
         ResultsFile::read(path).with_context(|| format!("failed to read {}", path.display()))
     };
-    let comparison = board::compare(&read(&args.a)?, &read(&args.b)?);
+    let comparison = leaderboard::compare(&read(&args.a)?, &read(&args.b)?);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
     } else {
-        print!("{}", board::comparison_markdown(&comparison));
+        print!("{}", leaderboard::comparison_markdown(&comparison));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -580,8 +580,8 @@ pub(crate) fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
 pub(crate) fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     for path in &args.files {
-        let imported =
-            board::import(path).with_context(|| format!("failed to import {}", path.display()))?;
+        let imported = leaderboard::import(path)
+            .with_context(|| format!("failed to import {}", path.display()))?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -602,8 +602,8 @@ pub(crate) fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         );
         rows.extend(imported.rows);
     }
-    board::sort(&mut rows);
-    print!("{}", board::markdown(&rows));
+    leaderboard::sort(&mut rows);
+    print!("{}", leaderboard::markdown(&rows));
     Ok(ExitCode::SUCCESS)
 }
 

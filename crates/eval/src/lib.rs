@@ -34,7 +34,6 @@ pub mod compare;
 mod evaluate;
 mod extract;
 mod report;
-pub mod run;
 pub mod score;
 pub mod suite;
 

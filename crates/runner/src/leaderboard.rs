@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Error, Result, ResultsFile, Summary};
-use crate::score::Verdict;
+use fuelbench_eval::score::Verdict;
 
 /// The `format` of a file `fuelbench import` writes.
 pub const IMPORTED_FORMAT: &str = "fuelbench-imported/1";

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use fuelbench_llm::{ChatFailure, Completion, FailureClass, ServerIdentity};
 use serde_json::{Map, Value};
 
-use crate::score::{ProblemResult, Scores, score};
-use crate::{Report, Reproducibility};
+use fuelbench_eval::score::{ProblemResult, Scores, score};
+use fuelbench_eval::{Report, Reproducibility};
 
 use super::{Error, Result};
 

@@ -8,9 +8,9 @@
 //! unload. The model server is only ever asked through `fuelbench-llm`.
 //!
 //! After the run, [`rescore`] scores saved answers again offline, and
-//! [`board`] builds leaderboards, comparisons and imports.
+//! [`leaderboard`] builds leaderboards, comparisons and imports.
 
-pub mod board;
+pub mod leaderboard;
 mod results;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ pub use self::results::{
     Exchange, FORMAT, Grammar, ProblemRecord, RequestFailure, ResultsFile, RunConfig, Summary,
     Think, results_path, schema, slug,
 };
-use crate::{Evaluator, RefactorReport, Report};
+use fuelbench_eval::{Evaluator, RefactorReport, Report};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -60,7 +60,7 @@ pub enum Error {
     Score {
         problem: String,
         #[source]
-        source: crate::Error,
+        source: fuelbench_eval::Error,
     },
     #[error("find problem {id:?} of {}: it is not in the problem set", path.display())]
     UnknownProblem { id: String, path: PathBuf },
