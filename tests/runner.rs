@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{
-    ChatClient, ChatRequest, ClientConfig, FailureClass, ManageConfig, Manager, Message, ServerKind,
+    ChatClient, ChatRequest, ClientConfig, FailureClass, ManageConfig, Manager, Message, ModelStep,
+    ServerKind,
 };
 use fuelbench_problems::{Failure, Problem};
 use fuelbench_runner::{
-    self as run, Benchmark, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext, Think,
+    self as run, Benchmark, EventSink, ProblemRecord, ResultsFile, RunConfig, RunContext, RunEvent,
+    Think,
 };
 use serde_json::{Value, json};
 
@@ -31,10 +33,10 @@ pub fn client(base_url: &str) -> ChatClient {
 }
 
 fn context(base_url: &str) -> RunContext {
-    RunContext {
-        client: client(base_url),
-        evaluator: Evaluator::new(sandbox().clone(), EvalConfig::default()),
-    }
+    RunContext::new(
+        client(base_url),
+        Evaluator::new(sandbox().clone(), EvalConfig::default()),
+    )
 }
 
 fn config(model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
@@ -52,20 +54,28 @@ fn config(model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
     }
 }
 
+/// Every event a run sent, in order.
 #[derive(Default)]
 struct Record {
-    notes: Vec<String>,
-    done: Vec<String>,
+    events: Vec<RunEvent>,
 }
 
-impl Observer for Record {
-    fn started(&mut self, _path: &Path, _file: &ResultsFile) {}
-    fn problem_started(&mut self, _problem: &Problem, _index: usize, _total: usize) {}
-    fn problem_done(&mut self, record: &ProblemRecord, file: &ResultsFile) {
-        self.done.push(format!("{} {}", record.id, file.progress));
+impl Record {
+    fn sink(&mut self) -> impl FnMut(RunEvent) + Send + '_ {
+        |event| self.events.push(event)
     }
-    fn note(&mut self, message: String) {
-        self.notes.push(message);
+
+    /// `problem progress` of each problem_done event.
+    fn done(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                RunEvent::ProblemDone {
+                    outcome, progress, ..
+                } => Some(format!("{} {progress}", outcome.problem)),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -84,7 +94,7 @@ fn run_once(
     problems: &[Problem],
     path: &Path,
     resume: bool,
-    observer: &mut dyn Observer,
+    events: EventSink<'_>,
 ) -> run::Result<ResultsFile> {
     block_on(run::run_variant(
         &context(&server.base_url),
@@ -93,7 +103,7 @@ fn run_once(
         None,
         path,
         resume,
-        observer,
+        events,
     ))
 }
 
@@ -164,7 +174,7 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
         &chosen,
         &path,
         false,
-        &mut observer,
+        &mut observer.sink(),
     )
     .expect("a run with faults still completes");
 
@@ -205,7 +215,7 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
     assert_eq!(saved.progress, "8/8");
     assert!(saved.complete);
     assert_eq!(saved, file);
-    assert_eq!(observer.done.len(), 8);
+    assert_eq!(observer.done().len(), 8);
     let summary = saved.summary.unwrap();
     assert_eq!(summary.scores.pass_at_1, 2.0 / 8.0);
     assert_eq!(summary.failures.get("timeout"), Some(&1));
@@ -352,9 +362,13 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
         resume: false,
     };
     let mut observer = Record::default();
-    let files =
-        block_on(benchmark.run(&context(&server.base_url), &manager, &chosen, &mut observer))
-            .expect("the run completes though the model went away");
+    let files = block_on(benchmark.run(
+        &context(&server.base_url),
+        &manager,
+        &chosen,
+        &mut observer.sink(),
+    ))
+    .expect("the run completes though the model went away");
     let (path, file) = &files[0];
     let classes: Vec<Option<&str>> = file
         .problems
@@ -387,8 +401,13 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
         resume: true,
         ..benchmark
     };
-    let files =
-        block_on(resume.run(&context(&server.base_url), &manager, &chosen, &mut observer)).unwrap();
+    let files = block_on(resume.run(
+        &context(&server.base_url),
+        &manager,
+        &chosen,
+        &mut observer.sink(),
+    ))
+    .unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(
         server.requests().len(),
@@ -396,12 +415,15 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
         "not one request to the server"
     );
     assert!(
-        observer
-            .notes
-            .iter()
-            .any(|n| n.contains("no longer loaded")),
+        observer.events.iter().any(|event| matches!(
+            event,
+            RunEvent::Model {
+                step: ModelStep::NoLongerLoaded,
+                ..
+            }
+        )),
         "{:?}",
-        observer.notes
+        observer.events
     );
 }
 
@@ -445,12 +467,34 @@ fn ollama_models_are_unloaded_with_keep_alive_zero() {
         ServerKind::Ollama
     );
     let manager = quick_manager(client, ServerKind::Ollama);
-    let mut notes = Vec::new();
-    let session = block_on(manager.begin("coder:1b", &mut |n| notes.push(n))).unwrap();
+    let mut steps = Vec::new();
+    let session = block_on(manager.begin("coder:1b", &mut |step| steps.push(step))).unwrap();
     assert_eq!(*loaded.lock().unwrap(), ["coder:1b"]);
     assert!(session.mem_available_before.is_some());
-    block_on(manager.end("coder:1b", session, &mut |n| notes.push(n))).unwrap();
+    block_on(manager.end("coder:1b", session, &mut |step| steps.push(step))).unwrap();
     assert!(loaded.lock().unwrap().is_empty());
+    let kinds: Vec<String> = steps
+        .iter()
+        .map(|step| match step {
+            ModelStep::MemorySettled { .. } => "memory_settled".to_owned(),
+            ModelStep::Loading => "loading".to_owned(),
+            ModelStep::Ready { .. } => "ready".to_owned(),
+            ModelStep::Unloading { model } => format!("unloading {model}"),
+            ModelStep::MemoryBack { .. } => "memory_back".to_owned(),
+            other => panic!("unexpected step {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "unloading other:7b",
+            "memory_settled",
+            "loading",
+            "ready",
+            "unloading coder:1b",
+            "memory_back"
+        ]
+    );
     let error = block_on(manager.begin("missing:3b", &mut |_| {})).unwrap_err();
     assert!(error.to_string().contains("other:7b, coder:1b"), "{error}");
 }
@@ -505,14 +549,7 @@ fn resume_keeps_finished_problems_and_refuses_a_changed_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.json");
     let run = |config: RunConfig, resume: bool| {
-        run_once(
-            &server,
-            config,
-            &chosen,
-            &path,
-            resume,
-            &mut Record::default(),
-        )
+        run_once(&server, config, &chosen, &path, resume, &mut |_| {})
     };
     let full = run(config("fake", &chosen, true), false).unwrap();
 
@@ -558,7 +595,7 @@ fn rescoring_saved_answers_gives_identical_scores() {
         &chosen,
         &path,
         false,
-        &mut Record::default(),
+        &mut |_| {},
     )
     .unwrap();
     let mut rescored = file.clone();
@@ -604,23 +641,112 @@ fn a_model_the_router_lacks_is_skipped_and_the_next_one_still_runs() {
         resume: false,
     };
     let mut observer = Record::default();
-    let error =
-        block_on(benchmark.run(&context(&server.base_url), &manager, &chosen, &mut observer))
-            .expect_err("the missing model is reported");
+    let error = block_on(benchmark.run(
+        &context(&server.base_url),
+        &manager,
+        &chosen,
+        &mut observer.sink(),
+    ))
+    .expect_err("the missing model is reported");
     assert!(
         format!("{error:#}").contains("manage the model server"),
         "{error:#}"
     );
     assert!(
-        observer
-            .notes
-            .iter()
-            .any(|n| n.starts_with("skipping missing: find model \"missing\"")),
+        observer.events.iter().any(|event| matches!(
+            event,
+            RunEvent::ModelSkipped { model, error }
+                if model == "missing" && error.starts_with("find model \"missing\"")
+        )),
         "{:?}",
-        observer.notes
+        observer.events
     );
     let file =
         ResultsFile::read(&dir.path().join("fake__think-default__grammar-none.json")).unwrap();
     assert_eq!(file.progress, "2/2");
     assert!(loaded.lock().unwrap().is_empty());
+}
+
+#[test]
+fn events_schema_is_committed_and_current() {
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("schema/events.schema.json"))
+            .expect("schema/events.schema.json is committed"),
+    )
+    .unwrap();
+    assert!(
+        committed == run::event_schema(),
+        "schema/events.schema.json is stale: regenerate it with \
+         `fuelbench events-schema > schema/events.schema.json`"
+    );
+}
+
+/// A run spawned onto a multi-threaded runtime is cancelled while a request
+/// is in flight: it ends `Cancelled`, the results file holds exactly the
+/// problems that finished, and resuming finishes it to the summary of a run
+/// that was never interrupted.
+#[test]
+fn a_spawned_run_cancelled_mid_request_resumes_to_the_same_summary() {
+    let chosen: Vec<Problem> = problems()[..4].to_vec();
+    // Eight chunks 50 ms apart: every request is in flight for about 0.35 s.
+    let server = scripted_with(chosen.clone(), Duration::from_millis(50), |_, n| n % 2 == 1);
+    let dir = tempfile::tempdir().unwrap();
+    let straight = run_once(
+        &server,
+        config("fake", &chosen, true),
+        &chosen,
+        &dir.path().join("straight.json"),
+        false,
+        &mut |_| {},
+    )
+    .unwrap();
+
+    let path = dir.path().join("cancelled.json");
+    let context = context(&server.base_url);
+    let cancel = context.cancel.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let task = {
+        let (config, chosen, path) = (config("fake", &chosen, true), chosen.clone(), path.clone());
+        runtime.spawn(async move {
+            let mut sink = move |event: RunEvent| {
+                let _ = sender.send(event);
+            };
+            run::run_variant(&context, config, &chosen, None, &path, false, &mut sink).await
+        })
+    };
+    for event in &receiver {
+        if matches!(event, RunEvent::ProblemStarted { index: 1, .. }) {
+            // Well inside the second problem's solve request.
+            std::thread::sleep(Duration::from_millis(150));
+            cancel.cancel();
+            break;
+        }
+    }
+    let outcome = runtime.block_on(task).expect("the run does not panic");
+    assert!(matches!(outcome, Err(run::Error::Cancelled)), "{outcome:?}");
+    let saved = ResultsFile::read(&path).expect("the file is whole");
+    assert_eq!(saved.progress, "1/4");
+    assert!(!saved.complete);
+
+    let resumed = run_once(
+        &server,
+        config("fake", &chosen, true),
+        &chosen,
+        &path,
+        true,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(resumed.progress, "4/4");
+    assert_eq!(resumed.sessions, 2);
+    let comparable = |file: &ResultsFile| run::Summary {
+        wall_time_s: 0.0,
+        ..file.summary.clone().expect("a summary")
+    };
+    assert_eq!(comparable(&resumed), comparable(&straight));
 }

@@ -71,6 +71,8 @@ enum Command {
     Import(run_cmd::ImportArgs),
     /// Print the JSON Schema of a results file
     ResultsSchema,
+    /// Print the JSON Schema of one event of `run --json`
+    EventsSchema,
 }
 
 impl GlobalArgs {
@@ -109,6 +111,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => run_cmd::compare(args),
         Command::Import(args) => run_cmd::import(args),
         Command::ResultsSchema => run_cmd::results_schema(),
+        Command::EventsSchema => run_cmd::events_schema(),
     };
     match result {
         Ok(code) => code,

@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{
-    ChatClient, ClientConfig, LocalServer, LocalServerConfig, ManageConfig, Manager, ServerKind,
-    ServerLock,
+    ChatClient, ClientConfig, LocalServer, LocalServerConfig, ManageConfig, Manager, ModelStep,
+    ServerKind, ServerLock,
 };
 use fuelbench_problems::Problem;
 use fuelbench_runner::{
-    self as run, Benchmark, Grammar, Observer, ProblemRecord, ResultsFile, RunConfig, RunContext,
+    self as run, Benchmark, Grammar, ProblemOutcome, ResultsFile, RunConfig, RunContext, RunEvent,
     Think, leaderboard,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::GlobalArgs;
@@ -270,10 +270,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         out_dir: args.out.clone(),
         resume: args.resume,
     };
-    let context = RunContext { client, evaluator };
-    let mut observer = Progress::new(args.json, kind);
-    let outcome = runtime.block_on(benchmark.run(&context, &manager, &problems, &mut observer));
-    observer.finish();
+    let context = RunContext::new(client, evaluator);
+    let mut progress = Progress::new(args.json);
+    let outcome = runtime.block_on(benchmark.run(&context, &manager, &problems, &mut |event| {
+        progress.show(event)
+    }));
+    progress.finish();
     let files = outcome?;
 
     if !args.json {
@@ -368,12 +370,10 @@ struct Progress {
     json: bool,
     bar: Option<indicatif::ProgressBar>,
     started: Instant,
-    kind: ServerKind,
-    label: String,
 }
 
 impl Progress {
-    fn new(json: bool, kind: ServerKind) -> Progress {
+    fn new(json: bool) -> Progress {
         let bar = (!json && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
@@ -390,8 +390,6 @@ impl Progress {
             json,
             bar,
             started: Instant::now(),
-            kind,
-            label: String::new(),
         }
     }
 
@@ -402,86 +400,111 @@ impl Progress {
         }
     }
 
-    fn event(&self, value: Value) {
-        println!("{value}");
-    }
-
     fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
     }
+
+    /// One event: printed as a JSON line with `--json`, else rendered.
+    fn show(&mut self, event: RunEvent) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string(&event).expect("events serialise")
+            );
+            return;
+        }
+        match event {
+            RunEvent::Model { model, step } => {
+                self.line(format!("   {}", model_step(&model, &step)))
+            }
+            RunEvent::ModelSkipped { model, error } => {
+                self.line(format!("   skipping {model}: {error}"));
+            }
+            RunEvent::VariantComplete { file, .. } => {
+                self.line(format!("   {} is already complete", file.display()));
+            }
+            RunEvent::VariantStarted {
+                file,
+                model,
+                variant,
+                done,
+                total,
+                sessions,
+            } => {
+                let label = format!("{model} {variant}");
+                let resumed = if sessions > 1 {
+                    format!(" (resumed: {done} done)")
+                } else {
+                    String::new()
+                };
+                self.line(format!("== {label} -> {}{resumed}", file.display()));
+                if let Some(bar) = &self.bar {
+                    bar.set_prefix(label);
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                }
+            }
+            RunEvent::ProblemStarted { problem, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(format!("{problem} (solve, score, refactor)"));
+                }
+            }
+            RunEvent::ProblemDone {
+                outcome, progress, ..
+            } => {
+                self.line(problem_line(&outcome, self.started.elapsed()));
+                if let Some(bar) = &self.bar {
+                    let done = progress.split('/').next().and_then(|n| n.parse().ok());
+                    bar.set_position(done.unwrap_or(0));
+                    bar.set_message(String::new());
+                }
+            }
+            RunEvent::Warning { message } => self.line(format!("   warning: {message}")),
+            RunEvent::RunCancelled => self.line("   cancelled; --resume finishes the run".into()),
+            RunEvent::RunStarted { .. }
+            | RunEvent::ModelDone { .. }
+            | RunEvent::VariantDone { .. }
+            | RunEvent::RunFinished { .. }
+            | RunEvent::RunFailed { .. } => {}
+        }
+    }
 }
 
-impl Observer for Progress {
-    fn started(&mut self, path: &Path, file: &ResultsFile) {
-        self.label = format!("{} {}", file.config.model, file.config.variant());
-        let done = file.problems.len();
-        let total = file.config.problems.len();
-        if self.json {
-            self.event(json!({
-                "event": "started", "file": path, "model": file.config.model,
-                "variant": file.config.variant(), "server_kind": self.kind,
-                "done": done, "total": total,
-            }));
-            return;
+/// `loading coder`, `memory available: 23.1 GiB (was 23.1 GiB before loading)`.
+fn model_step(model: &str, step: &ModelStep) -> String {
+    let gib = |bytes: u64| bytes as f64 / f64::from(1u32 << 30);
+    match step {
+        ModelStep::NotListed { available } => {
+            format!("note: the server reports {available:?}; results are labelled {model:?}")
         }
-        let resumed = if file.sessions > 1 {
-            format!(" (resumed: {done} done)")
-        } else {
-            String::new()
-        };
-        self.line(format!("== {} -> {}{resumed}", self.label, path.display()));
-        if let Some(bar) = &self.bar {
-            bar.set_prefix(self.label.clone());
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-    }
-
-    fn problem_started(&mut self, problem: &Problem, index: usize, total: usize) {
-        if self.json {
-            self.event(json!({ "event": "problem_started", "problem": problem.id, "index": index, "total": total }));
-        } else if let Some(bar) = &self.bar {
-            bar.set_message(format!("{} (solve, score, refactor)", problem.id));
-        }
-    }
-
-    fn problem_done(&mut self, record: &ProblemRecord, file: &ResultsFile) {
-        if self.json {
-            self.event(json!({
-                "event": "problem_done", "problem": record.id, "progress": file.progress,
-                "passed": record.passed(), "failure_class": record.failure_class,
-                "refactor_stable": record.report.refactor.as_ref().map(|r| r.stable),
-                "total_time_s": record.total_time_s, "tokens": record.total_tokens(),
-                "tokens_per_s": record.tokens_per_s,
-            }));
-            return;
-        }
-        self.line(problem_line(record, self.started.elapsed()));
-        if let Some(bar) = &self.bar {
-            bar.set_position(file.problems.len() as u64);
-            bar.set_message(String::new());
-        }
-    }
-
-    fn note(&mut self, message: String) {
-        if self.json {
-            self.event(json!({ "event": "note", "message": message }));
-        } else {
-            self.line(format!("   {message}"));
-        }
+        ModelStep::Unloading { model } => format!("unloading {model}"),
+        ModelStep::MemorySettled {
+            mem_available_bytes,
+        } => format!("memory available: {:.1} GiB", gib(*mem_available_bytes)),
+        ModelStep::Loading => format!("loading {model}"),
+        ModelStep::Ready { waited_s } => format!("{model} answers (ready after {waited_s:.1}s)"),
+        ModelStep::NoLongerLoaded => format!("{model} is no longer loaded"),
+        ModelStep::MemoryBack {
+            mem_available_bytes,
+            before_bytes,
+        } => format!(
+            "memory available: {:.1} GiB (was {:.1} GiB before loading)",
+            gib(*mem_available_bytes),
+            gib(*before_bytes)
+        ),
     }
 }
 
 /// `[wall 312s] p07 edit_distance  PASS  complexity O(n*m) ok  refactor ok  41.2s  1,234 tok  18.3 tok/s`
-fn problem_line(record: &ProblemRecord, wall: Duration) -> String {
-    let verdict = if record.passed() {
+fn problem_line(outcome: &ProblemOutcome, wall: Duration) -> String {
+    let verdict = if outcome.passed {
         "PASS".to_owned()
     } else {
-        format!("FAIL {}", record.failure_class.as_deref().unwrap_or(""))
+        format!("FAIL {}", outcome.failure_class.as_deref().unwrap_or(""))
     };
-    let complexity = match &record.report.complexity {
+    let complexity = match &outcome.complexity {
         Some(c) => format!(
             "  complexity {} {}",
             c.fitted
@@ -490,23 +513,26 @@ fn problem_line(record: &ProblemRecord, wall: Duration) -> String {
         ),
         None => String::new(),
     };
-    let refactor = match &record.report.refactor {
-        Some(r) if r.stable => "  refactor ok".to_owned(),
-        Some(_) => format!(
+    let refactor = match outcome.refactor_stable {
+        Some(true) => "  refactor ok".to_owned(),
+        Some(false) => format!(
             "  refactor FAIL {}",
-            record.refactor_failure_class.as_deref().unwrap_or("")
+            outcome.refactor_failure_class.as_deref().unwrap_or("")
         ),
         None => String::new(),
     };
-    let speed = record
+    let speed = outcome
         .tokens_per_s
         .map_or(String::new(), |tps| format!("  {tps:.1} tok/s"));
-    let (id, name) = record.id.split_once('_').unwrap_or((&record.id, ""));
+    let (id, name) = outcome
+        .problem
+        .split_once('_')
+        .unwrap_or((&outcome.problem, ""));
     format!(
         "[wall {}s] {id} {name}  {verdict}{complexity}{refactor}  {:.1}s  {} tok{speed}",
         wall.as_secs(),
-        record.total_time_s,
-        thousands(record.total_tokens()),
+        outcome.total_time_s,
+        thousands(outcome.tokens),
     )
 }
 
@@ -609,5 +635,10 @@ pub(crate) fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn results_schema() -> anyhow::Result<ExitCode> {
     println!("{}", serde_json::to_string_pretty(&run::schema())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn events_schema() -> anyhow::Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(&run::event_schema())?);
     Ok(ExitCode::SUCCESS)
 }

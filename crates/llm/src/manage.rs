@@ -88,6 +88,40 @@ pub struct Session {
     pub mem_available_before: Option<u64>,
 }
 
+/// One step of taking a model through its benchmark, as it happens: what a
+/// front end shows while a model loads or unloads.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelStep {
+    /// A single-model server lists other names than the one the results
+    /// are labelled with.
+    NotListed {
+        available: Vec<String>,
+    },
+    /// A model is being unloaded: another one before loading, or this one
+    /// after its benchmark.
+    Unloading {
+        model: String,
+    },
+    /// Nothing is loaded and `MemAvailable` has settled (local servers).
+    MemorySettled {
+        mem_available_bytes: u64,
+    },
+    Loading,
+    /// The model answered a one-token request.
+    Ready {
+        waited_s: f64,
+    },
+    /// The model went away during the run (crashed, evicted): nothing to
+    /// unload.
+    NoLongerLoaded,
+    /// After unloading, `MemAvailable` came back to its level before loading.
+    MemoryBack {
+        mem_available_bytes: u64,
+        before_bytes: u64,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct Manager {
     client: ChatClient,
@@ -178,22 +212,24 @@ impl Manager {
     }
 
     /// The start of one model's benchmark: unload everything, let memory
-    /// settle, load `model`, wait until it answers.
-    pub async fn begin(&self, model: &str, log: &mut dyn FnMut(String)) -> Result<Session> {
+    /// settle, load `model`, wait until it answers. Each step is reported to
+    /// `steps` as it happens.
+    pub async fn begin(
+        &self,
+        model: &str,
+        steps: &mut (dyn FnMut(ModelStep) + Send),
+    ) -> Result<Session> {
         if self.kind == ServerKind::Single {
             // Listing models is optional for a single-model server; the
             // readiness probe is what counts.
             let available = self.available().await.unwrap_or_default();
             if !available.is_empty() && !available.iter().any(|name| name == model) {
-                log(format!(
-                    "note: the server reports {available:?}; results are labelled {model:?}"
-                ));
+                steps(ModelStep::NotListed { available });
             }
             let waited = self.wait_ready(model).await?;
-            log(format!(
-                "{model} answers (after {:.1}s)",
-                waited.as_secs_f64()
-            ));
+            steps(ModelStep::Ready {
+                waited_s: waited.as_secs_f64(),
+            });
             return Ok(Session {
                 mem_available_before: None,
             });
@@ -206,24 +242,27 @@ impl Manager {
             });
         }
         for other in self.loaded().await? {
-            log(format!("unloading {other}"));
+            steps(ModelStep::Unloading {
+                model: other.clone(),
+            });
             self.unload(&other).await?;
         }
         self.wait_none_loaded().await?;
         let mem_available_before = if self.config.check_memory {
             let settled = self.wait_memory_settled().await?;
-            log(format!("memory available: {:.1} GiB", gib(settled)));
+            steps(ModelStep::MemorySettled {
+                mem_available_bytes: settled,
+            });
             Some(settled)
         } else {
             None
         };
-        log(format!("loading {model}"));
+        steps(ModelStep::Loading);
         self.load(model).await?;
         let waited = self.wait_ready(model).await?;
-        log(format!(
-            "{model} answers (ready after {:.1}s)",
-            waited.as_secs_f64()
-        ));
+        steps(ModelStep::Ready {
+            waited_s: waited.as_secs_f64(),
+        });
         Ok(Session {
             mem_available_before,
         })
@@ -235,7 +274,7 @@ impl Manager {
         &self,
         model: &str,
         session: Session,
-        log: &mut dyn FnMut(String),
+        steps: &mut (dyn FnMut(ModelStep) + Send),
     ) -> Result<()> {
         if self.kind == ServerKind::Single {
             return Ok(());
@@ -243,19 +282,20 @@ impl Manager {
         // A model that went away mid-run (crashed, evicted) needs no unload,
         // and a router refuses to unload what is not running.
         if self.loaded().await?.iter().any(|name| name == model) {
-            log(format!("unloading {model}"));
+            steps(ModelStep::Unloading {
+                model: model.to_owned(),
+            });
             self.unload(model).await?;
         } else {
-            log(format!("{model} is no longer loaded"));
+            steps(ModelStep::NoLongerLoaded);
         }
         self.wait_none_loaded().await?;
         if let Some(before) = session.mem_available_before {
             let now = self.wait_memory_back(before).await?;
-            log(format!(
-                "memory available: {:.1} GiB (was {:.1} GiB before loading)",
-                gib(now),
-                gib(before)
-            ));
+            steps(ModelStep::MemoryBack {
+                mem_available_bytes: now,
+                before_bytes: before,
+            });
         }
         Ok(())
     }
@@ -468,10 +508,6 @@ pub fn is_local(base_url: &str) -> bool {
     let host = rest.split('/').next().unwrap_or("");
     let host = host.rsplit_once(':').map_or(host, |(host, _port)| host);
     matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1") || host.starts_with("127.")
-}
-
-fn gib(bytes: u64) -> f64 {
-    bytes as f64 / f64::from(1u32 << 30)
 }
 
 fn names(value: &Value, list: &str, field: &str) -> Vec<String> {

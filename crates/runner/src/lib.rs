@@ -10,6 +10,7 @@
 //! After the run, [`rescore`] scores saved answers again offline, and
 //! [`leaderboard`] builds leaderboards, comparisons and imports.
 
+mod events;
 pub mod leaderboard;
 mod results;
 
@@ -20,7 +21,9 @@ use fuelbench_llm::{ChatClient, ChatRequest, Manager, Message};
 use fuelbench_problems::Problem;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+pub use tokio_util::sync::CancellationToken;
 
+pub use self::events::{ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, event_schema};
 pub use self::results::{
     Exchange, FORMAT, Grammar, ProblemRecord, RequestFailure, ResultsFile, RunConfig, Summary,
     Think, results_path, schema, slug,
@@ -66,6 +69,10 @@ pub enum Error {
     UnknownProblem { id: String, path: PathBuf },
     #[error("manage the model server")]
     Server(#[from] fuelbench_llm::Error),
+    #[error(
+        "finish the run: it was cancelled; every results file is whole, and resuming finishes it"
+    )]
+    Cancelled,
 }
 
 /// Sent before every prompt. The prompts themselves say what to write; this
@@ -79,18 +86,19 @@ example usage or input handling.";
 pub struct RunContext {
     pub client: ChatClient,
     pub evaluator: Evaluator,
+    /// Cancelled, the run stops before the next problem, and a request in
+    /// flight is dropped; the problem it was for is asked again on resume.
+    pub cancel: CancellationToken,
 }
 
-/// What a run reports as it goes; the CLI prints it, the web UI streams it.
-pub trait Observer {
-    /// A results file is opened: how many problems are done, of how many.
-    fn started(&mut self, path: &Path, file: &ResultsFile);
-    /// A problem is about to be asked.
-    fn problem_started(&mut self, problem: &Problem, index: usize, total: usize);
-    /// A problem finished and the file was written.
-    fn problem_done(&mut self, record: &ProblemRecord, file: &ResultsFile);
-    /// Model management and other news.
-    fn note(&mut self, message: String);
+impl RunContext {
+    pub fn new(client: ChatClient, evaluator: Evaluator) -> RunContext {
+        RunContext {
+            client,
+            evaluator,
+            cancel: CancellationToken::new(),
+        }
+    }
 }
 
 /// sha256 over the problems' ids, prompts, refactor requests and cases, in
@@ -129,7 +137,7 @@ pub async fn run_variant(
     server: Option<fuelbench_llm::ServerIdentity>,
     path: &Path,
     resume: bool,
-    observer: &mut dyn Observer,
+    events: EventSink<'_>,
 ) -> Result<ResultsFile> {
     let reproducibility = context.evaluator.reproducibility();
     let mut file = if path.exists() {
@@ -181,7 +189,7 @@ pub async fn run_variant(
     }
     file.refresh();
     file.write_atomic(path)?;
-    observer.started(path, &file);
+    events(RunEvent::variant_started(path, &file));
 
     let total = file.config.problems.len();
     let todo: Vec<&Problem> = file
@@ -199,14 +207,36 @@ pub async fn run_variant(
                 })
         })
         .collect::<Result<_>>()?;
+    let (model, variant) = (file.config.model.clone(), file.config.variant());
     for problem in todo {
-        observer.problem_started(problem, file.problems.len(), total);
+        if context.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        events(RunEvent::ProblemStarted {
+            model: model.clone(),
+            variant: variant.clone(),
+            problem: problem.id.clone(),
+            title: problem.title.clone(),
+            index: file.problems.len(),
+            total,
+        });
         let record = solve_problem(context, &file.config, problem).await?;
         file.problems.push(record);
         file.refresh();
         file.write_atomic(path)?;
-        observer.problem_done(file.problems.last().expect("just pushed"), &file);
+        events(RunEvent::ProblemDone {
+            model: model.clone(),
+            variant: variant.clone(),
+            outcome: ProblemOutcome::of(file.problems.last().expect("just pushed")),
+            progress: file.progress.clone(),
+        });
     }
+    events(RunEvent::VariantDone {
+        file: path.to_owned(),
+        model,
+        variant,
+        summary: file.summary.clone(),
+    });
     Ok(file)
 }
 
@@ -223,9 +253,10 @@ async fn solve_problem(
         Message::user(&problem.prompt),
     ];
     let solve_result = context
-        .client
-        .chat(&request(config, messages.clone()))
-        .await;
+        .cancel
+        .run_until_cancelled(context.client.chat(&request(config, messages.clone())))
+        .await
+        .ok_or(Error::Cancelled)?;
     let solve_time_s = started.elapsed().as_secs_f64();
     let solve = Exchange::from_result(&solve_result);
 
@@ -250,7 +281,11 @@ async fn solve_problem(
                     problem.refactor_request
                 )));
                 let refactor_started = Instant::now();
-                let result = context.client.chat(&request(config, messages)).await;
+                let result = context
+                    .cancel
+                    .run_until_cancelled(context.client.chat(&request(config, messages)))
+                    .await
+                    .ok_or(Error::Cancelled)?;
                 refactor_time_s = Some(refactor_started.elapsed().as_secs_f64());
                 let exchange = Exchange::from_result(&result);
                 let scoring_started = Instant::now();
@@ -444,29 +479,69 @@ impl Benchmark {
     /// Runs every configuration, one model at a time: for each model, unload
     /// the others, load it, run each of its variants, unload it. A model
     /// that cannot be loaded is reported and the next one is tried; the
-    /// error comes back at the end.
+    /// error comes back at the end. Every step goes to `events`, ending with
+    /// `run_finished`, `run_failed` or `run_cancelled`.
     pub async fn run(
         &self,
         context: &RunContext,
         manager: &Manager,
         problems: &[Problem],
-        observer: &mut dyn Observer,
+        events: EventSink<'_>,
     ) -> Result<Vec<(PathBuf, ResultsFile)>> {
-        let mut done = Vec::new();
-        let mut models: Vec<&str> = Vec::new();
+        let mut models: Vec<String> = Vec::new();
+        let mut variants: Vec<String> = Vec::new();
         for config in &self.configs {
-            if !models.contains(&config.model.as_str()) {
-                models.push(&config.model);
+            if !models.contains(&config.model) {
+                models.push(config.model.clone());
+            }
+            if !variants.contains(&config.variant()) {
+                variants.push(config.variant());
             }
         }
+        events(RunEvent::RunStarted {
+            server_kind: manager.kind(),
+            models: models.clone(),
+            variants,
+            problems: self
+                .configs
+                .first()
+                .map_or(0, |config| config.problems.len()),
+        });
+        let outcome = self
+            .run_models(context, manager, problems, &models, events)
+            .await;
+        events(match &outcome {
+            Ok(done) => RunEvent::RunFinished {
+                files: done.iter().map(|(path, _)| path.clone()).collect(),
+            },
+            Err(Error::Cancelled) => RunEvent::RunCancelled,
+            Err(error) => RunEvent::RunFailed {
+                error: error_text(error),
+            },
+        });
+        outcome
+    }
+
+    async fn run_models(
+        &self,
+        context: &RunContext,
+        manager: &Manager,
+        problems: &[Problem],
+        models: &[String],
+        events: EventSink<'_>,
+    ) -> Result<Vec<(PathBuf, ResultsFile)>> {
+        let mut done = Vec::new();
         let mut first_error = None;
         for model in models {
+            if context.cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
             // A model whose every variant is already finished is not loaded
             // again just to find nothing to do.
             let finished: Option<Vec<(PathBuf, ResultsFile)>> = self
                 .configs
                 .iter()
-                .filter(|c| c.model == model)
+                .filter(|c| &c.model == model)
                 .map(|config| {
                     let path = results_path(&self.out_dir, config);
                     let file = ResultsFile::read(&path).ok()?;
@@ -478,26 +553,35 @@ impl Benchmark {
                 .collect();
             if let Some(finished) = finished {
                 for (path, file) in finished {
-                    observer.note(format!("{} is already complete", path.display()));
+                    events(RunEvent::VariantComplete {
+                        file: path.clone(),
+                        model: model.clone(),
+                        variant: file.config.variant(),
+                    });
                     done.push((path, file));
                 }
                 continue;
             }
-            let mut log = |message: String| observer.note(message);
-            let session = match manager.begin(model, &mut log).await {
+            let mut steps = |step| {
+                events(RunEvent::Model {
+                    model: model.clone(),
+                    step,
+                })
+            };
+            let session = match manager.begin(model, &mut steps).await {
                 Ok(session) => session,
                 Err(error) => {
-                    observer.note(format!(
-                        "skipping {model}: {}",
-                        fuelbench_llm::error_chain(&error)
-                    ));
+                    events(RunEvent::ModelSkipped {
+                        model: model.clone(),
+                        error: fuelbench_llm::error_chain(&error),
+                    });
                     first_error.get_or_insert(Error::Server(error));
                     continue;
                 }
             };
             let identity = manager.identity(model).await;
             let mut outcome = Ok(());
-            for config in self.configs.iter().filter(|c| c.model == model) {
+            for config in self.configs.iter().filter(|c| &c.model == model) {
                 let path = results_path(&self.out_dir, config);
                 match run_variant(
                     context,
@@ -506,7 +590,7 @@ impl Benchmark {
                     Some(identity.clone()),
                     &path,
                     self.resume,
-                    observer,
+                    events,
                 )
                 .await
                 {
@@ -517,13 +601,33 @@ impl Benchmark {
                     }
                 }
             }
-            let mut log = |message: String| observer.note(message);
-            manager.end(model, session, &mut log).await?;
+            let mut steps = |step| {
+                events(RunEvent::Model {
+                    model: model.clone(),
+                    step,
+                })
+            };
+            manager.end(model, session, &mut steps).await?;
             outcome?;
+            events(RunEvent::ModelDone {
+                model: model.clone(),
+            });
         }
         match first_error {
             Some(error) => Err(error),
             None => Ok(done),
         }
     }
+}
+
+/// An error and its sources, one line: what `run_failed` carries.
+fn error_text(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -1,0 +1,171 @@
+//! What a run reports as it goes, as typed events.
+//!
+//! Every front end watches a run through the same stream: the CLI renders it
+//! as progress lines (or prints it as JSON lines with `run --json`), and the
+//! service will number it and send it over SSE. Events go to a sink, an
+//! `FnMut(RunEvent) + Send`, so a run can be spawned onto any runtime thread.
+//! `schema/events.schema.json` is the stream's JSON Schema, checked for drift
+//! like the results file's.
+
+use std::path::PathBuf;
+
+use fuelbench_llm::{ModelStep, ServerKind};
+use fuelbench_problems::Class;
+
+use crate::{ProblemRecord, ResultsFile, Summary};
+
+/// Where a run sends its events.
+pub type EventSink<'a> = &'a mut (dyn FnMut(RunEvent) + Send);
+
+/// One thing that happened in a run. Serialised with an `event` tag in
+/// snake_case (`{"event": "problem_done", ...}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    /// A benchmark begins: its models in order, the variants each runs, the
+    /// number of problems in each.
+    RunStarted {
+        server_kind: ServerKind,
+        models: Vec<String>,
+        variants: Vec<String>,
+        problems: usize,
+    },
+    /// A step of taking a model through its benchmark: unloading others,
+    /// memory settling, loading, ready, unloading, memory back.
+    Model { model: String, step: ModelStep },
+    /// A model could not be loaded; the run goes on with the next one.
+    ModelSkipped { model: String, error: String },
+    /// A model's every variant is done and it was unloaded.
+    ModelDone { model: String },
+    /// A variant whose results file is already complete, on resume: nothing
+    /// to ask.
+    VariantComplete {
+        file: PathBuf,
+        model: String,
+        variant: String,
+    },
+    /// A variant starts, or resumes, into its results file.
+    VariantStarted {
+        file: PathBuf,
+        model: String,
+        variant: String,
+        /// Problems already in the file.
+        done: usize,
+        total: usize,
+        /// 1 for a new file; each resume adds one.
+        sessions: u32,
+    },
+    /// A problem is about to be asked.
+    ProblemStarted {
+        model: String,
+        variant: String,
+        problem: String,
+        title: String,
+        /// Problems done before this one.
+        index: usize,
+        total: usize,
+    },
+    /// A problem is answered, scored and written to the results file.
+    ProblemDone {
+        model: String,
+        variant: String,
+        #[serde(flatten)]
+        outcome: ProblemOutcome,
+        /// "done/total" after this problem.
+        progress: String,
+    },
+    /// A variant's problems are all done; its summary, as in the file.
+    VariantDone {
+        file: PathBuf,
+        model: String,
+        variant: String,
+        summary: Option<Summary>,
+    },
+    /// Something a person should know that is not a failure.
+    Warning { message: String },
+    /// Every model and variant ran; the results files written.
+    RunFinished { files: Vec<PathBuf> },
+    /// The run stopped on an error (what `Err` from the runner says).
+    RunFailed { error: String },
+    /// The run was cancelled; every results file is whole and resumable.
+    RunCancelled,
+}
+
+/// A problem's verdict, tokens, speed and fuel, for a watcher: the record
+/// without its raw answers and reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ProblemOutcome {
+    pub problem: String,
+    pub title: String,
+    pub passed: bool,
+    /// Why it fell short: a request failure or the verdict's class.
+    pub failure_class: Option<String>,
+    /// `None` when the tests failed and complexity was not measured.
+    pub complexity: Option<ComplexityVerdict>,
+    /// Both versions pass; `None` without a refactor.
+    pub refactor_stable: Option<bool>,
+    pub refactor_failure_class: Option<String>,
+    pub total_time_s: f64,
+    pub tokens: u64,
+    pub tokens_per_s: Option<f64>,
+    /// Fuel of the solution's test cases.
+    pub fuel_used: u64,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct ComplexityVerdict {
+    pub expected: Class,
+    pub fitted: Option<Class>,
+    #[serde(rename = "match")]
+    pub matched: bool,
+}
+
+impl ProblemOutcome {
+    pub fn of(record: &ProblemRecord) -> ProblemOutcome {
+        ProblemOutcome {
+            problem: record.id.clone(),
+            title: record.title.clone(),
+            passed: record.passed(),
+            failure_class: record.failure_class.clone(),
+            complexity: record
+                .report
+                .complexity
+                .as_ref()
+                .map(|complexity| ComplexityVerdict {
+                    expected: complexity.expected,
+                    fitted: complexity.fitted,
+                    matched: complexity.matched,
+                }),
+            refactor_stable: record
+                .report
+                .refactor
+                .as_ref()
+                .map(|refactor| refactor.stable),
+            refactor_failure_class: record.refactor_failure_class.clone(),
+            total_time_s: record.total_time_s,
+            tokens: record.total_tokens(),
+            tokens_per_s: record.tokens_per_s,
+            fuel_used: record.report.fuel_used,
+        }
+    }
+}
+
+impl RunEvent {
+    pub(crate) fn variant_started(path: &std::path::Path, file: &ResultsFile) -> RunEvent {
+        RunEvent::VariantStarted {
+            file: path.to_owned(),
+            model: file.config.model.clone(),
+            variant: file.config.variant(),
+            done: file.problems.len(),
+            total: file.config.problems.len(),
+            sessions: file.sessions,
+        }
+    }
+}
+
+/// The JSON Schema of one event, as `schema/events.schema.json` holds it.
+pub fn event_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RunEvent)).expect("a schema is JSON")
+}
