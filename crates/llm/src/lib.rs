@@ -29,7 +29,8 @@ pub use crate::chat::{
 };
 pub use crate::lock::ServerLock;
 pub use crate::manage::{
-    ManageConfig, Manager, ModelStep, ServerIdentity, ServerKind, Session, is_local, mem_available,
+    ManageConfig, Manager, ModelStep, ServerIdentity, ServerKind, Session, Workload, is_local,
+    mem_available,
 };
 pub use crate::serve::{LocalServer, LocalServerConfig};
 

@@ -122,6 +122,21 @@ pub enum ModelStep {
     },
 }
 
+/// What runs while one model is loaded: the quality benchmark, a latency
+/// suite. [`Manager::with_model`] takes a model through its turn around it.
+pub trait Workload {
+    type Output;
+
+    /// Each model-management step, as it happens.
+    fn step(&mut self, model: &str, step: ModelStep);
+
+    /// The work, with `model` loaded and answering.
+    fn run<'a>(
+        &'a mut self,
+        model: &'a str,
+    ) -> impl std::future::Future<Output = Self::Output> + Send + 'a;
+}
+
 #[derive(Debug, Clone)]
 pub struct Manager {
     client: ChatClient,
@@ -209,6 +224,24 @@ impl Manager {
             }
             ServerKind::Single => self.available().await,
         }
+    }
+
+    /// One model's turn on the server: unload the others, let memory settle,
+    /// load `model`, wait until it answers, run `workload`, unload it and
+    /// check memory came back. The model is unloaded whatever the workload's
+    /// output; `Err` means managing the server failed.
+    pub async fn with_model<W: Workload + Send>(
+        &self,
+        model: &str,
+        workload: &mut W,
+    ) -> Result<W::Output> {
+        let session = self
+            .begin(model, &mut |step| workload.step(model, step))
+            .await?;
+        let output = workload.run(model).await;
+        self.end(model, session, &mut |step| workload.step(model, step))
+            .await?;
+        Ok(output)
     }
 
     /// The start of one model's benchmark: unload everything, let memory

@@ -562,60 +562,86 @@ impl Benchmark {
                 }
                 continue;
             }
-            let mut steps = |step| {
-                events(RunEvent::Model {
-                    model: model.clone(),
-                    step,
-                })
+            let mut variants = Variants {
+                benchmark: self,
+                context,
+                manager,
+                problems,
+                events: &mut *events,
+                done: Vec::new(),
+                loaded: false,
             };
-            let session = match manager.begin(model, &mut steps).await {
-                Ok(session) => session,
+            match manager.with_model(model, &mut variants).await {
+                Ok(outcome) => {
+                    done.append(&mut variants.done);
+                    outcome?;
+                    events(RunEvent::ModelDone {
+                        model: model.clone(),
+                    });
+                }
+                // Unloading failed, or memory never came back: loading the
+                // next model now could starve it, so the run stops here.
+                Err(error) if variants.loaded => return Err(Error::Server(error)),
                 Err(error) => {
                     events(RunEvent::ModelSkipped {
                         model: model.clone(),
                         error: fuelbench_llm::error_chain(&error),
                     });
                     first_error.get_or_insert(Error::Server(error));
-                    continue;
-                }
-            };
-            let identity = manager.identity(model).await;
-            let mut outcome = Ok(());
-            for config in self.configs.iter().filter(|c| &c.model == model) {
-                let path = results_path(&self.out_dir, config);
-                match run_variant(
-                    context,
-                    config.clone(),
-                    problems,
-                    Some(identity.clone()),
-                    &path,
-                    self.resume,
-                    events,
-                )
-                .await
-                {
-                    Ok(file) => done.push((path, file)),
-                    Err(error) => {
-                        outcome = Err(error);
-                        break;
-                    }
                 }
             }
-            let mut steps = |step| {
-                events(RunEvent::Model {
-                    model: model.clone(),
-                    step,
-                })
-            };
-            manager.end(model, session, &mut steps).await?;
-            outcome?;
-            events(RunEvent::ModelDone {
-                model: model.clone(),
-            });
         }
         match first_error {
             Some(error) => Err(error),
             None => Ok(done),
+        }
+    }
+}
+
+/// One model's variants, run while the model is loaded.
+struct Variants<'b, 'e> {
+    benchmark: &'b Benchmark,
+    context: &'b RunContext,
+    manager: &'b Manager,
+    problems: &'b [Problem],
+    events: EventSink<'e>,
+    done: Vec<(PathBuf, ResultsFile)>,
+    /// The model was loaded and the variants ran.
+    loaded: bool,
+}
+
+impl fuelbench_llm::Workload for Variants<'_, '_> {
+    type Output = Result<()>;
+
+    fn step(&mut self, model: &str, step: fuelbench_llm::ModelStep) {
+        (self.events)(RunEvent::Model {
+            model: model.to_owned(),
+            step,
+        });
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        model: &'a str,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
+        async move {
+            self.loaded = true;
+            let identity = self.manager.identity(model).await;
+            for config in self.benchmark.configs.iter().filter(|c| c.model == model) {
+                let path = results_path(&self.benchmark.out_dir, config);
+                let file = run_variant(
+                    self.context,
+                    config.clone(),
+                    self.problems,
+                    Some(identity.clone()),
+                    &path,
+                    self.benchmark.resume,
+                    &mut *self.events,
+                )
+                .await?;
+                self.done.push((path, file));
+            }
+            Ok(())
         }
     }
 }
