@@ -41,6 +41,7 @@
 mod cache;
 mod check;
 mod error;
+mod guest;
 mod limits;
 mod outcome;
 mod pins;

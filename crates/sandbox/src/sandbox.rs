@@ -7,27 +7,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rand::SeedableRng;
-use wasmtime::{
-    Config, Engine, Instance, InstancePre, Linker, Module, ResourceLimiter, Store, Trap,
-};
-use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::MemoryInputPipe;
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime::{Config, Engine, Instance, InstancePre, Linker, Module, Store, Trap};
+use wasmtime_wasi::I32Exit;
 
 use crate::cache::{Cache, sha256_file_hex, sha256_hex};
 use crate::error::{Error, Result};
+use crate::guest::{GuestClock, GuestState, MemoryLimiter, guest_wasi, write_guest_bytes};
 use crate::limits::Limits;
 use crate::outcome::{RunOutcome, Status};
 use crate::pins::{Pins, RUNNER_PY};
 use crate::pipe::CappedPipe;
-use crate::sleep::{self, GuestClock};
+use crate::sleep;
 use crate::snapshot;
-
-/// Where the guest sees the standard library. It must be the same path, and
-/// the same preopen order, as when the snapshot was taken: wasi-libc keeps
-/// its table of preopened directories in the snapshotted memory.
-const GUEST_STDLIB: &str = "/usr/local/lib";
 
 /// How often the epoch advances; the wall-clock backstop's resolution.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -35,9 +26,6 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Fuel for instantiation and for copying the program in, before the real
 /// budget is set, so the budget counts only the program's own work.
 const SETUP_FUEL: u64 = 100_000_000;
-
-/// Tables never need to grow for CPython; this only bounds a broken module.
-const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 /// Bump this when the way a snapshot is taken changes without any of its
 /// hashed inputs changing.
@@ -498,109 +486,6 @@ fn epoch_ticks(wall: Duration) -> u64 {
     // +1: the tick under way when the run starts is already partly spent.
     let ticks = wall.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) + 1;
     u64::try_from(ticks).unwrap_or(u64::MAX)
-}
-
-/// The guest's whole view of the host: the read-only stdlib, its stdin,
-/// captured stdout and stderr, a seeded random source; no environment, no
-/// arguments, no network, no other files.
-pub(crate) fn guest_wasi(
-    stdlib_dir: &Path,
-    stdin: &[u8],
-    seed: u64,
-    clock: GuestClock,
-    stdout: CappedPipe,
-    stderr: CappedPipe,
-) -> Result<WasiP1Ctx> {
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .stdin(MemoryInputPipe::new(stdin.to_vec()))
-        .stdout(stdout)
-        .stderr(stderr)
-        .secure_random(rand::rngs::StdRng::seed_from_u64(seed))
-        .insecure_random(rand::rngs::StdRng::seed_from_u64(seed))
-        .insecure_random_seed(u128::from(seed))
-        .monotonic_clock(clock);
-    builder
-        .preopened_dir(stdlib_dir, GUEST_STDLIB, FsPerms::ReadOnly)
-        .map_err(Error::setup)?;
-    Ok(builder.build_p1())
-}
-
-/// Copies `bytes` into memory the guest allocated for them, with a NUL byte
-/// after them for exports that want a C string; `None` when the guest's
-/// allocator refused (the memory limit).
-pub(crate) fn write_guest_bytes(
-    instance: &Instance,
-    store: &mut Store<GuestState>,
-    bytes: &[u8],
-) -> wasmtime::Result<Option<(u32, u32)>> {
-    let length = u32::try_from(bytes.len())?;
-    let alloc = instance.get_typed_func::<u32, u32>(&mut *store, "fuelbench_alloc")?;
-    let pointer = alloc.call(&mut *store, length.saturating_add(1))?;
-    if pointer == 0 {
-        return Ok(None);
-    }
-    let memory = instance
-        .get_memory(&mut *store, "memory")
-        .ok_or_else(|| wasmtime::format_err!("python.wasm exports no memory"))?;
-    memory.write(&mut *store, pointer as usize, bytes)?;
-    memory.write(&mut *store, pointer as usize + bytes.len(), &[0])?;
-    Ok(Some((pointer, length)))
-}
-
-/// Per-store state: the WASI context, the memory cap, the guest's clock and
-/// the wall deadline that a sleeping guest must not sleep past.
-pub(crate) struct GuestState {
-    pub(crate) wasi: WasiP1Ctx,
-    limiter: MemoryLimiter,
-    pub(crate) clock: GuestClock,
-    pub(crate) wall_deadline: Option<Instant>,
-}
-
-impl GuestState {
-    /// For taking the snapshot: no caps, no deadline.
-    pub(crate) fn unlimited(wasi: WasiP1Ctx, clock: GuestClock) -> GuestState {
-        GuestState {
-            wasi,
-            limiter: MemoryLimiter {
-                memory_bytes: u64::MAX,
-                memory_denied: false,
-            },
-            clock,
-            wall_deadline: None,
-        }
-    }
-}
-
-/// Like wasmtime's `StoreLimits`, but it remembers that it said no, which is
-/// how a `MemoryError` is told apart from any other failing program.
-struct MemoryLimiter {
-    memory_bytes: u64,
-    memory_denied: bool,
-}
-
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let allowed = u64::try_from(desired).is_ok_and(|desired| desired <= self.memory_bytes);
-        if !allowed {
-            self.memory_denied = true;
-        }
-        Ok(allowed)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
-    }
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.

@@ -14,38 +14,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use wasmtime::{Caller, Extern, Linker, Trap};
-use wasmtime_wasi::HostMonotonicClock;
 
-use crate::sandbox::GuestState;
-
-/// The monotonic clock the guest reads, shared with `poll_oneoff` so an
-/// absolute deadline on it can be turned back into a duration.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct GuestClock {
-    origin: Instant,
-}
-
-impl GuestClock {
-    pub(crate) fn new() -> GuestClock {
-        GuestClock {
-            origin: Instant::now(),
-        }
-    }
-
-    fn nanos(self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-}
-
-impl HostMonotonicClock for GuestClock {
-    fn resolution(&self) -> u64 {
-        1
-    }
-
-    fn now(&self) -> u64 {
-        self.nanos()
-    }
-}
+use crate::guest::GuestState;
 
 // WASI preview 1's ABI: sizes, offsets and codes from its witx.
 const SUBSCRIPTION_SIZE: usize = 48;

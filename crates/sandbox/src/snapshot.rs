@@ -12,9 +12,8 @@ use wasmtime::{Config, Engine, Instance, Linker, Module, OptLevel, Store};
 use wasmtime_wizer::{SnapshotVal, ValType, Wizer};
 
 use crate::error::{Error, Result};
+use crate::guest::{GuestClock, GuestState, guest_wasi, write_guest_bytes};
 use crate::pipe::CappedPipe;
-use crate::sandbox::{GuestState, guest_wasi, write_guest_bytes};
-use crate::sleep::GuestClock;
 
 /// The export that initialises CPython and imports the runner; Wizer drops it
 /// from the snapshot so nothing can initialise twice.
