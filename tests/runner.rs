@@ -11,8 +11,8 @@ use fuelbench_llm::{
 };
 use fuelbench_problems::{Failure, Problem};
 use fuelbench_runner::{
-    self as run, Benchmark, EventSink, ProblemRecord, ResultsFile, RunConfig, RunContext, RunEvent,
-    Think,
+    self as run, Benchmark, EventSink, ProblemFailure, ProblemRecord, ResultsFile, RunConfig,
+    RunContext, RunEvent, Think,
 };
 use serde_json::{Value, json};
 
@@ -182,23 +182,24 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
         println!(
             "fault: {} -> {} ({:.2}s, {} attempt(s))",
             record.id,
-            record.failure_class.as_deref().unwrap_or("pass"),
+            record.failure_class.map_or("pass", ProblemFailure::name),
             record.solve_time_s,
             record.solve.completion.attempts
         );
     }
-    let class = |id: &str| by_id(&file, id).failure_class.clone();
-    assert_eq!(class("p01").as_deref(), Some("http_status"));
-    assert_eq!(class("p02").as_deref(), Some("timeout"));
-    assert_eq!(class("p03").as_deref(), Some("stream_dropped"));
-    assert_eq!(class("p04").as_deref(), Some("bad_json"));
+    let class = |id: &str| by_id(&file, id).failure_class;
+    let request = |class| Some(ProblemFailure::Request(class));
+    assert_eq!(class("p01"), request(FailureClass::HttpStatus));
+    assert_eq!(class("p02"), request(FailureClass::RequestTimeout));
+    assert_eq!(class("p03"), request(FailureClass::StreamDropped));
+    assert_eq!(class("p04"), request(FailureClass::BadJson));
     assert_eq!(
         class("p05"),
         None,
         "the answer in reasoning_content is used"
     );
-    assert_eq!(class("p06").as_deref(), Some("empty_answer"));
-    assert_eq!(class("p07").as_deref(), Some("token_limit"));
+    assert_eq!(class("p06"), request(FailureClass::EmptyAnswer));
+    assert_eq!(class("p07"), request(FailureClass::TokenLimit));
     assert_eq!(class("p08"), None);
 
     let p05 = by_id(&file, "p05");
@@ -218,7 +219,7 @@ fn every_fault_gets_its_class_and_the_run_goes_on() {
     assert_eq!(observer.done().len(), 8);
     let summary = saved.summary.unwrap();
     assert_eq!(summary.scores.pass_at_1, 2.0 / 8.0);
-    assert_eq!(summary.failures.get("timeout"), Some(&1));
+    assert_eq!(summary.failures.get("request_timeout"), Some(&1));
     // Solve requests for all 8; refactors only where there was code (p05, p08,
     // and p07's truncated block).
     let chats = server.chats();
@@ -373,7 +374,7 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
     let classes: Vec<Option<&str>> = file
         .problems
         .iter()
-        .map(|r| r.failure_class.as_deref())
+        .map(|r| r.failure_class.map(ProblemFailure::name))
         .collect();
     assert_eq!(
         classes,
@@ -749,4 +750,92 @@ fn a_spawned_run_cancelled_mid_request_resumes_to_the_same_summary() {
         ..file.summary.clone().expect("a summary")
     };
     assert_eq!(comparable(&resumed), comparable(&straight));
+}
+
+/// A results file written before schema 2 (a real run of the 0.5B model on
+/// llama-server, by the fuelbench of that day), committed as it was.
+const SCHEMA_1_FILE: &str = "tests/data/results-schema-1.json";
+
+#[test]
+fn a_schema_1_results_file_loads_upgraded_with_its_scores_unchanged() {
+    let text = std::fs::read_to_string(repo_path(SCHEMA_1_FILE)).unwrap();
+    let old: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(old["format"], "fuelbench-results/1");
+    let file = ResultsFile::read(&repo_path(SCHEMA_1_FILE)).expect("schema 1 still loads");
+    assert_eq!(file.format, "fuelbench-results");
+    assert_eq!(file.schema_version, run::SCHEMA_VERSION);
+    let names: Vec<Option<&str>> = file
+        .problems
+        .iter()
+        .map(|record| record.failure_class.map(ProblemFailure::name))
+        .collect();
+    let old_names: Vec<Option<&str>> = old["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| record["failure_class"].as_str())
+        .collect();
+    assert_eq!(names, old_names);
+    let summary = serde_json::to_value(file.summary.as_ref().unwrap()).unwrap();
+    assert_eq!(summary, old["summary"]);
+}
+
+/// Schema 1 named both a request that timed out and a run that hit the wall
+/// clock `timeout`; each reads back under its own name.
+#[test]
+fn schema_1_timeouts_split_into_request_timeout_and_wall_clock() {
+    let mut old: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_path(SCHEMA_1_FILE)).unwrap()).unwrap();
+    let records = old["problems"].as_array_mut().unwrap();
+    // A request that timed out: its exchange failed, nothing was scored.
+    records[1]["solve"]["failure"] =
+        json!({"class": "timeout", "message": "no chunk for 30 s", "status": null});
+    records[1]["failure_class"] = json!("timeout");
+    // A solution that ran into the wall clock in one case.
+    let report = &mut records[3]["report"];
+    report["passed"] = json!(false);
+    report["failure_class"] = json!("timeout");
+    report["cases"][0]["outcome"] = json!("timeout");
+    records[3]["failure_class"] = json!("timeout");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.json");
+    std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+
+    let file = ResultsFile::read(&path).expect("schema 1 loads");
+    assert_eq!(
+        file.problems[1].failure_class,
+        Some(ProblemFailure::Request(FailureClass::RequestTimeout))
+    );
+    assert_eq!(
+        file.problems[3].failure_class,
+        Some(ProblemFailure::Verdict(Failure::WallClock))
+    );
+    assert_eq!(
+        file.problems[3].report.cases[0].outcome,
+        fuelbench_eval::CaseOutcome::WallClock
+    );
+    let failures = &file.summary.as_ref().unwrap().failures;
+    assert_eq!(failures.get("request_timeout"), Some(&1));
+    assert_eq!(failures.get("wall_clock"), Some(&1));
+    assert_eq!(failures.get("timeout"), None);
+
+    // Written again, it is schema 2, and reads back the same.
+    file.write_atomic(&path).unwrap();
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(written["schema_version"], run::SCHEMA_VERSION);
+    assert_eq!(written["problems"][1]["failure_class"], "request_timeout");
+    assert_eq!(ResultsFile::read(&path).unwrap(), file);
+}
+
+#[test]
+fn a_results_file_from_a_newer_fuelbench_is_refused_with_its_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.json");
+    std::fs::write(
+        &path,
+        r#"{"format": "fuelbench-results", "schema_version": 99}"#,
+    )
+    .unwrap();
+    let error = ResultsFile::read(&path).unwrap_err();
+    assert!(error.to_string().contains("schema_version 99"), "{error}");
 }

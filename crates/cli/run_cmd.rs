@@ -502,7 +502,10 @@ fn problem_line(outcome: &ProblemOutcome, wall: Duration) -> String {
     let verdict = if outcome.passed {
         "PASS".to_owned()
     } else {
-        format!("FAIL {}", outcome.failure_class.as_deref().unwrap_or(""))
+        format!(
+            "FAIL {}",
+            outcome.failure_class.map_or("", run::ProblemFailure::name)
+        )
     };
     let complexity = match &outcome.complexity {
         Some(c) => format!(
@@ -517,7 +520,9 @@ fn problem_line(outcome: &ProblemOutcome, wall: Duration) -> String {
         Some(true) => "  refactor ok".to_owned(),
         Some(false) => format!(
             "  refactor FAIL {}",
-            outcome.refactor_failure_class.as_deref().unwrap_or("")
+            outcome
+                .refactor_failure_class
+                .map_or("", run::ProblemFailure::name)
         ),
         None => String::new(),
     };

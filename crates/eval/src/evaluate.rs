@@ -531,7 +531,7 @@ fn ending_failure(ending: &Ending, entry_point: &str) -> (CaseOutcome, String) {
         } => {
             let outcome = match status {
                 Status::OutOfFuel => CaseOutcome::OutOfFuel,
-                Status::WallClockExceeded => CaseOutcome::Timeout,
+                Status::WallClockExceeded => CaseOutcome::WallClock,
                 Status::MemoryExceeded => CaseOutcome::Memory,
                 Status::Exited => CaseOutcome::Exited,
                 Status::OutputOverflow | Status::Trapped => CaseOutcome::Exception,
@@ -571,7 +571,7 @@ fn test_failure(cases: &[CaseResult]) -> Option<Failure> {
         CaseOutcome::Exception,
         CaseOutcome::Exited,
         CaseOutcome::OutOfFuel,
-        CaseOutcome::Timeout,
+        CaseOutcome::WallClock,
         CaseOutcome::Memory,
     ];
     order

@@ -81,7 +81,9 @@ pub enum CaseOutcome {
     // (A plain comment: a doc comment would split the enum's JSON Schema.)
     Exited,
     OutOfFuel,
-    Timeout,
+    // `timeout` in results files before schema 2.
+    #[serde(alias = "timeout")]
+    WallClock,
     Memory,
 }
 
@@ -94,7 +96,7 @@ impl CaseOutcome {
             CaseOutcome::SyntaxError => Some(Failure::SyntaxError),
             CaseOutcome::Exited => Some(Failure::Exited),
             CaseOutcome::OutOfFuel => Some(Failure::OutOfFuel),
-            CaseOutcome::Timeout => Some(Failure::Timeout),
+            CaseOutcome::WallClock => Some(Failure::WallClock),
             CaseOutcome::Memory => Some(Failure::Memory),
         }
     }

@@ -29,9 +29,11 @@ pub enum FailureClass {
     /// The server answered with a non-success status, or sent an error
     /// object in the stream.
     HttpStatus,
-    /// No first byte, no chunk for the idle timeout, or the overall budget
-    /// ran out.
-    Timeout,
+    // No first byte, no chunk for the idle timeout, or the overall budget
+    // ran out. `timeout` in results files before schema 2. (Plain comments:
+    // a doc comment would split the enum's JSON Schema.)
+    #[serde(alias = "timeout")]
+    RequestTimeout,
     /// The stream ended before the server said it was done.
     StreamDropped,
     /// A chunk or body that is not the JSON the API promises, or a body over
@@ -44,11 +46,21 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
+    pub const ALL: [FailureClass; 7] = [
+        FailureClass::Connect,
+        FailureClass::HttpStatus,
+        FailureClass::RequestTimeout,
+        FailureClass::StreamDropped,
+        FailureClass::BadJson,
+        FailureClass::EmptyAnswer,
+        FailureClass::TokenLimit,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             FailureClass::Connect => "connect",
             FailureClass::HttpStatus => "http_status",
-            FailureClass::Timeout => "timeout",
+            FailureClass::RequestTimeout => "request_timeout",
             FailureClass::StreamDropped => "stream_dropped",
             FailureClass::BadJson => "bad_json",
             FailureClass::EmptyAnswer => "empty_answer",
@@ -485,7 +497,7 @@ impl ChatClient {
         let response = match tokio::time::timeout(first_byte, send).await {
             Err(_) => {
                 return Err(ChatFailure::new(
-                    FailureClass::Timeout,
+                    FailureClass::RequestTimeout,
                     format!("no response within {first_byte:.0?}"),
                 ));
             }
@@ -557,7 +569,7 @@ impl ChatClient {
                     } else {
                         format!("no data for {idle:.0?} mid-stream")
                     };
-                    return Err(reader.fail(ChatFailure::new(FailureClass::Timeout, what)));
+                    return Err(reader.fail(ChatFailure::new(FailureClass::RequestTimeout, what)));
                 }
                 Ok(None) => break,
                 Ok(Some(Err(error))) => {
@@ -739,7 +751,7 @@ pub(crate) fn transport_failure(error: &reqwest::Error) -> ChatFailure {
     let class = if error.is_connect() {
         FailureClass::Connect
     } else if error.is_timeout() {
-        FailureClass::Timeout
+        FailureClass::RequestTimeout
     } else {
         FailureClass::StreamDropped
     };

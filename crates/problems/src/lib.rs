@@ -186,7 +186,10 @@ pub enum Failure {
     // JSON Schema.)
     Exited,
     OutOfFuel,
-    Timeout,
+    // The wall-clock backstop fired. `timeout` in results files before
+    // schema 2.
+    #[serde(alias = "timeout")]
+    WallClock,
     Memory,
     ComplexityMismatch,
     NumericalInstability,
@@ -200,7 +203,7 @@ impl Failure {
         Failure::Exception,
         Failure::Exited,
         Failure::OutOfFuel,
-        Failure::Timeout,
+        Failure::WallClock,
         Failure::Memory,
         Failure::ComplexityMismatch,
         Failure::NumericalInstability,
@@ -214,7 +217,7 @@ impl Failure {
             Failure::Exception => "exception",
             Failure::Exited => "exited",
             Failure::OutOfFuel => "out_of_fuel",
-            Failure::Timeout => "timeout",
+            Failure::WallClock => "wall_clock",
             Failure::Memory => "memory",
             Failure::ComplexityMismatch => "complexity_mismatch",
             Failure::NumericalInstability => "numerical_instability",

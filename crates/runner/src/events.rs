@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use fuelbench_llm::{ModelStep, ServerKind};
 use fuelbench_problems::Class;
 
-use crate::{ProblemRecord, ResultsFile, Summary};
+use crate::{ProblemFailure, ProblemRecord, ResultsFile, Summary};
 
 /// Where a run sends its events.
 pub type EventSink<'a> = &'a mut (dyn FnMut(RunEvent) + Send);
@@ -99,12 +99,12 @@ pub struct ProblemOutcome {
     pub title: String,
     pub passed: bool,
     /// Why it fell short: a request failure or the verdict's class.
-    pub failure_class: Option<String>,
+    pub failure_class: Option<ProblemFailure>,
     /// `None` when the tests failed and complexity was not measured.
     pub complexity: Option<ComplexityVerdict>,
     /// Both versions pass; `None` without a refactor.
     pub refactor_stable: Option<bool>,
-    pub refactor_failure_class: Option<String>,
+    pub refactor_failure_class: Option<ProblemFailure>,
     pub total_time_s: f64,
     pub tokens: u64,
     pub tokens_per_s: Option<f64>,
@@ -128,7 +128,7 @@ impl ProblemOutcome {
             problem: record.id.clone(),
             title: record.title.clone(),
             passed: record.passed(),
-            failure_class: record.failure_class.clone(),
+            failure_class: record.failure_class,
             complexity: record
                 .report
                 .complexity
@@ -143,7 +143,7 @@ impl ProblemOutcome {
                 .refactor
                 .as_ref()
                 .map(|refactor| refactor.stable),
-            refactor_failure_class: record.refactor_failure_class.clone(),
+            refactor_failure_class: record.refactor_failure_class,
             total_time_s: record.total_time_s,
             tokens: record.total_tokens(),
             tokens_per_s: record.tokens_per_s,

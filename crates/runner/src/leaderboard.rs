@@ -142,7 +142,7 @@ pub fn collect(dir: &Path) -> Result<(Vec<Row>, Vec<String>)> {
             continue;
         };
         match value.get("format").and_then(Value::as_str) {
-            Some(super::FORMAT) => {
+            Some(super::FORMAT | super::results::FORMAT_1) => {
                 let file = ResultsFile::read(&path)?;
                 match &file.summary {
                     Some(summary) => rows.push(Row::from_results(&file, summary, &path)),
@@ -420,7 +420,7 @@ pub struct ProblemDelta {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Side {
     pub passed: bool,
-    pub failure_class: Option<String>,
+    pub failure_class: Option<super::ProblemFailure>,
     pub refactor_stable: Option<bool>,
     pub tokens: u64,
     pub time_s: f64,
@@ -438,7 +438,7 @@ pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {
             .find(|r| r.id == id)
             .map(|record| Side {
                 passed: record.passed(),
-                failure_class: record.failure_class.clone(),
+                failure_class: record.failure_class,
                 refactor_stable: record.report.refactor.as_ref().map(|r| r.stable),
                 tokens: record.total_tokens(),
                 time_s: record.total_time_s,
@@ -515,7 +515,10 @@ pub fn comparison_markdown(comparison: &Comparison) -> String {
             let verdict = if side.passed {
                 "PASS".to_owned()
             } else {
-                format!("FAIL {}", side.failure_class.as_deref().unwrap_or(""))
+                format!(
+                    "FAIL {}",
+                    side.failure_class.map_or("", super::ProblemFailure::name)
+                )
             };
             let refactor = match side.refactor_stable {
                 Some(true) => ", refactor ok",

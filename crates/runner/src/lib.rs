@@ -25,8 +25,8 @@ pub use tokio_util::sync::CancellationToken;
 
 pub use self::events::{ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, event_schema};
 pub use self::results::{
-    Exchange, FORMAT, Grammar, ProblemRecord, RequestFailure, ResultsFile, RunConfig, Summary,
-    Think, results_path, schema, slug,
+    Exchange, FORMAT, Grammar, ProblemFailure, ProblemRecord, RequestFailure, ResultsFile,
+    RunConfig, SCHEMA_VERSION, Summary, Think, results_path, schema, slug,
 };
 use fuelbench_eval::{Evaluator, RefactorReport, Report};
 
@@ -172,6 +172,7 @@ pub async fn run_variant(
     } else {
         ResultsFile {
             format: FORMAT.to_owned(),
+            schema_version: SCHEMA_VERSION,
             progress: String::new(),
             complete: false,
             config,
@@ -331,14 +332,11 @@ async fn solve_problem(
 
 /// Why a request and its scored answer fell short: the request's own
 /// failure first, else the report's.
-fn failure_of(exchange: Option<&Exchange>, report: &Report) -> Option<String> {
+fn failure_of(exchange: Option<&Exchange>, report: &Report) -> Option<ProblemFailure> {
     exchange
         .and_then(|exchange| exchange.failure_class(report.passed))
-        .or_else(|| {
-            report
-                .failure_class
-                .map(|failure| failure.name().to_owned())
-        })
+        .map(ProblemFailure::Request)
+        .or_else(|| report.failure_class.map(ProblemFailure::Verdict))
 }
 
 /// Generated tokens over generation time, each request's time being its

@@ -11,16 +11,27 @@ use serde_json::{Map, Value};
 
 use fuelbench_eval::score::{ProblemResult, Scores, score};
 use fuelbench_eval::{Report, Reproducibility};
+use fuelbench_problems::Failure;
 
 use super::{Error, Result};
 
-/// The `format` of every results file this version writes.
-pub const FORMAT: &str = "fuelbench-results/1";
+/// The `format` of every results file.
+pub const FORMAT: &str = "fuelbench-results";
+
+/// The `schema_version` this version writes. 2: request and verdict failures
+/// have distinct names (`request_timeout`, `wall_clock`). Files of schema 1
+/// (`"format": "fuelbench-results/1"`) are read and upgraded.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// `format` of the files schema 1 wrote.
+pub(crate) const FORMAT_1: &str = "fuelbench-results/1";
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ResultsFile {
     /// Always [`FORMAT`].
     pub format: String,
+    /// The shape of this file: [`SCHEMA_VERSION`].
+    pub schema_version: u32,
     /// Problems finished of those planned, e.g. `"8/15"`.
     pub progress: String,
     /// Every planned problem has a record.
@@ -133,9 +144,9 @@ pub struct ProblemRecord {
     /// Why the problem fell short: the request's failure class when the
     /// request failed (or ran into `max_tokens` and did not pass), else the
     /// report's. `None` when it passed every check.
-    pub failure_class: Option<String>,
+    pub failure_class: Option<ProblemFailure>,
     /// The refactor's request failure class, or its report's.
-    pub refactor_failure_class: Option<String>,
+    pub refactor_failure_class: Option<ProblemFailure>,
     pub finished_at: String,
 }
 
@@ -209,12 +220,83 @@ impl Exchange {
 
     /// Why this request fell short, if it did: its failure, or the token
     /// limit when the code it produced did not pass.
-    pub(crate) fn failure_class(&self, report_passed: bool) -> Option<String> {
+    pub(crate) fn failure_class(&self, report_passed: bool) -> Option<FailureClass> {
         if let Some(failure) = &self.failure {
-            return Some(failure.class.name().to_owned());
+            return Some(failure.class);
         }
-        (!report_passed && self.completion.hit_token_limit())
-            .then(|| FailureClass::TokenLimit.name().to_owned())
+        (!report_passed && self.completion.hit_token_limit()).then_some(FailureClass::TokenLimit)
+    }
+}
+
+/// Why a problem fell short: its request failed (or stopped at the token
+/// limit and did not pass), or the verdict on its answer. Written as the
+/// class's name; the two vocabularies share none, so a name says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemFailure {
+    Request(FailureClass),
+    Verdict(Failure),
+}
+
+impl ProblemFailure {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemFailure::Request(class) => class.name(),
+            ProblemFailure::Verdict(failure) => failure.name(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProblemFailure> {
+        let request = FailureClass::ALL
+            .into_iter()
+            .find(|class| class.name() == text)
+            .map(ProblemFailure::Request);
+        request.or_else(|| Failure::parse(text).map(ProblemFailure::Verdict))
+    }
+
+    fn names() -> Vec<&'static str> {
+        let request = FailureClass::ALL.into_iter().map(FailureClass::name);
+        request
+            .chain(Failure::ALL.into_iter().map(Failure::name))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for ProblemFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for ProblemFailure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ProblemFailure {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ProblemFailure::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown failure class {text:?}; expected one of {}",
+                ProblemFailure::names().join(", ")
+            ))
+        })
+    }
+}
+
+impl schemars::JsonSchema for ProblemFailure {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ProblemFailure".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names = ProblemFailure::names();
+        schemars::json_schema!({
+            "description": "A request failure class or a verdict failure class.",
+            "type": "string",
+            "enum": names,
+        })
     }
 }
 
@@ -251,8 +333,8 @@ impl Summary {
                 .flat_map(|record| std::iter::once(&record.solve).chain(&record.refactor)),
         );
         let mut failures = BTreeMap::new();
-        for class in records.iter().filter_map(|r| r.failure_class.as_ref()) {
-            *failures.entry(class.clone()).or_insert(0) += 1;
+        for class in records.iter().filter_map(|r| r.failure_class) {
+            *failures.entry(class.name().to_owned()).or_insert(0) += 1;
         }
         Some(Summary {
             scores,
@@ -271,31 +353,64 @@ impl ResultsFile {
             path: path.to_owned(),
             source,
         })?;
-        let value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
+        let mut value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
             path: path.to_owned(),
             source,
         })?;
-        match value.get("format").and_then(Value::as_str) {
-            Some(FORMAT) => {}
+        let format_error = |detail: String| Error::Format {
+            path: path.to_owned(),
+            detail,
+        };
+        let version = value.get("schema_version").and_then(Value::as_u64);
+        let schema_1 = match value.get("format").and_then(Value::as_str) {
+            Some(FORMAT_1) => true,
+            Some(FORMAT) => match version {
+                Some(version) if version == u64::from(SCHEMA_VERSION) => false,
+                Some(version) => {
+                    return Err(format_error(format!(
+                        "schema_version {version}: written by another fuelbench; this one reads \
+                         1 to {SCHEMA_VERSION}"
+                    )));
+                }
+                None => return Err(format_error("no `schema_version` field".into())),
+            },
             Some(other) => {
-                return Err(Error::Format {
-                    path: path.to_owned(),
-                    detail: format!("format {other:?}; this fuelbench reads {FORMAT:?}"),
-                });
+                return Err(format_error(format!(
+                    "format {other:?}; this fuelbench reads {FORMAT:?}"
+                )));
             }
             None => {
-                return Err(Error::Format {
-                    path: path.to_owned(),
-                    detail:
-                        "no `format` field: not a fuelbench results file (see `fuelbench import`)"
-                            .into(),
-                });
+                return Err(format_error(
+                    "no `format` field: not a fuelbench results file (see `fuelbench import`)"
+                        .into(),
+                ));
             }
+        };
+        if schema_1 {
+            upgrade_from_1(&mut value);
         }
-        serde_json::from_value(value).map_err(|source| Error::Json {
-            path: path.to_owned(),
-            source,
-        })
+        let mut file: ResultsFile =
+            serde_json::from_value(value).map_err(|source| Error::Json {
+                path: path.to_owned(),
+                source,
+            })?;
+        if schema_1 {
+            file.derive_failures();
+        }
+        Ok(file)
+    }
+
+    /// Each record's failure classes and the summary, from the typed
+    /// exchanges and reports the records hold.
+    fn derive_failures(&mut self) {
+        for record in &mut self.problems {
+            record.failure_class = super::failure_of(Some(&record.solve), &record.report);
+            record.refactor_failure_class = record
+                .refactor_report
+                .as_ref()
+                .and_then(|refactored| super::failure_of(record.refactor.as_ref(), refactored));
+        }
+        self.summary = Summary::of(&self.problems);
     }
 
     /// Recomputes progress and summary from the records.
@@ -342,6 +457,21 @@ impl ResultsFile {
             .and_then(|dir| dir.sync_all())
             .map_err(io(dir))?;
         Ok(())
+    }
+}
+
+/// Schema 1 to 2, on the JSON before it is typed. Exchanges and reports read
+/// as they are (their old `timeout` is an alias of `request_timeout` and of
+/// `wall_clock` respectively); a record's `failure_class` said `timeout` for
+/// either, so it is dropped here and derived again from those.
+fn upgrade_from_1(value: &mut Value) {
+    value["format"] = Value::from(FORMAT);
+    value["schema_version"] = Value::from(SCHEMA_VERSION);
+    if let Some(records) = value.get_mut("problems").and_then(Value::as_array_mut) {
+        for record in records {
+            record["failure_class"] = Value::Null;
+            record["refactor_failure_class"] = Value::Null;
+        }
     }
 }
 
