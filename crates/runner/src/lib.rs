@@ -618,29 +618,24 @@ impl fuelbench_llm::Workload for Variants<'_, '_> {
         });
     }
 
-    fn run<'a>(
-        &'a mut self,
-        model: &'a str,
-    ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
-        async move {
-            self.loaded = true;
-            let identity = self.manager.identity(model).await;
-            for config in self.benchmark.configs.iter().filter(|c| c.model == model) {
-                let path = results_path(&self.benchmark.out_dir, config);
-                let file = run_variant(
-                    self.context,
-                    config.clone(),
-                    self.problems,
-                    Some(identity.clone()),
-                    &path,
-                    self.benchmark.resume,
-                    &mut *self.events,
-                )
-                .await?;
-                self.done.push((path, file));
-            }
-            Ok(())
+    async fn run(&mut self, model: &str) -> Result<()> {
+        self.loaded = true;
+        let identity = self.manager.identity(model).await;
+        for config in self.benchmark.configs.iter().filter(|c| c.model == model) {
+            let path = results_path(&self.benchmark.out_dir, config);
+            let file = run_variant(
+                self.context,
+                config.clone(),
+                self.problems,
+                Some(identity.clone()),
+                &path,
+                self.benchmark.resume,
+                &mut *self.events,
+            )
+            .await?;
+            self.done.push((path, file));
         }
+        Ok(())
     }
 }
 
