@@ -839,3 +839,53 @@ fn a_results_file_from_a_newer_fuelbench_is_refused_with_its_version() {
     let error = ResultsFile::read(&path).unwrap_err();
     assert!(error.to_string().contains("schema_version 99"), "{error}");
 }
+
+/// `ChatClient::stream` hands over every event as it arrives, stamped on a
+/// monotonic clock: the role-only chunk first (not a token), then text
+/// chunks spaced by the server's pauses, then usage and `[DONE]`; `chat()`
+/// folds the same events into the completion.
+#[test]
+fn a_streamed_response_arrives_as_timed_events() {
+    let server = FakeServer::start(|_| Reply::Stream {
+        text: "```python\nprint('hello, timed world')\n```\n".into(),
+        reasoning: false,
+        gap: Duration::from_millis(40),
+        end: End::Done {
+            finish_reason: "stop",
+        },
+    });
+    let client = client(&server.base_url);
+    let request = ChatRequest::new("fake", vec![Message::user("hi")]);
+    let events = block_on(async {
+        let mut stream = client.stream(&request).await.expect("the server answers");
+        let mut events = Vec::new();
+        while let Some(event) = stream.next().await {
+            events.push(event.expect("no failure"));
+        }
+        events
+    });
+    let first = events[0].chunk.as_ref().unwrap();
+    assert_eq!(first.role.as_deref(), Some("assistant"));
+    assert!(!first.has_text());
+    assert_eq!(events.last().unwrap().chunk, None, "[DONE] ends the stream");
+    let text: Vec<&fuelbench_llm::StreamEvent> = events
+        .iter()
+        .filter(|event| event.chunk.as_ref().is_some_and(|chunk| chunk.has_text()))
+        .collect();
+    assert!(text.len() >= 4, "{events:#?}");
+    for pair in text.windows(2) {
+        assert!(
+            pair[1].at >= pair[0].at + Duration::from_millis(35),
+            "the server pauses 40 ms between chunks: {:?} then {:?}",
+            pair[0].at,
+            pair[1].at
+        );
+    }
+    let streamed: String = text
+        .iter()
+        .map(|event| event.chunk.as_ref().unwrap().content.as_str())
+        .collect();
+    let completion = block_on(client.chat(&request)).unwrap();
+    assert_eq!(streamed, completion.content);
+    assert_eq!(completion.text_chunks, text.len() as u64);
+}

@@ -6,6 +6,8 @@
 //!   timeout, a first-event deadline that grows with the prompt, an idle
 //!   timeout between events, and an overall budget sized from `max_tokens`
 //!   and the speed measured so far. Every failure has a [`FailureClass`].
+//!   [`ChatClient::stream`] gives the response as [`StreamEvent`]s, each
+//!   stamped on arrival; [`ChatClient::chat`] folds the same stream.
 //! - [`Manager`]: one model at a time on a llama.cpp router, Ollama or a
 //!   single-model server: unload, wait for memory, load, wait until it
 //!   answers; afterwards unload and check memory came back.
@@ -24,8 +26,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::chat::{
-    ChatClient, ChatFailure, ChatRequest, ClientConfig, Completion, FailureClass, Message,
-    RetryPolicy, Timeouts, Timings, Usage, error_chain, normalize_base_url,
+    ChatClient, ChatFailure, ChatRequest, ChatStream, Chunk, ClientConfig, Completion,
+    FailureClass, Message, RetryPolicy, StreamEvent, Timeouts, Timings, Usage, error_chain,
+    normalize_base_url,
 };
 pub use crate::lock::ServerLock;
 pub use crate::manage::{
