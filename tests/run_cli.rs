@@ -363,7 +363,7 @@ fn bad_run_arguments_are_refused_with_a_reason() {
             "--out",
             out,
         ],
-        "--extra-body must be a JSON object",
+        "failed to read --extra-body: plan the run: the extra body must be a JSON object",
     );
     check(
         &["run", "--endpoint", endpoint, "--model", "m", "--out", out],

@@ -370,7 +370,7 @@ fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitC
         .with_context(|| format!("no problem {:?}", args.problem))?;
 
     let started = Instant::now();
-    let (checks, verdicts) = crate::eval_cmd::run_selftest(&evaluator, &problems);
+    let (checks, verdicts) = fuelbench_eval::selftest::run_selftest(&evaluator, &problems);
     let selftest_s = started.elapsed().as_secs_f64();
     let selftest_failed = verdicts.iter().filter(|verdict| verdict.is_err()).count();
 

@@ -1,15 +1,14 @@
 //! `fuelbench problems`, `fuelbench evaluate` and `fuelbench selftest`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use fuelbench_eval::score::{ProblemResult, score};
-use fuelbench_eval::suite::pass_at_k;
+use fuelbench_eval::selftest::run_selftest;
+use fuelbench_eval::suite::mean_pass_at_k;
 use fuelbench_eval::{EvalConfig, Evaluator, RefactorReport, Report};
 use fuelbench_problems::{Completion, Failure, Problem, SuiteTask};
-use rayon::prelude::*;
 
 use crate::GlobalArgs;
 
@@ -239,15 +238,6 @@ fn print_report(report: &Report) {
     }
 }
 
-/// One selftest check: a solution and what its report must say.
-pub(crate) struct Check<'a> {
-    problem: &'a Problem,
-    label: String,
-    source: &'a str,
-    /// `None`: the reference, which must pass everything that applies.
-    expect: Option<Failure>,
-}
-
 #[derive(Debug, clap::Args)]
 pub(crate) struct EvaluateSamplesArgs {
     /// The suite (HumanEval JSONL, optionally gzipped)
@@ -304,101 +294,6 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Every reference and planted wrong solution of `problems`, checked on
-/// every core; the checks and their verdicts, in order.
-pub(crate) fn run_selftest<'a>(
-    evaluator: &Evaluator,
-    problems: &'a [Problem],
-) -> (Vec<Check<'a>>, Vec<Result<(), String>>) {
-    let checks: Vec<Check<'a>> = problems
-        .iter()
-        .flat_map(|problem| {
-            let reference = Check {
-                problem,
-                label: "reference".into(),
-                source: &problem.reference,
-                expect: None,
-            };
-            let wrong = problem.wrong.iter().map(move |wrong| Check {
-                problem,
-                label: format!("wrong/{}", wrong.name),
-                source: &wrong.source,
-                expect: Some(wrong.expect),
-            });
-            std::iter::once(reference).chain(wrong)
-        })
-        .collect();
-    let verdicts = checks
-        .par_iter()
-        .map(|check| run_check(evaluator, check))
-        .collect();
-    (checks, verdicts)
-}
-
-fn run_check(evaluator: &Evaluator, check: &Check<'_>) -> Result<(), String> {
-    let report = evaluator
-        .evaluate(check.problem, check.source)
-        .map_err(|error| format!("{error:#}"))?;
-    match check.expect {
-        None => {
-            // The reference, refactored into itself, must score 1.0 on every
-            // metric that applies.
-            let result = ProblemResult {
-                solve: &report,
-                refactor: Some(&report),
-            };
-            let scores = score(&[result]).expect("one result");
-            if scores.overall_score == 1.0 && report.failure_class.is_none() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "the reference scores {:.3}, not 1.0: {}",
-                    scores.overall_score,
-                    summary(&report)
-                ))
-            }
-        }
-        Some(expected) if report.failure_class == Some(expected) => Ok(()),
-        Some(expected) => Err(format!("expected {expected}, got {}", summary(&report))),
-    }
-}
-
-fn summary(report: &Report) -> String {
-    let mut parts = vec![
-        report
-            .failure_class
-            .map_or("no failure".to_owned(), |failure| failure.to_string()),
-        format!("tests {}/{}", report.tests_passed, report.tests_total),
-    ];
-    if let Some(case) = report.cases.iter().find(|case| case.detail.is_some()) {
-        parts.push(format!(
-            "{}: {}",
-            case.name,
-            case.detail.as_deref().unwrap_or("")
-        ));
-    }
-    if let Some(complexity) = &report.complexity {
-        parts.push(format!(
-            "complexity expected {} fitted {}{}",
-            complexity.expected,
-            complexity
-                .fitted
-                .map_or("none".to_owned(), |class| class.to_string()),
-            complexity
-                .note
-                .as_ref()
-                .map_or(String::new(), |note| format!(" ({note})"))
-        ));
-    }
-    if let Some(numerical) = &report.numerical {
-        parts.push(format!(
-            "numerical {}/{}",
-            numerical.passed, numerical.total
-        ));
-    }
-    parts.join("; ")
 }
 
 fn load_suite(path: &Path) -> anyhow::Result<Vec<SuiteTask>> {
@@ -487,26 +382,12 @@ pub(crate) fn evaluate_samples(
     }
     std::fs::write(&out, lines).with_context(|| format!("failed to write {}", out.display()))?;
 
-    // Per task: n samples, c passing; pass@k averaged over tasks, for each k
-    // that every task has enough samples for.
-    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for outcome in &outcomes {
-        let entry = counts.entry(outcome.task_id.as_str()).or_default();
-        entry.0 += 1;
-        entry.1 += usize::from(outcome.passed);
-    }
-    let fewest = counts.values().map(|(n, _)| *n).min().unwrap_or(0);
     let mut summary = serde_json::json!({
-        "tasks": counts.len(),
+        "tasks": outcomes.iter().map(|o| o.task_id.as_str()).collect::<std::collections::BTreeSet<_>>().len(),
         "samples": outcomes.len(),
         "results": out,
     });
-    for k in [1, 10, 100].into_iter().filter(|k| *k <= fewest) {
-        let value = counts
-            .values()
-            .map(|(n, c)| pass_at_k(*n, *c, k))
-            .sum::<f64>()
-            / counts.len() as f64;
+    for (k, value) in mean_pass_at_k(&outcomes) {
         summary[format!("pass@{k}")] = serde_json::json!(value);
     }
     println!("{}", serde_json::to_string_pretty(&summary)?);

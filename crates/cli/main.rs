@@ -7,6 +7,7 @@
 
 mod bench;
 mod eval_cmd;
+mod render;
 mod run_cmd;
 mod sandbox_cmd;
 

@@ -9,19 +9,18 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{
-    ChatClient, ClientConfig, LocalServer, LocalServerConfig, ManageConfig, Manager, ModelStep,
-    ServerKind, ServerLock,
+    ChatClient, ClientConfig, LocalServer, LocalServerConfig, Manager, ModelStep, ServerKind,
+    ServerLock,
 };
-use fuelbench_problems::Problem;
 use fuelbench_runner::{
-    self as run, Benchmark, Grammar, ProblemOutcome, ResultsFile, RunConfig, RunContext, RunEvent,
+    self as run, Benchmark, Grammar, Plan, ProblemOutcome, ResultsFile, RunContext, RunEvent,
     Think, leaderboard,
 };
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use serde_json::Map;
 
 use crate::GlobalArgs;
 use crate::eval_cmd::ProblemsArgs;
+use crate::render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ThinkArg {
@@ -155,26 +154,26 @@ pub(crate) struct ImportArgs {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let problems = select_problems(args.problems.load()?, &args.problems_only)?;
-    let thinks: Vec<Think> = match args.think {
-        ThinkArg::Default => vec![Think::Default],
-        ThinkArg::On => vec![Think::On],
-        ThinkArg::Off => vec![Think::Off],
-        ThinkArg::Both => vec![Think::On, Think::Off],
-    };
-    let grammars = grammars(&args.grammar, args.grammar_file.as_deref())?;
-    let extra_body: Map<String, Value> = match &args.extra_body {
-        Some(text) => match serde_json::from_str(text).context("failed to read --extra-body")? {
-            Value::Object(map) => map,
-            _ => bail!(
-                "--extra-body must be a JSON object, e.g. '{{\"reasoning_format\":\"deepseek\"}}'"
-            ),
+    let plan = Plan {
+        models: args.models.clone(),
+        thinks: match args.think {
+            ThinkArg::Default => vec![Think::Default],
+            ThinkArg::On => vec![Think::On],
+            ThinkArg::Off => vec![Think::Off],
+            ThinkArg::Both => vec![Think::On, Think::Off],
         },
-        None => Map::new(),
+        grammars: grammars(&args.grammar, args.grammar_file.as_deref())?,
+        refactor: !args.skip_refactor,
+        problems: args.problems_only.clone(),
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+        extra_body: match &args.extra_body {
+            Some(text) => run::parse_extra_body(text).context("failed to read --extra-body")?,
+            None => Map::new(),
+        },
     };
-    if args.models.iter().any(|m| m.trim().is_empty()) {
-        bail!("--model must not be empty");
-    }
+    let problems = plan.select(args.problems.load()?)?;
+    let configs = plan.configs(&problems)?;
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -231,40 +230,15 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         .context("failed to take the server for this run")?;
 
     let kind = match args.server_kind {
-        KindArg::Auto => runtime
-            .block_on(Manager::detect(&client))
-            .with_context(|| format!("failed to reach the model server at {base_url}"))?,
-        KindArg::Router => ServerKind::Router,
-        KindArg::Ollama => ServerKind::Ollama,
-        KindArg::Single => ServerKind::Single,
+        KindArg::Auto => None,
+        KindArg::Router => Some(ServerKind::Router),
+        KindArg::Ollama => Some(ServerKind::Ollama),
+        KindArg::Single => Some(ServerKind::Single),
     };
-    let manage = ManageConfig {
-        check_memory: fuelbench_llm::is_local(&base_url),
-        ..ManageConfig::default()
-    };
-    let manager = Manager::new(client.clone(), kind, manage);
+    let manager = runtime
+        .block_on(Manager::connect(client.clone(), kind))
+        .with_context(|| format!("failed to reach the model server at {base_url}"))?;
 
-    let problem_ids: Vec<String> = problems.iter().map(|p| p.id.clone()).collect();
-    let problem_set_sha256 = run::problem_set_sha256(&problems);
-    let mut configs = Vec::new();
-    for model in &args.models {
-        for &think in &thinks {
-            for grammar in &grammars {
-                configs.push(RunConfig {
-                    model: model.clone(),
-                    think,
-                    grammar: grammar.clone(),
-                    refactor: !args.skip_refactor,
-                    problems: problem_ids.clone(),
-                    problem_set_sha256: problem_set_sha256.clone(),
-                    max_tokens: args.max_tokens,
-                    temperature: args.temperature,
-                    extra_body: extra_body.clone(),
-                    system_prompt: run::SYSTEM_PROMPT.to_owned(),
-                });
-            }
-        }
-    }
     let benchmark = Benchmark {
         configs,
         out_dir: args.out.clone(),
@@ -289,7 +263,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
             .collect();
         leaderboard::sort(&mut rows);
         println!();
-        print!("{}", leaderboard::markdown(&rows));
+        print!("{}", render::markdown(&rows));
         for (path, _) in &files {
             println!("results: {}", path.display());
         }
@@ -303,19 +277,8 @@ fn grammars(grammar: &str, grammar_file: Option<&Path>) -> anyhow::Result<Vec<Op
     let read = |path: &Path| -> anyhow::Result<Grammar> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("failed to read the grammar {}", path.display()))?;
-        if text.trim().is_empty() {
-            bail!("the grammar {} is empty", path.display());
-        }
-        let name = path
-            .file_stem()
-            .map(|stem| run::slug(&stem.to_string_lossy()))
-            .filter(|name| !name.is_empty() && name != "none")
-            .unwrap_or_else(|| "custom".into());
-        Ok(Grammar {
-            name,
-            sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
-            text,
-        })
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        Ok(Grammar::from_text(&stem, text)?)
     };
     match (grammar, grammar_file) {
         ("none", None) => Ok(vec![None]),
@@ -324,44 +287,6 @@ fn grammars(grammar: &str, grammar_file: Option<&Path>) -> anyhow::Result<Vec<Op
         (_, Some(_)) => bail!("--grammar-file goes with --grammar both"),
         (file, None) => Ok(vec![Some(read(Path::new(file))?)]),
     }
-}
-
-/// The problems named by `--problems-only`, by id or unique prefix, in the
-/// set's order; all of them when none are named.
-fn select_problems(problems: Vec<Problem>, wanted: &[String]) -> anyhow::Result<Vec<Problem>> {
-    if wanted.is_empty() {
-        return Ok(problems);
-    }
-    let mut chosen = Vec::new();
-    for name in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
-        let matches: Vec<&Problem> = problems.iter().filter(|p| p.id.starts_with(name)).collect();
-        let problem = match matches.as_slice() {
-            [one] => *one,
-            [] => bail!(
-                "no problem {name:?}; the set has {}",
-                problems
-                    .iter()
-                    .map(|p| p.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            many => match many.iter().find(|p| p.id == name) {
-                Some(exact) => *exact,
-                None => bail!(
-                    "{name:?} names several problems: {}",
-                    many.iter()
-                        .map(|p| p.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            },
-        };
-        if !chosen.iter().any(|p: &Problem| p.id == problem.id) {
-            chosen.push(problem.clone());
-        }
-    }
-    chosen.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(chosen)
 }
 
 /// Terminal output: a progress bar on a terminal, one line per problem
@@ -588,8 +513,8 @@ pub(crate) fn leaderboard(args: &LeaderboardArgs) -> anyhow::Result<ExitCode> {
         eprintln!("note: {note}");
     }
     match args.format {
-        Format::Md => print!("{}", leaderboard::markdown(&rows)),
-        Format::Csv => print!("{}", leaderboard::csv(&rows)),
+        Format::Md => print!("{}", render::markdown(&rows)),
+        Format::Csv => print!("{}", render::csv(&rows)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
     }
     Ok(ExitCode::SUCCESS)
@@ -603,7 +528,7 @@ pub(crate) fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
     } else {
-        print!("{}", leaderboard::comparison_markdown(&comparison));
+        print!("{}", render::comparison_markdown(&comparison));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -634,7 +559,7 @@ pub(crate) fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         rows.extend(imported.rows);
     }
     leaderboard::sort(&mut rows);
-    print!("{}", leaderboard::markdown(&rows));
+    print!("{}", render::markdown(&rows));
     Ok(ExitCode::SUCCESS)
 }
 

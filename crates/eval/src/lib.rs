@@ -35,6 +35,7 @@ mod evaluate;
 mod extract;
 mod report;
 pub mod score;
+pub mod selftest;
 pub mod suite;
 
 pub use crate::evaluate::{EvalConfig, Evaluator};

@@ -99,6 +99,28 @@ impl Evaluator {
     }
 }
 
+/// pass@k over a suite, for each k in 1, 10 and 100 that every task has
+/// enough samples for: per task, `n` samples of which `c` pass, averaged
+/// over the tasks.
+pub fn mean_pass_at_k(outcomes: &[TaskOutcome]) -> Vec<(usize, f64)> {
+    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> =
+        std::collections::BTreeMap::new();
+    for outcome in outcomes {
+        let entry = counts.entry(outcome.task_id.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(outcome.passed);
+    }
+    let fewest = counts.values().map(|(n, _)| *n).min().unwrap_or(0);
+    [1, 10, 100]
+        .into_iter()
+        .filter(|k| *k <= fewest)
+        .map(|k| {
+            let total: f64 = counts.values().map(|(n, c)| pass_at_k(*n, *c, k)).sum();
+            (k, total / counts.len() as f64)
+        })
+        .collect()
+}
+
 /// The unbiased pass@k estimate for one task with `n` samples of which `c`
 /// pass (Chen et al., 2021): `1 - C(n - c, k) / C(n, k)`.
 pub fn pass_at_k(n: usize, c: usize, k: usize) -> f64 {

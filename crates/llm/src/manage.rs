@@ -226,6 +226,21 @@ impl Manager {
         }
     }
 
+    /// A manager for the server `client` talks to, of `kind` or of the kind
+    /// [`Manager::detect`] finds; memory is watched when the server is on
+    /// this machine, where its memory is ours to read.
+    pub async fn connect(client: ChatClient, kind: Option<ServerKind>) -> Result<Manager> {
+        let kind = match kind {
+            Some(kind) => kind,
+            None => Manager::detect(&client).await?,
+        };
+        let config = ManageConfig {
+            check_memory: is_local(&client.config().base_url),
+            ..ManageConfig::default()
+        };
+        Ok(Manager::new(client, kind, config))
+    }
+
     /// One model's turn on the server: unload the others, let memory settle,
     /// load `model`, wait until it answers, run `workload`, unload it and
     /// check memory came back. The model is unloaded whatever the workload's

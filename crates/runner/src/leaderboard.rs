@@ -2,7 +2,6 @@
 //! delta table between two runs, and rows imported from other harnesses'
 //! result files.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -183,82 +182,6 @@ pub fn sort(rows: &mut [Row]) {
             )
             .then(a.model.cmp(&b.model))
     });
-}
-
-const HEADER: [&str; 14] = [
-    "model",
-    "quant",
-    "think",
-    "grammar",
-    "pass@1",
-    "complexity",
-    "numerical",
-    "refactor",
-    "overall",
-    "GO",
-    "avg tokens",
-    "tok/s",
-    "wall",
-    "progress",
-];
-
-fn cells(row: &Row) -> [String; 14] {
-    let metric = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.2}"));
-    [
-        row.model.clone(),
-        row.quant.clone().unwrap_or_else(|| "-".into()),
-        row.think.clone(),
-        row.grammar.clone(),
-        format!("{:.2}", row.pass_at_1),
-        metric(row.complexity),
-        metric(row.numerical),
-        metric(row.refactor),
-        format!("{:.3}", row.overall),
-        row.go
-            .map_or("-".into(), |go| if go { "GO" } else { "NO-GO" }.into()),
-        row.avg_tokens.map_or("-".into(), |v| format!("{v:.0}")),
-        row.tokens_per_s.map_or("-".into(), |v| format!("{v:.1}")),
-        row.wall_time_s.map_or("-".into(), duration),
-        row.progress.clone(),
-    ]
-}
-
-/// `75.3s`, `12m05s`, `2h03m`.
-pub fn duration(seconds: f64) -> String {
-    let whole = seconds.round() as u64;
-    if seconds < 100.0 {
-        format!("{seconds:.1}s")
-    } else if whole < 3600 {
-        format!("{}m{:02}s", whole / 60, whole % 60)
-    } else {
-        format!("{}h{:02}m", whole / 3600, whole % 3600 / 60)
-    }
-}
-
-pub fn markdown(rows: &[Row]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "| {} |", HEADER.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(HEADER.len()));
-    for row in rows {
-        let _ = writeln!(out, "| {} |", cells(row).join(" | "));
-    }
-    out
-}
-
-pub fn csv(rows: &[Row]) -> String {
-    let quote = |cell: &str| {
-        if cell.contains([',', '"', '\n']) {
-            format!("\"{}\"", cell.replace('"', "\"\""))
-        } else {
-            cell.to_owned()
-        }
-    };
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", HEADER.map(quote).join(","));
-    for row in rows {
-        let _ = writeln!(out, "{}", cells(row).map(|cell| quote(&cell)).join(","));
-    }
-    out
 }
 
 /// Rows read from another harness's results, as `fuelbench import` writes
@@ -486,64 +409,6 @@ pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {
     }
 }
 
-pub fn comparison_markdown(comparison: &Comparison) -> String {
-    let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:+.1}%"));
-    let mut out = String::new();
-    let _ = writeln!(out, "A: {}\nB: {}\n", comparison.a, comparison.b);
-    let _ = writeln!(
-        out,
-        "| token delta | wall delta | tok/s delta | pass@1 delta | score delta |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|");
-    let _ = writeln!(
-        out,
-        "| {} | {} | {} | {:+.2} | {:+.3} |",
-        pct(comparison.token_delta_pct),
-        pct(comparison.wall_delta_pct),
-        pct(comparison.tps_delta_pct),
-        comparison.pass_at_1_delta,
-        comparison.score_delta
-    );
-    if comparison.problems.is_empty() {
-        let _ = writeln!(out, "\nEvery problem has the same outcome in both.");
-        return out;
-    }
-    let _ = writeln!(out, "\n| problem | A | B |\n|---|---|---|");
-    let side = |side: &Option<Side>| match side {
-        None => "not run".to_owned(),
-        Some(side) => {
-            let verdict = if side.passed {
-                "PASS".to_owned()
-            } else {
-                format!(
-                    "FAIL {}",
-                    side.failure_class.map_or("", super::ProblemFailure::name)
-                )
-            };
-            let refactor = match side.refactor_stable {
-                Some(true) => ", refactor ok",
-                Some(false) => ", refactor broke",
-                None => "",
-            };
-            format!(
-                "{verdict}{refactor}, {} tok, {}",
-                side.tokens,
-                duration(side.time_s)
-            )
-        }
-    };
-    for delta in &comparison.problems {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            delta.id,
-            side(&delta.a),
-            side(&delta.b)
-        );
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,12 +427,5 @@ mod tests {
             Some("Q4_0")
         );
         assert_eq!(quant_of("qwen2.5-coder"), None);
-    }
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(duration(75.34), "75.3s");
-        assert_eq!(duration(725.0), "12m05s");
-        assert_eq!(duration(7380.0), "2h03m");
     }
 }

@@ -12,6 +12,7 @@
 
 mod events;
 pub mod leaderboard;
+mod plan;
 mod results;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use sha2::{Digest, Sha256};
 pub use tokio_util::sync::CancellationToken;
 
 pub use self::events::{ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, event_schema};
+pub use self::plan::{Plan, parse_extra_body, select_problems};
 pub use self::results::{
     Exchange, FORMAT, Grammar, ProblemFailure, ProblemRecord, RequestFailure, ResultsFile,
     RunConfig, SCHEMA_VERSION, Summary, Think, results_path, schema, slug,
@@ -73,6 +75,8 @@ pub enum Error {
         "finish the run: it was cancelled; every results file is whole, and resuming finishes it"
     )]
     Cancelled,
+    #[error("plan the run: {0}")]
+    Plan(String),
 }
 
 /// Sent before every prompt. The prompts themselves say what to write; this
