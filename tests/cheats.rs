@@ -1,5 +1,5 @@
 use fuelbench_eval::{EvalConfig, Evaluator, Report};
-use fuelbench_problems::{Completion, Problem, load_dir, load_suite};
+use fuelbench_problems::{Problem, SampleCode, load_dir, load_suite};
 
 use crate::util::{cache_dir, repo_path, sandbox};
 
@@ -35,7 +35,7 @@ fn check(name: &str, problems: &[Problem], evaluator: &Evaluator) -> Result<(), 
             .find(|task| task.task_id == task_id)
             .ok_or_else(|| format!("{name}: no task {task_id}"))?;
         let outcome = evaluator
-            .check_task(task, &Completion::Solution(source.clone()))
+            .check_task(task, &SampleCode::Solution(source.clone()))
             .map_err(|e| format!("{name}: the host failed: {e:#}"))?;
         if outcome.passed || expect != "failed" || !outcome.result.contains(detail) {
             return Err(format!(

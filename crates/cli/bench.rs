@@ -11,7 +11,7 @@ use anyhow::{Context, bail, ensure};
 use clap::Subcommand;
 use fuelbench_eval::score::{ProblemResult, score};
 use fuelbench_eval::{EvalConfig, Evaluator};
-use fuelbench_problems::Completion;
+use fuelbench_problems::SampleCode;
 use fuelbench_sandbox::{Limits, Program, Sandbox};
 
 use crate::GlobalArgs;
@@ -27,7 +27,7 @@ pub(crate) enum BenchCommand {
 #[derive(Debug, clap::Args)]
 pub(crate) struct EvalBenchArgs {
     #[command(flatten)]
-    problems: crate::eval_cmd::ProblemsArgs,
+    problems: crate::problems::ProblemsArgs,
     /// The problem whose reference is evaluated repeatedly
     #[arg(long, default_value = "p01_merge_intervals")]
     problem: String,
@@ -424,7 +424,7 @@ fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitC
                 .map(|task| {
                     (
                         task,
-                        Completion::Completion(task.canonical_solution.clone()),
+                        SampleCode::Completion(task.canonical_solution.clone()),
                     )
                 })
                 .collect();

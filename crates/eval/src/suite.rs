@@ -18,7 +18,7 @@
 //!
 //! What it cannot rule out is in the README ("Suites whose tests are code").
 
-use fuelbench_problems::{Completion, SuiteTask};
+use fuelbench_problems::{SampleCode, SuiteTask};
 use fuelbench_sandbox::{Ending, Status, SuiteCheck};
 use rayon::prelude::*;
 
@@ -38,23 +38,23 @@ pub struct TaskOutcome {
 
 /// The candidate's module for `task`: the prompt and its completion, or a
 /// whole solution.
-pub fn candidate_module(task: &SuiteTask, code: &Completion) -> String {
+pub fn candidate_module(task: &SuiteTask, code: &SampleCode) -> String {
     match code {
-        Completion::Completion(completion) => format!("{}{completion}", task.prompt),
-        Completion::Solution(solution) => solution.clone(),
+        SampleCode::Completion(completion) => format!("{}{completion}", task.prompt),
+        SampleCode::Solution(solution) => solution.clone(),
     }
 }
 
 impl Evaluator {
     /// Checks each `(task, code)` pair, on every core; results in order.
-    pub fn check_suite(&self, pairs: &[(&SuiteTask, Completion)]) -> Result<Vec<TaskOutcome>> {
+    pub fn check_suite(&self, pairs: &[(&SuiteTask, SampleCode)]) -> Result<Vec<TaskOutcome>> {
         pairs
             .par_iter()
             .map(|(task, code)| self.check_task(task, code))
             .collect()
     }
 
-    pub fn check_task(&self, task: &SuiteTask, code: &Completion) -> Result<TaskOutcome> {
+    pub fn check_task(&self, task: &SuiteTask, code: &SampleCode) -> Result<TaskOutcome> {
         let candidate = candidate_module(task, code);
         let check = SuiteCheck {
             prompt: &task.prompt,
@@ -151,10 +151,10 @@ mod tests {
     #[test]
     fn a_completion_follows_the_prompt_and_a_solution_replaces_it() {
         let completion =
-            candidate_module(&task(), &Completion::Completion("    return x\n".into()));
+            candidate_module(&task(), &SampleCode::Completion("    return x\n".into()));
         assert_eq!(completion, "def f(x):\n    return x\n");
         let solution =
-            candidate_module(&task(), &Completion::Solution("def f(x): return x".into()));
+            candidate_module(&task(), &SampleCode::Solution("def f(x): return x".into()));
         assert_eq!(solution, "def f(x): return x");
     }
 

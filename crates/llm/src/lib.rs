@@ -27,13 +27,13 @@ use std::time::Duration;
 
 pub use crate::chat::{
     ChatClient, ChatFailure, ChatRequest, ChatStream, Chunk, ClientConfig, Completion,
-    FailureClass, Message, RetryPolicy, StreamEvent, Timeouts, Timings, Usage, error_chain,
+    FailureClass, Message, RetryPolicy, StreamEvent, Timeouts, Timings, Usage, clip, error_chain,
     normalize_base_url,
 };
 pub use crate::lock::ServerLock;
 pub use crate::manage::{
-    ManageConfig, Manager, ModelStep, ServerIdentity, ServerKind, Session, Workload, is_local,
-    mem_available,
+    ManageConfig, Manager, MemoryBaseline, ModelStep, ServerIdentity, ServerKind, Workload,
+    is_local, mem_available,
 };
 pub use crate::serve::{LocalServer, LocalServerConfig};
 

@@ -84,7 +84,7 @@ pub struct ServerIdentity {
 
 /// Memory before a model was loaded, to check it comes back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Session {
+pub struct MemoryBaseline {
     pub mem_available_before: Option<u64>,
 }
 
@@ -266,7 +266,7 @@ impl Manager {
         &self,
         model: &str,
         steps: &mut (dyn FnMut(ModelStep) + Send),
-    ) -> Result<Session> {
+    ) -> Result<MemoryBaseline> {
         if self.kind == ServerKind::Single {
             // Listing models is optional for a single-model server; the
             // readiness probe is what counts.
@@ -278,7 +278,7 @@ impl Manager {
             steps(ModelStep::Ready {
                 waited_s: waited.as_secs_f64(),
             });
-            return Ok(Session {
+            return Ok(MemoryBaseline {
                 mem_available_before: None,
             });
         }
@@ -311,7 +311,7 @@ impl Manager {
         steps(ModelStep::Ready {
             waited_s: waited.as_secs_f64(),
         });
-        Ok(Session {
+        Ok(MemoryBaseline {
             mem_available_before,
         })
     }
@@ -321,7 +321,7 @@ impl Manager {
     pub async fn end(
         &self,
         model: &str,
-        session: Session,
+        session: MemoryBaseline,
         steps: &mut (dyn FnMut(ModelStep) + Send),
     ) -> Result<()> {
         if self.kind == ServerKind::Single {

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 pub use fuelbench_complexity::Class;
 
 pub use crate::load::{load, load_dir};
-pub use crate::suite::{Completion, SuiteSample, SuiteTask, load_samples, load_suite};
+pub use crate::suite::{SampleCode, SuiteSample, SuiteTask, load_samples, load_suite};
 
 /// One problem, validated.
 #[derive(Debug, Clone, PartialEq)]

@@ -23,11 +23,11 @@ pub struct SuiteTask {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuiteSample {
     pub task_id: String,
-    pub code: Completion,
+    pub code: SampleCode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Completion {
+pub enum SampleCode {
     /// Follows the task's prompt.
     Completion(String),
     /// A whole program that replaces the prompt.
@@ -66,8 +66,8 @@ pub fn load_samples(path: &Path) -> Result<Vec<SuiteSample>> {
         .enumerate()
         .map(|(index, sample)| {
             let code = match (sample.completion, sample.solution) {
-                (Some(completion), None) => Completion::Completion(completion),
-                (None, Some(solution)) => Completion::Solution(solution),
+                (Some(completion), None) => SampleCode::Completion(completion),
+                (None, Some(solution)) => SampleCode::Solution(solution),
                 _ => {
                     return Err(invalid(
                         path,
@@ -170,11 +170,11 @@ mod tests {
         let samples = load_samples(&good).expect("valid");
         assert_eq!(
             samples[0].code,
-            Completion::Completion("    return x\n".into())
+            SampleCode::Completion("    return x\n".into())
         );
         assert_eq!(
             samples[1].code,
-            Completion::Solution("def f(x): return x".into())
+            SampleCode::Solution("def f(x): return x".into())
         );
         let both = write(
             &dir,

@@ -455,16 +455,11 @@ fn value_changes(saved: &Value, now: &Value, prefix: &str) -> Vec<String> {
                 .collect()
         }
         (a, b) if a == b => Vec::new(),
-        (a, b) => vec![format!("{prefix}: was {}, now {}", short(a), short(b))],
-    }
-}
-
-fn short(value: &Value) -> String {
-    let text = value.to_string();
-    if text.len() > 80 {
-        format!("{}...", &text[..text.floor_char_boundary(77)])
-    } else {
-        text
+        (a, b) => vec![format!(
+            "{prefix}: was {}, now {}",
+            fuelbench_llm::clip(&a.to_string(), 80),
+            fuelbench_llm::clip(&b.to_string(), 80)
+        )],
     }
 }
 

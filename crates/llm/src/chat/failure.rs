@@ -135,7 +135,8 @@ pub(crate) fn error_text(body: &str) -> String {
     clip(message.as_deref().unwrap_or(body).trim(), 300)
 }
 
-pub(crate) fn clip(text: &str, max_chars: usize) -> String {
+/// At most `max_chars` characters of `text`, with `...` when cut.
+pub fn clip(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((end, _)) => format!("{}...", &text[..end]),
         None => text.to_owned(),

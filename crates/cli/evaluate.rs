@@ -1,33 +1,16 @@
-//! `fuelbench problems`, `fuelbench evaluate` and `fuelbench selftest`.
+//! `fuelbench evaluate` and `fuelbench evaluate-samples`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use fuelbench_eval::selftest::run_selftest;
 use fuelbench_eval::suite::mean_pass_at_k;
 use fuelbench_eval::{EvalConfig, Evaluator, RefactorReport, Report};
-use fuelbench_problems::{Completion, Failure, Problem, SuiteTask};
+use fuelbench_problems::{SampleCode, SuiteTask};
 
 use crate::GlobalArgs;
-
-#[derive(Debug, clap::Args)]
-pub(crate) struct ProblemsArgs {
-    /// The problem set's folder [default: ./problems, else the one this
-    /// binary was built from]
-    #[arg(long, env = "FUELBENCH_PROBLEMS")]
-    problems_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, clap::Args)]
-pub(crate) struct ListArgs {
-    #[command(flatten)]
-    problems: ProblemsArgs,
-    /// Print JSON instead of a table
-    #[arg(long)]
-    json: bool,
-}
+use crate::problems::{ProblemsArgs, load_suite};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("candidate").required(true)))]
@@ -50,93 +33,6 @@ pub(crate) struct EvaluateArgs {
     /// Print the whole report as JSON
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Debug, clap::Args)]
-pub(crate) struct SelftestArgs {
-    #[command(flatten)]
-    problems: ProblemsArgs,
-    /// Check a public suite's canonical solutions instead (HumanEval JSONL,
-    /// optionally gzipped)
-    #[arg(long)]
-    suite: Option<PathBuf>,
-    /// Print the checks as JSON
-    #[arg(long)]
-    json: bool,
-}
-
-impl ProblemsArgs {
-    fn dir(&self) -> PathBuf {
-        if let Some(dir) = &self.problems_dir {
-            return dir.clone();
-        }
-        let local = PathBuf::from("problems");
-        if local.is_dir() {
-            local
-        } else {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("problems")
-        }
-    }
-
-    pub(crate) fn load(&self) -> anyhow::Result<Vec<Problem>> {
-        let dir = self.dir();
-        let problems = fuelbench_problems::load_dir(&dir).with_context(|| {
-            format!(
-                "failed to load the problem set in {} (name another with --problems-dir or FUELBENCH_PROBLEMS)",
-                dir.display()
-            )
-        })?;
-        if problems.is_empty() {
-            bail!(
-                "no problems in {} (each is a folder with a problem.toml)",
-                dir.display()
-            );
-        }
-        Ok(problems)
-    }
-}
-
-pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let problems = args.problems.load()?;
-    if args.json {
-        let rows: Vec<_> = problems
-            .iter()
-            .map(|problem| {
-                serde_json::json!({
-                    "id": problem.id,
-                    "title": problem.title,
-                    "difficulty": problem.difficulty,
-                    "category": problem.category,
-                    "tests": problem.tests().count(),
-                    "complexity": problem.complexity.expected,
-                    "numerical": !problem.numerical.is_empty(),
-                    "refactor": true,
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else {
-        println!(
-            "{:<26} {:>4}  {:<20} {:>5}  {:<11} {:<9}",
-            "id", "diff", "category", "tests", "complexity", "numerical"
-        );
-        for problem in &problems {
-            println!(
-                "{:<26} {:>4}  {:<20} {:>5}  {:<11} {:<9}",
-                problem.id,
-                problem.difficulty,
-                problem.category,
-                problem.tests().count(),
-                problem.complexity.expected.notation(),
-                if problem.numerical.is_empty() {
-                    "-"
-                } else {
-                    "yes"
-                },
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
@@ -181,7 +77,7 @@ pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Resu
     Ok(if report.failure_class.is_none() && refactor_ok {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(crate::exit::FELL_SHORT)
     })
 }
 
@@ -250,93 +146,6 @@ pub(crate) struct EvaluateSamplesArgs {
     out: Option<PathBuf>,
 }
 
-pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Result<ExitCode> {
-    if let Some(suite) = &args.suite {
-        return selftest_suite(global, suite, args.json);
-    }
-    let problems = args.problems.load()?;
-    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let (checks, verdicts) = run_selftest(&evaluator, &problems);
-
-    let failed = verdicts.iter().filter(|verdict| verdict.is_err()).count();
-    if args.json {
-        let rows: Vec<_> = checks
-            .iter()
-            .zip(&verdicts)
-            .map(|(check, verdict)| {
-                serde_json::json!({
-                    "problem": check.problem.id,
-                    "solution": check.label,
-                    "expected": check.expect.map_or("pass", Failure::name),
-                    "ok": verdict.is_ok(),
-                    "detail": verdict.as_ref().err(),
-                })
-            })
-            .collect();
-        let summary = serde_json::json!({
-            "checks": rows,
-            "passed": verdicts.len() - failed,
-            "failed": failed,
-        });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        for (check, verdict) in checks.iter().zip(&verdicts) {
-            let expected = check.expect.map_or("pass", Failure::name);
-            match verdict {
-                Ok(()) => println!("ok    {} {} ({expected})", check.problem.id, check.label),
-                Err(why) => println!("FAIL  {} {}: {why}", check.problem.id, check.label),
-            }
-        }
-        println!("{} passed, {failed} failed", verdicts.len() - failed);
-    }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn load_suite(path: &Path) -> anyhow::Result<Vec<SuiteTask>> {
-    fuelbench_problems::load_suite(path)
-        .with_context(|| format!("failed to load the suite {}", path.display()))
-}
-
-fn selftest_suite(global: &GlobalArgs, path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let tasks = load_suite(path)?;
-    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let pairs: Vec<(&SuiteTask, Completion)> = tasks
-        .iter()
-        .map(|task| {
-            (
-                task,
-                Completion::Completion(task.canonical_solution.clone()),
-            )
-        })
-        .collect();
-    let outcomes = evaluator
-        .check_suite(&pairs)
-        .context("failed to run the suite")?;
-    let failed = outcomes.iter().filter(|outcome| !outcome.passed).count();
-    if json {
-        let summary = serde_json::json!({ "checks": outcomes, "passed": outcomes.len() - failed, "failed": failed });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        for outcome in &outcomes {
-            let mark = if outcome.passed { "ok   " } else { "FAIL " };
-            println!(
-                "{mark} {} canonical solution: {}",
-                outcome.task_id, outcome.result
-            );
-        }
-        println!("{} passed, {failed} failed", outcomes.len() - failed);
-    }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
 pub(crate) fn evaluate_samples(
     global: &GlobalArgs,
     args: &EvaluateSamplesArgs,
@@ -372,8 +181,8 @@ pub(crate) fn evaluate_samples(
     let mut lines = String::new();
     for (sample, outcome) in samples.iter().zip(&outcomes) {
         let (key, code) = match &sample.code {
-            Completion::Completion(code) => ("completion", code),
-            Completion::Solution(code) => ("solution", code),
+            SampleCode::Completion(code) => ("completion", code),
+            SampleCode::Solution(code) => ("solution", code),
         };
         let mut row = serde_json::to_value(outcome)?;
         row[key] = serde_json::Value::String(code.clone());

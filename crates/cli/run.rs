@@ -1,5 +1,5 @@
-//! `fuelbench run`, `rescore`, `leaderboard`, `compare`, `import` and
-//! `results-schema`: benchmarking models and reading what came of it.
+//! `fuelbench run`: models benchmarked on a server, and the progress a
+//! person sees while it runs.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -13,13 +13,12 @@ use fuelbench_llm::{
     ServerLock,
 };
 use fuelbench_runner::{
-    self as run, Benchmark, Grammar, Plan, ProblemOutcome, ResultsFile, RunContext, RunEvent,
-    Think, leaderboard,
+    self as run, Benchmark, Grammar, Plan, ProblemOutcome, RunContext, RunEvent, Think, leaderboard,
 };
 use serde_json::Map;
 
 use crate::GlobalArgs;
-use crate::eval_cmd::ProblemsArgs;
+use crate::problems::ProblemsArgs;
 use crate::render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -103,54 +102,6 @@ pub(crate) struct RunArgs {
     /// Threads for --serve-model's server
     #[arg(long, default_value_t = 1)]
     serve_threads: u32,
-}
-
-#[derive(Debug, clap::Args)]
-pub(crate) struct RescoreArgs {
-    #[command(flatten)]
-    problems: ProblemsArgs,
-    /// Results files to score again; each is rewritten in place
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// Print the new summaries without writing the files
-    #[arg(long)]
-    dry_run: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
-    Md,
-    Csv,
-    Json,
-}
-
-#[derive(Debug, clap::Args)]
-pub(crate) struct LeaderboardArgs {
-    /// A folder of results files (and files written by `fuelbench import`)
-    #[arg(default_value = "results")]
-    dir: PathBuf,
-    #[arg(long, value_enum, default_value = "md")]
-    format: Format,
-}
-
-#[derive(Debug, clap::Args)]
-pub(crate) struct CompareArgs {
-    /// The baseline results file
-    a: PathBuf,
-    /// The results file measured against it
-    b: PathBuf,
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Debug, clap::Args)]
-pub(crate) struct ImportArgs {
-    /// Result files of other harnesses
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// Where to write the converted rows, for `fuelbench leaderboard`
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -476,99 +427,4 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result<ExitCode> {
-    let problems = args.problems.load()?;
-    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    for path in &args.files {
-        let mut file = ResultsFile::read(path)
-            .with_context(|| format!("failed to read {}", path.display()))?;
-        let before = file.summary.clone();
-        run::rescore(&mut file, &evaluator, &problems, path)
-            .with_context(|| format!("failed to rescore {}", path.display()))?;
-        let same = before == file.summary;
-        let overall = |s: &Option<run::Summary>| {
-            s.as_ref()
-                .map_or("-".into(), |s| format!("{:.3}", s.scores.overall_score))
-        };
-        println!(
-            "{}: overall {} -> {}{}",
-            path.display(),
-            overall(&before),
-            overall(&file.summary),
-            if same { " (unchanged)" } else { "" }
-        );
-        if !args.dry_run {
-            file.write_atomic(path)?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn leaderboard(args: &LeaderboardArgs) -> anyhow::Result<ExitCode> {
-    let (rows, notes) = leaderboard::collect(&args.dir)
-        .with_context(|| format!("failed to read the results in {}", args.dir.display()))?;
-    for note in notes {
-        eprintln!("note: {note}");
-    }
-    match args.format {
-        Format::Md => print!("{}", render::markdown(&rows)),
-        Format::Csv => print!("{}", render::csv(&rows)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let read = |path: &Path| {
-        ResultsFile::read(path).with_context(|| format!("failed to read {}", path.display()))
-    };
-    let comparison = leaderboard::compare(&read(&args.a)?, &read(&args.b)?);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&comparison)?);
-    } else {
-        print!("{}", render::comparison_markdown(&comparison));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let mut rows = Vec::new();
-    for path in &args.files {
-        let imported = leaderboard::import(path)
-            .with_context(|| format!("failed to import {}", path.display()))?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let out = args
-            .out
-            .join(format!("imported__{}.json", run::slug(&stem)));
-        std::fs::create_dir_all(&args.out)
-            .with_context(|| format!("failed to create {}", args.out.display()))?;
-        let text = serde_json::to_string_pretty(&imported)?;
-        std::fs::write(&out, text + "\n")
-            .with_context(|| format!("failed to write {}", out.display()))?;
-        eprintln!(
-            "{}: {} row(s) -> {}",
-            path.display(),
-            imported.rows.len(),
-            out.display()
-        );
-        rows.extend(imported.rows);
-    }
-    leaderboard::sort(&mut rows);
-    print!("{}", render::markdown(&rows));
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn results_schema() -> anyhow::Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(&run::schema())?);
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn events_schema() -> anyhow::Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(&run::event_schema())?);
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,103 @@
+//! `fuelbench problems`, and the problem set every command loads.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use fuelbench_problems::{Problem, SuiteTask};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ProblemsArgs {
+    /// The problem set's folder [default: ./problems, else the one this
+    /// binary was built from]
+    #[arg(long, env = "FUELBENCH_PROBLEMS")]
+    problems_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    problems: ProblemsArgs,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+impl ProblemsArgs {
+    fn dir(&self) -> PathBuf {
+        if let Some(dir) = &self.problems_dir {
+            return dir.clone();
+        }
+        let local = PathBuf::from("problems");
+        if local.is_dir() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("problems")
+        }
+    }
+
+    pub(crate) fn load(&self) -> anyhow::Result<Vec<Problem>> {
+        let dir = self.dir();
+        let problems = fuelbench_problems::load_dir(&dir).with_context(|| {
+            format!(
+                "failed to load the problem set in {} (name another with --problems-dir or FUELBENCH_PROBLEMS)",
+                dir.display()
+            )
+        })?;
+        if problems.is_empty() {
+            bail!(
+                "no problems in {} (each is a folder with a problem.toml)",
+                dir.display()
+            );
+        }
+        Ok(problems)
+    }
+}
+
+pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let problems = args.problems.load()?;
+    if args.json {
+        let rows: Vec<_> = problems
+            .iter()
+            .map(|problem| {
+                serde_json::json!({
+                    "id": problem.id,
+                    "title": problem.title,
+                    "difficulty": problem.difficulty,
+                    "category": problem.category,
+                    "tests": problem.tests().count(),
+                    "complexity": problem.complexity.expected,
+                    "numerical": !problem.numerical.is_empty(),
+                    "refactor": true,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        println!(
+            "{:<26} {:>4}  {:<20} {:>5}  {:<11} {:<9}",
+            "id", "diff", "category", "tests", "complexity", "numerical"
+        );
+        for problem in &problems {
+            println!(
+                "{:<26} {:>4}  {:<20} {:>5}  {:<11} {:<9}",
+                problem.id,
+                problem.difficulty,
+                problem.category,
+                problem.tests().count(),
+                problem.complexity.expected.notation(),
+                if problem.numerical.is_empty() {
+                    "-"
+                } else {
+                    "yes"
+                },
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn load_suite(path: &Path) -> anyhow::Result<Vec<SuiteTask>> {
+    fuelbench_problems::load_suite(path)
+        .with_context(|| format!("failed to load the suite {}", path.display()))
+}
