@@ -613,18 +613,23 @@ fn rescoring_saved_answers_gives_identical_scores() {
     assert!(summary.avg_tps.is_some_and(|tps| (tps - 20.0).abs() < 1e-9));
 }
 
-#[test]
-fn results_schema_is_committed_and_current() {
+/// `schema/<name>.schema.json` must be what `fuelbench <name>-schema` prints.
+fn check_committed_schema(name: &str, current: Value) {
+    let path = format!("schema/{name}.schema.json");
     let committed: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("schema/results.schema.json"))
-            .expect("schema/results.schema.json is committed"),
+        &std::fs::read_to_string(repo_path(&path))
+            .unwrap_or_else(|error| panic!("{path} is committed: {error}")),
     )
     .unwrap();
     assert!(
-        committed == run::schema(),
-        "schema/results.schema.json is stale: regenerate it with \
-         `fuelbench results-schema > schema/results.schema.json`"
+        committed == current,
+        "{path} is stale: regenerate it with `fuelbench {name}-schema > {path}`"
     );
+}
+
+#[test]
+fn results_schema_is_committed_and_current() {
+    check_committed_schema("results", run::schema());
 }
 
 #[test]
@@ -670,16 +675,7 @@ fn a_model_the_router_lacks_is_skipped_and_the_next_one_still_runs() {
 
 #[test]
 fn events_schema_is_committed_and_current() {
-    let committed: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("schema/events.schema.json"))
-            .expect("schema/events.schema.json is committed"),
-    )
-    .unwrap();
-    assert!(
-        committed == run::event_schema(),
-        "schema/events.schema.json is stale: regenerate it with \
-         `fuelbench events-schema > schema/events.schema.json`"
-    );
+    check_committed_schema("events", run::event_schema());
 }
 
 /// A run spawned onto a multi-threaded runtime is cancelled while a request
@@ -888,4 +884,34 @@ fn a_streamed_response_arrives_as_timed_events() {
     let completion = block_on(client.chat(&request)).unwrap();
     assert_eq!(streamed, completion.content);
     assert_eq!(completion.text_chunks, text.len() as u64);
+}
+
+/// Every future the runner hands out can be spawned onto a multi-threaded
+/// runtime: checked by the compiler, on the futures themselves.
+#[test]
+fn the_runners_futures_are_send() {
+    fn spawnable<T: Send>(_: &T) {}
+    let chosen: Vec<Problem> = problems()[..1].to_vec();
+    let context = context("http://127.0.0.1:9");
+    let manager = quick_manager(context.client.clone(), ServerKind::Single);
+    let benchmark = Benchmark {
+        configs: vec![config("m", &chosen, false)],
+        out_dir: std::env::temp_dir(),
+        resume: false,
+    };
+    let mut sink = |_: RunEvent| {};
+    spawnable(&benchmark.run(&context, &manager, &chosen, &mut sink));
+    let path = std::env::temp_dir().join("never-written.json");
+    spawnable(&run::run_variant(
+        &context,
+        config("m", &chosen, false),
+        &chosen,
+        None,
+        &path,
+        false,
+        &mut sink,
+    ));
+    let request = ChatRequest::new("m", vec![Message::user("hi")]);
+    spawnable(&context.client.stream(&request));
+    spawnable(&context.client.chat(&request));
 }
