@@ -620,7 +620,7 @@ fn check_committed_schema(name: &str, current: Value) {
         &std::fs::read_to_string(repo_path(&path))
             .unwrap_or_else(|error| panic!("{path} is committed: {error}")),
     )
-    .unwrap();
+    .unwrap_or_else(|error| panic!("{path} is JSON: {error}"));
     assert!(
         committed == current,
         "{path} is stale: regenerate it with `fuelbench {name}-schema > {path}`"
