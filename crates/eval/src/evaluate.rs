@@ -227,7 +227,7 @@ impl Evaluator {
             })
             .collect();
         let key = (problem.id.clone(), literals);
-        if let Some(values) = self.lock_expected().get(&key) {
+        if let Some(values) = lock(&self.expected).get(&key) {
             return Ok(Arc::clone(values));
         }
         let texts: Vec<&str> = key.1.iter().map(String::as_str).collect();
@@ -238,15 +238,8 @@ impl Evaluator {
                 Error::Harness(format!("the problem's expected value is malformed: {why}"))
             })?;
         let values = Arc::new(values);
-        self.lock_expected().insert(key, Arc::clone(&values));
+        lock(&self.expected).insert(key, Arc::clone(&values));
         Ok(values)
-    }
-
-    fn lock_expected(&self) -> std::sync::MutexGuard<'_, ExpectedValues> {
-        // A panic while holding it leaves a map that is still whole.
-        self.expected
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Each case in a sandbox of its own, on every core; results in order.
@@ -314,7 +307,7 @@ impl Evaluator {
                         ));
                         break;
                     }
-                    self.lock_reference_answers()
+                    lock(&self.reference_answers)
                         .entry((problem.id.clone(), problem.reference.clone(), n))
                         .or_insert(reference);
                     samples.push(Sample {
@@ -395,7 +388,7 @@ impl Evaluator {
         n: u64,
     ) -> Result<Option<Arc<Value>>> {
         let key = (problem.id.clone(), problem.reference.clone(), n);
-        if let Some(answer) = self.lock_reference_answers().get(&key) {
+        if let Some(answer) = lock(&self.reference_answers).get(&key) {
             return Ok(Some(Arc::clone(answer)));
         }
         if code == problem.reference {
@@ -404,8 +397,7 @@ impl Evaluator {
         match self.measure_once(problem, &problem.reference, n)? {
             Ok((_, answer)) => {
                 let answer = Arc::new(answer);
-                self.lock_reference_answers()
-                    .insert(key, Arc::clone(&answer));
+                lock(&self.reference_answers).insert(key, Arc::clone(&answer));
                 Ok(Some(answer))
             }
             Err(reason) => Err(Error::Harness(format!(
@@ -413,13 +405,14 @@ impl Evaluator {
             ))),
         }
     }
+}
 
-    fn lock_reference_answers(&self) -> std::sync::MutexGuard<'_, ReferenceAnswers> {
-        // A panic while holding it leaves a map that is still whole.
-        self.reference_answers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// One of the evaluator's caches. A panic while one was held leaves a map
+/// that is still whole, so a poisoned lock is used as it is.
+fn lock<T>(cache: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 type Paired<'a> = Vec<(&'a Case, Option<&'a Value>)>;
