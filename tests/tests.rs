@@ -33,5 +33,8 @@ mod runner;
 mod sandbox;
 /// `fuelbench sandbox ...` from the outside: JSON shape and exit codes.
 mod sandbox_cli;
+/// `fuelbench serve`: every route and error path through `oneshot`, bad
+/// input, overload, the token and cross-site rules, and a real socket.
+mod server;
 /// Helpers shared by the modules: the cache, one shared sandbox, the binary.
 mod util;

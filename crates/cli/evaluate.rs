@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use fuelbench_eval::suite::mean_pass_at_k;
-use fuelbench_eval::{EvalConfig, Evaluator, RefactorReport, Report};
+use fuelbench_eval::{Answer, EvalConfig, Evaluator, Report};
 use fuelbench_problems::{SampleCode, SuiteTask};
 
 use crate::GlobalArgs;
@@ -51,20 +51,19 @@ pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Resu
         (None, None) => bail!("give --code FILE or --response FILE"),
     };
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let score_file = |path: &Path| -> anyhow::Result<Report> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("failed to read {}", path.display()))?;
-        if is_reply {
-            evaluator.evaluate_reply(problem, &text)
-        } else {
-            evaluator.evaluate(problem, &text)
-        }
-        .with_context(|| format!("failed to evaluate {}", path.display()))
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))
     };
-    let mut report = score_file(path)?;
-    if let Some(refactored) = &args.refactored {
-        report.refactor = Some(RefactorReport::new(&report, &score_file(refactored)?));
-    }
+    let text = read(path)?;
+    let answer = if is_reply {
+        Answer::Reply(&text)
+    } else {
+        Answer::Code(&text)
+    };
+    let refactored = args.refactored.as_deref().map(read).transpose()?;
+    let report = evaluator
+        .evaluate_answer(problem, answer, refactored.as_deref())
+        .with_context(|| format!("failed to evaluate {}", path.display()))?;
     let refactor_ok = report
         .refactor
         .as_ref()

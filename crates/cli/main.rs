@@ -23,6 +23,7 @@ mod results;
 mod run;
 mod sandbox;
 mod selftest;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,8 @@ enum Command {
     Compare(results::CompareArgs),
     /// Convert other harnesses' result files into leaderboard rows
     Import(results::ImportArgs),
+    /// Serve the HTTP API: evaluate code, run programs (127.0.0.1:8080)
+    Serve(serve::ServeArgs),
     /// Print the JSON Schema of a results file
     ResultsSchema,
     /// Print the JSON Schema of one event of `run --json`
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
         Command::Leaderboard(args) => results::leaderboard(args),
         Command::Compare(args) => results::compare(args),
         Command::Import(args) => results::import(args),
+        Command::Serve(args) => serve::serve(&cli.global, args),
         Command::ResultsSchema => results::results_schema(),
         Command::EventsSchema => results::events_schema(),
     };

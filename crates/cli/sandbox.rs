@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Subcommand;
-use fuelbench_sandbox::{Limits, Program, RunOutcome};
+use fuelbench_sandbox::{Limits, Program};
 
 use crate::GlobalArgs;
 
@@ -77,7 +77,7 @@ fn run_file(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let outcome = sandbox
         .run(&program, &limits)
         .context("failed to run the program")?;
-    println!("{}", outcome_json(&outcome));
+    println!("{}", outcome.to_json());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -94,17 +94,4 @@ fn prepare(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The outcome as the CLI prints it; field names are stable.
-pub(crate) fn outcome_json(outcome: &RunOutcome) -> serde_json::Value {
-    serde_json::json!({
-        "status": outcome.status,
-        "exit_code": outcome.exit_code,
-        "fuel_used": outcome.fuel_used,
-        "stdout": outcome.stdout_lossy(),
-        "stderr": outcome.stderr_lossy(),
-        "wall_ms": outcome.wall_time.as_secs_f64() * 1000.0,
-        "detail": outcome.detail,
-    })
 }

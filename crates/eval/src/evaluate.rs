@@ -12,12 +12,28 @@ use fuelbench_sandbox::{
 use rayon::prelude::*;
 
 use crate::report::{
-    CaseOutcome, CaseResult, ComplexityReport, NumericalReport, Report, Reproducibility,
+    CaseOutcome, CaseResult, ComplexityReport, NumericalReport, RefactorReport, Report,
+    Reproducibility,
 };
 use crate::{Error, Result, compare, extract};
 
 /// How much of a value or an exception a case's detail keeps, in characters.
 const DETAIL_CHARS: usize = 300;
+
+/// What to score: bare code, or a model's whole reply to find the code in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer<'a> {
+    Code(&'a str),
+    Reply(&'a str),
+}
+
+impl<'a> Answer<'a> {
+    pub fn text(self) -> &'a str {
+        match self {
+            Answer::Code(text) | Answer::Reply(text) => text,
+        }
+    }
+}
 
 /// Budgets for one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +109,7 @@ impl Evaluator {
         &self.config
     }
 
-    pub(crate) fn sandbox(&self) -> &Sandbox {
+    pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
     }
 
@@ -109,6 +125,26 @@ impl Evaluator {
             suite_fuel: self.config.suite_fuel,
             seed: self.config.seed,
         }
+    }
+
+    /// Scores `answer`, and `refactored` (in the same form: code or a whole
+    /// reply) beside it when given: the report's `refactor` says whether
+    /// both pass.
+    pub fn evaluate_answer(
+        &self,
+        problem: &Problem,
+        answer: Answer<'_>,
+        refactored: Option<&str>,
+    ) -> Result<Report> {
+        let score = |text: &str| match answer {
+            Answer::Code(_) => self.evaluate(problem, text),
+            Answer::Reply(_) => self.evaluate_reply(problem, text),
+        };
+        let mut report = score(answer.text())?;
+        if let Some(refactored) = refactored {
+            report.refactor = Some(RefactorReport::new(&report, &score(refactored)?));
+        }
+        Ok(report)
     }
 
     /// Finds the code in a model's whole reply and evaluates it; a reply

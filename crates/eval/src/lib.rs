@@ -38,7 +38,7 @@ pub mod score;
 pub mod selftest;
 pub mod suite;
 
-pub use crate::evaluate::{EvalConfig, Evaluator};
+pub use crate::evaluate::{Answer, EvalConfig, Evaluator};
 pub use crate::extract::{Extraction, extract};
 pub use crate::report::{
     CaseOutcome, CaseResult, ComplexityReport, NumericalReport, RefactorReport, Report,

@@ -73,6 +73,20 @@ impl RunOutcome {
         String::from_utf8_lossy(&self.stderr)
     }
 
+    /// The outcome as `fuelbench sandbox run` prints it and the service
+    /// answers it; field names are stable once published.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "fuel_used": self.fuel_used,
+            "stdout": self.stdout_lossy(),
+            "stderr": self.stderr_lossy(),
+            "wall_ms": self.wall_time.as_secs_f64() * 1000.0,
+            "detail": self.detail,
+        })
+    }
+
     /// True when the program ran to its end with status 0.
     pub fn succeeded(&self) -> bool {
         self.status == Status::Exited && self.exit_code == Some(0)

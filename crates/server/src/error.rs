@@ -1,0 +1,128 @@
+//! One error shape for every route: `{"error": code, "message": text,
+//! "fields": {...}?}`, with the status that says whose fault it is. A
+//! guest's failure is never one of these: it is the body of a 200.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+/// An answer that is not the verdict: bad input, a full server, a host
+/// fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Stable, snake_case: what a program matches on.
+    pub code: &'static str,
+    /// For the person reading it.
+    pub message: String,
+    /// Per-field messages, for a body whose shape is wrong.
+    pub fields: Option<Map<String, Value>>,
+    /// Seconds to wait before trying again (503).
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            fields: None,
+            retry_after: None,
+        }
+    }
+
+    /// 422: the body parsed, but a field is wrong.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        let mut fields = Map::new();
+        fields.insert(field.to_owned(), Value::String(message.clone()));
+        ApiError {
+            fields: Some(fields),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+        }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// 503 with `Retry-After`: every sandbox slot is busy and the queue is
+    /// full, or the wait for a slot ran out.
+    pub fn busy(message: impl Into<String>) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+        }
+    }
+
+    /// 500. The detail goes to the server's log, not to the client.
+    pub fn host(detail: impl std::fmt::Display) -> ApiError {
+        eprintln!("fuelbench serve: host error: {detail:#}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "host_error",
+            "the server failed; the request may be tried again",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let Some(fields) = self.fields {
+            body["fields"] = Value::Object(fields);
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        let text = rejection.body_text();
+        match rejection {
+            JsonRejection::JsonDataError(_) => ApiError {
+                fields: None,
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", text)
+            },
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", text)
+            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON, with Content-Type: application/json",
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", text)
+            }
+            other => ApiError::new(other.status(), "bad_request", text),
+        }
+    }
+}
+
+/// `Json<T>` whose rejections speak the API's error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<T>::from_request(request, state).await?;
+        Ok(ApiJson(value))
+    }
+}

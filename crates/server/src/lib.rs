@@ -1,0 +1,180 @@
+//! fuelbench as an HTTP service.
+//!
+//! [`router`] serves a JSON API under `/api/v1` that judges code for other
+//! programs: `evaluate` (one solution, or a model's whole reply, to the same
+//! `Report` that `fuelbench evaluate --json` prints), `evaluate/batch`, and
+//! `run` (any program, to the sandbox's outcome). Evaluation is stateless:
+//! every answer depends only on the request, the problem set and the pinned
+//! interpreter, so replicas behind any load balancer share the work.
+//!
+//! Sandbox work runs on tokio's blocking pool, a bounded number of jobs at a
+//! time ([`Config::slots`]); past a bounded queue, the answer is 503 with
+//! `Retry-After`, at once. A guest's failure is a 200 with its verdict; a
+//! 4xx is the request's fault, a 5xx the host's ([`ApiError`]).
+//!
+//! This crate is the only one that knows axum. Tests drive [`router`] with
+//! `oneshot`, without a socket.
+
+mod error;
+mod routes;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use fuelbench_eval::Evaluator;
+use fuelbench_problems::Problem;
+use tokio::sync::Semaphore;
+
+pub use crate::error::{ApiError, ApiJson};
+
+/// The service's policy. Every maximum is published at `/api/v1/info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Sandbox jobs at once: one per core, since each keeps a core busy.
+    pub slots: usize,
+    /// Requests that may wait for a slot beyond those running; one more is
+    /// a 503 at once, so no request waits without limit.
+    pub queue: usize,
+    /// How long a queued request waits for a slot before its 503.
+    pub queue_wait: Duration,
+    /// A request body: 12 MiB leaves room for `max_code_bytes` of code
+    /// escaped in JSON.
+    pub max_body_bytes: usize,
+    /// One program or solution: far more than any answer a model writes.
+    pub max_code_bytes: usize,
+    /// Items in one `evaluate/batch`.
+    pub max_batch: usize,
+    /// When set, routes that evaluate or run anything need
+    /// `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Config {
+            slots: cores,
+            queue: 8 * cores,
+            queue_wait: Duration::from_secs(10),
+            max_body_bytes: 12 << 20,
+            max_code_bytes: 1 << 20,
+            max_batch: 20,
+            token: None,
+        }
+    }
+}
+
+/// What every handler shares; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    evaluator: Evaluator,
+    problems: Vec<Problem>,
+    problem_set_sha256: String,
+    config: Config,
+    slots: Arc<Semaphore>,
+    /// Requests holding or waiting for a slot.
+    admitted: AtomicUsize,
+}
+
+impl AppState {
+    pub fn new(evaluator: Evaluator, problems: Vec<Problem>, config: Config) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                problem_set_sha256: fuelbench_runner::problem_set_sha256(&problems),
+                evaluator,
+                problems,
+                slots: Arc::new(Semaphore::new(config.slots.max(1))),
+                admitted: AtomicUsize::new(0),
+                config,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free: 503 at once past
+    /// the queue, or after [`Config::queue_wait`] without a slot.
+    pub(crate) async fn sandboxed<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Evaluator) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let inner = &self.inner;
+        let limit = inner.config.slots.max(1) + inner.config.queue;
+        let admitted = Admitted::enter(&inner.admitted);
+        if admitted.position >= limit {
+            return Err(ApiError::busy(format!(
+                "all {} sandbox slots are busy and {} requests wait; try again shortly",
+                inner.config.slots, inner.config.queue
+            )));
+        }
+        let permit = tokio::time::timeout(
+            inner.config.queue_wait,
+            Arc::clone(&inner.slots).acquire_owned(),
+        )
+        .await
+        .map_err(|_| ApiError::busy("no sandbox slot came free in time; try again shortly"))?
+        .map_err(ApiError::host)?;
+        let evaluator = inner.evaluator.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&evaluator)
+        })
+        .await
+        .map_err(ApiError::host)?;
+        drop(admitted);
+        Ok(result)
+    }
+
+    /// Gauges for `/api/v1/info`: requests in the sandbox or waiting.
+    pub fn admitted(&self) -> usize {
+        self.inner.admitted.load(Ordering::Relaxed)
+    }
+}
+
+/// A place among the requests holding or waiting for a slot; given back on
+/// drop, whatever happens to the request.
+struct Admitted<'a> {
+    counter: &'a AtomicUsize,
+    position: usize,
+}
+
+impl<'a> Admitted<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Admitted<'a> {
+        let position = counter.fetch_add(1, Ordering::AcqRel);
+        Admitted { counter, position }
+    }
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The service's routes, ready to serve or to drive with `oneshot`.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config().max_body_bytes;
+    routes::routes(state).layer(DefaultBodyLimit::max(body_limit))
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` resolves; requests
+/// in flight are finished first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,378 @@
+//! The routes under `/api/v1`, and `/healthz`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use fuelbench_eval::{Answer, Report};
+use fuelbench_problems::{Kind, Problem};
+use fuelbench_sandbox::{Limits, Program};
+use serde_json::{Value, json};
+
+use crate::{ApiError, ApiJson, AppState};
+
+pub(crate) fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/api/v1/info", get(info))
+        .route("/api/v1/problems", get(problems))
+        .route("/api/v1/problems/{id}", get(problem))
+        .route("/api/v1/evaluate", post(evaluate))
+        .route("/api/v1/evaluate/batch", post(evaluate_batch))
+        .route("/api/v1/run", post(run))
+        .with_state(state)
+}
+
+/// Versions and hashes that make a fuel figure mean something, and every
+/// limit's default and maximum.
+async fn info(State(state): State<AppState>) -> Response {
+    let evaluator = &state.inner.evaluator;
+    let interpreter = evaluator.sandbox().interpreter();
+    let config = state.config();
+    let eval = evaluator.config();
+    let run = Limits::default();
+    axum::Json(json!({
+        "fuelbench_version": env!("CARGO_PKG_VERSION"),
+        "wasmtime_version": fuelbench_sandbox::WASMTIME_VERSION,
+        "cpython_version": interpreter.cpython_version,
+        "python_wasm_sha256": interpreter.python_wasm_sha256,
+        "snapshot_sha256": interpreter.snapshot_sha256,
+        "problem_set_sha256": state.inner.problem_set_sha256,
+        "problems": state.inner.problems.len(),
+        "limits": {
+            "run": {
+                "fuel": { "default": run.fuel, "max": run.fuel },
+                "memory_mib": { "default": run.memory_bytes >> 20, "max": run.memory_bytes >> 20 },
+                "wall_ms": { "default": run.wall.as_millis(), "max": run.wall.as_millis() },
+                "stdout_bytes": run.stdout_bytes,
+                "stderr_bytes": run.stderr_bytes,
+            },
+            "evaluate": {
+                "case_fuel": eval.case_fuel,
+                "measure_fuel": eval.measure_fuel,
+                "memory_mib": eval.memory_bytes >> 20,
+                "wall_ms": eval.wall.as_millis(),
+            },
+            "code_bytes": config.max_code_bytes,
+            "body_bytes": config.max_body_bytes,
+            "batch_items": config.max_batch,
+        },
+        "slots": config.slots,
+        "queue": config.queue,
+        "admitted": state.admitted(),
+    }))
+    .into_response()
+}
+
+/// What a client may see of a problem: never its cases or its reference.
+fn public(problem: &Problem) -> Value {
+    json!({
+        "id": problem.id,
+        "title": problem.title,
+        "difficulty": problem.difficulty,
+        "category": problem.category,
+        "entry_point": problem.entry_point,
+        "kind": match problem.kind { Kind::Function => "function", Kind::Class => "class" },
+        "prompt": problem.prompt,
+        "refactor_request": problem.refactor_request,
+        "expected_complexity": problem.complexity.expected,
+        "numerical_cases": problem.numerical.len(),
+    })
+}
+
+async fn problems(State(state): State<AppState>) -> Response {
+    let list: Vec<Value> = state.inner.problems.iter().map(public).collect();
+    axum::Json(json!({ "problems": list })).into_response()
+}
+
+async fn problem(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match find_problem(&state, &id) {
+        Ok(problem) => axum::Json(public(problem)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn find_problem<'a>(state: &'a AppState, id: &str) -> Result<&'a Problem, ApiError> {
+    state
+        .inner
+        .problems
+        .iter()
+        .find(|problem| problem.id == id)
+        .ok_or_else(|| {
+            let known: Vec<&str> = state.inner.problems.iter().map(|p| p.id.as_str()).collect();
+            ApiError::not_found(
+                "unknown_problem",
+                format!("no problem {id:?}; the set has {}", known.join(", ")),
+            )
+        })
+}
+
+/// One solution to score: `code`, or a model's whole `reply`, and an
+/// optional `refactored` version in the same form.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvaluateRequest {
+    problem: String,
+    code: Option<String>,
+    reply: Option<String>,
+    refactored: Option<String>,
+}
+
+/// A checked request, ready for the sandbox.
+struct Evaluation {
+    problem: Problem,
+    text: String,
+    is_reply: bool,
+    refactored: Option<String>,
+}
+
+fn check_evaluation(state: &AppState, request: EvaluateRequest) -> Result<Evaluation, ApiError> {
+    let problem = find_problem(state, &request.problem)?.clone();
+    let (text, is_reply) = match (request.code, request.reply) {
+        (Some(code), None) => (code, false),
+        (None, Some(reply)) => (reply, true),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "code",
+                "give `code` or `reply`, not both",
+            ));
+        }
+        (None, None) => return Err(ApiError::invalid("code", "give `code` or `reply`")),
+    };
+    let field = if is_reply { "reply" } else { "code" };
+    check_code(state, field, &text)?;
+    if let Some(refactored) = &request.refactored {
+        check_code(state, "refactored", refactored)?;
+    }
+    Ok(Evaluation {
+        problem,
+        text,
+        is_reply,
+        refactored: request.refactored,
+    })
+}
+
+fn check_code(state: &AppState, field: &str, text: &str) -> Result<(), ApiError> {
+    let max = state.config().max_code_bytes;
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid(field, format!("`{field}` is empty")));
+    }
+    if text.len() > max {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "code_too_large",
+            format!("`{field}` is {} bytes; the maximum is {max}", text.len()),
+        ));
+    }
+    Ok(())
+}
+
+fn score(evaluator: &fuelbench_eval::Evaluator, job: &Evaluation) -> Result<Report, ApiError> {
+    let answer = if job.is_reply {
+        Answer::Reply(&job.text)
+    } else {
+        Answer::Code(&job.text)
+    };
+    evaluator
+        .evaluate_answer(&job.problem, answer, job.refactored.as_deref())
+        .map_err(ApiError::host)
+}
+
+/// The report as `fuelbench evaluate --json` prints it, byte for byte.
+fn report_body(report: &Report) -> Response {
+    let mut text = serde_json::to_string_pretty(report).expect("reports serialise");
+    text.push('\n');
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+async fn evaluate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<EvaluateRequest>,
+) -> Result<Response, ApiError> {
+    guard(&state, &headers)?;
+    let job = check_evaluation(&state, request)?;
+    let report = state
+        .sandboxed(move |evaluator| score(evaluator, &job))
+        .await??;
+    Ok(report_body(&report))
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatchRequest {
+    items: Vec<EvaluateRequest>,
+}
+
+/// Up to [`crate::Config::max_batch`] solutions, one result or one error
+/// each, in order; they share one sandbox slot.
+async fn evaluate_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<BatchRequest>,
+) -> Result<Response, ApiError> {
+    guard(&state, &headers)?;
+    let max = state.config().max_batch;
+    if request.items.is_empty() || request.items.len() > max {
+        return Err(ApiError::invalid(
+            "items",
+            format!("give 1 to {max} items, not {}", request.items.len()),
+        ));
+    }
+    let jobs: Vec<Result<Evaluation, ApiError>> = request
+        .items
+        .into_iter()
+        .map(|item| check_evaluation(&state, item))
+        .collect();
+    let results = state
+        .sandboxed(move |evaluator| {
+            jobs.into_iter()
+                .map(|job| job.and_then(|job| score(evaluator, &job)))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    let results: Vec<Value> = results
+        .into_iter()
+        .map(|result| match result {
+            Ok(report) => json!({ "report": report }),
+            Err(error) => json!({ "error": error.code, "message": error.message }),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "results": results })).into_response())
+}
+
+/// A program, its stdin, its seed, and limits no higher than the published
+/// maxima.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RunRequest {
+    code: String,
+    #[serde(default)]
+    stdin: String,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    limits: RunLimits,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RunLimits {
+    fuel: Option<u64>,
+    memory_mib: Option<u64>,
+    wall_ms: Option<u64>,
+}
+
+async fn run(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<RunRequest>,
+) -> Result<Response, ApiError> {
+    guard(&state, &headers)?;
+    check_code(&state, "code", &request.code)?;
+    let limits = run_limits(&state, &request.limits)?;
+    let outcome = state
+        .sandboxed(move |evaluator| {
+            let program = Program::new(&request.code)
+                .stdin(request.stdin.as_bytes())
+                .seed(request.seed);
+            evaluator.sandbox().run(&program, &limits)
+        })
+        .await?
+        .map_err(ApiError::host)?;
+    Ok(axum::Json(outcome.to_json()).into_response())
+}
+
+/// The defaults, lowered where the request asks; asking for more than a
+/// maximum is refused, naming it.
+fn run_limits(state: &AppState, requested: &RunLimits) -> Result<Limits, ApiError> {
+    let max = Limits::default();
+    let fuel = at_most("limits.fuel", requested.fuel, max.fuel)?;
+    let memory_mib = at_most(
+        "limits.memory_mib",
+        requested.memory_mib,
+        max.memory_bytes >> 20,
+    )?;
+    let wall_ms = at_most(
+        "limits.wall_ms",
+        requested.wall_ms,
+        max.wall.as_millis() as u64,
+    )?;
+    let floor = state
+        .inner
+        .evaluator
+        .sandbox()
+        .min_memory_bytes()
+        .div_ceil(1 << 20);
+    if memory_mib < floor {
+        return Err(ApiError::invalid(
+            "limits.memory_mib",
+            format!("the interpreter alone needs {floor} MiB; ask for at least that"),
+        ));
+    }
+    Ok(Limits {
+        fuel,
+        memory_bytes: memory_mib << 20,
+        wall: std::time::Duration::from_millis(wall_ms),
+        ..max
+    })
+}
+
+fn at_most(field: &str, requested: Option<u64>, max: u64) -> Result<u64, ApiError> {
+    match requested {
+        None => Ok(max),
+        Some(0) => Err(ApiError::invalid(
+            field,
+            format!("`{field}` must be above 0"),
+        )),
+        Some(value) if value > max => Err(ApiError::invalid(
+            field,
+            format!("`{field}` is {value}; the maximum is {max}"),
+        )),
+        Some(value) => Ok(value),
+    }
+}
+
+/// Checks a request that evaluates or runs anything: the token when one is
+/// configured (compared in constant time), and that a browser did not send
+/// it from another site.
+fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        return Err(cross_site());
+    }
+    if let (Some(origin), Some(host)) = (text(header::ORIGIN), text(header::HOST)) {
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if origin_host.trim_end_matches('/') != host {
+            return Err(cross_site());
+        }
+    }
+    if let Some(token) = &state.config().token {
+        let given = text(header::AUTHORIZATION)
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this server needs `Authorization: Bearer <token>`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn cross_site() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "cross_site",
+        "requests from another site are refused",
+    )
+}
+
+/// Equality whose time depends on the lengths only, never on where the
+/// bytes differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
