@@ -22,6 +22,9 @@ pub(crate) enum BenchCommand {
     Sandbox(SandboxBenchArgs),
     /// selftest and evaluate wall time, HumanEval, determinism of reports
     Eval(EvalBenchArgs),
+    /// The HTTP service over loopback: /run and /evaluate throughput and
+    /// latency, beside the sandbox alone, and overload
+    Serve(crate::bench_serve::ServeBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +115,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &BenchCommand) -> anyhow::Result
     match command {
         BenchCommand::Sandbox(args) => bench_sandbox(global, args),
         BenchCommand::Eval(args) => bench_eval(global, args),
+        BenchCommand::Serve(args) => crate::bench_serve::run(global, args),
     }
 }
 
@@ -344,16 +348,16 @@ fn min(values: &[f64]) -> f64 {
     values.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
-fn millis(duration: Duration) -> f64 {
+pub(crate) fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     percentile(values, 0.5)
 }
 
 /// Nearest-rank percentile; `values` must not be empty.
-fn percentile(values: &[f64], fraction: f64) -> f64 {
+pub(crate) fn percentile(values: &[f64], fraction: f64) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());

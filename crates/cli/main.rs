@@ -16,6 +16,7 @@ mod exit {
 }
 
 mod bench;
+mod bench_serve;
 mod evaluate;
 mod problems;
 mod render;

@@ -56,7 +56,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
     };
     if let Some(slots) = args.slots {
         config.slots = slots.max(1);
-        config.queue = 8 * config.slots;
+        config.queue = 32 * config.slots;
     }
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
     let state = AppState::new(evaluator, args.problems.load()?, config);

@@ -36,7 +36,9 @@ pub struct Config {
     /// Sandbox jobs at once: one per core, since each keeps a core busy.
     pub slots: usize,
     /// Requests that may wait for a slot beyond those running; one more is
-    /// a 503 at once, so no request waits without limit.
+    /// a 503 at once, so no request waits without limit. 32 a slot lets 64
+    /// clients on 2 cores wait their turn rather than spin on 503s; each
+    /// holds at most one body and waits at most `queue_wait`.
     pub queue: usize,
     /// How long a queued request waits for a slot before its 503.
     pub queue_wait: Duration,
@@ -57,7 +59,7 @@ impl Default for Config {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Config {
             slots: cores,
-            queue: 8 * cores,
+            queue: 32 * cores,
             queue_wait: Duration::from_secs(10),
             max_body_bytes: 12 << 20,
             max_code_bytes: 1 << 20,

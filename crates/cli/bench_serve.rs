@@ -1,0 +1,253 @@
+//! `fuelbench bench serve`: the HTTP service measured in-process over
+//! loopback, beside the same work done on the sandbox directly.
+//!
+//! The load comes from a small HTTP/1.1 client over keep-alive connections,
+//! one task per connection, each bounded by a request count and a deadline.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use fuelbench_eval::{EvalConfig, Evaluator};
+use fuelbench_sandbox::{Limits, Program};
+use fuelbench_server::{AppState, Config};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
+use tokio::net::TcpStream;
+
+use crate::GlobalArgs;
+use crate::bench::{median, millis, percentile};
+use crate::problems::ProblemsArgs;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeBenchArgs {
+    #[command(flatten)]
+    problems: ProblemsArgs,
+    /// How long each load level runs
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// The problem whose reference is evaluated over HTTP
+    #[arg(long, default_value = "p01_merge_intervals")]
+    problem: String,
+}
+
+/// What every `/run` request executes: a tiny program.
+const TINY: &str = "print(sum(range(100)))";
+
+pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<ExitCode> {
+    ensure!(args.seconds > 0.0, "--seconds must be above 0");
+    let problems = args.problems.load()?;
+    let problem = problems
+        .iter()
+        .find(|problem| problem.id == args.problem)
+        .with_context(|| format!("no problem {:?}", args.problem))?
+        .clone();
+    let sandbox = global.sandbox()?;
+    let config = Config::default();
+    let slots = config.slots;
+    let state = AppState::new(
+        Evaluator::new(sandbox.clone(), EvalConfig::default()),
+        problems,
+        config,
+    );
+    let duration = Duration::from_secs_f64(args.seconds);
+
+    let same_work = sandbox_rps(&sandbox, slots, duration)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let figures = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?.to_string();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(fuelbench_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let run_body = Arc::new(json!({ "code": TINY }).to_string());
+        let mut run_rps = serde_json::Map::new();
+        let mut run_p50 = serde_json::Map::new();
+        let mut run_p99 = serde_json::Map::new();
+        for concurrency in [1, 8, 64] {
+            let load = load(&addr, "/api/v1/run", &run_body, concurrency, duration).await?;
+            ensure!(load.failed == 0, "{} run requests failed", load.failed);
+            run_rps.insert(concurrency.to_string(), json!(load.rps()));
+            run_p50.insert(concurrency.to_string(), json!(median(&load.latencies_ms)));
+            run_p99.insert(concurrency.to_string(), json!(percentile(&load.latencies_ms, 0.99)));
+        }
+        let evaluate_body = Arc::new(
+            json!({ "problem": problem.id, "code": problem.reference }).to_string(),
+        );
+        let idle = load(&addr, "/api/v1/evaluate", &evaluate_body, 1, duration).await?;
+        let loaded = load(&addr, "/api/v1/evaluate", &evaluate_body, 2 * slots, duration).await?;
+        ensure!(idle.failed + loaded.failed == 0, "evaluate requests failed");
+        let overload = load(&addr, "/api/v1/run", &run_body, 10 * slots, duration).await?;
+        let _ = stop.send(());
+        server.await??;
+        let idle_p99 = percentile(&idle.latencies_ms, 0.99);
+        let loaded_p99 = percentile(&loaded.latencies_ms, 0.99);
+        anyhow::Ok(json!({
+            "slots": slots,
+            "seconds_per_level": args.seconds,
+            "run_rps": run_rps,
+            "run_p50_ms": run_p50,
+            "run_p99_ms": run_p99,
+            "sandbox_rps_same_work": same_work,
+            "run_rps_64_over_sandbox": run_rps["64"].as_f64().unwrap_or(0.0) / same_work,
+            "evaluate_problem": problem.id,
+            "evaluate_rps": loaded.rps(),
+            "evaluate_idle_p99_ms": idle_p99,
+            "evaluate_loaded_p99_ms": loaded_p99,
+            "evaluate_p99_loaded_over_idle": loaded_p99 / idle_p99,
+            "overload_concurrency": 10 * slots,
+            "overload_requests": overload.ok + overload.busy + overload.failed,
+            "overload_503_ratio": overload.busy as f64 / (overload.ok + overload.busy).max(1) as f64,
+            "overload_other_failures": overload.failed,
+            "overload_p99_ms": percentile(&overload.all_ms, 0.99),
+        }))
+    })?;
+    println!("{}", serde_json::to_string_pretty(&figures)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The same tiny program run straight on the sandbox, `slots` threads at
+/// once: what the HTTP path is measured against.
+fn sandbox_rps(
+    sandbox: &fuelbench_sandbox::Sandbox,
+    slots: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let limits = Limits::default();
+    let started = Instant::now();
+    let runs: anyhow::Result<Vec<usize>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..slots)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<usize> {
+                    let mut runs = 0;
+                    while started.elapsed() < duration {
+                        let outcome = sandbox.run(&Program::new(TINY), &limits)?;
+                        ensure!(outcome.succeeded(), "the tiny program failed: {outcome:?}");
+                        runs += 1;
+                    }
+                    Ok(runs)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a worker does not panic"))
+            .collect()
+    });
+    Ok(runs?.iter().sum::<usize>() as f64 / started.elapsed().as_secs_f64())
+}
+
+#[derive(Debug, Default)]
+struct Load {
+    ok: usize,
+    busy: usize,
+    failed: usize,
+    /// Latencies of the 200s.
+    latencies_ms: Vec<f64>,
+    /// Latencies of every answer, 503s included.
+    all_ms: Vec<f64>,
+    elapsed: Duration,
+}
+
+impl Load {
+    fn rps(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// `concurrency` keep-alive connections posting `body` to `path` until
+/// `duration` has passed.
+async fn load(
+    addr: &str,
+    path: &'static str,
+    body: &Arc<String>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Load> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (addr, body) = (addr.to_owned(), Arc::clone(body));
+            tokio::spawn(async move {
+                let mut load = Load::default();
+                let mut connection = BufStream::new(TcpStream::connect(&addr).await?);
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let status = post(&mut connection, &addr, path, &body).await?;
+                    let ms = millis(sent.elapsed());
+                    load.all_ms.push(ms);
+                    match status {
+                        200 => {
+                            load.ok += 1;
+                            load.latencies_ms.push(ms);
+                        }
+                        503 => load.busy += 1,
+                        _ => load.failed += 1,
+                    }
+                }
+                anyhow::Ok(load)
+            })
+        })
+        .collect();
+    let mut total = Load::default();
+    for task in tasks {
+        let load = task.await??;
+        total.ok += load.ok;
+        total.busy += load.busy;
+        total.failed += load.failed;
+        total.latencies_ms.extend(load.latencies_ms);
+        total.all_ms.extend(load.all_ms);
+    }
+    total.elapsed = started.elapsed();
+    ensure!(!total.all_ms.is_empty(), "no request finished");
+    if total.latencies_ms.is_empty() {
+        total.latencies_ms.push(f64::NAN);
+    }
+    Ok(total)
+}
+
+/// One POST on a keep-alive connection; the status, with the body read.
+async fn post(
+    connection: &mut BufStream<TcpStream>,
+    host: &str,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<u16> {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    connection.write_all(head.as_bytes()).await?;
+    connection.write_all(body.as_bytes()).await?;
+    connection.flush().await?;
+    let mut line = String::new();
+    connection.read_line(&mut line).await?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .with_context(|| format!("not an HTTP status line: {line:?}"))?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        connection.read_line(&mut line).await?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().context("a bad Content-Length")?;
+        }
+    }
+    let mut answer = vec![0; length];
+    connection.read_exact(&mut answer).await?;
+    Ok(status)
+}
