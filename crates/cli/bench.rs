@@ -152,7 +152,12 @@ fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result
         guest_loops.push(guest_loop_seconds(&sandbox)?);
         native_loops.push(native_loop_seconds(&native_python.executable)?);
     }
-    let runs_per_second = throughput(&sandbox, Duration::from_secs_f64(args.throughput_seconds))?;
+    let runs_per_second = throughput(
+        &sandbox,
+        SMALL_PROGRAM,
+        2,
+        Duration::from_secs_f64(args.throughput_seconds),
+    )?;
     let distinct_fuel = fuel_under_load(&sandbox, args.fuel_repeats)?;
 
     let interpreter = sandbox.interpreter();
@@ -254,18 +259,24 @@ fn parse_seconds(text: &str) -> anyhow::Result<f64> {
 }
 
 /// Both cores run fresh sandboxes for `duration`; returns runs per second.
-fn throughput(sandbox: &Sandbox, duration: Duration) -> anyhow::Result<f64> {
+/// Runs of `source` a second, `threads` threads at once for `duration`.
+pub(crate) fn throughput(
+    sandbox: &Sandbox,
+    source: &str,
+    threads: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     let counts = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
+        let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| -> anyhow::Result<u64> {
-                    let program = Program::new(SMALL_PROGRAM);
+                    let program = Program::new(source);
                     let limits = Limits::default();
                     let mut runs = 0;
                     while started.elapsed() < duration {
                         let outcome = sandbox.run(&program, &limits)?;
-                        ensure!(outcome.succeeded(), "the small program failed: {outcome:?}");
+                        ensure!(outcome.succeeded(), "the program failed: {outcome:?}");
                         runs += 1;
                     }
                     Ok(runs)

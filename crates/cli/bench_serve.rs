@@ -10,14 +10,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use fuelbench_eval::{EvalConfig, Evaluator};
-use fuelbench_sandbox::{Limits, Program};
 use fuelbench_server::{AppState, Config};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
 use tokio::net::TcpStream;
 
 use crate::GlobalArgs;
-use crate::bench::{median, millis, percentile};
+use crate::bench::{median, millis, percentile, throughput};
 use crate::problems::ProblemsArgs;
 
 #[derive(Debug, clap::Args)]
@@ -53,7 +52,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
     );
     let duration = Duration::from_secs_f64(args.seconds);
 
-    let same_work = sandbox_rps(&sandbox, slots, duration)?;
+    // The same tiny program straight on the sandbox, a thread a slot.
+    let same_work = throughput(&sandbox, TINY, slots, duration)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -109,37 +109,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
     })?;
     println!("{}", serde_json::to_string_pretty(&figures)?);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The same tiny program run straight on the sandbox, `slots` threads at
-/// once: what the HTTP path is measured against.
-fn sandbox_rps(
-    sandbox: &fuelbench_sandbox::Sandbox,
-    slots: usize,
-    duration: Duration,
-) -> anyhow::Result<f64> {
-    let limits = Limits::default();
-    let started = Instant::now();
-    let runs: anyhow::Result<Vec<usize>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..slots)
-            .map(|_| {
-                scope.spawn(|| -> anyhow::Result<usize> {
-                    let mut runs = 0;
-                    while started.elapsed() < duration {
-                        let outcome = sandbox.run(&Program::new(TINY), &limits)?;
-                        ensure!(outcome.succeeded(), "the tiny program failed: {outcome:?}");
-                        runs += 1;
-                    }
-                    Ok(runs)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|worker| worker.join().expect("a worker does not panic"))
-            .collect()
-    });
-    Ok(runs?.iter().sum::<usize>() as f64 / started.elapsed().as_secs_f64())
 }
 
 #[derive(Debug, Default)]
