@@ -121,7 +121,9 @@ static int audit_hook(const char *event, PyObject *args, void *user_data) {
         const char *name = PyUnicode_Check(PyTuple_GET_ITEM(args, 1))
                                ? PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 1))
                                : NULL;
-        if (name != NULL && event_is(name, frame_attributes)) {
+        if (name == NULL) {
+            PyErr_Clear();
+        } else if (event_is(name, frame_attributes)) {
             return deny(PyExc_AttributeError, name);
         }
     }
@@ -342,14 +344,20 @@ static const struct {
 #undef BUILTIN
 #define N_BUILTIN_EXCEPTIONS (sizeof(builtin_exceptions) / sizeof(builtin_exceptions[0]))
 
+/* Classes visited while looking for built-in bases. Real hierarchies need a
+   few dozen; a candidate's diamond of diamonds has exponentially many paths,
+   and past this budget its exception simply names fewer built-ins. */
+#define MAX_BASE_VISITS 4096
+
 /* Marks in `found` every built-in exception class among `type` and its
    bases, following `tp_bases`: the classes it was really derived from. Its
    `__mro__` is not used, because a metaclass can make `mro()` list classes
    that are not bases at all. */
-static void mark_builtin_bases(PyTypeObject *type, int *found, int depth) {
-    if (depth > MAX_DEPTH) {
+static void mark_builtin_bases(PyTypeObject *type, int *found, int *visits_left) {
+    if (*visits_left <= 0) {
         return;
     }
+    *visits_left -= 1;
     for (size_t i = 0; i < N_BUILTIN_EXCEPTIONS; i++) {
         if ((PyObject *)type == *builtin_exceptions[i].type) {
             found[i] = 1;
@@ -362,7 +370,7 @@ static void mark_builtin_bases(PyTypeObject *type, int *found, int depth) {
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(bases); i++) {
         PyObject *base = PyTuple_GET_ITEM(bases, i);
         if (PyType_Check(base)) {
-            mark_builtin_bases((PyTypeObject *)base, found, depth + 1);
+            mark_builtin_bases((PyTypeObject *)base, found, visits_left);
         }
     }
 }
@@ -375,7 +383,8 @@ static void encode_exception(Out *out, PyObject *type, PyObject *value) {
     int found[N_BUILTIN_EXCEPTIONS] = {0};
     size_t count = 0;
     if (PyType_Check((PyObject *)exception_type)) {
-        mark_builtin_bases(exception_type, found, 0);
+        int visits_left = MAX_BASE_VISITS;
+        mark_builtin_bases(exception_type, found, &visits_left);
     }
     for (size_t i = 0; i < N_BUILTIN_EXCEPTIONS; i++) {
         count += (size_t)found[i];
