@@ -17,7 +17,7 @@ use fuelbench_runner::{
 use serde_json::{Value, json};
 
 use crate::fake_server::{End, FakeServer, Reply, Request};
-use crate::util::{repo_path, sandbox};
+use crate::util::{check_committed, repo_path, sandbox};
 
 pub fn problems() -> Vec<Problem> {
     fuelbench_problems::load_dir(&repo_path("problems")).expect("the problem set loads")
@@ -614,22 +614,13 @@ fn rescoring_saved_answers_gives_identical_scores() {
 }
 
 /// `schema/<name>.schema.json` must be what `fuelbench <name>-schema` prints.
-fn check_committed_schema(name: &str, current: Value) {
-    let path = format!("schema/{name}.schema.json");
-    let committed: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path(&path))
-            .unwrap_or_else(|error| panic!("{path} is committed: {error}")),
-    )
-    .unwrap_or_else(|error| panic!("{path} is JSON: {error}"));
-    assert!(
-        committed == current,
-        "{path} is stale: regenerate it with `fuelbench {name}-schema > {path}`"
-    );
-}
-
 #[test]
 fn results_schema_is_committed_and_current() {
-    check_committed_schema("results", run::schema());
+    check_committed(
+        "schema/results.schema.json",
+        "fuelbench results-schema",
+        run::schema(),
+    );
 }
 
 #[test]
@@ -675,7 +666,11 @@ fn a_model_the_router_lacks_is_skipped_and_the_next_one_still_runs() {
 
 #[test]
 fn events_schema_is_committed_and_current() {
-    check_committed_schema("events", run::event_schema());
+    check_committed(
+        "schema/events.schema.json",
+        "fuelbench events-schema",
+        run::event_schema(),
+    );
 }
 
 /// A run spawned onto a multi-threaded runtime is cancelled while a request

@@ -13,13 +13,44 @@ use tower::ServiceExt;
 
 use crate::util::{cache_dir, fuelbench, repo_path, sandbox};
 
-fn app(config: Config) -> Router {
-    let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
-    let evaluator = Evaluator::new(sandbox().clone(), EvalConfig::default());
-    router(AppState::new(evaluator, problems, config))
+/// The service's router over a results store of its own, which lives as
+/// long as it does.
+#[derive(Clone)]
+pub struct App {
+    router: Router,
+    /// Removed when the last clone goes.
+    _store: std::sync::Arc<tempfile::TempDir>,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+impl std::ops::Deref for App {
+    type Target = Router;
+
+    fn deref(&self) -> &Router {
+        &self.router
+    }
+}
+
+/// `config` with a fresh store and locks of its own.
+pub fn app(config: Config) -> App {
+    let store = tempfile::tempdir().expect("a store");
+    let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
+    let evaluator = Evaluator::new(sandbox().clone(), EvalConfig::default());
+    let config = Config {
+        results_dir: store.path().join("results"),
+        runs: fuelbench_server::RunsConfig {
+            locks_dir: store.path().join("locks"),
+            ..config.runs
+        },
+        ..config
+    };
+    let state = AppState::new(evaluator, problems, config).expect("the store opens");
+    App {
+        router: router(state),
+        _store: std::sync::Arc::new(store),
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -27,20 +58,20 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
-async fn send(
+pub async fn send(
     app: &Router,
     method: &str,
     path: &str,
@@ -69,9 +100,9 @@ async fn send(
     }
 }
 
-const JSON: (&str, &str) = ("content-type", "application/json");
+pub const JSON: (&str, &str) = ("content-type", "application/json");
 
-async fn post(app: &Router, path: &str, body: &Value) -> Answer {
+pub async fn post(app: &Router, path: &str, body: &Value) -> Answer {
     send(app, "POST", path, &[JSON], body.to_string().into_bytes()).await
 }
 

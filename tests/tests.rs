@@ -36,5 +36,9 @@ mod sandbox_cli;
 /// `fuelbench serve`: every route and error path through `oneshot`, bad
 /// input, overload, the token and cross-site rules, and a real socket.
 mod server;
+/// `fuelbench serve`'s runs and store: runs started, watched over SSE,
+/// cancelled and resumed against scripted servers; the leaderboard, results
+/// and compare routes over what they wrote; the OpenAPI document.
+mod server_runs;
 /// Helpers shared by the modules: the cache, one shared sandbox, the binary.
 mod util;

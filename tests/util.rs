@@ -1,4 +1,6 @@
 use std::path::PathBuf;
+
+use serde_json::Value;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -43,4 +45,18 @@ pub fn fuelbench(args: &[&str]) -> Output {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the fuelbench binary starts")
+}
+
+/// Fails when the committed JSON at `path` differs from `current`, saying
+/// which `command` writes it afresh.
+pub fn check_committed(path: &str, command: &str, current: Value) {
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path(path))
+            .unwrap_or_else(|error| panic!("{path} is committed: {error}")),
+    )
+    .unwrap_or_else(|error| panic!("{path} is JSON: {error}"));
+    assert!(
+        committed == current,
+        "{path} is stale: regenerate it with `{command} > {path}`"
+    );
 }

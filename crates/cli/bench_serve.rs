@@ -43,13 +43,18 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         .with_context(|| format!("no problem {:?}", args.problem))?
         .clone();
     let sandbox = global.sandbox()?;
-    let config = Config::default();
+    let store = tempfile::tempdir().context("failed to make a results store")?;
+    let config = Config {
+        results_dir: store.path().to_owned(),
+        ..Config::default()
+    };
     let slots = config.slots;
     let state = AppState::new(
         Evaluator::new(sandbox.clone(), EvalConfig::default()),
         problems,
         config,
-    );
+    )
+    .context("failed to open the results store")?;
     let duration = Duration::from_secs_f64(args.seconds);
 
     // The same tiny program straight on the sandbox, a thread a slot.

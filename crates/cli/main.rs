@@ -19,7 +19,7 @@ mod bench;
 mod bench_serve;
 mod evaluate;
 mod problems;
-mod render;
+
 mod results;
 mod run;
 mod sandbox;
@@ -85,12 +85,15 @@ enum Command {
     Compare(results::CompareArgs),
     /// Convert other harnesses' result files into leaderboard rows
     Import(results::ImportArgs),
-    /// Serve the HTTP API: evaluate code, run programs (127.0.0.1:8080)
+    /// Serve the HTTP API: evaluate code, run programs, start and watch
+    /// benchmark runs, read the leaderboard (127.0.0.1:8080)
     Serve(serve::ServeArgs),
     /// Print the JSON Schema of a results file
     ResultsSchema,
     /// Print the JSON Schema of one event of `run --json`
     EventsSchema,
+    /// Print the service's OpenAPI 3.1 document
+    Openapi,
 }
 
 impl GlobalArgs {
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(&cli.global, args),
         Command::ResultsSchema => results::results_schema(),
         Command::EventsSchema => results::events_schema(),
+        Command::Openapi => serve::openapi(),
     };
     match result {
         Ok(code) => code,

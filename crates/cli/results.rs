@@ -10,7 +10,7 @@ use fuelbench_runner::{self as run, ResultsFile, leaderboard};
 
 use crate::GlobalArgs;
 use crate::problems::ProblemsArgs;
-use crate::render;
+use fuelbench_runner::render;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct RescoreArgs {

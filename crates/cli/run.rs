@@ -19,7 +19,7 @@ use serde_json::Map;
 
 use crate::GlobalArgs;
 use crate::problems::ProblemsArgs;
-use crate::render;
+use fuelbench_runner::render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ThinkArg {

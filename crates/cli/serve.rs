@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use fuelbench_eval::{EvalConfig, Evaluator};
-use fuelbench_server::{AppState, Config};
+use fuelbench_server::{AppState, Config, RunsConfig};
 
 use crate::GlobalArgs;
 use crate::problems::ProblemsArgs;
@@ -25,6 +25,14 @@ pub(crate) struct ServeArgs {
     /// Sandbox jobs at once [default: one per core]
     #[arg(long)]
     slots: Option<usize>,
+    /// The results store: the leaderboard reads it, and runs started here
+    /// write their results files and their events into it
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+    /// A model server runs may target, e.g. http://127.0.0.1:8081; repeat
+    /// for several. Runs can target no other
+    #[arg(long = "endpoint", value_name = "URL")]
+    endpoints: Vec<String>,
 }
 
 pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -50,16 +58,31 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
             args.addr
         );
     }
+    let defaults = Config::default();
     let mut config = Config {
         token,
-        ..Config::default()
+        loopback_only: args.addr.ip().is_loopback(),
+        results_dir: args.results.clone(),
+        runs: RunsConfig {
+            endpoints: args.endpoints.clone(),
+            api_key: std::env::var("FUELBENCH_API_KEY")
+                .ok()
+                .filter(|key| !key.is_empty()),
+            locks_dir: global.cache_dir()?.join("locks"),
+        },
+        ..defaults
     };
     if let Some(slots) = args.slots {
         config.slots = slots.max(1);
         config.queue = 32 * config.slots;
     }
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let state = AppState::new(evaluator, args.problems.load()?, config);
+    let state = AppState::new(evaluator, args.problems.load()?, config).with_context(|| {
+        format!(
+            "failed to open the results store {}",
+            args.results.display()
+        )
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -79,7 +102,8 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGTERM or Ctrl-C: stop taking connections and finish those in flight.
+/// SIGTERM or Ctrl-C: stop taking connections, cancel the runs (their files
+/// stay whole), and finish the requests in flight.
 async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -93,5 +117,13 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
     }
-    eprintln!("fuelbench serve: shutting down after the requests in flight");
+    eprintln!("fuelbench serve: shutting down: runs are checkpointed, requests in flight finish");
+}
+
+pub(crate) fn openapi() -> anyhow::Result<ExitCode> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&fuelbench_server::openapi())?
+    );
+    Ok(ExitCode::SUCCESS)
 }

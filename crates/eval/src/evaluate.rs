@@ -85,7 +85,12 @@ type ReferenceAnswers = HashMap<(String, String, u64), Arc<Value>>;
 #[derive(Debug, Clone)]
 pub struct Evaluator {
     sandbox: Sandbox,
+    /// The limits a candidate is judged under.
     config: EvalConfig,
+    /// The limits of the harness's own work: expected values and the
+    /// reference's answers. They stay as the evaluator was made, so a
+    /// candidate judged under lower limits never fails the problem itself.
+    harness: EvalConfig,
     /// Each problem's expected values, evaluated once per process (see
     /// [`Evaluator::expected_values`]), keyed by the problem's id and its
     /// expected literals.
@@ -99,6 +104,7 @@ impl Evaluator {
     pub fn new(sandbox: Sandbox, config: EvalConfig) -> Evaluator {
         Evaluator {
             sandbox,
+            harness: config.clone(),
             config,
             expected: Arc::default(),
             reference_answers: Arc::default(),
@@ -107,6 +113,15 @@ impl Evaluator {
 
     pub fn config(&self) -> &EvalConfig {
         &self.config
+    }
+
+    /// This evaluator, its caches shared, judging candidates under `limits`
+    /// instead; the harness's own work keeps the limits it was made with.
+    pub fn with_limits(&self, limits: EvalConfig) -> Evaluator {
+        Evaluator {
+            config: limits,
+            ..self.clone()
+        }
     }
 
     pub fn sandbox(&self) -> &Sandbox {
@@ -238,13 +253,9 @@ impl Evaluator {
         })
     }
 
+    /// A candidate's limits, with `fuel`.
     pub(crate) fn limits(&self, fuel: u64) -> Limits {
-        Limits {
-            fuel,
-            memory_bytes: self.config.memory_bytes,
-            wall: self.config.wall,
-            ..Limits::default()
-        }
+        limits_of(&self.config, fuel)
     }
 
     /// The expected values of every case of `problem` that expects one, in
@@ -269,7 +280,7 @@ impl Evaluator {
         let texts: Vec<&str> = key.1.iter().map(String::as_str).collect();
         let values = self
             .sandbox
-            .literals(&texts, &self.limits(self.config.case_fuel))?
+            .literals(&texts, &limits_of(&self.harness, self.harness.case_fuel))?
             .map_err(|why| {
                 Error::Harness(format!("the problem's expected value is malformed: {why}"))
             })?;
@@ -329,7 +340,7 @@ impl Evaluator {
             // The series runs one size at a time, so the reference's answer at
             // the same size is worked out on the other core meanwhile.
             let (measured, reference) = rayon::join(
-                || self.measure_once(problem, code, n),
+                || self.measure_once(problem, code, n, &self.config),
                 || self.reference_answer(problem, code, n),
             );
             match (measured?, reference?) {
@@ -387,6 +398,7 @@ impl Evaluator {
         problem: &Problem,
         code: &str,
         n: u64,
+        config: &EvalConfig,
     ) -> Result<Result<(u64, Value), String>> {
         let check = Check {
             candidate: code,
@@ -396,11 +408,11 @@ impl Evaluator {
                 code: &problem.complexity.setup,
                 n,
             },
-            seed: self.config.seed,
+            seed: config.seed,
         };
         let outcome = self
             .sandbox
-            .check(&check, &self.limits(self.config.measure_fuel))?;
+            .check(&check, &limits_of(config, config.measure_fuel))?;
         Ok(match (outcome.ending, outcome.call_fuel) {
             (Ending::Returned(answer), Some(cost)) => Ok((cost, answer)),
             (Ending::BadInput(why), _) => {
@@ -430,7 +442,7 @@ impl Evaluator {
         if code == problem.reference {
             return Ok(None);
         }
-        match self.measure_once(problem, &problem.reference, n)? {
+        match self.measure_once(problem, &problem.reference, n, &self.harness)? {
             Ok((_, answer)) => {
                 let answer = Arc::new(answer);
                 lock(&self.reference_answers).insert(key, Arc::clone(&answer));
@@ -440,6 +452,15 @@ impl Evaluator {
                 "the problem's reference fails at n = {n}: {reason}"
             ))),
         }
+    }
+}
+
+fn limits_of(config: &EvalConfig, fuel: u64) -> Limits {
+    Limits {
+        fuel,
+        memory_bytes: config.memory_bytes,
+        wall: config.wall,
+        ..Limits::default()
     }
 }
 

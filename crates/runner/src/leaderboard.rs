@@ -12,7 +12,7 @@ use fuelbench_eval::score::Verdict;
 /// The `format` of a file `fuelbench import` writes.
 pub const IMPORTED_FORMAT: &str = "fuelbench-imported/1";
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Row {
     pub model: String,
     /// From the server's model path, else from the model's name.
@@ -32,6 +32,19 @@ pub struct Row {
     /// `"15/15"`; a partial run shows how far it got.
     pub progress: String,
     pub source: PathBuf,
+    /// When the file was last written (RFC 3339); `None` for imported rows.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// What decides whether two rows' scores are comparable; `None` for
+    /// imported rows, which another harness scored.
+    #[serde(default)]
+    pub problem_set_sha256: Option<String>,
+    #[serde(default)]
+    pub python_wasm_sha256: Option<String>,
+    #[serde(default)]
+    pub fuelbench_version: Option<String>,
+    #[serde(default)]
+    pub wasmtime_version: Option<String>,
 }
 
 impl Row {
@@ -76,6 +89,11 @@ impl Row {
             wall_time_s: Some(summary.wall_time_s),
             progress: file.progress.clone(),
             source: source.to_owned(),
+            updated_at: Some(file.updated_at.clone()),
+            problem_set_sha256: Some(file.config.problem_set_sha256.clone()),
+            python_wasm_sha256: Some(file.reproducibility.python_wasm_sha256.clone()),
+            fuelbench_version: Some(file.reproducibility.fuelbench_version.clone()),
+            wasmtime_version: Some(file.reproducibility.wasmtime_version.clone()),
         }
     }
 }
@@ -117,56 +135,59 @@ fn quant_in(token: &str) -> Option<String> {
     Some(quant)
 }
 
-/// Every row in `dir`: results files and imported files. Other JSON files
-/// are passed over and named in the returned notes.
+/// Every row in `dir`: results files and imported files, best first. A
+/// file that is not one, or cannot be read, is passed over and named in the
+/// returned notes: one bad file never hides the others.
 pub fn collect(dir: &Path) -> Result<(Vec<Row>, Vec<String>)> {
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for path in json_files(dir)? {
+        match rows_of(&path) {
+            Ok(found) => rows.extend(found),
+            Err(note) => notes.push(note),
+        }
+    }
+    sort(&mut rows);
+    Ok((rows, notes))
+}
+
+/// The `.json` files directly in `dir`, sorted by name.
+pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
         path: dir.to_owned(),
         source,
     })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "json"))
         .collect();
     paths.sort();
-    let mut rows = Vec::new();
-    let mut notes = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let Ok(value) = serde_json::from_str::<Value>(&text) else {
-            notes.push(format!("skipped {}: not JSON", path.display()));
-            continue;
-        };
-        match value.get("format").and_then(Value::as_str) {
-            Some(super::FORMAT | super::results::FORMAT_1) => {
-                let file = ResultsFile::read(&path)?;
-                match &file.summary {
-                    Some(summary) => rows.push(Row::from_results(&file, summary, &path)),
-                    None => notes.push(format!(
-                        "skipped {}: no problem finished yet",
-                        path.display()
-                    )),
-                }
+    Ok(paths)
+}
+
+/// The rows one file holds: one for a results file with a finished
+/// problem, each of an imported file's; or why it holds none.
+pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
+    let skipped = |why: &dyn std::fmt::Display| format!("skipped {}: {why}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|error| skipped(&error))?;
+    let Ok(value) = serde_json::from_str::<Value>(&text) else {
+        return Err(skipped(&"not JSON"));
+    };
+    match value.get("format").and_then(Value::as_str) {
+        Some(super::FORMAT | super::results::FORMAT_1) => {
+            let file = ResultsFile::read(path).map_err(|error| skipped(&crate::error_text(&error)))?;
+            match &file.summary {
+                Some(summary) => Ok(vec![Row::from_results(&file, summary, path)]),
+                None => Err(skipped(&"no problem finished yet")),
             }
-            Some(IMPORTED_FORMAT) => {
-                let imported: Imported =
-                    serde_json::from_value(value).map_err(|source| Error::Json {
-                        path: path.clone(),
-                        source,
-                    })?;
-                rows.extend(imported.rows);
-            }
-            _ => notes.push(format!(
-                "skipped {}: not a fuelbench results file (convert it with `fuelbench import`)",
-                path.display()
-            )),
         }
+        Some(IMPORTED_FORMAT) => serde_json::from_value::<Imported>(value)
+            .map(|imported| imported.rows)
+            .map_err(|error| skipped(&error)),
+        _ => Err(skipped(
+            &"not a fuelbench results file (convert it with `fuelbench import`)",
+        )),
     }
-    sort(&mut rows);
-    Ok((rows, notes))
 }
 
 /// Best first: by overall score, then pass@1, then speed.
@@ -316,11 +337,16 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
             .unwrap_or("-")
             .to_owned(),
         source: path.to_owned(),
+        updated_at: None,
+        problem_set_sha256: None,
+        python_wasm_sha256: None,
+        fuelbench_version: None,
+        wasmtime_version: None,
     })
 }
 
 /// The delta table between two runs: B measured against A.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     pub a: String,
     pub b: String,
@@ -331,16 +357,54 @@ pub struct Comparison {
     pub score_delta: f64,
     /// Problems whose outcome differs: passed, failure class, refactor.
     pub problems: Vec<ProblemDelta>,
+    /// Pass and fail agreement over the problems both ran.
+    pub agreement: Agreement,
+    /// Fuel of B over A, only on problems both pass: a cheaper answer to a
+    /// problem one side fails says nothing.
+    pub fuel: Vec<FuelRatio>,
+    /// The geometric mean of the `fuel` ratios; `None` when no problem
+    /// passes in both.
+    pub fuel_ratio_geomean: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// The 2×2 of pass and fail over the problems both runs have a record of.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct Agreement {
+    pub both_pass: usize,
+    pub only_a_passes: usize,
+    pub only_b_passes: usize,
+    pub both_fail: usize,
+    /// Problems only one of the runs reached.
+    pub unpaired: usize,
+}
+
+/// One problem both runs pass: what its solutions cost.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct FuelRatio {
+    pub id: String,
+    /// Fuel of the test cases, A and B.
+    pub tests_a: u64,
+    pub tests_b: u64,
+    /// `tests_b / tests_a`.
+    pub tests_ratio: Option<f64>,
+    /// The largest complexity size both measured, and its call's fuel.
+    pub largest_n: Option<u64>,
+    pub largest_n_a: Option<f64>,
+    pub largest_n_b: Option<f64>,
+    /// `largest_n_b / largest_n_a`: the figure that says which scales better.
+    pub largest_n_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProblemDelta {
     pub id: String,
     pub a: Option<Side>,
     pub b: Option<Side>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Side {
     pub passed: bool,
     pub failure_class: Option<super::ProblemFailure>,
@@ -391,6 +455,14 @@ pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {
             })
         })
         .collect();
+    let (agreement, fuel) = agreement_and_fuel(a, b);
+    let ratios: Vec<f64> = fuel
+        .iter()
+        .filter_map(|f| f.largest_n_ratio.or(f.tests_ratio))
+        .filter(|r| *r > 0.0 && r.is_finite())
+        .collect();
+    let fuel_ratio_geomean = (!ratios.is_empty())
+        .then(|| (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp());
     let delta = |f: fn(&Summary) -> Option<f64>| match (get(&sa, f), get(&sb, f)) {
         (Some(x), Some(y)) => pct(x, y),
         _ => None,
@@ -406,7 +478,61 @@ pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {
         score_delta: get(&sb, |s| Some(s.scores.overall_score)).unwrap_or(0.0)
             - get(&sa, |s| Some(s.scores.overall_score)).unwrap_or(0.0),
         problems,
+        agreement,
+        fuel,
+        fuel_ratio_geomean,
     }
+}
+
+fn agreement_and_fuel(a: &ResultsFile, b: &ResultsFile) -> (Agreement, Vec<FuelRatio>) {
+    let mut agreement = Agreement::default();
+    let mut fuel = Vec::new();
+    let ratio = |x: f64, y: f64| (x > 0.0).then(|| y / x);
+    for left in &a.problems {
+        let Some(right) = b.problems.iter().find(|r| r.id == left.id) else {
+            agreement.unpaired += 1;
+            continue;
+        };
+        match (left.passed(), right.passed()) {
+            (true, true) => agreement.both_pass += 1,
+            (true, false) => agreement.only_a_passes += 1,
+            (false, true) => agreement.only_b_passes += 1,
+            (false, false) => agreement.both_fail += 1,
+        }
+        if !(left.passed() && right.passed()) {
+            continue;
+        }
+        let samples = |record: &super::ProblemRecord| {
+            record
+                .report
+                .complexity
+                .as_ref()
+                .map(|c| c.samples.clone())
+                .unwrap_or_default()
+        };
+        let (samples_a, samples_b) = (samples(left), samples(right));
+        let largest = samples_a
+            .iter()
+            .rev()
+            .find_map(|sa| Some((sa, samples_b.iter().find(|sb| sb.n == sa.n)?)));
+        let (tests_a, tests_b) = (left.report.fuel_used, right.report.fuel_used);
+        fuel.push(FuelRatio {
+            id: left.id.clone(),
+            tests_a,
+            tests_b,
+            tests_ratio: ratio(tests_a as f64, tests_b as f64),
+            largest_n: largest.map(|(sa, _)| sa.n),
+            largest_n_a: largest.map(|(sa, _)| sa.cost),
+            largest_n_b: largest.map(|(_, sb)| sb.cost),
+            largest_n_ratio: largest.and_then(|(sa, sb)| ratio(sa.cost, sb.cost)),
+        });
+    }
+    agreement.unpaired += b
+        .problems
+        .iter()
+        .filter(|r| !a.problems.iter().any(|l| l.id == r.id))
+        .count();
+    (agreement, fuel)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 mod events;
 pub mod leaderboard;
 mod plan;
+pub mod render;
 mod results;
 
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ pub use self::events::{ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, e
 pub use self::plan::{Plan, parse_extra_body, select_problems};
 pub use self::results::{
     Exchange, FORMAT, Grammar, ProblemFailure, ProblemRecord, RequestFailure, ResultsFile,
-    RunConfig, SCHEMA_VERSION, Summary, Think, results_path, schema, slug,
+    RunConfig, SCHEMA_VERSION, Summary, Think, now, results_path, schema, slug,
 };
 use fuelbench_eval::{Evaluator, RefactorReport, Report};
 
@@ -639,7 +640,7 @@ impl fuelbench_llm::Workload for Variants<'_, '_> {
 }
 
 /// An error and its sources, one line: what `run_failed` carries.
-fn error_text(error: &Error) -> String {
+pub fn error_text(error: &Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

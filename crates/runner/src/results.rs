@@ -481,7 +481,8 @@ pub fn schema() -> Value {
     serde_json::to_value(schemars::schema_for!(ResultsFile)).expect("a schema is JSON")
 }
 
-pub(crate) fn now() -> String {
+/// Now, local time, as results files and run records write it.
+pub fn now() -> String {
     jiff::Zoned::now()
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()

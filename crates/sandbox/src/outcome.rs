@@ -25,6 +25,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in declaration order.
+    pub const ALL: [Status; 6] = [
+        Status::Exited,
+        Status::OutOfFuel,
+        Status::WallClockExceeded,
+        Status::MemoryExceeded,
+        Status::OutputOverflow,
+        Status::Trapped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Exited => "exited",

@@ -16,8 +16,13 @@
 //! `oneshot`, without a socket.
 
 mod error;
+mod metrics;
+mod openapi;
 mod routes;
+mod runs;
+mod store;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -29,6 +34,9 @@ use fuelbench_problems::Problem;
 use tokio::sync::Semaphore;
 
 pub use crate::error::{ApiError, ApiJson};
+pub use crate::openapi::openapi;
+pub use crate::runs::{RunState, RunStatus, RunsConfig, StartRun};
+pub use crate::store::Store;
 
 /// The service's policy. Every maximum is published at `/api/v1/info`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +60,15 @@ pub struct Config {
     /// When set, routes that evaluate or run anything need
     /// `Authorization: Bearer <token>`.
     pub token: Option<String>,
+    /// Listening on loopback: a request must name a loopback host, so a
+    /// web page cannot reach the service by rebinding its own name.
+    pub loopback_only: bool,
+    /// The results store: results files, and the runs the service started.
+    pub results_dir: PathBuf,
+    /// The model servers runs may target, and how to reach them.
+    pub runs: RunsConfig,
+    /// How long shutdown waits for running runs to checkpoint.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Config {
@@ -65,6 +82,14 @@ impl Default for Config {
             max_code_bytes: 1 << 20,
             max_batch: 20,
             token: None,
+            loopback_only: true,
+            results_dir: PathBuf::from("results"),
+            runs: RunsConfig {
+                endpoints: Vec::new(),
+                api_key: None,
+                locks_dir: std::env::temp_dir().join("fuelbench-locks"),
+            },
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -84,11 +109,22 @@ struct Inner {
     slots: Arc<Semaphore>,
     /// Requests holding or waiting for a slot.
     admitted: AtomicUsize,
+    store: Store,
+    runs: Arc<runs::Runs>,
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
-    pub fn new(evaluator: Evaluator, problems: Vec<Problem>, config: Config) -> AppState {
-        AppState {
+    /// The service's state over the store in `config.results_dir`, created
+    /// if missing.
+    pub fn new(
+        evaluator: Evaluator,
+        problems: Vec<Problem>,
+        config: Config,
+    ) -> std::io::Result<AppState> {
+        let store = Store::open(&config.results_dir)?;
+        let runs = Arc::new(runs::Runs::new(store.clone(), config.runs.clone()));
+        Ok(AppState {
             inner: Arc::new(Inner {
                 problem_set_sha256: fuelbench_runner::problem_set_sha256(&problems),
                 evaluator,
@@ -96,8 +132,11 @@ impl AppState {
                 slots: Arc::new(Semaphore::new(config.slots.max(1))),
                 admitted: AtomicUsize::new(0),
                 config,
+                store,
+                runs,
+                metrics: metrics::Metrics::new(),
             }),
-        }
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -114,6 +153,7 @@ impl AppState {
         let limit = inner.config.slots.max(1) + inner.config.queue;
         let admitted = Admitted::enter(&inner.admitted);
         if admitted.position >= limit {
+            inner.metrics.rejected();
             return Err(ApiError::busy(format!(
                 "all {} sandbox slots are busy and {} requests wait; try again shortly",
                 inner.config.slots, inner.config.queue
@@ -124,7 +164,10 @@ impl AppState {
             Arc::clone(&inner.slots).acquire_owned(),
         )
         .await
-        .map_err(|_| ApiError::busy("no sandbox slot came free in time; try again shortly"))?
+        .map_err(|_| {
+            inner.metrics.rejected();
+            ApiError::busy("no sandbox slot came free in time; try again shortly")
+        })?
         .map_err(ApiError::host)?;
         let evaluator = inner.evaluator.clone();
         let result = tokio::task::spawn_blocking(move || {
@@ -166,17 +209,35 @@ impl Drop for Admitted<'_> {
 /// The service's routes, ready to serve or to drive with `oneshot`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().max_body_bytes;
-    routes::routes(state).layer(DefaultBodyLimit::max(body_limit))
+    routes::routes(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::check_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
+        .layer(DefaultBodyLimit::max(body_limit))
 }
 
-/// Serves `router(state)` on `listener` until `shutdown` resolves; requests
-/// in flight are finished first.
+/// Serves `router(state)` on `listener` until `shutdown` resolves. Then it
+/// stops taking requests, cancels every run (each results file stays whole
+/// and resumable), ends every event stream, finishes the requests in
+/// flight, and waits for the runs to checkpoint, at most
+/// [`Config::shutdown_grace`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let runs = Arc::clone(&state.inner.runs);
+    let token = runs.shutdown.clone();
+    let signal = async move {
+        shutdown.await;
+        token.cancel();
+    };
+    let grace = state.config().shutdown_grace;
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(signal)
+        .await;
+    runs.shut_down(grace).await;
+    served
 }

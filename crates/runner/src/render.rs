@@ -1,9 +1,10 @@
-//! How the terminal shows leaderboards and comparisons: Markdown and CSV.
+//! Leaderboards and comparisons as text: Markdown and CSV, for the terminal
+//! and for `GET /api/v1/leaderboard?format=csv` alike.
 //! The runner gives the rows; front ends choose how they look.
 
 use std::fmt::Write as _;
 
-use fuelbench_runner::leaderboard::{Comparison, Row, Side};
+use crate::leaderboard::{Comparison, Row, Side};
 
 const HEADER: [&str; 14] = [
     "model",
@@ -44,7 +45,7 @@ fn cells(row: &Row) -> [String; 14] {
 }
 
 /// `75.3s`, `12m05s`, `2h03m`.
-pub(crate) fn duration(seconds: f64) -> String {
+pub fn duration(seconds: f64) -> String {
     let whole = seconds.round() as u64;
     if seconds < 100.0 {
         format!("{seconds:.1}s")
@@ -55,7 +56,7 @@ pub(crate) fn duration(seconds: f64) -> String {
     }
 }
 
-pub(crate) fn markdown(rows: &[Row]) -> String {
+pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| {} |", HEADER.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(HEADER.len()));
@@ -65,7 +66,7 @@ pub(crate) fn markdown(rows: &[Row]) -> String {
     out
 }
 
-pub(crate) fn csv(rows: &[Row]) -> String {
+pub fn csv(rows: &[Row]) -> String {
     let quote = |cell: &str| {
         if cell.contains([',', '"', '\n']) {
             format!("\"{}\"", cell.replace('"', "\"\""))
@@ -81,7 +82,7 @@ pub(crate) fn csv(rows: &[Row]) -> String {
     out
 }
 
-pub(crate) fn comparison_markdown(comparison: &Comparison) -> String {
+pub fn comparison_markdown(comparison: &Comparison) -> String {
     let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:+.1}%"));
     let mut out = String::new();
     let _ = writeln!(out, "A: {}\nB: {}\n", comparison.a, comparison.b);
@@ -99,6 +100,19 @@ pub(crate) fn comparison_markdown(comparison: &Comparison) -> String {
         comparison.pass_at_1_delta,
         comparison.score_delta
     );
+    let agreement = &comparison.agreement;
+    let _ = writeln!(
+        out,
+        "\nBoth pass {}, only A passes {}, only B passes {}, both fail {}.",
+        agreement.both_pass, agreement.only_a_passes, agreement.only_b_passes, agreement.both_fail
+    );
+    if let Some(ratio) = comparison.fuel_ratio_geomean {
+        let _ = writeln!(
+            out,
+            "Fuel, B over A, on the {} problems both pass: {ratio:.2}x (geometric mean).",
+            comparison.fuel.len()
+        );
+    }
     if comparison.problems.is_empty() {
         let _ = writeln!(out, "\nEvery problem has the same outcome in both.");
         return out;
@@ -113,7 +127,7 @@ pub(crate) fn comparison_markdown(comparison: &Comparison) -> String {
                 format!(
                     "FAIL {}",
                     side.failure_class
-                        .map_or("", fuelbench_runner::ProblemFailure::name)
+                        .map_or("", crate::ProblemFailure::name)
                 )
             };
             let refactor = match side.refactor_stable {

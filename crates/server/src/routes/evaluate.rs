@@ -1,32 +1,20 @@
-//! The routes under `/api/v1`, and `/healthz`.
+//! Judging code: `evaluate`, `evaluate/batch` and `run`; and what a client
+//! needs to know first: `info` and the public part of the problems.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use fuelbench_eval::{Answer, Report};
+use fuelbench_eval::{Answer, EvalConfig, Report};
 use fuelbench_problems::{Kind, Problem};
 use fuelbench_sandbox::{Limits, Program};
 use serde_json::{Value, json};
 
+use super::{find_problem, guard};
 use crate::{ApiError, ApiJson, AppState};
-
-pub(crate) fn routes(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/api/v1/info", get(info))
-        .route("/api/v1/problems", get(problems))
-        .route("/api/v1/problems/{id}", get(problem))
-        .route("/api/v1/evaluate", post(evaluate))
-        .route("/api/v1/evaluate/batch", post(evaluate_batch))
-        .route("/api/v1/run", post(run))
-        .with_state(state)
-}
 
 /// Versions and hashes that make a fuel figure mean something, and every
 /// limit's default and maximum.
-async fn info(State(state): State<AppState>) -> Response {
+pub(super) async fn info(State(state): State<AppState>) -> Response {
     let evaluator = &state.inner.evaluator;
     let interpreter = evaluator.sandbox().interpreter();
     let config = state.config();
@@ -49,10 +37,10 @@ async fn info(State(state): State<AppState>) -> Response {
                 "stderr_bytes": run.stderr_bytes,
             },
             "evaluate": {
-                "case_fuel": eval.case_fuel,
-                "measure_fuel": eval.measure_fuel,
-                "memory_mib": eval.memory_bytes >> 20,
-                "wall_ms": eval.wall.as_millis(),
+                "case_fuel": { "default": eval.case_fuel, "max": eval.case_fuel },
+                "measure_fuel": { "default": eval.measure_fuel, "max": eval.measure_fuel },
+                "memory_mib": { "default": eval.memory_bytes >> 20, "max": eval.memory_bytes >> 20 },
+                "wall_ms": { "default": eval.wall.as_millis(), "max": eval.wall.as_millis() },
             },
             "code_bytes": config.max_code_bytes,
             "body_bytes": config.max_body_bytes,
@@ -61,6 +49,7 @@ async fn info(State(state): State<AppState>) -> Response {
         "slots": config.slots,
         "queue": config.queue,
         "admitted": state.admitted(),
+        "endpoints": state.inner.runs.endpoints(),
     }))
     .into_response()
 }
@@ -81,42 +70,44 @@ fn public(problem: &Problem) -> Value {
     })
 }
 
-async fn problems(State(state): State<AppState>) -> Response {
+pub(super) async fn problems(State(state): State<AppState>) -> Response {
     let list: Vec<Value> = state.inner.problems.iter().map(public).collect();
     axum::Json(json!({ "problems": list })).into_response()
 }
 
-async fn problem(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(super) async fn problem(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match find_problem(&state, &id) {
         Ok(problem) => axum::Json(public(problem)).into_response(),
         Err(error) => error.into_response(),
     }
 }
 
-fn find_problem<'a>(state: &'a AppState, id: &str) -> Result<&'a Problem, ApiError> {
-    state
-        .inner
-        .problems
-        .iter()
-        .find(|problem| problem.id == id)
-        .ok_or_else(|| {
-            let known: Vec<&str> = state.inner.problems.iter().map(|p| p.id.as_str()).collect();
-            ApiError::not_found(
-                "unknown_problem",
-                format!("no problem {id:?}; the set has {}", known.join(", ")),
-            )
-        })
-}
-
 /// One solution to score: `code`, or a model's whole `reply`, and an
 /// optional `refactored` version in the same form.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EvaluateRequest {
+    /// A problem id, as `GET /api/v1/problems` lists them.
     problem: String,
+    /// The solution's source.
     code: Option<String>,
+    /// A model's whole reply, to extract the code from.
     reply: Option<String>,
+    /// The refactored version, in the same form as the first.
     refactored: Option<String>,
+    /// Limits lower than the published maxima.
+    #[serde(default)]
+    limits: EvaluateLimits,
+}
+
+/// Each at most its maximum at `GET /api/v1/info`.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvaluateLimits {
+    case_fuel: Option<u64>,
+    measure_fuel: Option<u64>,
+    memory_mib: Option<u64>,
+    wall_ms: Option<u64>,
 }
 
 /// A checked request, ready for the sandbox.
@@ -125,6 +116,8 @@ struct Evaluation {
     text: String,
     is_reply: bool,
     refactored: Option<String>,
+    /// Lower than the evaluator's own, when the request asked.
+    limits: Option<EvalConfig>,
 }
 
 fn check_evaluation(state: &AppState, request: EvaluateRequest) -> Result<Evaluation, ApiError> {
@@ -150,7 +143,59 @@ fn check_evaluation(state: &AppState, request: EvaluateRequest) -> Result<Evalua
         text,
         is_reply,
         refactored: request.refactored,
+        limits: evaluate_limits(state, &request.limits)?,
     })
+}
+
+/// The evaluator's limits, lowered where the request asks; `None` when it
+/// asks for none.
+fn evaluate_limits(
+    state: &AppState,
+    requested: &EvaluateLimits,
+) -> Result<Option<EvalConfig>, ApiError> {
+    let EvaluateLimits {
+        case_fuel,
+        measure_fuel,
+        memory_mib,
+        wall_ms,
+    } = *requested;
+    if [case_fuel, measure_fuel, memory_mib, wall_ms]
+        .iter()
+        .all(Option::is_none)
+    {
+        return Ok(None);
+    }
+    let max = state.inner.evaluator.config();
+    let memory_mib = at_most("limits.memory_mib", memory_mib, max.memory_bytes >> 20)?;
+    check_memory_floor(state, memory_mib)?;
+    Ok(Some(EvalConfig {
+        case_fuel: at_most("limits.case_fuel", case_fuel, max.case_fuel)?,
+        measure_fuel: at_most("limits.measure_fuel", measure_fuel, max.measure_fuel)?,
+        memory_bytes: memory_mib << 20,
+        wall: std::time::Duration::from_millis(at_most(
+            "limits.wall_ms",
+            wall_ms,
+            max.wall.as_millis() as u64,
+        )?),
+        ..max.clone()
+    }))
+}
+
+/// The interpreter alone needs this much memory; less is refused.
+fn check_memory_floor(state: &AppState, memory_mib: u64) -> Result<(), ApiError> {
+    let floor = state
+        .inner
+        .evaluator
+        .sandbox()
+        .min_memory_bytes()
+        .div_ceil(1 << 20);
+    if memory_mib < floor {
+        return Err(ApiError::invalid(
+            "limits.memory_mib",
+            format!("the interpreter alone needs {floor} MiB; ask for at least that"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_code(state: &AppState, field: &str, text: &str) -> Result<(), ApiError> {
@@ -174,7 +219,10 @@ fn score(evaluator: &fuelbench_eval::Evaluator, job: &Evaluation) -> Result<Repo
     } else {
         Answer::Code(&job.text)
     };
-    evaluator
+    let lowered = job.limits.clone().map(|limits| evaluator.with_limits(limits));
+    lowered
+        .as_ref()
+        .unwrap_or(evaluator)
         .evaluate_answer(&job.problem, answer, job.refactored.as_deref())
         .map_err(ApiError::host)
 }
@@ -186,7 +234,7 @@ fn report_body(report: &Report) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
-async fn evaluate(
+pub(super) async fn evaluate(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<EvaluateRequest>,
@@ -196,10 +244,11 @@ async fn evaluate(
     let report = state
         .sandboxed(move |evaluator| score(evaluator, &job))
         .await??;
+    state.inner.metrics.evaluated(report.passed);
     Ok(report_body(&report))
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchRequest {
     items: Vec<EvaluateRequest>,
@@ -207,7 +256,7 @@ pub(crate) struct BatchRequest {
 
 /// Up to [`crate::Config::max_batch`] solutions, one result or one error
 /// each, in order; they share one sandbox slot.
-async fn evaluate_batch(
+pub(super) async fn evaluate_batch(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<BatchRequest>,
@@ -235,7 +284,10 @@ async fn evaluate_batch(
     let results: Vec<Value> = results
         .into_iter()
         .map(|result| match result {
-            Ok(report) => json!({ "report": report }),
+            Ok(report) => {
+                state.inner.metrics.evaluated(report.passed);
+                json!({ "report": report })
+            }
             Err(error) => json!({ "error": error.code, "message": error.message }),
         })
         .collect();
@@ -244,7 +296,7 @@ async fn evaluate_batch(
 
 /// A program, its stdin, its seed, and limits no higher than the published
 /// maxima.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RunRequest {
     code: String,
@@ -256,7 +308,7 @@ pub(crate) struct RunRequest {
     limits: RunLimits,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RunLimits {
     fuel: Option<u64>,
@@ -264,7 +316,7 @@ pub(crate) struct RunLimits {
     wall_ms: Option<u64>,
 }
 
-async fn run(
+pub(super) async fn run(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<RunRequest>,
@@ -281,6 +333,7 @@ async fn run(
         })
         .await?
         .map_err(ApiError::host)?;
+    state.inner.metrics.sandbox_run(outcome.status.as_str());
     Ok(axum::Json(outcome.to_json()).into_response())
 }
 
@@ -299,18 +352,7 @@ fn run_limits(state: &AppState, requested: &RunLimits) -> Result<Limits, ApiErro
         requested.wall_ms,
         max.wall.as_millis() as u64,
     )?;
-    let floor = state
-        .inner
-        .evaluator
-        .sandbox()
-        .min_memory_bytes()
-        .div_ceil(1 << 20);
-    if memory_mib < floor {
-        return Err(ApiError::invalid(
-            "limits.memory_mib",
-            format!("the interpreter alone needs {floor} MiB; ask for at least that"),
-        ));
-    }
+    check_memory_floor(state, memory_mib)?;
     Ok(Limits {
         fuel,
         memory_bytes: memory_mib << 20,
@@ -334,45 +376,3 @@ fn at_most(field: &str, requested: Option<u64>, max: u64) -> Result<u64, ApiErro
     }
 }
 
-/// Checks a request that evaluates or runs anything: the token when one is
-/// configured (compared in constant time), and that a browser did not send
-/// it from another site.
-fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
-        return Err(cross_site());
-    }
-    if let (Some(origin), Some(host)) = (text(header::ORIGIN), text(header::HOST)) {
-        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        if origin_host.trim_end_matches('/') != host {
-            return Err(cross_site());
-        }
-    }
-    if let Some(token) = &state.config().token {
-        let given = text(header::AUTHORIZATION)
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "this server needs `Authorization: Bearer <token>`",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn cross_site() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "cross_site",
-        "requests from another site are refused",
-    )
-}
-
-/// Equality whose time depends on the lengths only, never on where the
-/// bytes differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}

@@ -1,0 +1,174 @@
+//! The routes: `/healthz`, `/metrics`, and the API under `/api/v1`.
+
+mod evaluate;
+mod results;
+mod runs;
+
+pub(crate) use self::evaluate::{BatchRequest, EvaluateRequest, RunRequest};
+pub(crate) use self::results::{BoardQuery, BoardRow, CompareQuery};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use fuelbench_problems::Problem;
+
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/info", get(evaluate::info))
+        .route("/api/v1/problems", get(evaluate::problems))
+        .route("/api/v1/problems/{id}", get(evaluate::problem))
+        .route("/api/v1/evaluate", post(evaluate::evaluate))
+        .route("/api/v1/evaluate/batch", post(evaluate::evaluate_batch))
+        .route("/api/v1/run", post(evaluate::run))
+        .route("/api/v1/leaderboard", get(results::leaderboard))
+        .route("/api/v1/results", get(results::list))
+        .route("/api/v1/results/{name}", get(results::file))
+        .route("/api/v1/results/{name}/problems/{id}", get(results::record))
+        .route("/api/v1/compare", get(results::compare))
+        .route("/api/v1/endpoints", get(runs::endpoints))
+        .route("/api/v1/runs", get(runs::list).post(runs::start))
+        .route("/api/v1/runs/{id}", get(runs::get))
+        .route("/api/v1/runs/{id}/events", get(runs::events))
+        .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/v1/runs/{id}/resume", post(runs::resume))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no_route", "no such route; GET /api/v1/openapi.json lists them")
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state
+        .inner
+        .metrics
+        .render(state.admitted(), state.inner.runs.active());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    axum::Json(crate::openapi()).into_response()
+}
+
+/// On loopback, a request must name a loopback host: a web page whose own
+/// name was rebound to 127.0.0.1 sends its own name, and is refused.
+pub(crate) async fn check_host(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.config().loopback_only
+        && let Some(host) = request.headers().get(header::HOST)
+        && !host.to_str().is_ok_and(is_loopback_host)
+    {
+        return ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "not_loopback",
+            "this server listens on loopback and answers only requests for localhost, \
+             127.0.0.1 or [::1]",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+pub(crate) fn find_problem<'a>(state: &'a AppState, id: &str) -> Result<&'a Problem, ApiError> {
+    state
+        .inner
+        .problems
+        .iter()
+        .find(|problem| problem.id == id)
+        .ok_or_else(|| {
+            let known: Vec<&str> = state.inner.problems.iter().map(|p| p.id.as_str()).collect();
+            ApiError::not_found(
+                "unknown_problem",
+                format!("no problem {id:?}; the set has {}", known.join(", ")),
+            )
+        })
+}
+
+
+/// Checks a request that evaluates or runs anything: the token when one is
+/// configured (compared in constant time), and that a browser did not send
+/// it from another site.
+pub(crate) fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        return Err(cross_site());
+    }
+    if let (Some(origin), Some(host)) = (text(header::ORIGIN), text(header::HOST)) {
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if origin_host.trim_end_matches('/') != host {
+            return Err(cross_site());
+        }
+    }
+    if let Some(token) = &state.config().token {
+        let given = text(header::AUTHORIZATION)
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this server needs `Authorization: Bearer <token>`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn cross_site() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "cross_site",
+        "requests from another site are refused",
+    )
+}
+
+/// Equality whose time depends on the lengths only, never on where the
+/// bytes differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_names_are_loopback_hosts() {
+        for host in ["localhost:8080", "127.0.0.1:8080", "127.0.0.1", "[::1]:80", "LOCALHOST"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in ["evil.example:8080", "10.0.0.1:80", "localhost.evil.example", "[::2]:80"] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Benchmark runs as jobs: start, list, watch, cancel, resume; and the model
+//! servers they may target.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use fuelbench_llm::{ChatClient, ClientConfig, Manager};
+use serde_json::json;
+
+use super::guard;
+use crate::runs::{RunStatus, StartRun};
+use crate::{ApiError, ApiJson, AppState};
+
+/// 202, the run's state, and where to watch it.
+fn accepted(status: &RunStatus) -> Response {
+    let location = format!("/api/v1/runs/{}", status.id);
+    (
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        axum::Json(status),
+    )
+        .into_response()
+}
+
+pub(super) async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<StartRun>,
+) -> Result<Response, ApiError> {
+    guard(&state, &headers)?;
+    let status = state
+        .inner
+        .runs
+        .start(request, &state.inner.evaluator, &state.inner.problems)?;
+    Ok(accepted(&status))
+}
+
+pub(super) async fn list(State(state): State<AppState>) -> Response {
+    axum::Json(json!({ "runs": state.inner.runs.list() })).into_response()
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(axum::Json(state.inner.runs.get(&id)?).into_response())
+}
+
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    guard(&state, &headers)?;
+    Ok(accepted(&state.inner.runs.cancel(&id)?))
+}
+
+/// A new run with the same request, continuing the same results files.
+pub(super) async fn resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    guard(&state, &headers)?;
+    let old = state.inner.runs.get(&id)?;
+    if !old.state.is_over() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "run_not_over",
+            format!("run {id} has not ended; cancel it first, or watch it"),
+        ));
+    }
+    let request = StartRun {
+        resume: true,
+        endpoint: Some(old.endpoint.clone()),
+        ..old.request
+    };
+    let status = state
+        .inner
+        .runs
+        .start(request, &state.inner.evaluator, &state.inner.problems)?;
+    Ok(accepted(&status))
+}
+
+/// Server-sent events: a snapshot of the run's state first, then its
+/// numbered events; `Last-Event-ID` resumes after the event it names.
+pub(super) async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let after = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_last_event_id",
+                        "`Last-Event-ID` is the number of the last event received",
+                    )
+                })?,
+        ),
+    };
+    let stream = state.inner.runs.events(&id, after)?;
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// The configured model servers, each with the models it offers (asked
+/// now, briefly), for a person choosing what to run.
+pub(super) async fn endpoints(State(state): State<AppState>) -> Response {
+    let api_key = &state.config().runs.api_key;
+    let asks = state.inner.runs.endpoints().iter().map(|url| async move {
+        let mut config = ClientConfig::new(url);
+        config.api_key = api_key.clone();
+        let ask = async {
+            let manager = Manager::connect(ChatClient::new(config), None).await?;
+            let models = manager.available().await;
+            Ok::<_, fuelbench_llm::Error>((manager.kind(), models))
+        };
+        let error = |error: &fuelbench_llm::Error| fuelbench_llm::error_chain(error);
+        match tokio::time::timeout(Duration::from_secs(5), ask).await {
+            Ok(Ok((kind, Ok(models)))) => json!({ "url": url, "kind": kind, "models": models }),
+            Ok(Ok((kind, Err(failure)))) => json!({
+                "url": url,
+                "kind": kind,
+                "models": null,
+                "error": format!("it does not list its models: {}", error(&failure)),
+            }),
+            Ok(Err(failure)) => json!({ "url": url, "models": null, "error": error(&failure) }),
+            Err(_) => json!({ "url": url, "models": null, "error": "no answer within 5 s" }),
+        }
+    });
+    let endpoints = futures_util::future::join_all(asks).await;
+    axum::Json(json!({ "endpoints": endpoints })).into_response()
+}

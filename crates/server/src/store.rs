@@ -1,0 +1,211 @@
+//! The results store: where the leaderboard reads results and where runs
+//! live. It is a directory, the one `fuelbench run --out` writes: results
+//! files at its top, one per model and variant, and `runs/` with each run
+//! the service started (`{id}.json`, its state; `{id}.events.jsonl`, its
+//! numbered events, one a line).
+//!
+//! Every route that reads results goes through [`Store`], so another
+//! backing (an object store shared by replicas) replaces this file alone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use axum::http::StatusCode;
+use fuelbench_runner::leaderboard::{self, Row};
+use fuelbench_runner::{ResultsFile, RunEvent};
+
+use crate::ApiError;
+use crate::runs::RunStatus;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+    /// Rows by file, kept while the file's length and modification time
+    /// stay the same: the leaderboard parses only what changed.
+    rows: Arc<Mutex<HashMap<PathBuf, Cached>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    modified: SystemTime,
+    len: u64,
+    rows: Result<Vec<Row>, String>,
+}
+
+/// Every row in the store and the files passed over, and why.
+#[derive(Debug, Clone)]
+pub struct Board {
+    pub rows: Vec<Row>,
+    pub notes: Vec<String>,
+}
+
+impl Store {
+    /// The store in `dir`, created if missing.
+    pub fn open(dir: &Path) -> std::io::Result<Store> {
+        std::fs::create_dir_all(dir.join("runs"))?;
+        Ok(Store {
+            dir: dir.to_owned(),
+            rows: Arc::default(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every row, best first.
+    pub fn board(&self) -> Result<Board, ApiError> {
+        let paths = leaderboard::json_files(&self.dir).map_err(ApiError::host)?;
+        let mut cache = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|path, _| paths.contains(path));
+        let mut board = Board {
+            rows: Vec::new(),
+            notes: Vec::new(),
+        };
+        for path in paths {
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let (modified, len) = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
+            let fresh = cache
+                .get(&path)
+                .is_some_and(|cached| cached.modified == modified && cached.len == len);
+            if !fresh {
+                let rows = leaderboard::rows_of(&path);
+                cache.insert(path.clone(), Cached { modified, len, rows });
+            }
+            match &cache[&path].rows {
+                Ok(rows) => board.rows.extend(rows.iter().cloned()),
+                Err(note) => board.notes.push(note.clone()),
+            }
+        }
+        leaderboard::sort(&mut board.rows);
+        Ok(board)
+    }
+
+    /// The results files by name (their file stem), newest first.
+    pub fn names(&self) -> Result<Vec<String>, ApiError> {
+        let mut files: Vec<(SystemTime, String)> = leaderboard::json_files(&self.dir)
+            .map_err(ApiError::host)?
+            .into_iter()
+            .filter_map(|path| {
+                let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+                Some((modified, path.file_stem()?.to_str()?.to_owned()))
+            })
+            .collect();
+        files.sort_by(|a, b| b.cmp(a));
+        Ok(files.into_iter().map(|(_, name)| name).collect())
+    }
+
+    /// One results file, by name: its file stem, or its file name.
+    pub fn results(&self, name: &str) -> Result<ResultsFile, ApiError> {
+        let stem = name.strip_suffix(".json").unwrap_or(name);
+        if !is_name(stem) {
+            return Err(ApiError::not_found(
+                "unknown_results",
+                format!("{name:?} is not a results file's name"),
+            ));
+        }
+        let path = self.dir.join(format!("{stem}.json"));
+        if !path.is_file() {
+            return Err(ApiError::not_found(
+                "unknown_results",
+                format!("no results file {stem:?} in the store; GET /api/v1/results lists them"),
+            ));
+        }
+        ResultsFile::read(&path).map_err(|error| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_results",
+                fuelbench_runner::error_text(&error),
+            )
+        })
+    }
+
+    fn run_path(&self, id: &str, suffix: &str) -> PathBuf {
+        self.dir.join("runs").join(format!("{id}{suffix}"))
+    }
+
+    /// Writes a run's state, whole or not at all.
+    pub fn save_run(&self, status: &RunStatus) -> std::io::Result<()> {
+        let path = self.run_path(&status.id, ".json");
+        let mut text = serde_json::to_string_pretty(status).map_err(std::io::Error::other)?;
+        text.push('\n');
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text)?;
+        std::fs::rename(&temporary, &path)
+    }
+
+    /// Appends a run's next event; its line number is its id.
+    pub fn append_event(&self, id: &str, event: &RunEvent) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut line = serde_json::to_string(event).map_err(std::io::Error::other)?;
+        line.push('\n');
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.run_path(id, ".events.jsonl"))?
+            .write_all(line.as_bytes())
+    }
+
+    /// Every stored run's state, newest first; unreadable ones are passed over.
+    pub fn runs(&self) -> Vec<RunStatus> {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("runs")) else {
+            return Vec::new();
+        };
+        let mut runs: Vec<RunStatus> = entries
+            .filter_map(|entry| {
+                let path = entry.ok()?.path();
+                let name = path.file_name()?.to_str()?;
+                let id = name.strip_suffix(".json")?;
+                self.run(id)
+            })
+            .collect();
+        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        runs
+    }
+
+    /// One stored run's state.
+    pub fn run(&self, id: &str) -> Option<RunStatus> {
+        if !is_name(id) {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.run_path(id, ".json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// A stored run's events, in order, as their JSON lines.
+    pub fn events(&self, id: &str) -> Vec<String> {
+        std::fs::read_to_string(self.run_path(id, ".events.jsonl"))
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A file stem or run id: letters, digits, `.`, `_`, `-`, and no leading
+/// dot, so it never leaves the store.
+fn is_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 200
+        && !text.starts_with('.')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_never_leave_the_store() {
+        for bad in ["", "..", "../x", "a/b", ".hidden", "a b", "x\0"] {
+            assert!(!is_name(bad), "{bad:?}");
+        }
+        for good in ["qwen2.5-coder__think-on", "20261128-2040-ab12"] {
+            assert!(is_name(good), "{good:?}");
+        }
+    }
+}
