@@ -190,6 +190,96 @@ fn evaluate_answers_the_report_evaluate_json_prints_byte_for_byte() {
     }
 }
 
+/// Lower limits judge the candidate under them and say so in the report;
+/// the problem's own expected values and reference keep theirs. Higher
+/// ones are refused, naming the maximum.
+#[test]
+fn lowered_evaluate_limits_bind_the_candidate_alone() {
+    let app = app(Config::default());
+    let code =
+        std::fs::read_to_string(repo_path("problems/p01_merge_intervals/reference.py")).unwrap();
+    let evaluate = |limits: Value| {
+        let body = json!({ "problem": "p01_merge_intervals", "code": code, "limits": limits });
+        runtime().block_on(post(&app, "/api/v1/evaluate", &body))
+    };
+    // Too little fuel for any case, asked first, so the caches fill under it.
+    let starved = evaluate(json!({ "case_fuel": 1000 }));
+    assert_eq!(starved.status, StatusCode::OK);
+    let starved = starved.json();
+    assert_eq!(starved["passed"], false);
+    assert_eq!(starved["reproducibility"]["case_fuel"], 1000);
+    assert_eq!(starved["cases"][0]["outcome"], "out_of_fuel");
+    let whole = evaluate(json!({})).json();
+    assert_eq!(
+        whole["passed"], true,
+        "the expected values were not spoiled"
+    );
+    assert_eq!(whole["reproducibility"]["case_fuel"], 100_000_000u64);
+    let narrow = evaluate(json!({ "measure_fuel": 5_000_000 })).json();
+    assert_eq!(narrow["passed"], true);
+    assert_eq!(
+        narrow["complexity"]["match"], false,
+        "the series is cut short"
+    );
+
+    for (limits, field) in [
+        (json!({ "case_fuel": 100_000_001u64 }), "limits.case_fuel"),
+        (json!({ "wall_ms": 0 }), "limits.wall_ms"),
+        (json!({ "memory_mib": 1 }), "limits.memory_mib"),
+        (json!({ "memory_mib": 1 << 20 }), "limits.memory_mib"),
+    ] {
+        let answer = evaluate(limits.clone());
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{limits}");
+        assert!(
+            answer.json()["fields"][field].is_string(),
+            "{limits}: {}",
+            answer.json()
+        );
+    }
+    let refused = evaluate(json!({ "case_fuel": 100_000_001u64 })).json();
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("the maximum is 100000000"),
+        "{refused}"
+    );
+}
+
+/// On loopback, a page that rebound its own name to 127.0.0.1 is refused.
+#[test]
+fn a_request_naming_another_host_is_refused_on_loopback() {
+    let local = app(Config::default());
+    runtime().block_on(async {
+        let evil = send(
+            &local,
+            "GET",
+            "/api/v1/info",
+            &[("host", "evil.example:8080")],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(evil.status, StatusCode::MISDIRECTED_REQUEST);
+        assert_eq!(evil.json()["error"], "not_loopback");
+        for host in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+            let ok = send(&local, "GET", "/api/v1/info", &[("host", host)], Vec::new()).await;
+            assert_eq!(ok.status, StatusCode::OK, "{host}");
+        }
+    });
+    let public = app(Config {
+        loopback_only: false,
+        ..Config::default()
+    });
+    let answer = runtime().block_on(send(
+        &public,
+        "GET",
+        "/healthz",
+        &[("host", "fuelbench.example")],
+        Vec::new(),
+    ));
+    assert_eq!(answer.status, StatusCode::OK);
+}
+
 #[test]
 fn a_reply_a_refactor_a_batch_and_a_program_are_judged() {
     let app = app(Config::default());
@@ -548,11 +638,58 @@ fn overload_sees_only_200s_and_503s() {
     );
 }
 
-/// `fuelbench serve` as a user starts it: over a real socket, then SIGTERM.
+/// One request over a fresh connection: the status and the body.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("the server accepts");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("the request is sent");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response is read");
+    let status = response[9..12].parse().expect("a status line");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    (status, body)
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process is alive");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc")
+}
+
+/// `fuelbench serve` as a user starts it, over a real socket: overloaded,
+/// then stopped by SIGTERM in the middle of a run it is streaming.
 #[test]
-fn serve_answers_over_a_real_socket_and_stops_on_sigterm() {
+fn serve_over_a_real_socket_survives_overload_and_stops_on_sigterm_mid_run() {
+    let problems: Vec<fuelbench_problems::Problem> = crate::runner::problems()[..3].to_vec();
+    let model_server =
+        crate::runner::scripted_with(problems.clone(), Duration::from_millis(100), |_, _| false);
+    let store = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_fuelbench"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--slots",
+            "1",
+            "--results",
+        ])
+        .arg(store.path())
+        .args(["--endpoint", &model_server.base_url])
         .env("FUELBENCH_CACHE", cache_dir())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
@@ -564,24 +701,108 @@ fn serve_answers_over_a_real_socket_and_stops_on_sigterm() {
         .read_line(&mut line)
         .unwrap();
     let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
-    let body = r#"{"code": "print(sum(range(10)))"}"#;
+
+    let program = r#"{"code": "print(sum(range(10)))"}"#;
+    let (status, body) = http(&addr, "POST", "/api/v1/run", program);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""stdout":"45\n""#), "{body}");
+    for _ in 0..20 {
+        http(&addr, "POST", "/api/v1/run", program);
+    }
+    let before = rss_kib(child.id());
+
+    // 64 clients at once on one slot and a queue of 32.
+    let busy = r#"{"code": "x = 0\nfor i in range(200000): x += i\nprint(x)"}"#;
+    let clients: Vec<_> = (0..64)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || http(&addr, "POST", "/api/v1/run", busy).0)
+        })
+        .collect();
+    let statuses: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&503), "{statuses:?}");
+    let (status, _) = http(&addr, "GET", "/healthz", "");
+    assert_eq!(status, 200);
+    let after = rss_kib(child.id());
+    eprintln!("serve RSS: {before} KiB before the overload, {after} KiB after");
+    assert!(after < before + 32 * 1024, "{before} KiB -> {after} KiB");
+    let (_, metrics) = http(&addr, "GET", "/metrics", "");
+    assert!(metrics.contains("fuelbench_rejections_total"), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"fuelbench_http_requests_total{route="/api/v1/run",method="POST",status="503"}"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"fuelbench_sandbox_runs_total{status="exited"}"#),
+        "{metrics}"
+    );
+
+    // A run, watched; SIGTERM while it is in flight.
+    let ids: Vec<&str> = problems.iter().map(|p| p.id.as_str()).collect();
+    let start = json!({ "models": ["fake"], "problems": ids, "refactor": false }).to_string();
+    let (status, body) = http(&addr, "POST", "/api/v1/runs", &start);
+    assert_eq!(status, 202, "{body}");
+    let run: Value = serde_json::from_str(&body).unwrap();
+    let id = run["id"].as_str().unwrap().to_owned();
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     write!(
         stream,
-        "POST /api/v1/run HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+        "GET /api/v1/runs/{id}/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains(r#""stdout":"45\n""#), "{response}");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut events = BufReader::new(stream);
+    let mut seen = String::new();
+    while !seen.contains("problem_started") {
+        let mut line = String::new();
+        assert!(
+            events.read_line(&mut line).unwrap() > 0,
+            "the stream ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
     // The child is ours: end it by its PID.
     let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
+    let signalled = std::time::Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    events
+        .read_to_string(&mut rest)
+        .expect("the stream ends, not times out");
+    assert!(rest.contains("run_cancelled"), "{rest}");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        signalled.elapsed()
+    );
+
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(store.path().join("runs").join(format!("{id}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["state"], "cancelled");
+    let file = saved["files"][0].as_str().unwrap();
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(store.path().join(format!("{file}.json"))).unwrap(),
+    )
+    .expect("the results file is whole");
+    assert_eq!(results["complete"], false);
 }
 
 #[test]

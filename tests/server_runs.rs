@@ -46,7 +46,7 @@ impl Watcher {
         }
         let response = app
             .router_clone()
-            .oneshot(request.body(Body::empty()).unwrap())
+            .oneshot(request.body(Body::empty()).expect("a request"))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -82,7 +82,8 @@ impl Watcher {
                 .await
                 .expect("the stream moves within 30 s")?
                 .expect("the stream reads");
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+            self.buffer
+                .push_str(std::str::from_utf8(&chunk).expect("events are UTF-8"));
         }
     }
 
@@ -121,7 +122,12 @@ async fn start(app: &App, body: Value) -> crate::server::Answer {
 fn kinds(events: &[Sent]) -> Vec<String> {
     events
         .iter()
-        .map(|sent| sent.data["event"].as_str().unwrap().to_owned())
+        .map(|sent| {
+            sent.data["event"]
+                .as_str()
+                .expect("a tagged event")
+                .to_owned()
+        })
         .collect()
 }
 
@@ -131,7 +137,11 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
     let server = scripted(problems.clone());
     let app = service(&server.base_url);
     runtime().block_on(async {
-        let started = start(&app, json!({ "models": ["fake"], "problems": ids(&problems) })).await;
+        let started = start(
+            &app,
+            json!({ "models": ["fake"], "problems": ids(&problems) }),
+        )
+        .await;
         assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.json());
         let run = started.json();
         let id = run["id"].as_str().unwrap().to_owned();
@@ -146,7 +156,8 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         let after_snapshot = snapshot.data["run"]["last_event"].as_u64().unwrap();
         let events = watcher.rest().await;
         let numbers: Vec<u64> = events.iter().map(|sent| sent.id.unwrap()).collect();
-        let expected: Vec<u64> = (after_snapshot + 1..=after_snapshot + events.len() as u64).collect();
+        let expected: Vec<u64> =
+            (after_snapshot + 1..=after_snapshot + events.len() as u64).collect();
         assert_eq!(numbers, expected, "numbered in order, none missing");
 
         // The whole stream, from a watcher that has seen nothing.
@@ -191,25 +202,44 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["model"], "fake");
         assert_eq!(rows[0]["progress"], "3/3");
-        assert_eq!(rows[0]["comparable"], false, "3 of 15 is another problem set");
+        assert_eq!(
+            rows[0]["comparable"], false,
+            "3 of 15 is another problem set"
+        );
         let csv = get(&app, "/api/v1/leaderboard?format=csv").await;
         assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
         let csv = String::from_utf8(csv.body).unwrap();
         assert_eq!(csv.lines().count(), 2, "{csv}");
         assert!(csv.starts_with("model,quant,think"), "{csv}");
-        let filtered = get(&app, "/api/v1/leaderboard?model=nothing-like-it").await.json();
+        let filtered = get(&app, "/api/v1/leaderboard?model=nothing-like-it")
+            .await
+            .json();
         assert_eq!(filtered["rows"].as_array().unwrap().len(), 0);
         let sorted = get(&app, "/api/v1/leaderboard?sort=tokens_per_s&order=asc").await;
         assert_eq!(sorted.status, StatusCode::OK);
         let bad = get(&app, "/api/v1/leaderboard?sort=nonsense").await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.json()["message"].as_str().unwrap().contains("pass_at_1"));
+        assert!(
+            bad.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("pass_at_1")
+        );
 
         let file = get(&app, &format!("/api/v1/results/{name}")).await.json();
         assert_eq!(file["progress"], "3/3");
-        let record = get(&app, &format!("/api/v1/results/{name}/problems/{}", problems[0].id)).await;
+        let record = get(
+            &app,
+            &format!("/api/v1/results/{name}/problems/{}", problems[0].id),
+        )
+        .await;
         assert_eq!(record.status, StatusCode::OK);
-        assert!(record.json()["solve"]["content"].as_str().unwrap().contains("```python"));
+        assert!(
+            record.json()["solve"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("```python")
+        );
         let missing = get(&app, &format!("/api/v1/results/{name}/problems/p99")).await;
         assert_eq!(missing.json()["error"], "unknown_problem");
         for bad in ["..%2Fetc%2Fpasswd", "nothing", ".hidden"] {
@@ -218,7 +248,11 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         }
 
         // The same run again would overwrite its results: refused.
-        let again = start(&app, json!({ "models": ["fake"], "problems": ids(&problems) })).await;
+        let again = start(
+            &app,
+            json!({ "models": ["fake"], "problems": ids(&problems) }),
+        )
+        .await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         assert_eq!(again.json()["error"], "results_exist");
 
@@ -241,7 +275,11 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         // The scripted server plants a wrong answer for odd-numbered problems.
         assert_eq!(compared["agreement"]["both_pass"], 1);
         assert_eq!(compared["agreement"]["both_fail"], 2);
-        assert_eq!(compared["fuel"].as_array().unwrap().len(), 1, "only where both pass");
+        assert_eq!(
+            compared["fuel"].as_array().unwrap().len(),
+            1,
+            "only where both pass"
+        );
         assert_eq!(compared["fuel"][0]["largest_n_ratio"], 1.0);
         assert_eq!(compared["fuel_ratio_geomean"], 1.0);
         let missing = get(&app, "/api/v1/compare?a=nothing").await;
@@ -253,14 +291,20 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
 fn a_second_run_on_the_same_server_is_a_409_and_a_cancelled_run_resumes() {
     let problems = chosen(4);
     // Eight chunks 50 ms apart: every request is in flight for about 0.35 s.
-    let server = scripted_with(problems.clone(), Duration::from_millis(50), |_, n| n % 2 == 1);
+    let server = scripted_with(problems.clone(), Duration::from_millis(50), |_, n| {
+        n % 2 == 1
+    });
     let app = service(&server.base_url);
     runtime().block_on(async {
         let body = json!({ "models": ["fake"], "problems": ids(&problems), "refactor": false });
         let first = start(&app, body.clone()).await;
         assert_eq!(first.status, StatusCode::ACCEPTED);
         let id = first.json()["id"].as_str().unwrap().to_owned();
-        let second = start(&app, json!({ "models": ["other"], "problems": ids(&problems) })).await;
+        let second = start(
+            &app,
+            json!({ "models": ["other"], "problems": ids(&problems) }),
+        )
+        .await;
         assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.json());
         assert_eq!(second.json()["error"], "server_busy");
 
@@ -287,7 +331,10 @@ fn a_second_run_on_the_same_server_is_a_409_and_a_cancelled_run_resumes() {
         assert_eq!(status["problems_done"], 1);
         let name = status["files"][0].as_str().unwrap().to_owned();
         let file = get(&app, &format!("/api/v1/results/{name}")).await.json();
-        assert_eq!((file["progress"].as_str(), file["complete"].as_bool()), (Some("1/4"), Some(false)));
+        assert_eq!(
+            (file["progress"].as_str(), file["complete"].as_bool()),
+            (Some("1/4"), Some(false))
+        );
         let again = post(&app, &format!("/api/v1/runs/{id}/cancel"), &json!({})).await;
         assert_eq!(again.json()["error"], "run_not_running");
 
@@ -298,10 +345,27 @@ fn a_second_run_on_the_same_server_is_a_409_and_a_cancelled_run_resumes() {
         assert_ne!(resumed_id, id);
         let events = Watcher::open(&app, &resumed_id, Some(0)).await.rest().await;
         assert_eq!(kinds(&events).last().unwrap(), "run_finished");
-        let started = events.iter().find(|s| s.data["event"] == "variant_started").unwrap();
-        assert_eq!((started.data["done"].as_u64(), started.data["sessions"].as_u64()), (Some(1), Some(2)));
-        let status = get(&app, &format!("/api/v1/runs/{resumed_id}")).await.json();
-        assert_eq!((status["problems_done"].as_u64(), status["problems_total"].as_u64()), (Some(4), Some(4)));
+        let started = events
+            .iter()
+            .find(|s| s.data["event"] == "variant_started")
+            .unwrap();
+        assert_eq!(
+            (
+                started.data["done"].as_u64(),
+                started.data["sessions"].as_u64()
+            ),
+            (Some(1), Some(2))
+        );
+        let status = get(&app, &format!("/api/v1/runs/{resumed_id}"))
+            .await
+            .json();
+        assert_eq!(
+            (
+                status["problems_done"].as_u64(),
+                status["problems_total"].as_u64()
+            ),
+            (Some(4), Some(4))
+        );
         let file = get(&app, &format!("/api/v1/results/{name}")).await.json();
         assert_eq!(file["progress"], "4/4");
         assert_eq!(file["sessions"], 2);
@@ -320,21 +384,43 @@ fn runs_target_only_configured_endpoints_and_bad_plans_are_422s() {
         assert_eq!(answer.json()["error"], "no_endpoint");
 
         let cases = [
-            (json!({ "models": ["fake"], "endpoint": "http://10.1.2.3:80" }), "endpoint"),
+            (
+                json!({ "models": ["fake"], "endpoint": "http://10.1.2.3:80" }),
+                "endpoint",
+            ),
             (json!({ "models": ["fake"], "endpoint": "7" }), "endpoint"),
             (json!({ "models": [] }), "models"),
-            (json!({ "models": ["fake"], "problems": ["p99"] }), "problems"),
-            (json!({ "models": ["fake"], "temperature": 9.0 }), "temperature"),
+            (
+                json!({ "models": ["fake"], "problems": ["p99"] }),
+                "problems",
+            ),
+            (
+                json!({ "models": ["fake"], "temperature": 9.0 }),
+                "temperature",
+            ),
             (json!({ "models": ["fake"], "max_tokens": 0 }), "max_tokens"),
-            (json!({ "models": ["fake"], "without_grammar": false }), "models"),
-            (json!({ "models": ["fake"], "grammars": [{ "name": "g", "text": " " }] }), "grammars"),
+            (
+                json!({ "models": ["fake"], "without_grammar": false }),
+                "models",
+            ),
+            (
+                json!({ "models": ["fake"], "grammars": [{ "name": "g", "text": " " }] }),
+                "grammars",
+            ),
         ];
         for (body, field) in cases {
             let answer = start(&app, body.clone()).await;
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert!(answer.json()["fields"][field].is_string(), "{body}: {}", answer.json());
+            assert!(
+                answer.json()["fields"][field].is_string(),
+                "{body}: {}",
+                answer.json()
+            );
         }
-        for body in [json!({ "models": ["fake"], "think": ["maybe"] }), json!({ "model": "fake" })] {
+        for body in [
+            json!({ "models": ["fake"], "think": ["maybe"] }),
+            json!({ "model": "fake" }),
+        ] {
             let answer = start(&app, body.clone()).await;
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
             assert_eq!(answer.json()["error"], "invalid_body");
@@ -376,7 +462,11 @@ fn the_openapi_document_is_committed_current_and_every_route_in_it_is_served() {
                     b"{}".to_vec(),
                 )
                 .await;
-                assert_ne!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                assert_ne!(
+                    answer.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}"
+                );
                 if answer.status == StatusCode::NOT_FOUND {
                     assert_ne!(answer.json()["error"], "no_route", "{method} {path}");
                 }

@@ -175,7 +175,8 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
     };
     match value.get("format").and_then(Value::as_str) {
         Some(super::FORMAT | super::results::FORMAT_1) => {
-            let file = ResultsFile::read(path).map_err(|error| skipped(&crate::error_text(&error)))?;
+            let file =
+                ResultsFile::read(path).map_err(|error| skipped(&crate::error_text(&error)))?;
             match &file.summary {
                 Some(summary) => Ok(vec![Row::from_results(&file, summary, path)]),
                 None => Err(skipped(&"no problem finished yet")),
@@ -369,7 +370,15 @@ pub struct Comparison {
 
 /// The 2×2 of pass and fail over the problems both runs have a record of.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 pub struct Agreement {
     pub both_pass: usize,

@@ -126,8 +126,7 @@ pub fn comparison_markdown(comparison: &Comparison) -> String {
             } else {
                 format!(
                     "FAIL {}",
-                    side.failure_class
-                        .map_or("", crate::ProblemFailure::name)
+                    side.failure_class.map_or("", crate::ProblemFailure::name)
                 )
             };
             let refactor = match side.refactor_stable {

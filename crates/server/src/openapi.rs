@@ -8,7 +8,9 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
-use crate::routes::{BatchRequest, BoardQuery, BoardRow, CompareQuery, EvaluateRequest, RunRequest};
+use crate::routes::{
+    BatchRequest, BoardQuery, BoardRow, CompareQuery, EvaluateRequest, RunRequest,
+};
 use crate::runs::{RunStatus, StartRun};
 
 /// One operation: its method and path, what it takes and what it answers.

@@ -18,8 +18,8 @@ use fuelbench_eval::Evaluator;
 use fuelbench_llm::{ChatClient, ClientConfig, Manager, ModelStep, ServerKind, ServerLock};
 use fuelbench_problems::Problem;
 use fuelbench_runner::{
-    Benchmark, CancellationToken, Grammar, Plan, ProblemOutcome, ResultsFile, RunContext,
-    RunEvent, Summary, Think, config_changes, results_path,
+    Benchmark, CancellationToken, Grammar, Plan, ProblemOutcome, ResultsFile, RunContext, RunEvent,
+    Summary, Think, config_changes, results_path,
 };
 use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value};
@@ -304,7 +304,9 @@ impl Live {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What the service needs to start runs.
@@ -366,7 +368,10 @@ impl Runs {
                 ),
             );
             if let Err(error) = self.store.save_run(&status) {
-                eprintln!("fuelbench serve: could not settle run {}: {error}", status.id);
+                eprintln!(
+                    "fuelbench serve: could not settle run {}: {error}",
+                    status.id
+                );
             }
         }
     }
@@ -391,14 +396,18 @@ impl Runs {
             .configs(&problems)
             .map_err(|error| ApiError::invalid("models", fuelbench_runner::error_text(&error)))?;
         self.check_files(&configs, request.resume)?;
-        let server_lock = ServerLock::acquire(&self.locks_dir, &endpoint).map_err(|error| match error {
-            fuelbench_llm::Error::Busy { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "server_busy",
-                format!("{}; a second run would corrupt both", fuelbench_llm::error_chain(&error)),
-            ),
-            other => ApiError::host(fuelbench_llm::error_chain(&other)),
-        })?;
+        let server_lock =
+            ServerLock::acquire(&self.locks_dir, &endpoint).map_err(|error| match error {
+                fuelbench_llm::Error::Busy { .. } => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "server_busy",
+                    format!(
+                        "{}; a second run would corrupt both",
+                        fuelbench_llm::error_chain(&error)
+                    ),
+                ),
+                other => ApiError::host(fuelbench_llm::error_chain(&other)),
+            })?;
 
         let mut variants = Vec::new();
         for config in &configs {
@@ -479,7 +488,10 @@ impl Runs {
             return self.endpoints.get(index).cloned().ok_or_else(|| {
                 ApiError::invalid(
                     "endpoint",
-                    format!("there are {} endpoints; {index} is not one", self.endpoints.len()),
+                    format!(
+                        "there are {} endpoints; {index} is not one",
+                        self.endpoints.len()
+                    ),
                 )
             });
         }
@@ -530,10 +542,7 @@ impl Runs {
                     return Err(ApiError::new(
                         StatusCode::CONFLICT,
                         "config_changed",
-                        format!(
-                            "{name} was run with other settings: {}",
-                            changes.join("; ")
-                        ),
+                        format!("{name} was run with other settings: {}", changes.join("; ")),
                     ));
                 }
             }
@@ -582,7 +591,9 @@ impl Runs {
     /// Numbers an event, stores it, folds it into the state, and wakes the
     /// watchers.
     fn record(&self, live: &Live, event: RunEvent) {
-        let json: Arc<str> = serde_json::to_string(&event).expect("events serialise").into();
+        let json: Arc<str> = serde_json::to_string(&event)
+            .expect("events serialise")
+            .into();
         if matches!(
             event,
             RunEvent::RunFinished { .. } | RunEvent::RunFailed { .. } | RunEvent::RunCancelled
@@ -636,7 +647,10 @@ impl Runs {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "run_not_running",
-                format!("run {id} is {}; there is nothing to cancel", state_name(status.state)),
+                format!(
+                    "run {id} is {}; there is nothing to cancel",
+                    state_name(status.state)
+                ),
             ));
         };
         let acknowledged = {
@@ -645,7 +659,10 @@ impl Runs {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     "run_not_running",
-                    format!("run {id} is {}; there is nothing to cancel", state_name(log.status.state)),
+                    format!(
+                        "run {id} is {}; there is nothing to cancel",
+                        state_name(log.status.state)
+                    ),
                 ));
             }
             log.status.state = RunState::Cancelling;
@@ -686,6 +703,7 @@ impl Runs {
             source,
             cursor,
             shutdown: self.shutdown.clone(),
+            closing: None,
         };
         let rest = futures_util::stream::unfold(state, Watch::next);
         Ok(futures_util::stream::once(async move { first })
@@ -698,7 +716,10 @@ impl Runs {
     pub(crate) async fn shut_down(&self, grace: Duration) {
         self.shutdown.cancel();
         self.tasks.close();
-        if tokio::time::timeout(grace, self.tasks.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tasks.wait())
+            .await
+            .is_err()
+        {
             eprintln!("fuelbench serve: runs did not stop within {grace:?}");
         }
     }
@@ -751,7 +772,10 @@ fn plan_of(request: &StartRun) -> Result<Plan, ApiError> {
         ));
     }
     if request.max_tokens == Some(0) {
-        return Err(ApiError::invalid("max_tokens", "`max_tokens` must be above 0"));
+        return Err(ApiError::invalid(
+            "max_tokens",
+            "`max_tokens` must be above 0",
+        ));
     }
     Ok(Plan {
         models: request.models.clone(),
@@ -793,7 +817,13 @@ struct Watch {
     /// The number of the last event sent.
     cursor: u64,
     shutdown: CancellationToken,
+    /// When the stream ends at the latest, once shutdown began.
+    closing: Option<tokio::time::Instant>,
 }
+
+/// How long a stream waits, after shutdown began, for its run's last
+/// events.
+const SHUTDOWN_LINGER: Duration = Duration::from_secs(5);
 
 impl Watch {
     async fn next(mut self) -> Option<(Event, Watch)> {
@@ -813,19 +843,30 @@ impl Watch {
                 let event = Event::default().id(self.cursor.to_string()).data(&*data);
                 return Some((event, self));
             }
-            if over || self.shutdown.is_cancelled() {
+            if over {
                 return None;
             }
             let Source::Live { receiver, .. } = &mut self.source else {
                 return None;
             };
+            // On shutdown the run is being cancelled: its last events are
+            // sent if they come soon, and the stream ends either way.
+            if self.shutdown.is_cancelled() {
+                let deadline = *self
+                    .closing
+                    .get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_LINGER);
+                match tokio::time::timeout_at(deadline, receiver.changed()).await {
+                    Ok(Ok(())) => continue,
+                    _ => return None,
+                }
+            }
             tokio::select! {
                 changed = receiver.changed() => {
                     if changed.is_err() {
                         return None;
                     }
                 }
-                () = self.shutdown.cancelled() => return None,
+                () = self.shutdown.cancelled() => {}
             }
         }
     }

@@ -68,13 +68,23 @@ impl Store {
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
             };
-            let (modified, len) = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
+            let (modified, len) = (
+                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                meta.len(),
+            );
             let fresh = cache
                 .get(&path)
                 .is_some_and(|cached| cached.modified == modified && cached.len == len);
             if !fresh {
                 let rows = leaderboard::rows_of(&path);
-                cache.insert(path.clone(), Cached { modified, len, rows });
+                cache.insert(
+                    path.clone(),
+                    Cached {
+                        modified,
+                        len,
+                        rows,
+                    },
+                );
             }
             match &cache[&path].rows {
                 Ok(rows) => board.rows.extend(rows.iter().cloned()),

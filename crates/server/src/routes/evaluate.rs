@@ -219,7 +219,10 @@ fn score(evaluator: &fuelbench_eval::Evaluator, job: &Evaluation) -> Result<Repo
     } else {
         Answer::Code(&job.text)
     };
-    let lowered = job.limits.clone().map(|limits| evaluator.with_limits(limits));
+    let lowered = job
+        .limits
+        .clone()
+        .map(|limits| evaluator.with_limits(limits));
     lowered
         .as_ref()
         .unwrap_or(evaluator)
@@ -375,4 +378,3 @@ fn at_most(field: &str, requested: Option<u64>, max: u64) -> Result<u64, ApiErro
         Some(value) => Ok(value),
     }
 }
-

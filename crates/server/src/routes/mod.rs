@@ -44,7 +44,10 @@ pub(crate) fn routes(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("no_route", "no such route; GET /api/v1/openapi.json lists them")
+    ApiError::not_found(
+        "no_route",
+        "no such route; GET /api/v1/openapi.json lists them",
+    )
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -114,7 +117,6 @@ pub(crate) fn find_problem<'a>(state: &'a AppState, id: &str) -> Result<&'a Prob
         })
 }
 
-
 /// Checks a request that evaluates or runs anything: the token when one is
 /// configured (compared in constant time), and that a browser did not send
 /// it from another site.
@@ -164,10 +166,21 @@ mod tests {
 
     #[test]
     fn only_loopback_names_are_loopback_hosts() {
-        for host in ["localhost:8080", "127.0.0.1:8080", "127.0.0.1", "[::1]:80", "LOCALHOST"] {
+        for host in [
+            "localhost:8080",
+            "127.0.0.1:8080",
+            "127.0.0.1",
+            "[::1]:80",
+            "LOCALHOST",
+        ] {
             assert!(is_loopback_host(host), "{host}");
         }
-        for host in ["evil.example:8080", "10.0.0.1:80", "localhost.evil.example", "[::2]:80"] {
+        for host in [
+            "evil.example:8080",
+            "10.0.0.1:80",
+            "localhost.evil.example",
+            "[::2]:80",
+        ] {
             assert!(!is_loopback_host(host), "{host}");
         }
     }

@@ -46,9 +46,8 @@ pub(super) async fn leaderboard(
     State(state): State<AppState>,
     query: Result<Query<BoardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|rejection| {
-        ApiError::invalid("query", rejection.body_text())
-    })?;
+    let Query(query) =
+        query.map_err(|rejection| ApiError::invalid("query", rejection.body_text()))?;
     let board = state.inner.store.board()?;
     let mut rows: Vec<Row> = board
         .rows
@@ -107,7 +106,11 @@ pub(super) async fn leaderboard(
                 None => differences.push("imported from another harness".to_owned()),
                 Some(_) => {}
             }
-            if row.python_wasm_sha256.as_deref().is_some_and(|hash| hash != here.1) {
+            if row
+                .python_wasm_sha256
+                .as_deref()
+                .is_some_and(|hash| hash != here.1)
+            {
                 differences.push("scored by another interpreter build".to_owned());
             }
             BoardRow {
@@ -128,7 +131,10 @@ pub(super) async fn leaderboard(
 
 fn keep(row: &Row, query: &BoardQuery) -> bool {
     let contains = |text: &str, part: &str| text.to_lowercase().contains(&part.to_lowercase());
-    query.model.as_deref().is_none_or(|m| contains(&row.model, m))
+    query
+        .model
+        .as_deref()
+        .is_none_or(|m| contains(&row.model, m))
         && query.think.as_deref().is_none_or(|t| row.think == t)
         && query.grammar.as_deref().is_none_or(|g| row.grammar == g)
         && query.verdict.as_deref().is_none_or(|v| match v {
@@ -155,7 +161,10 @@ fn sort_by(rows: &mut [Row], key: &str, descending: bool) -> Result<(), ApiError
             "sort",
             format!(
                 "cannot sort by {key:?}; sort by one of {}",
-                keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                keys.iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -171,7 +180,11 @@ fn sort_by(rows: &mut [Row], key: &str, descending: bool) -> Result<(), ApiError
                     (Some(x), Some(y)) => x.total_cmp(&y),
                     _ => x.to_string().cmp(&y.to_string()),
                 };
-                if descending { ordering.reverse() } else { ordering }
+                if descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                }
             }
         }
     });
@@ -245,7 +258,10 @@ pub(super) async fn compare(
     query: Result<Query<CompareQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|rejection| {
-        ApiError::invalid("query", format!("give ?a=NAME&b=NAME: {}", rejection.body_text()))
+        ApiError::invalid(
+            "query",
+            format!("give ?a=NAME&b=NAME: {}", rejection.body_text()),
+        )
     })?;
     let store = &state.inner.store;
     let (a, b) = (store.results(&query.a)?, store.results(&query.b)?);
