@@ -257,3 +257,84 @@ fn a_real_llama_router_loads_the_model_for_the_run_and_unloads_it_after() {
         ["coder-0.5b-Q4_K_M"]
     );
 }
+
+/// The service as a person drives it from a browser: it lists what the
+/// real router offers, starts a run on it, streams the model being loaded,
+/// the problem and the unload, and the leaderboard shows the result.
+#[test]
+fn the_service_runs_a_real_router_and_streams_every_step() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let server = installed("FUELBENCH_LLAMA_SERVER");
+    let model = installed("FUELBENCH_MODEL");
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    std::os::unix::fs::symlink(&model, models.join("coder-0.5b-Q4_K_M.gguf")).unwrap();
+    let router = Router::start(&server, &models, &dir.path().join("router.log"));
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_fuelbench"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--results"])
+        .arg(dir.path().join("store"))
+        .args(["--endpoint", &router.base_url])
+        .env("FUELBENCH_CACHE", cache_dir())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("fuelbench serve starts");
+    let mut line = String::new();
+    BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
+
+    let (status, body) = crate::server::http(&addr, "GET", "/api/v1/endpoints", "");
+    assert_eq!(status, 200, "{body}");
+    let endpoints: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(endpoints["endpoints"][0]["kind"], "router", "{body}");
+    assert_eq!(endpoints["endpoints"][0]["models"][0], "coder-0.5b-Q4_K_M");
+
+    let start = r#"{"models": ["coder-0.5b-Q4_K_M"], "problems": ["p14"], "refactor": false, "max_tokens": 512}"#;
+    let (status, body) = crate::server::http(&addr, "POST", "/api/v1/runs", start);
+    assert_eq!(status, 202, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/runs/{id}/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(300)))
+        .unwrap();
+    let mut events = String::new();
+    stream.read_to_string(&mut events).unwrap();
+    for step in [
+        r#""event":"snapshot""#,
+        r#""kind":"loading""#,
+        r#""kind":"ready""#,
+        r#""event":"problem_done""#,
+        r#""kind":"unloading""#,
+        r#""kind":"memory_back""#,
+        r#""event":"run_finished""#,
+    ] {
+        assert!(events.contains(step), "{step} missing from:\n{events}");
+    }
+
+    let (_, board) = crate::server::http(&addr, "GET", "/api/v1/leaderboard", "");
+    let board: Value = serde_json::from_str(&board).unwrap();
+    assert_eq!(board["rows"][0]["model"], "coder-0.5b-Q4_K_M", "{board}");
+    assert_eq!(board["rows"][0]["progress"], "1/1");
+    // The child is ours: end it by its PID.
+    let pid = serve.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(serve.wait().unwrap().success());
+}

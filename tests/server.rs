@@ -19,7 +19,7 @@ use crate::util::{cache_dir, fuelbench, repo_path, sandbox};
 pub struct App {
     router: Router,
     /// Removed when the last clone goes.
-    _store: std::sync::Arc<tempfile::TempDir>,
+    store: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl std::ops::Deref for App {
@@ -27,6 +27,13 @@ impl std::ops::Deref for App {
 
     fn deref(&self) -> &Router {
         &self.router
+    }
+}
+
+impl App {
+    /// Where the results files are.
+    pub fn store_dir(&self) -> std::path::PathBuf {
+        self.store.path().join("results")
     }
 }
 
@@ -46,7 +53,7 @@ pub fn app(config: Config) -> App {
     let state = AppState::new(evaluator, problems, config).expect("the store opens");
     App {
         router: router(state),
-        _store: std::sync::Arc::new(store),
+        store: std::sync::Arc::new(store),
     }
 }
 
@@ -639,7 +646,7 @@ fn overload_sees_only_200s_and_503s() {
 }
 
 /// One request over a fresh connection: the status and the body.
-fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(addr).expect("the server accepts");
     write!(
         stream,

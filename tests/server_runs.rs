@@ -202,10 +202,26 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["model"], "fake");
         assert_eq!(rows[0]["progress"], "3/3");
+        assert_eq!(rows[0]["comparable"], true, "{}", rows[0]);
+        // A row scored on other problems is flagged, never mixed in silently.
+        let mut stale: Value = get(&app, &format!("/api/v1/results/{name}")).await.json();
+        stale["config"]["model"] = json!("stale");
+        stale["config"]["problem_set_sha256"] = json!("0".repeat(64));
+        std::fs::write(app.store_dir().join("stale.json"), stale.to_string()).unwrap();
+        let board = get(&app, "/api/v1/leaderboard?sort=model&order=asc")
+            .await
+            .json();
+        let rows = board["rows"].as_array().unwrap();
         assert_eq!(
-            rows[0]["comparable"], false,
-            "3 of 15 is another problem set"
+            (rows[0]["model"].as_str(), rows[1]["model"].as_str()),
+            (Some("fake"), Some("stale"))
         );
+        assert_eq!(rows[1]["comparable"], false);
+        assert_eq!(
+            rows[1]["differences"][0],
+            "scored on other problems than this server's"
+        );
+        std::fs::remove_file(app.store_dir().join("stale.json")).unwrap();
         let csv = get(&app, "/api/v1/leaderboard?format=csv").await;
         assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
         let csv = String::from_utf8(csv.body).unwrap();

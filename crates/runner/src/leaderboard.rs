@@ -39,6 +39,9 @@ pub struct Row {
     /// imported rows, which another harness scored.
     #[serde(default)]
     pub problem_set_sha256: Option<String>,
+    /// The problems the row was run on, which that hash covers.
+    #[serde(default)]
+    pub problem_ids: Vec<String>,
     #[serde(default)]
     pub python_wasm_sha256: Option<String>,
     #[serde(default)]
@@ -91,6 +94,7 @@ impl Row {
             source: source.to_owned(),
             updated_at: Some(file.updated_at.clone()),
             problem_set_sha256: Some(file.config.problem_set_sha256.clone()),
+            problem_ids: file.config.problems.clone(),
             python_wasm_sha256: Some(file.reproducibility.python_wasm_sha256.clone()),
             fuelbench_version: Some(file.reproducibility.fuelbench_version.clone()),
             wasmtime_version: Some(file.reproducibility.wasmtime_version.clone()),
@@ -340,6 +344,7 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
         source: path.to_owned(),
         updated_at: None,
         problem_set_sha256: None,
+        problem_ids: Vec::new(),
         python_wasm_sha256: None,
         fuelbench_version: None,
         wasmtime_version: None,

@@ -2,10 +2,12 @@
 //! problem's record, and two runs compared.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use fuelbench_problems::Problem;
 use fuelbench_runner::leaderboard::{self, Row};
 use serde_json::{Value, json};
 
@@ -95,13 +97,31 @@ pub(super) async fn leaderboard(
         state.inner.problem_set_sha256.as_str(),
         interpreter.python_wasm_sha256.as_str(),
     );
+    // A row run on some of the problems is compared with the same problems
+    // of this server's set.
+    let mut subsets: HashMap<Vec<String>, String> = HashMap::new();
+    let mut subset_hash = |ids: &[String]| {
+        subsets
+            .entry(ids.to_vec())
+            .or_insert_with(|| {
+                let chosen: Vec<Problem> = state
+                    .inner
+                    .problems
+                    .iter()
+                    .filter(|problem| ids.contains(&problem.id))
+                    .cloned()
+                    .collect();
+                fuelbench_runner::problem_set_sha256(&chosen)
+            })
+            .clone()
+    };
     let rows: Vec<BoardRow> = rows
         .into_iter()
         .map(|row| {
             let mut differences = Vec::new();
             match &row.problem_set_sha256 {
-                Some(hash) if hash != here.0 => {
-                    differences.push("scored on another problem set".to_owned());
+                Some(hash) if *hash != subset_hash(&row.problem_ids) => {
+                    differences.push("scored on other problems than this server's".to_owned());
                 }
                 None => differences.push("imported from another harness".to_owned()),
                 Some(_) => {}
