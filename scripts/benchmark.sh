@@ -26,3 +26,6 @@ max_tokens=${FUELBENCH_MAX_TOKENS:-2048}
 FUELBENCH_PROBLEMS="$PWD/problems" "$target/release/fuelbench" run \
   --serve-model "$model" --llama-server "$server" \
   --model qwen2.5-coder-0.5b-instruct --max-tokens "$max_tokens" --out "$out" --resume "$@"
+echo
+echo "See why it scored what it scored: scripts/fuelbench.sh serve --results $out"
+echo "then open http://127.0.0.1:8080/ (the leaderboard; follow the model to every answer)."

@@ -513,7 +513,16 @@ pub fn scripted_with(
     gap: Duration,
     wrong: impl Fn(&Request, u32) -> bool + Send + Sync + 'static,
 ) -> FakeServer {
-    FakeServer::start(move |request| {
+    FakeServer::start(scripted_handler(problems, gap, wrong))
+}
+
+/// What [`scripted_with`] answers, for a server that answers more.
+pub fn scripted_handler(
+    problems: Vec<Problem>,
+    gap: Duration,
+    wrong: impl Fn(&Request, u32) -> bool + Send + Sync + 'static,
+) -> impl Fn(&Request) -> Reply + Send + Sync + 'static {
+    move |request| {
         if !request.is_chat() {
             return Reply::error(404, "no such route");
         }
@@ -540,7 +549,7 @@ pub fn scripted_with(
                 finish_reason: "stop",
             },
         }
-    })
+    }
 }
 
 #[test]

@@ -3,6 +3,10 @@
 //! These tests need the pinned interpreter built (python-wasm/build.sh, which
 //! the README's test command runs); without it they fail, loudly.
 
+/// The web UI in real Chromium over WebDriver: runs started, watched,
+/// cancelled and resumed from the browser; leaderboard, drill-down, plot,
+/// compare, escaping, the playground; screenshots of each page.
+mod browser;
 /// Candidates that try to pass without solving: forged reports, rigged
 /// `__eq__`, exits, frame and heap walks, bytecode, patched modules. One
 /// `.py` file per cheat in tests/cheats/, its problem and verdict in its

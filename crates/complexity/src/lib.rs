@@ -109,7 +109,7 @@ impl Class {
     }
 
     /// The growth function `g(n)`; `None` where it does not fit in an `f64`.
-    fn growth(self, n: f64) -> Option<f64> {
+    pub fn growth(self, n: f64) -> Option<f64> {
         let value = match self {
             Class::Constant => 1.0,
             Class::Log => n.ln(),
@@ -151,6 +151,13 @@ pub struct ClassFit {
     pub coefficient: f64,
     /// Sum of squared log-space residuals; lower is better.
     pub log_residual: f64,
+}
+
+impl ClassFit {
+    /// The fitted cost at `n`: `a + b * g(n)`.
+    pub fn predict(&self, n: f64) -> Option<f64> {
+        Some(self.intercept + self.coefficient * self.class.growth(n)?)
+    }
 }
 
 /// The verdict on a series, with everything needed to plot it.

@@ -31,6 +31,9 @@ pub struct Row {
     pub wall_time_s: Option<f64>,
     /// `"15/15"`; a partial run shows how far it got.
     pub progress: String,
+    /// Problems that fell short, by failure class.
+    #[serde(default)]
+    pub failures: std::collections::BTreeMap<String, usize>,
     pub source: PathBuf,
     /// When the file was last written (RFC 3339); `None` for imported rows.
     #[serde(default)]
@@ -52,6 +55,18 @@ pub struct Row {
 
 impl Row {
     pub fn from_results(file: &ResultsFile, summary: &Summary, source: &Path) -> Row {
+        let head = super::ResultsHead {
+            config: file.config.clone(),
+            server: file.server.clone(),
+            reproducibility: file.reproducibility.clone(),
+            progress: file.progress.clone(),
+            updated_at: file.updated_at.clone(),
+            summary: None,
+        };
+        Row::from_head(&head, summary, source)
+    }
+
+    pub fn from_head(file: &super::ResultsHead, summary: &Summary, source: &Path) -> Row {
         let model_path = file
             .server
             .as_ref()
@@ -91,6 +106,7 @@ impl Row {
             tokens_per_s: summary.avg_tps,
             wall_time_s: Some(summary.wall_time_s),
             progress: file.progress.clone(),
+            failures: summary.failures.clone(),
             source: source.to_owned(),
             updated_at: Some(file.updated_at.clone()),
             problem_set_sha256: Some(file.config.problem_set_sha256.clone()),
@@ -172,21 +188,25 @@ pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// The rows one file holds: one for a results file with a finished
 /// problem, each of an imported file's; or why it holds none.
 pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        format: Option<String>,
+    }
     let skipped = |why: &dyn std::fmt::Display| format!("skipped {}: {why}", path.display());
     let text = std::fs::read_to_string(path).map_err(|error| skipped(&error))?;
-    let Ok(value) = serde_json::from_str::<Value>(&text) else {
-        return Err(skipped(&"not JSON"));
+    let Ok(probe) = serde_json::from_str::<Probe>(&text) else {
+        return Err(skipped(&"not a JSON object"));
     };
-    match value.get("format").and_then(Value::as_str) {
+    match probe.format.as_deref() {
         Some(super::FORMAT | super::results::FORMAT_1) => {
-            let file =
-                ResultsFile::read(path).map_err(|error| skipped(&crate::error_text(&error)))?;
-            match &file.summary {
-                Some(summary) => Ok(vec![Row::from_results(&file, summary, path)]),
+            let head = ResultsFile::read_head(path)
+                .map_err(|error| skipped(&crate::error_text(&error)))?;
+            match &head.summary {
+                Some(summary) => Ok(vec![Row::from_head(&head, summary, path)]),
                 None => Err(skipped(&"no problem finished yet")),
             }
         }
-        Some(IMPORTED_FORMAT) => serde_json::from_value::<Imported>(value)
+        Some(IMPORTED_FORMAT) => serde_json::from_str::<Imported>(&text)
             .map(|imported| imported.rows)
             .map_err(|error| skipped(&error)),
         _ => Err(skipped(
@@ -341,6 +361,7 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
             .and_then(Value::as_str)
             .unwrap_or("-")
             .to_owned(),
+        failures: Default::default(),
         source: path.to_owned(),
         updated_at: None,
         problem_set_sha256: None,

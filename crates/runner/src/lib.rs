@@ -29,7 +29,7 @@ pub use self::events::{ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, e
 pub use self::plan::{Plan, parse_extra_body, select_problems};
 pub use self::results::{
     Exchange, FORMAT, Grammar, ProblemFailure, ProblemRecord, RequestFailure, ResultsFile,
-    RunConfig, SCHEMA_VERSION, Summary, Think, now, results_path, schema, slug,
+    ResultsHead, RunConfig, SCHEMA_VERSION, Summary, Think, now, results_path, schema, slug,
 };
 use fuelbench_eval::{Evaluator, RefactorReport, Report};
 

@@ -300,6 +300,30 @@ impl schemars::JsonSchema for ProblemFailure {
     }
 }
 
+/// The parts of a results file a leaderboard row is made of.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ResultsHead {
+    pub config: RunConfig,
+    pub server: Option<ServerIdentity>,
+    pub reproducibility: Reproducibility,
+    pub progress: String,
+    pub updated_at: String,
+    pub summary: Option<Summary>,
+}
+
+/// Whether `text` is a results file of this schema, found without building
+/// the rest of it.
+fn is_current(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        format: Option<String>,
+        schema_version: Option<u32>,
+    }
+    serde_json::from_str::<Probe>(text).is_ok_and(|probe| {
+        probe.format.as_deref() == Some(FORMAT) && probe.schema_version == Some(SCHEMA_VERSION)
+    })
+}
+
 /// The run's figures, computed from its records alone: a resumed run and an
 /// uninterrupted one over the same answers have equal summaries.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -353,6 +377,14 @@ impl ResultsFile {
             path: path.to_owned(),
             source,
         })?;
+        // A file of this schema is read straight into its types; only an
+        // older one goes through a JSON tree to be upgraded.
+        if is_current(&text) {
+            return serde_json::from_str(&text).map_err(|source| Error::Json {
+                path: path.to_owned(),
+                source,
+            });
+        }
         let mut value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
             path: path.to_owned(),
             source,
@@ -398,6 +430,30 @@ impl ResultsFile {
             file.derive_failures();
         }
         Ok(file)
+    }
+
+    /// What a leaderboard row needs of the file at `path`; a file of this
+    /// schema is read without building its records.
+    pub fn read_head(path: &Path) -> Result<ResultsHead> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        if is_current(&text) {
+            return serde_json::from_str(&text).map_err(|source| Error::Json {
+                path: path.to_owned(),
+                source,
+            });
+        }
+        let file = ResultsFile::read(path)?;
+        Ok(ResultsHead {
+            config: file.config,
+            server: file.server,
+            reproducibility: file.reproducibility,
+            progress: file.progress,
+            updated_at: file.updated_at,
+            summary: file.summary,
+        })
     }
 
     /// Each record's failure classes and the summary, from the typed

@@ -21,6 +21,7 @@ mod openapi;
 mod routes;
 mod runs;
 mod store;
+mod ui;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
 use crate::routes::{
-    BatchRequest, BoardQuery, BoardRow, CompareQuery, EvaluateRequest, RunRequest,
+    BatchRequest, BoardQuery, BoardRow, CompareQuery, EvaluateRequest, EventsQuery, RunRequest,
 };
 use crate::runs::{RunStatus, StartRun};
 
@@ -255,7 +255,8 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
             )
         },
         Operation {
-            errors: &[400, 404],
+            errors: &[400, 404, 422],
+            query: schema::<EventsQuery>(generator),
             ..plain(
                 "get",
                 "/api/v1/runs/{id}/events",

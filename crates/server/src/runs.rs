@@ -640,6 +640,29 @@ impl Runs {
         self.store.run(id).ok_or_else(|| unknown_run(id))
     }
 
+    /// A new run with an ended run's request, continuing its results files.
+    pub(crate) fn resume(
+        self: &Arc<Self>,
+        id: &str,
+        evaluator: &Evaluator,
+        all_problems: &[Problem],
+    ) -> Result<RunStatus, ApiError> {
+        let old = self.get(id)?;
+        if !old.state.is_over() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "run_not_over",
+                format!("run {id} has not ended; cancel it first, or watch it"),
+            ));
+        }
+        let request = StartRun {
+            resume: true,
+            endpoint: Some(old.endpoint.clone()),
+            ..old.request
+        };
+        self.start(request, evaluator, all_problems)
+    }
+
     /// Asks a run to stop: it ends `cancelled`, its files whole.
     pub(crate) fn cancel(&self, id: &str) -> Result<RunStatus, ApiError> {
         let Some(live) = lock(&self.live).get(id).cloned() else {

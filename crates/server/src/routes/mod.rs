@@ -5,7 +5,8 @@ mod results;
 mod runs;
 
 pub(crate) use self::evaluate::{BatchRequest, EvaluateRequest, RunRequest};
-pub(crate) use self::results::{BoardQuery, BoardRow, CompareQuery};
+pub(crate) use self::results::{BoardQuery, BoardRow, CompareQuery, flag_rows, given, select_rows};
+pub(crate) use self::runs::{EventsQuery, endpoint_models};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -39,6 +40,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/runs/{id}/events", get(runs::events))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
         .route("/api/v1/runs/{id}/resume", post(runs::resume))
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .with_state(state)
 }
@@ -121,6 +123,19 @@ pub(crate) fn find_problem<'a>(state: &'a AppState, id: &str) -> Result<&'a Prob
 /// configured (compared in constant time), and that a browser did not send
 /// it from another site.
 pub(crate) fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    guard_with(state, headers, None)
+}
+
+/// [`guard`] for a browser's form, which may carry the token as a field.
+pub(crate) fn guard_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+) -> Result<(), ApiError> {
+    guard_with(state, headers, Some(token))
+}
+
+fn guard_with(state: &AppState, headers: &HeaderMap, field: Option<&str>) -> Result<(), ApiError> {
     let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
     if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
         return Err(cross_site());
@@ -134,6 +149,7 @@ pub(crate) fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErro
     if let Some(token) = &state.config().token {
         let given = text(header::AUTHORIZATION)
             .and_then(|value| value.strip_prefix("Bearer "))
+            .or(field)
             .unwrap_or("");
         if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
             return Err(ApiError::new(

@@ -19,29 +19,29 @@ use crate::{ApiError, AppState};
 pub(crate) struct BoardQuery {
     /// A row field (`overall`, `pass_at_1`, `tokens_per_s`, `model`, ...);
     /// best first by overall score when absent.
-    sort: Option<String>,
+    pub(crate) sort: Option<String>,
     /// `asc` or `desc` (the default).
-    order: Option<String>,
+    pub(crate) order: Option<String>,
     /// Rows whose model contains this, ignoring case.
-    model: Option<String>,
+    pub(crate) model: Option<String>,
     /// `default`, `on` or `off`.
-    think: Option<String>,
-    grammar: Option<String>,
+    pub(crate) think: Option<String>,
+    pub(crate) grammar: Option<String>,
     /// `go` or `no_go`.
-    verdict: Option<String>,
+    pub(crate) verdict: Option<String>,
     /// `json` (the default) or `csv`.
-    format: Option<String>,
+    pub(crate) format: Option<String>,
 }
 
 /// What makes a row's scores comparable with this server's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct BoardRow {
     #[serde(flatten)]
-    row: Row,
+    pub(crate) row: Row,
     /// Scored on this server's problem set and interpreter.
-    comparable: bool,
+    pub(crate) comparable: bool,
     /// What differs, when it is not.
-    differences: Vec<String>,
+    pub(crate) differences: Vec<String>,
 }
 
 pub(super) async fn leaderboard(
@@ -50,32 +50,7 @@ pub(super) async fn leaderboard(
 ) -> Result<Response, ApiError> {
     let Query(query) =
         query.map_err(|rejection| ApiError::invalid("query", rejection.body_text()))?;
-    let board = state.inner.store.board()?;
-    let mut rows: Vec<Row> = board
-        .rows
-        .into_iter()
-        .filter(|row| keep(row, &query))
-        .collect();
-    if let Some(verdict) = &query.verdict
-        && !matches!(verdict.as_str(), "go" | "no_go")
-    {
-        return Err(ApiError::invalid("verdict", "`verdict` is `go` or `no_go`"));
-    }
-    let descending = match query.order.as_deref() {
-        None | Some("desc") => true,
-        Some("asc") => false,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "order",
-                format!("`order` is `asc` or `desc`, not {other:?}"),
-            ));
-        }
-    };
-    if let Some(key) = &query.sort {
-        sort_by(&mut rows, key, descending)?;
-    } else if !descending {
-        rows.reverse();
-    }
+    let (rows, notes) = select_rows(&state, &query)?;
     match query.format.as_deref() {
         None | Some("json") => {}
         Some("csv") => {
@@ -93,10 +68,54 @@ pub(super) async fn leaderboard(
         }
     }
     let interpreter = state.inner.evaluator.sandbox().interpreter();
-    let here = (
-        state.inner.problem_set_sha256.as_str(),
-        interpreter.python_wasm_sha256.as_str(),
-    );
+    Ok(axum::Json(json!({
+        "problem_set_sha256": state.inner.problem_set_sha256,
+        "python_wasm_sha256": interpreter.python_wasm_sha256,
+        "rows": flag_rows(&state, rows),
+        "notes": notes,
+    }))
+    .into_response())
+}
+
+/// The store's rows that `query` keeps, in its order, and the notes on
+/// files passed over.
+pub(crate) fn select_rows(
+    state: &AppState,
+    query: &BoardQuery,
+) -> Result<(Vec<Row>, Vec<String>), ApiError> {
+    if let Some(verdict) = given(&query.verdict)
+        && !matches!(verdict, "go" | "no_go")
+    {
+        return Err(ApiError::invalid("verdict", "`verdict` is `go` or `no_go`"));
+    }
+    let descending = match given(&query.order) {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "order",
+                format!("`order` is `asc` or `desc`, not {other:?}"),
+            ));
+        }
+    };
+    let board = state.inner.store.board()?;
+    let mut rows: Vec<Row> = board
+        .rows
+        .into_iter()
+        .filter(|row| keep(row, query))
+        .collect();
+    if let Some(key) = given(&query.sort) {
+        sort_by(&mut rows, key, descending)?;
+    } else if !descending {
+        rows.reverse();
+    }
+    Ok((rows, board.notes))
+}
+
+/// Each row with what keeps it from being compared with this server's own
+/// scores: other problems, another interpreter, another harness.
+pub(crate) fn flag_rows(state: &AppState, rows: Vec<Row>) -> Vec<BoardRow> {
+    let interpreter = state.inner.evaluator.sandbox().interpreter();
     // A row run on some of the problems is compared with the same problems
     // of this server's set.
     let mut subsets: HashMap<Vec<String>, String> = HashMap::new();
@@ -115,8 +134,7 @@ pub(super) async fn leaderboard(
             })
             .clone()
     };
-    let rows: Vec<BoardRow> = rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             let mut differences = Vec::new();
             match &row.problem_set_sha256 {
@@ -129,7 +147,7 @@ pub(super) async fn leaderboard(
             if row
                 .python_wasm_sha256
                 .as_deref()
-                .is_some_and(|hash| hash != here.1)
+                .is_some_and(|hash| *hash != interpreter.python_wasm_sha256)
             {
                 differences.push("scored by another interpreter build".to_owned());
             }
@@ -139,29 +157,24 @@ pub(super) async fn leaderboard(
                 row,
             }
         })
-        .collect();
-    Ok(axum::Json(json!({
-        "problem_set_sha256": here.0,
-        "python_wasm_sha256": here.1,
-        "rows": rows,
-        "notes": board.notes,
-    }))
-    .into_response())
+        .collect()
 }
 
 fn keep(row: &Row, query: &BoardQuery) -> bool {
     let contains = |text: &str, part: &str| text.to_lowercase().contains(&part.to_lowercase());
-    query
-        .model
-        .as_deref()
-        .is_none_or(|m| contains(&row.model, m))
-        && query.think.as_deref().is_none_or(|t| row.think == t)
-        && query.grammar.as_deref().is_none_or(|g| row.grammar == g)
-        && query.verdict.as_deref().is_none_or(|v| match v {
+    given(&query.model).is_none_or(|m| contains(&row.model, m))
+        && given(&query.think).is_none_or(|t| row.think == t)
+        && given(&query.grammar).is_none_or(|g| row.grammar == g)
+        && given(&query.verdict).is_none_or(|v| match v {
             "go" => row.go == Some(true),
             "no_go" => row.go == Some(false),
             _ => true,
         })
+}
+
+/// A query parameter's value; an empty one (a form's blank field) is none.
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|text| !text.is_empty())
 }
 
 /// Sorts by one of the row's fields; rows without a value go last either

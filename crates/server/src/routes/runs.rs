@@ -65,35 +65,33 @@ pub(super) async fn resume(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     guard(&state, &headers)?;
-    let old = state.inner.runs.get(&id)?;
-    if !old.state.is_over() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "run_not_over",
-            format!("run {id} has not ended; cancel it first, or watch it"),
-        ));
-    }
-    let request = StartRun {
-        resume: true,
-        endpoint: Some(old.endpoint.clone()),
-        ..old.request
-    };
     let status = state
         .inner
         .runs
-        .start(request, &state.inner.evaluator, &state.inner.problems)?;
+        .resume(&id, &state.inner.evaluator, &state.inner.problems)?;
     Ok(accepted(&status))
 }
 
 /// Server-sent events: a snapshot of the run's state first, then its
 /// numbered events; `Last-Event-ID` resumes after the event it names.
+/// `?after=N`: where a page rendered at event N starts its stream; a
+/// reconnect's `Last-Event-ID` takes precedence.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventsQuery {
+    after: Option<u64>,
+}
+
 pub(super) async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    query: Result<axum::extract::Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let axum::extract::Query(query) =
+        query.map_err(|rejection| ApiError::invalid("after", rejection.body_text()))?;
     let after = match headers.get("last-event-id") {
-        None => None,
+        None => query.after,
         Some(value) => Some(
             value
                 .to_str()
@@ -117,6 +115,12 @@ pub(super) async fn events(
 /// The configured model servers, each with the models it offers (asked
 /// now, briefly), for a person choosing what to run.
 pub(super) async fn endpoints(State(state): State<AppState>) -> Response {
+    axum::Json(json!({ "endpoints": endpoint_models(&state).await })).into_response()
+}
+
+/// Each configured endpoint: `url`, `kind`, `models` (or null) and
+/// `error` when it could not say.
+pub(crate) async fn endpoint_models(state: &AppState) -> Vec<serde_json::Value> {
     let api_key = &state.config().runs.api_key;
     let asks = state.inner.runs.endpoints().iter().map(|url| async move {
         let mut config = ClientConfig::new(url);
@@ -139,6 +143,5 @@ pub(super) async fn endpoints(State(state): State<AppState>) -> Response {
             Err(_) => json!({ "url": url, "models": null, "error": "no answer within 5 s" }),
         }
     });
-    let endpoints = futures_util::future::join_all(asks).await;
-    axum::Json(json!({ "endpoints": endpoints })).into_response()
+    futures_util::future::join_all(asks).await
 }

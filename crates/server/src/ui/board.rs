@@ -1,0 +1,214 @@
+//! The leaderboard (`/`) and one model and variant's grid of problems
+//! (`/results/{name}`).
+
+use axum::extract::{Path, Query, State};
+use maud::{Markup, html};
+
+use super::{Page, THRESHOLDS, badge, count, file_name, outcome, query, score, seconds};
+use crate::AppState;
+use crate::routes::{BoardQuery, BoardRow, flag_rows, given, select_rows};
+
+/// The columns a person can sort by: label, row field, and whether the
+/// best comes first when sorted descending.
+const COLUMNS: [(&str, &str); 14] = [
+    ("Model", "model"),
+    ("Quant", "quant"),
+    ("Think", "think"),
+    ("Grammar", "grammar"),
+    ("pass@1", "pass_at_1"),
+    ("Complexity", "complexity"),
+    ("Numerical", "numerical"),
+    ("Refactor", "refactor"),
+    ("Overall", "overall"),
+    ("Verdict", "go"),
+    ("Tokens", "avg_tokens"),
+    ("tok/s", "tokens_per_s"),
+    ("Wall", "wall_time_s"),
+    ("Date", "updated_at"),
+];
+
+pub(super) async fn leaderboard(
+    State(state): State<AppState>,
+    Query(board): Query<BoardQuery>,
+) -> Page {
+    let (rows, notes) = match select_rows(&state, &board) {
+        Ok(selected) => selected,
+        Err(error) => return error.into(),
+    };
+    let rows = flag_rows(&state, rows);
+    let filters = |sort: &str, order: &str| {
+        query(&[
+            ("model", given(&board.model).unwrap_or("")),
+            ("think", given(&board.think).unwrap_or("")),
+            ("grammar", given(&board.grammar).unwrap_or("")),
+            ("verdict", given(&board.verdict).unwrap_or("")),
+            ("sort", sort),
+            ("order", order),
+        ])
+    };
+    let sorted = given(&board.sort);
+    let ascending = given(&board.order) == Some("asc");
+    let body = html! {
+        h1 { "Leaderboard" }
+        p.lead { "One row per model and variant in the results store, best first. Follow a model to see every problem it was given." }
+        form.filters method="get" action="/" {
+            label { "Model " input type="search" name="model" value=(given(&board.model).unwrap_or("")) placeholder="any"; }
+            label { "Think "
+                select name="think" {
+                    @for (value, text) in [("", "any"), ("default", "default"), ("on", "on"), ("off", "off")] {
+                        option value=(value) selected[given(&board.think).unwrap_or("") == value] { (text) }
+                    }
+                }
+            }
+            label { "Grammar " input type="text" name="grammar" value=(given(&board.grammar).unwrap_or("")) placeholder="any" size="8"; }
+            label { "Verdict "
+                select name="verdict" {
+                    @for (value, text) in [("", "any"), ("go", "GO"), ("no_go", "NO-GO")] {
+                        option value=(value) selected[given(&board.verdict).unwrap_or("") == value] { (text) }
+                    }
+                }
+            }
+            @if let Some(sort) = sorted { input type="hidden" name="sort" value=(sort); }
+            @if let Some(order) = given(&board.order) { input type="hidden" name="order" value=(order); }
+            button type="submit" { "Filter" }
+            a.export href={"/api/v1/leaderboard?" (filters(sorted.unwrap_or(""), given(&board.order).unwrap_or("")) ) "&format=csv"} { "CSV" }
+            a.export href={"/api/v1/leaderboard?" (filters(sorted.unwrap_or(""), given(&board.order).unwrap_or(""))) } { "JSON" }
+        }
+        @if rows.is_empty() {
+            p.empty { "No results yet. Start a run from " a href="/runs/new" { "Runs" } ", or point " code { "--results" } " at the folder " code { "fuelbench run --out" } " wrote." }
+        } @else {
+            div.scroll {
+                table.board {
+                    thead { tr {
+                        @for (label, key) in COLUMNS {
+                            @let (next, mark, aria) = match (sorted == Some(key), ascending) {
+                                (true, false) => ("asc", " ▼", "descending"),
+                                (true, true) => ("desc", " ▲", "ascending"),
+                                (false, _) => ("desc", "", "none"),
+                            };
+                            th scope="col" aria-sort=(aria) title=[(key == "go").then_some(THRESHOLDS)] {
+                                a href={"/?" (filters(key, next))} { (label) (mark) }
+                            }
+                        }
+                        th scope="col" { "Failures" }
+                    } }
+                    tbody {
+                        @for row in &rows { (board_row(row)) }
+                    }
+                }
+            }
+        }
+        @for note in &notes { p.note { (note) } }
+    };
+    Page::new("Leaderboard", body)
+}
+
+fn board_row(flagged: &BoardRow) -> Markup {
+    let row = &flagged.row;
+    let name = file_name(&row.source);
+    let versions = format!(
+        "fuelbench {} · wasmtime {} · interpreter {}",
+        row.fuelbench_version.as_deref().unwrap_or("?"),
+        row.wasmtime_version.as_deref().unwrap_or("?"),
+        row.python_wasm_sha256
+            .as_deref()
+            .map_or("?", |h| &h[..h.len().min(12)]),
+    );
+    html! {
+        tr class=[(!flagged.comparable).then_some("flagged")] {
+            th scope="row" {
+                @if row.problem_set_sha256.is_some() {
+                    a href={"/results/" (name)} { (row.model) }
+                } @else { (row.model) }
+                @if !flagged.comparable {
+                    span.flag title=(flagged.differences.join("; ")) { " ⚑ " (flagged.differences.join("; ")) }
+                }
+            }
+            td { (row.quant.as_deref().unwrap_or("–")) }
+            td { (row.think) }
+            td { (row.grammar) }
+            td.num { (score(Some(row.pass_at_1))) }
+            td.num { (score(row.complexity)) }
+            td.num { (score(row.numerical)) }
+            td.num { (score(row.refactor)) }
+            td.num { strong { (format!("{:.3}", row.overall)) } }
+            td title=(THRESHOLDS) {
+                @match row.go {
+                    Some(true) => (badge("pass", "GO")),
+                    Some(false) => (badge("fail", "NO-GO")),
+                    None => "–",
+                }
+            }
+            td.num { (row.avg_tokens.map_or("–".into(), |t| format!("{t:.0}"))) }
+            td.num { (row.tokens_per_s.map_or("–".into(), |t| format!("{t:.1}"))) }
+            td.num { (row.wall_time_s.map_or("–".into(), seconds)) }
+            td title=(versions) { (row.updated_at.as_deref().map_or("–", |d| &d[..d.len().min(10)])) " " small { (row.progress) } }
+            td {
+                @for (class, n) in &row.failures { span.failure { (class.replace('_', " ")) " " (n) } " " }
+            }
+        }
+    }
+}
+
+/// One model and variant: every planned problem and what became of it.
+pub(super) async fn results(State(state): State<AppState>, Path(name): Path<String>) -> Page {
+    let file = match state.inner.store.results(&name) {
+        Ok(file) => file,
+        Err(error) => return error.into(),
+    };
+    let summary = file.summary.as_ref();
+    let title = format!("{} · {}", file.config.model, file.config.variant());
+    let body = html! {
+        p.crumbs { a href="/" { "Leaderboard" } " › " (title) }
+        h1 { (file.config.model) " " small { (file.config.variant()) } }
+        @if let Some(summary) = summary {
+            dl.scores {
+                div { dt { "pass@1" } dd { (score(Some(summary.scores.pass_at_1))) } }
+                div { dt { "complexity" } dd { (score(Some(summary.scores.complexity_match_rate))) } }
+                div { dt { "numerical" } dd { (score(summary.scores.numerical_stability)) } }
+                div { dt { "refactor" } dd { (score(summary.scores.refactor_stability)) } }
+                div { dt { "overall" } dd { (format!("{:.3}", summary.scores.overall_score)) } }
+                div { dt { "tokens / problem" } dd { (format!("{:.0}", summary.avg_tokens)) } }
+                div { dt { "tok/s" } dd { (summary.avg_tps.map_or("–".into(), |t| format!("{t:.1}"))) } }
+                div { dt { "wall" } dd { (seconds(summary.wall_time_s)) } }
+            }
+        }
+        p { "Progress " (file.progress) " · started " (file.started_at) " · updated " (file.updated_at) " · " (file.sessions) " session(s)" }
+        div.scroll {
+            table.grid {
+                thead { tr {
+                    th scope="col" { "Problem" } th scope="col" { "Verdict" } th scope="col" { "Complexity" }
+                    th scope="col" { "Refactor" } th scope="col" { "Fuel (tests)" } th scope="col" { "Tokens" } th scope="col" { "Time" }
+                } }
+                tbody {
+                    @for id in &file.config.problems {
+                        @match file.problems.iter().find(|record| &record.id == id) {
+                            Some(record) => tr {
+                                th scope="row" { a href={"/results/" (name) "/problems/" (id)} { (id) } " " small { (record.title) } }
+                                td { (outcome(record.passed(), record.failure_class.map(|f| f.name()))) }
+                                td { @match &record.report.complexity {
+                                    Some(c) => { (c.fitted.map_or("–", |f| f.notation())) " / " (c.expected.notation()) " " @if c.matched { (badge("pass", "ok")) } @else { (badge("fail", "no")) } },
+                                    None => "–",
+                                } }
+                                td { @match record.report.refactor.as_ref().map(|r| r.stable) {
+                                    Some(true) => (badge("pass", "stable")),
+                                    Some(false) => (badge("fail", "broke")),
+                                    None => "–",
+                                } }
+                                td.num { (count(record.report.fuel_used as f64)) }
+                                td.num { (record.total_tokens()) }
+                                td.num { (seconds(record.total_time_s)) }
+                            },
+                            None => tr.unreached {
+                                th scope="row" { (id) }
+                                td colspan="6" { (badge("muted", "not reached")) }
+                            },
+                        }
+                    }
+                }
+            }
+        }
+        p { a href={"/api/v1/results/" (name)} { "The whole results file (JSON)" } }
+    };
+    Page::new(title, body)
+}

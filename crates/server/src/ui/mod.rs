@@ -1,0 +1,215 @@
+//! The web UI: pages rendered on the server from the same data the API
+//! serves, readable with JavaScript off. JavaScript (`web/live.js`) only
+//! keeps a run's page live over its event stream. Every asset is in the
+//! binary, and every page is sent with `Content-Security-Policy:
+//! default-src 'self'`, so nothing loads from elsewhere and no inline
+//! script runs: a model's `<script>` is text, escaped by maud.
+
+mod board;
+mod compare;
+mod plot;
+mod problem;
+mod runs;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::{ApiError, AppState};
+
+const STYLE: &str = include_str!("../../../../web/style.css");
+const LIVE: &str = include_str!("../../../../web/live.js");
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(board::leaderboard))
+        .route("/results/{name}", get(board::results))
+        .route("/results/{name}/problems/{id}", get(problem::record))
+        .route("/compare", get(compare::compare))
+        .route("/compare/problem", get(compare::problem))
+        .route(
+            "/evaluate",
+            get(problem::playground).post(problem::evaluate),
+        )
+        .route("/runs", get(runs::list))
+        .route("/runs/new", get(runs::new).post(runs::start))
+        .route("/runs/{id}", get(runs::watch))
+        .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/runs/{id}/resume", post(runs::resume))
+        .route("/assets/style.css", get(|| asset("text/css", STYLE)))
+        .route("/assets/live.js", get(|| asset("text/javascript", LIVE)))
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A whole page: the same header, navigation and footer around every body.
+pub(crate) struct Page {
+    pub status: StatusCode,
+    pub title: String,
+    pub body: Markup,
+    /// Scripts the page needs, from `/assets`.
+    pub scripts: &'static [&'static str],
+}
+
+impl Page {
+    pub fn new(title: impl Into<String>, body: Markup) -> Page {
+        Page {
+            status: StatusCode::OK,
+            title: title.into(),
+            body,
+            scripts: &[],
+        }
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let markup = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title) " · fuelbench" }
+                    link rel="stylesheet" href="/assets/style.css";
+                }
+                body {
+                    header.top {
+                        a.brand href="/" { "fuelbench" }
+                        nav aria-label="Main" {
+                            a href="/" { "Leaderboard" }
+                            a href="/compare" { "Compare" }
+                            a href="/runs" { "Runs" }
+                            a href="/evaluate" { "Evaluate" }
+                        }
+                    }
+                    main { (self.body) }
+                    footer {
+                        "fuelbench " (env!("CARGO_PKG_VERSION"))
+                        " · wasmtime " (fuelbench_sandbox::WASMTIME_VERSION)
+                        " · " a href="/api/v1/openapi.json" { "API" }
+                    }
+                    @for script in self.scripts {
+                        script src=(script) {}
+                    }
+                }
+            }
+        };
+        let mut response = (self.status, markup).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'"),
+        );
+        response
+    }
+}
+
+/// An error as a page, with the status the API would give.
+impl From<ApiError> for Page {
+    fn from(error: ApiError) -> Page {
+        Page {
+            status: error.status,
+            ..Page::new(
+                "Not here",
+                html! {
+                    h1 { "Something is not right" }
+                    p.error { (error.message) }
+                    p { a href="/" { "Back to the leaderboard" } }
+                },
+            )
+        }
+    }
+}
+
+/// `0.87`, or a dash.
+pub(crate) fn score(value: Option<f64>) -> String {
+    value.map_or("–".into(), |v| format!("{v:.2}"))
+}
+
+/// `75.3 s`, `12 m 05 s`, `2 h 03 m`.
+pub(crate) fn seconds(value: f64) -> String {
+    fuelbench_runner::render::duration(value)
+}
+
+/// `12.3M`: fuel and other large counts, short.
+pub(crate) fn count(value: f64) -> String {
+    let (scaled, unit) = match value.abs() {
+        v if v >= 1e9 => (value / 1e9, "G"),
+        v if v >= 1e6 => (value / 1e6, "M"),
+        v if v >= 1e3 => (value / 1e3, "k"),
+        _ => return format!("{value:.0}"),
+    };
+    format!("{scaled:.1}{unit}")
+}
+
+/// A verdict as a badge: its text says it, its colour repeats it.
+pub(crate) fn badge(kind: &str, text: &str) -> Markup {
+    html! { span class={"badge " (kind)} { (text) } }
+}
+
+/// What a problem's outcome is called on a page, and its badge kind.
+pub(crate) fn outcome(passed: bool, failure: Option<&str>) -> Markup {
+    match (passed, failure) {
+        (true, None) => badge("pass", "pass"),
+        (true, Some(class)) => badge("warn", &class.replace('_', " ")),
+        (false, Some(class)) => badge("fail", &class.replace('_', " ")),
+        (false, None) => badge("fail", "fail"),
+    }
+}
+
+/// The GO thresholds, for tooltips.
+pub(crate) const THRESHOLDS: &str = "GO when pass@1 ≥ 0.80, complexity ≥ 0.70, numerical ≥ 0.67, \
+refactor ≥ 0.70 and overall ≥ 0.75";
+
+/// A results file's name in the store, from a row's source path.
+pub(crate) fn file_name(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The query string for `pairs`, percent-encoded.
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_encoded_and_blank_values_left_out() {
+        assert_eq!(
+            query(&[("model", "qwen 2.5&x"), ("think", ""), ("sort", "overall")]),
+            "model=qwen%202.5%26x&sort=overall"
+        );
+        assert_eq!(count(12_345_678.0), "12.3M");
+        assert_eq!(count(999.0), "999");
+    }
+}

@@ -1,0 +1,350 @@
+//! Runs in the browser: the list (`/runs`), a new run (`/runs/new`), and a
+//! run watched live (`/runs/{id}`). The page is whole when it arrives, from
+//! the run's state; `web/live.js` then follows the event stream from the
+//! state's last event, so a page opened late or reloaded shows the right
+//! state at once, and any number of tabs can watch.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use fuelbench_llm::ModelStep;
+use fuelbench_runner::Think;
+use maud::{Markup, html};
+
+use super::{Page, badge, count, outcome, seconds};
+use crate::routes::{endpoint_models, guard_form};
+use crate::runs::{Outcome, RunState, RunStatus, StartRun};
+use crate::{ApiError, AppState};
+
+fn state_badge(state: RunState) -> Markup {
+    let (kind, text) = match state {
+        RunState::Queued => ("muted", "queued"),
+        RunState::Running => ("info", "running"),
+        RunState::Cancelling => ("warn", "cancelling"),
+        RunState::Finished => ("pass", "finished"),
+        RunState::Failed => ("fail", "failed"),
+        RunState::Cancelled => ("warn", "cancelled"),
+    };
+    badge(kind, text)
+}
+
+/// A model step as a person reads it.
+pub(crate) fn step_text(model: &str, step: &ModelStep) -> String {
+    let gib = |bytes: u64| format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30));
+    match step {
+        ModelStep::NotListed { available } => {
+            format!(
+                "{model} is not listed; the server offers {}",
+                available.join(", ")
+            )
+        }
+        ModelStep::Unloading { model } => format!("unloading {model}"),
+        ModelStep::MemorySettled {
+            mem_available_bytes,
+        } => format!("memory settled: {} available", gib(*mem_available_bytes)),
+        ModelStep::Loading => format!("loading {model}"),
+        ModelStep::Ready { waited_s } => format!("{model} is ready (after {})", seconds(*waited_s)),
+        ModelStep::NoLongerLoaded => format!("{model} is no longer loaded"),
+        ModelStep::MemoryBack {
+            mem_available_bytes,
+            before_bytes,
+        } => format!(
+            "memory back: {} available ({} before loading)",
+            gib(*mem_available_bytes),
+            gib(*before_bytes)
+        ),
+    }
+}
+
+pub(super) async fn list(State(state): State<AppState>) -> Page {
+    let runs = state.inner.runs.list();
+    let body = html! {
+        h1 { "Runs" }
+        p { a.button href="/runs/new" { "Start a run" } }
+        @if runs.is_empty() {
+            p.empty { "No run has been started from this server yet." }
+        } @else {
+            div.scroll {
+                table.grid {
+                    thead { tr {
+                        th scope="col" { "Run" } th scope="col" { "State" } th scope="col" { "Models" }
+                        th scope="col" { "Variants" } th scope="col" { "Progress" } th scope="col" { "Started" }
+                    } }
+                    tbody {
+                        @for run in &runs {
+                            tr {
+                                th scope="row" { a href={"/runs/" (run.id)} { (run.id) } }
+                                td { (state_badge(run.state)) }
+                                td { (run.models.join(", ")) }
+                                td { (run.variants.join(", ")) }
+                                td.num { (run.problems_done) " / " (run.problems_total) }
+                                td { (run.created_at) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Page::new("Runs", body)
+}
+
+fn new_form(state: &AppState, endpoints: &[serde_json::Value], error: Option<&str>) -> Markup {
+    html! {
+        h1 { "Start a run" }
+        @if let Some(error) = error { p.error role="alert" { (error) } }
+        @if endpoints.is_empty() {
+            p.empty { "This server has no model server to run against. Start it with " code { "--endpoint URL" } "." }
+        } @else {
+            form.run method="post" action="/runs/new" {
+                @for (index, endpoint) in endpoints.iter().enumerate() {
+                    fieldset {
+                        @let url = endpoint["url"].as_str().unwrap_or("");
+                        legend {
+                            label { input type="radio" name="endpoint" value=(url) checked[index == 0]; " " (url) }
+                            @if let Some(kind) = endpoint["kind"].as_str() { " " small { (kind) } }
+                        }
+                        @match endpoint["models"].as_array() {
+                            Some(models) => {
+                                @for model in models {
+                                    @let name = model.as_str().unwrap_or("");
+                                    label.choice { input type="checkbox" name="model" value=(name); " " (name) }
+                                }
+                            },
+                            None => p.error { (endpoint["error"].as_str().unwrap_or("it did not list its models")) },
+                        }
+                    }
+                }
+                fieldset {
+                    legend { "Thinking (each is a variant)" }
+                    @for (value, text) in [("default", "the model's default"), ("on", "on"), ("off", "off")] {
+                        label.choice { input type="checkbox" name="think" value=(value) checked[value == "default"]; " " (text) }
+                    }
+                }
+                fieldset {
+                    legend { "Problems" }
+                    @for problem in state.inner.problems.iter() {
+                        label.choice { input type="checkbox" name="problem" value=(problem.id) checked; " " (problem.id) }
+                    }
+                }
+                fieldset {
+                    legend { "Options" }
+                    label.choice { input type="checkbox" name="refactor" value="on" checked; " ask for a refactor" }
+                    label.choice { input type="checkbox" name="resume" value="on"; " continue results already in the store" }
+                    label { "Max tokens " input type="number" name="max_tokens" value="8192" min="1"; }
+                    @if state.config().token.is_some() {
+                        label { "Token " input type="password" name="token" autocomplete="off"; }
+                    }
+                }
+                button type="submit" { "Start" }
+            }
+        }
+    }
+}
+
+pub(super) async fn new(State(state): State<AppState>) -> Page {
+    let endpoints = endpoint_models(&state).await;
+    Page::new("Start a run", new_form(&state, &endpoints, None))
+}
+
+/// The form, as the pairs it sends: checkboxes repeat their name.
+pub(super) async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = |key: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let one = |key: &str| values(key).into_iter().next().unwrap_or_default();
+    let refused = |state: &AppState, endpoints, error: ApiError| {
+        let mut page = Page::new(
+            "Start a run",
+            new_form(state, endpoints, Some(&error.message)),
+        );
+        page.status = error.status;
+        page.into_response()
+    };
+    if let Err(error) = guard_form(&state, &headers, &one("token")) {
+        return Page::from(error).into_response();
+    }
+    let think: Result<Vec<Think>, ApiError> = values("think")
+        .iter()
+        .map(|value| match value.as_str() {
+            "default" => Ok(Think::Default),
+            "on" => Ok(Think::On),
+            "off" => Ok(Think::Off),
+            other => Err(ApiError::invalid(
+                "think",
+                format!("no thinking mode {other:?}"),
+            )),
+        })
+        .collect();
+    let max_tokens = one("max_tokens").trim().parse::<u32>().ok();
+    let request = think.map(|think| StartRun {
+        endpoint: Some(one("endpoint")).filter(|e| !e.is_empty()),
+        models: values("model"),
+        think,
+        grammars: Vec::new(),
+        without_grammar: true,
+        problems: values("problem"),
+        refactor: one("refactor") == "on",
+        max_tokens,
+        temperature: None,
+        extra_body: None,
+        resume: one("resume") == "on",
+        server_kind: None,
+    });
+    let started = request.and_then(|request| {
+        if request.models.is_empty() {
+            return Err(ApiError::invalid("models", "choose at least one model"));
+        }
+        if request.problems.is_empty() {
+            return Err(ApiError::invalid("problems", "choose at least one problem"));
+        }
+        state
+            .inner
+            .runs
+            .start(request, &state.inner.evaluator, &state.inner.problems)
+    });
+    match started {
+        Ok(status) => Redirect::to(&format!("/runs/{}", status.id)).into_response(),
+        Err(error) => refused(&state, &endpoint_models(&state).await, error),
+    }
+}
+
+fn outcome_row(done: &Outcome) -> Markup {
+    let o = &done.outcome;
+    html! {
+        tr {
+            th scope="row" { (o.problem) " " small { (o.title) } }
+            td { (done.model) " " small { (done.variant) } }
+            td { (outcome(o.passed, o.failure_class.map(|f| f.name()))) }
+            td { @match &o.complexity {
+                Some(c) => { (c.fitted.map_or("–", |f| f.notation())) " / " (c.expected.notation()) },
+                None => "–",
+            } }
+            td.num { (o.tokens) }
+            td.num { (o.tokens_per_s.map_or("–".into(), |t| format!("{t:.1}"))) }
+            td.num { (count(o.fuel_used as f64)) }
+            td.num { (seconds(o.total_time_s)) }
+        }
+    }
+}
+
+/// The live part of a run's page: everything `live.js` redraws.
+fn run_view(run: &RunStatus) -> Markup {
+    html! {
+        div #run-state data-run=(run.id) data-last-event=(run.last_event) data-over=(run.state.is_over())
+            data-per-model=(run.variants.len() * run.problems.len()) {
+            p {
+                span #state { (state_badge(run.state)) }
+                " against " code { (run.endpoint) }
+                @if let Some(error) = &run.error { span.error { " · " (error) } }
+            }
+            p.progress {
+                progress #progress value=(run.problems_done) max=(run.problems_total.max(1)) {}
+                " " span #progress-text { (run.problems_done) " of " (run.problems_total) " problems" }
+            }
+            p #now {
+                @if let (Some(model), Some(step)) = (&run.model, &run.model_step) { (step_text(model, step)) }
+                @if let Some(problem) = &run.problem { " · asking " strong { (problem) } }
+            }
+            @for skipped in &run.skipped { p.error { "Skipped " (skipped.model) ": " (skipped.error) } }
+            @for warning in &run.warnings { p.note { (warning) } }
+        }
+    }
+}
+
+pub(super) async fn watch(State(state): State<AppState>, Path(id): Path<String>) -> Page {
+    let run = match state.inner.runs.get(&id) {
+        Ok(run) => run,
+        Err(error) => return error.into(),
+    };
+    let body = html! {
+        p.crumbs { a href="/runs" { "Runs" } " › " (run.id) }
+        h1 { "Run " small { (run.id) } }
+        p { (run.models.join(", ")) " · " (run.variants.join(", ")) " · " (run.problems.len()) " problems" }
+        (run_view(&run))
+        div.actions {
+            @if !run.state.is_over() {
+                form method="post" action={"/runs/" (run.id) "/cancel"} {
+                    @if state.config().token.is_some() { input type="password" name="token" placeholder="token" autocomplete="off"; }
+                    button #cancel type="submit" { "Cancel" }
+                }
+            }
+            @if matches!(run.state, RunState::Cancelled | RunState::Failed) {
+                form method="post" action={"/runs/" (run.id) "/resume"} {
+                    @if state.config().token.is_some() { input type="password" name="token" placeholder="token" autocomplete="off"; }
+                    button #resume type="submit" { "Resume" }
+                }
+            }
+        }
+        h2 { "Problems done" }
+        div.scroll {
+            table.grid #outcomes {
+                thead { tr {
+                    th scope="col" { "Problem" } th scope="col" { "Model" } th scope="col" { "Verdict" } th scope="col" { "Complexity" }
+                    th scope="col" { "Tokens" } th scope="col" { "tok/s" } th scope="col" { "Fuel" } th scope="col" { "Time" }
+                } }
+                tbody { @for done in &run.outcomes { (outcome_row(done)) } }
+            }
+        }
+        @if !run.files.is_empty() {
+            h2 { "Results" }
+            ul { @for file in &run.files { li { a href={"/results/" (file)} { (file) } } } }
+        }
+    };
+    Page {
+        scripts: &["/assets/live.js"],
+        ..Page::new(format!("Run {}", run.id), body)
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(super) struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if let Err(error) = guard_form(&state, &headers, &form.token) {
+        return Page::from(error).into_response();
+    }
+    match state.inner.runs.cancel(&id) {
+        Ok(_) => Redirect::to(&format!("/runs/{id}")).into_response(),
+        Err(error) if error.status == StatusCode::CONFLICT => {
+            Redirect::to(&format!("/runs/{id}")).into_response()
+        }
+        Err(error) => Page::from(error).into_response(),
+    }
+}
+
+pub(super) async fn resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if let Err(error) = guard_form(&state, &headers, &form.token) {
+        return Page::from(error).into_response();
+    }
+    match state
+        .inner
+        .runs
+        .resume(&id, &state.inner.evaluator, &state.inner.problems)
+    {
+        Ok(status) => Redirect::to(&format!("/runs/{}", status.id)).into_response(),
+        Err(error) => Page::from(error).into_response(),
+    }
+}
