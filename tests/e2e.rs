@@ -263,7 +263,7 @@ fn a_real_llama_router_loads_the_model_for_the_run_and_unloads_it_after() {
 /// the problem and the unload, and the leaderboard shows the result.
 #[test]
 fn the_service_runs_a_real_router_and_streams_every_step() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
 
     let server = installed("FUELBENCH_LLAMA_SERVER");
     let model = installed("FUELBENCH_MODEL");
@@ -272,20 +272,13 @@ fn the_service_runs_a_real_router_and_streams_every_step() {
     std::fs::create_dir(&models).unwrap();
     std::os::unix::fs::symlink(&model, models.join("coder-0.5b-Q4_K_M.gguf")).unwrap();
     let router = Router::start(&server, &models, &dir.path().join("router.log"));
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_fuelbench"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--results"])
-        .arg(dir.path().join("store"))
-        .args(["--endpoint", &router.base_url])
-        .env("FUELBENCH_CACHE", cache_dir())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("fuelbench serve starts");
-    let mut line = String::new();
-    BufReader::new(serve.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
+    let store = dir.path().join("store");
+    let (mut serve, addr) = crate::server::spawn_serve(&[
+        "--results".as_ref(),
+        store.as_os_str(),
+        "--endpoint".as_ref(),
+        router.base_url.as_ref(),
+    ]);
 
     let (status, body) = crate::server::http(&addr, "GET", "/api/v1/endpoints", "");
     assert_eq!(status, 200, "{body}");

@@ -667,6 +667,30 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     (status, body)
 }
 
+/// `fuelbench serve` on a free loopback port with `args` (`--results` and
+/// so on), as a user starts it; the child and the address it listens on.
+pub fn spawn_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fuelbench"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .env("FUELBENCH_CACHE", cache_dir())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("fuelbench serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .expect("an address")
+        .to_owned();
+    (child, addr)
+}
+
 /// Resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status =
@@ -686,28 +710,14 @@ fn serve_over_a_real_socket_survives_overload_and_stops_on_sigterm_mid_run() {
     let model_server =
         crate::runner::scripted_with(problems.clone(), Duration::from_millis(100), |_, _| false);
     let store = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fuelbench"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--slots",
-            "1",
-            "--results",
-        ])
-        .arg(store.path())
-        .args(["--endpoint", &model_server.base_url])
-        .env("FUELBENCH_CACHE", cache_dir())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("fuelbench serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
+    let (mut child, addr) = spawn_serve(&[
+        "--slots".as_ref(),
+        "1".as_ref(),
+        "--results".as_ref(),
+        store.path().as_os_str(),
+        "--endpoint".as_ref(),
+        model_server.base_url.as_ref(),
+    ]);
 
     let program = r#"{"code": "print(sum(range(10)))"}"#;
     let (status, body) = http(&addr, "POST", "/api/v1/run", program);

@@ -311,17 +311,36 @@ pub struct ResultsHead {
     pub summary: Option<Summary>,
 }
 
-/// Whether `text` is a results file of this schema, found without building
-/// the rest of it.
-fn is_current(text: &str) -> bool {
+/// A file read as `T` when it is of this schema, or its text when not.
+enum Current<T> {
+    Is(T),
+    Not(String),
+}
+
+/// Reads `path`, and when it is a results file of this schema (found
+/// without building the rest of it), reads it as `T` straight from its text.
+fn read_current<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Current<T>> {
     #[derive(serde::Deserialize)]
     struct Probe {
         format: Option<String>,
         schema_version: Option<u32>,
     }
-    serde_json::from_str::<Probe>(text).is_ok_and(|probe| {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let current = serde_json::from_str::<Probe>(&text).is_ok_and(|probe| {
         probe.format.as_deref() == Some(FORMAT) && probe.schema_version == Some(SCHEMA_VERSION)
-    })
+    });
+    if !current {
+        return Ok(Current::Not(text));
+    }
+    serde_json::from_str(&text)
+        .map(Current::Is)
+        .map_err(|source| Error::Json {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// The run's figures, computed from its records alone: a resumed run and an
@@ -373,18 +392,12 @@ impl Summary {
 impl ResultsFile {
     /// Reads and checks a results file.
     pub fn read(path: &Path) -> Result<ResultsFile> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
         // A file of this schema is read straight into its types; only an
         // older one goes through a JSON tree to be upgraded.
-        if is_current(&text) {
-            return serde_json::from_str(&text).map_err(|source| Error::Json {
-                path: path.to_owned(),
-                source,
-            });
-        }
+        let text = match read_current(path)? {
+            Current::Is(file) => return Ok(file),
+            Current::Not(text) => text,
+        };
         let mut value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
             path: path.to_owned(),
             source,
@@ -435,15 +448,8 @@ impl ResultsFile {
     /// What a leaderboard row needs of the file at `path`; a file of this
     /// schema is read without building its records.
     pub fn read_head(path: &Path) -> Result<ResultsHead> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        if is_current(&text) {
-            return serde_json::from_str(&text).map_err(|source| Error::Json {
-                path: path.to_owned(),
-                source,
-            });
+        if let Current::Is(head) = read_current(path)? {
+            return Ok(head);
         }
         let file = ResultsFile::read(path)?;
         Ok(ResultsHead {

@@ -318,16 +318,14 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    if let Err(error) = guard_form(&state, &headers, &form.token) {
-        return Page::from(error).into_response();
-    }
-    match state.inner.runs.cancel(&id) {
-        Ok(_) => Redirect::to(&format!("/runs/{id}")).into_response(),
-        Err(error) if error.status == StatusCode::CONFLICT => {
-            Redirect::to(&format!("/runs/{id}")).into_response()
+    act(&state, &headers, &form, || {
+        match state.inner.runs.cancel(&id) {
+            // Already over: its page says so.
+            Ok(_) => Ok(id.clone()),
+            Err(error) if error.status == StatusCode::CONFLICT => Ok(id.clone()),
+            Err(error) => Err(error),
         }
-        Err(error) => Page::from(error).into_response(),
-    }
+    })
 }
 
 pub(super) async fn resume(
@@ -336,15 +334,25 @@ pub(super) async fn resume(
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    if let Err(error) = guard_form(&state, &headers, &form.token) {
-        return Page::from(error).into_response();
-    }
-    match state
-        .inner
-        .runs
-        .resume(&id, &state.inner.evaluator, &state.inner.problems)
-    {
-        Ok(status) => Redirect::to(&format!("/runs/{}", status.id)).into_response(),
+    act(&state, &headers, &form, || {
+        state
+            .inner
+            .runs
+            .resume(&id, &state.inner.evaluator, &state.inner.problems)
+            .map(|status| status.id)
+    })
+}
+
+/// A run button's form: checked like any request that starts or stops
+/// something, then on to the page of the run `action` names.
+fn act(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &TokenForm,
+    action: impl FnOnce() -> Result<String, ApiError>,
+) -> Response {
+    match guard_form(state, headers, &form.token).and_then(|()| action()) {
+        Ok(run) => Redirect::to(&format!("/runs/{run}")).into_response(),
         Err(error) => Page::from(error).into_response(),
     }
 }
