@@ -331,3 +331,60 @@ fn the_service_runs_a_real_router_and_streams_every_step() {
     );
     assert!(serve.wait().unwrap().success());
 }
+
+/// `perf load` against a real llama-server with two slots: eight prompts of
+/// 32 words asking for 16 tokens, two at a time; every figure comes from
+/// the server's own counts.
+#[test]
+fn perf_load_measures_a_real_llama_server_with_two_slots() {
+    let server = installed("FUELBENCH_LLAMA_SERVER");
+    let model = installed("FUELBENCH_MODEL");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fuelbench_llm::LocalServerConfig::new(
+        server,
+        model,
+        "coder".into(),
+        dir.path().join("llama-server.log"),
+    );
+    config.ctx_size = 4096;
+    config.extra_args = vec!["--parallel".into(), "2".into()];
+    let local = fuelbench_llm::LocalServer::start(&config).expect("llama-server starts");
+    let output = fuelbench(&[
+        "perf",
+        "load",
+        "--endpoint",
+        local.base_url(),
+        "--model",
+        "coder",
+        "--num-prompts",
+        "8",
+        "--input-len",
+        "32",
+        "--output-len",
+        "16",
+        "--max-concurrency",
+        "2",
+        "--json",
+        "--out",
+        dir.path().join("perf").to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["succeeded"], 8, "{summary}");
+    assert_eq!(summary["output_token_sources"]["usage"], 8, "{summary}");
+    assert!(
+        summary["input_tokens"].as_u64().unwrap() >= 8 * 32,
+        "{summary}"
+    );
+    for figure in ["ttft_ms", "tpot_ms", "e2e_ms"] {
+        assert!(
+            summary[figure]["median"].as_f64().unwrap() > 0.0,
+            "{figure}: {summary}"
+        );
+    }
+    eprintln!("{}", serde_json::to_string_pretty(&summary).unwrap());
+}

@@ -24,6 +24,9 @@ mod fake_server;
 mod fuel_complexity;
 /// HumanEval in the sandbox: canonical solutions, samples, pass@k.
 mod humaneval;
+/// The serving load generator: its figures against the stub's known
+/// timings, and failures counted, never retried away.
+mod perf;
 /// The checked-in problem set as a whole: what it plants and covers.
 mod problem_set;
 /// `fuelbench run`, `rescore`, `leaderboard`, `compare`, `import` from the

@@ -25,6 +25,9 @@ pub(crate) enum BenchCommand {
     /// The HTTP service over loopback: /run and /evaluate throughput and
     /// latency, beside the sandbox alone, and overload
     Serve(crate::bench_serve::ServeBenchArgs),
+    /// The serving load generator against a stub: its token ceiling, the
+    /// TTFT and ITL it adds, its schedule lag and CPU time
+    Perf(crate::bench_perf::PerfBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +119,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &BenchCommand) -> anyhow::Result
         BenchCommand::Sandbox(args) => bench_sandbox(global, args),
         BenchCommand::Eval(args) => bench_eval(global, args),
         BenchCommand::Serve(args) => crate::bench_serve::run(global, args),
+        BenchCommand::Perf(args) => crate::bench_perf::run(args),
     }
 }
 

@@ -16,8 +16,10 @@ mod exit {
 }
 
 mod bench;
+mod bench_perf;
 mod bench_serve;
 mod evaluate;
+mod perf;
 mod problems;
 
 mod results;
@@ -94,6 +96,9 @@ enum Command {
     EventsSchema,
     /// Print the service's OpenAPI 3.1 document
     Openapi,
+    /// Serving benchmarks: load against a model server, and a stub
+    #[command(subcommand)]
+    Perf(perf::PerfCommand),
 }
 
 impl GlobalArgs {
@@ -135,6 +140,7 @@ fn main() -> ExitCode {
         Command::ResultsSchema => results::results_schema(),
         Command::EventsSchema => results::events_schema(),
         Command::Openapi => serve::openapi(),
+        Command::Perf(command) => perf::run(command),
     };
     match result {
         Ok(code) => code,

@@ -95,16 +95,20 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
             .local_addr()
             .context("failed to read the bound address")?;
         println!("fuelbench serve: listening on http://{addr}");
-        fuelbench_server::serve(listener, state, shutdown_signal())
-            .await
-            .context("the server failed")
+        fuelbench_server::serve(listener, state, async {
+            shutdown_signal().await;
+            eprintln!(
+                "fuelbench serve: shutting down: runs are checkpointed, requests in flight finish"
+            );
+        })
+        .await
+        .context("the server failed")
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGTERM or Ctrl-C: stop taking connections, cancel the runs (their files
-/// stay whole), and finish the requests in flight.
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub(crate) async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {
@@ -117,7 +121,6 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
     }
-    eprintln!("fuelbench serve: shutting down: runs are checkpointed, requests in flight finish");
 }
 
 pub(crate) fn openapi() -> anyhow::Result<ExitCode> {

@@ -1,0 +1,273 @@
+//! `fuelbench perf`: serving benchmarks. `perf load` puts bounded load on
+//! any OpenAI-compatible server and saves the raw log with its summary;
+//! `perf stub` serves a stream with known timings, to measure the client.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use fuelbench_llm::{ChatClient, ClientConfig};
+use fuelbench_perf::stub::StubConfig;
+use fuelbench_perf::{LoadPlan, LoadReport, Profile, Rate, Summary};
+use serde_json::json;
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum PerfCommand {
+    /// Bounded load against a server: TTFT, TPOT, ITL and E2E from a raw
+    /// event log, saved under --out
+    Load(LoadArgs),
+    /// A streaming OpenAI-compatible stub with a set TTFT and token rate,
+    /// on 127.0.0.1, for measuring the client
+    Stub(StubArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ProfileArg {
+    /// 1024 in, 1024 out, lengths from [0.5 L, L], 3000 prompts
+    Random,
+    /// 256 in, 256 out, 3000 prompts
+    Short,
+    /// 4096 in, 1024 out, 1000 prompts
+    Long,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LoadArgs {
+    /// The server's root URL, e.g. http://127.0.0.1:8080
+    #[arg(long)]
+    endpoint: String,
+    #[arg(long)]
+    model: String,
+    /// A named shape; --input-len, --output-len and --num-prompts override it
+    #[arg(long, value_enum, default_value = "short")]
+    profile: ProfileArg,
+    /// Multiplies the profile's lengths and prompt count, for small machines
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Words in each prompt (not tokens: the server's usage says how many
+    /// tokens they became)
+    #[arg(long)]
+    input_len: Option<usize>,
+    #[arg(long)]
+    output_len: Option<u32>,
+    /// Lengths drawn from [r·L, L], SGLang's convention
+    #[arg(long)]
+    range_ratio: Option<f64>,
+    #[arg(long)]
+    num_prompts: Option<usize>,
+    /// inf (all at once), N (Poisson arrivals per second) or constant:N
+    #[arg(long, default_value = "inf")]
+    request_rate: Rate,
+    #[arg(long)]
+    max_concurrency: Option<usize>,
+    /// The run stops after this many seconds, whatever is left
+    #[arg(long, default_value_t = 600)]
+    deadline: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Extra request fields as JSON, e.g. '{"ignore_eos": true}'
+    #[arg(long)]
+    extra_body: Option<String>,
+    /// Where runs are saved, as <server>/<profile>-<time>.json
+    #[arg(long, default_value = "results/perf")]
+    out: PathBuf,
+    /// Print the summary as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct StubArgs {
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    addr: SocketAddr,
+    #[arg(long, default_value_t = 20)]
+    ttft_ms: u64,
+    /// Tokens per second of each stream
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    #[arg(long, default_value_t = 1)]
+    tokens_per_chunk: u32,
+}
+
+pub(crate) fn run(command: &PerfCommand) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    match command {
+        PerfCommand::Load(args) => runtime.block_on(load(args)),
+        PerfCommand::Stub(args) => runtime.block_on(stub(args)),
+    }
+}
+
+async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    let profile = match args.profile {
+        ProfileArg::Random => Profile::Random,
+        ProfileArg::Short => Profile::Short,
+        ProfileArg::Long => Profile::Long,
+    };
+    if !(args.scale > 0.0 && args.scale.is_finite()) {
+        bail!("--scale must be above 0");
+    }
+    let (input, output, ratio, prompts) = profile.shape(args.scale);
+    let extra = match &args.extra_body {
+        Some(text) => match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => bail!("--extra-body must be a JSON object, e.g. '{{\"ignore_eos\": true}}'"),
+        },
+        None => serde_json::Map::new(),
+    };
+    let plan = LoadPlan {
+        model: args.model.clone(),
+        requests: args.num_prompts.unwrap_or(prompts),
+        input_len: args.input_len.unwrap_or(input),
+        output_len: args.output_len.unwrap_or(output),
+        range_ratio: args.range_ratio.unwrap_or(ratio),
+        rate: args.request_rate,
+        max_concurrency: args.max_concurrency,
+        deadline: Duration::from_secs(args.deadline),
+        seed: args.seed,
+        extra,
+    };
+    if plan.requests == 0 {
+        bail!("--num-prompts must be at least 1");
+    }
+    let mut config = ClientConfig::new(&args.endpoint);
+    config.api_key = std::env::var("FUELBENCH_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    // A load test measures failures; it does not retry them away.
+    config.retry.attempts = 1;
+    let client = ChatClient::new(config);
+    let started_at = fuelbench_runner::now();
+    eprintln!(
+        "perf load: {} requests of {} words in, {} tokens out (range ratio {}), rate {:?}, \
+         concurrency {}",
+        plan.requests,
+        plan.input_len,
+        plan.output_len,
+        plan.range_ratio,
+        plan.rate,
+        plan.max_concurrency
+            .map_or("unlimited".into(), |c| c.to_string())
+    );
+    let logs = fuelbench_perf::load::run(&client, &plan).await;
+    let summary = Summary::of(&logs);
+    let report = LoadReport {
+        format: fuelbench_perf::FORMAT.to_owned(),
+        server: client.config().base_url.clone(),
+        model: plan.model.clone(),
+        profile: profile.name().to_owned(),
+        started_at,
+        plan: json!({
+            "requests": plan.requests, "input_len": plan.input_len, "output_len": plan.output_len,
+            "range_ratio": plan.range_ratio, "rate": format!("{:?}", plan.rate),
+            "max_concurrency": plan.max_concurrency, "deadline_s": args.deadline,
+            "seed": plan.seed, "extra_body": plan.extra, "length_convention": "sglang [r*L, L]",
+        }),
+        summary: summary.clone(),
+        requests: logs,
+    };
+    let path = report
+        .save(&args.out)
+        .with_context(|| format!("failed to save the run under {}", args.out.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", render(&summary));
+        println!("raw log and summary: {}", path.display());
+    }
+    if summary.succeeded == 0 {
+        eprintln!("perf load: every request failed: {:?}", summary.failures);
+        return Ok(ExitCode::from(crate::exit::ERROR));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The summary for a person: each figure under the name of its definition.
+fn render(summary: &Summary) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "requests {} ok, {} failed {:?}; {:.1} s; {:.2} req/s",
+        summary.succeeded,
+        summary.failed,
+        summary.failures,
+        summary.duration_s,
+        summary.request_throughput
+    );
+    let _ = writeln!(
+        out,
+        "tokens: {} in ({:.1}/s), {} out ({:.1}/s, peak {:.1}/s); output counted from {:?}",
+        summary.input_tokens,
+        summary.input_tokens_per_s,
+        summary.output_tokens,
+        summary.output_tokens_per_s,
+        summary.peak_output_tokens_per_s,
+        summary.output_token_sources
+    );
+    let _ = writeln!(
+        out,
+        "{:<44} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "ms", "mean", "median", "p90", "p95", "p99", "std"
+    );
+    for (name, d) in [
+        ("TTFT (first reasoning or content)", &summary.ttft_ms),
+        ("time to first content", &summary.first_content_ms),
+        (
+            "TPOT (SGLang, vLLM) = ITL (AIPerf, GuideLLM)",
+            &summary.tpot_ms,
+        ),
+        (
+            "ITL (SGLang, vLLM: per-chunk gap)",
+            &summary.itl_chunk_gap_ms,
+        ),
+        ("E2E from send", &summary.e2e_ms),
+        ("E2E from scheduled send", &summary.e2e_from_schedule_ms),
+        ("queue (waiting for a concurrency slot)", &summary.queue_ms),
+        (
+            "schedule lag (the generator's own)",
+            &summary.schedule_lag_ms,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "{name:<44} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            d.mean, d.median, d.p90, d.p95, d.p99, d.std
+        );
+    }
+    if summary.role_only_first_chunks > 0 {
+        let _ = writeln!(
+            out,
+            "{} requests began with a role-only chunk; TTFT skipped it",
+            summary.role_only_first_chunks
+        );
+    }
+    out
+}
+
+async fn stub(args: &StubArgs) -> anyhow::Result<ExitCode> {
+    if !args.addr.ip().is_loopback() {
+        bail!("the stub listens on loopback only; give an address such as 127.0.0.1:8090");
+    }
+    if !(args.rate > 0.0 && args.rate.is_finite()) {
+        bail!("--rate must be above 0");
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("failed to listen on {}", args.addr))?;
+    println!(
+        "perf stub: listening on http://{}",
+        listener.local_addr().context("a bound address")?
+    );
+    let config = StubConfig {
+        ttft: Duration::from_millis(args.ttft_ms),
+        tokens_per_s: args.rate,
+        tokens_per_chunk: args.tokens_per_chunk,
+    };
+    fuelbench_perf::stub::serve(listener, config, crate::serve::shutdown_signal()).await;
+    Ok(ExitCode::SUCCESS)
+}

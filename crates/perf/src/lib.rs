@@ -1,0 +1,108 @@
+//! Serving benchmarks: how fast a model server answers, measured so that
+//! the measurement can be trusted.
+//!
+//! - [`load`] drives open- and closed-loop load through `fuelbench-llm`'s
+//!   streaming client, with arrival times fixed before the run.
+//! - [`log`] is the raw record: per request, its scheduled, woken and sent
+//!   times and every stream event's arrival and kind.
+//! - [`metrics`] computes every figure from that log alone, each named by
+//!   the definition it follows.
+//! - [`stub`] is a streaming server with known timings, to measure the
+//!   generator; it never stands in for a real server in the end-to-end test.
+
+pub mod load;
+pub mod log;
+pub mod metrics;
+pub mod stub;
+
+use std::path::{Path, PathBuf};
+
+pub use crate::load::{LoadPlan, Rate};
+pub use crate::log::{EventKind, LoggedEvent, RequestLog, TokenSource};
+pub use crate::metrics::{Distribution, Summary};
+
+/// The `format` of a saved load run.
+pub const FORMAT: &str = "fuelbench-perf-load/1";
+
+/// A named load profile, after the SGLang load-test runbook's; `scale`
+/// shrinks lengths and counts for a small machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Random 1024 in, 1024 out, range ratio 0.5, 3000 prompts.
+    Random,
+    /// 256 in, 256 out, 3000 prompts.
+    Short,
+    /// 4096 in, 1024 out, 1000 prompts.
+    Long,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Random => "random",
+            Profile::Short => "short",
+            Profile::Long => "long",
+        }
+    }
+
+    /// Input words, output tokens, range ratio and prompts, scaled.
+    pub fn shape(self, scale: f64) -> (usize, u32, f64, usize) {
+        let (input, output, ratio, prompts) = match self {
+            Profile::Random => (1024.0, 1024.0, 0.5, 3000.0),
+            Profile::Short => (256.0, 256.0, 1.0, 3000.0),
+            Profile::Long => (4096.0, 1024.0, 1.0, 1000.0),
+        };
+        let scaled = |value: f64| (value * scale).round().max(1.0);
+        (
+            scaled(input) as usize,
+            scaled(output) as u32,
+            ratio,
+            scaled(prompts) as usize,
+        )
+    }
+}
+
+/// A load run as saved: what was asked, the raw log and its summary.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LoadReport {
+    pub format: String,
+    pub server: String,
+    pub model: String,
+    pub profile: String,
+    pub started_at: String,
+    /// The plan, as given.
+    pub plan: serde_json::Value,
+    pub summary: Summary,
+    pub requests: Vec<RequestLog>,
+}
+
+impl LoadReport {
+    /// Writes it as `dir/<server>/<profile>-<time>.json`; the path.
+    pub fn save(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        let server: String = self
+            .server
+            .split_once("://")
+            .map_or(self.server.as_str(), |(_, rest)| rest)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let folder = dir.join(server.trim_matches('_'));
+        std::fs::create_dir_all(&folder)?;
+        let stamp: String = self
+            .started_at
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .take(14)
+            .collect();
+        let path = folder.join(format!("{}-{stamp}.json", self.profile));
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&path, text + "\n")?;
+        Ok(path)
+    }
+}

@@ -1,0 +1,199 @@
+//! The raw event log: one record per request, with when it was scheduled,
+//! admitted and sent, and when each of its stream events arrived. Every
+//! figure in a summary is computed from these records and nothing else, so
+//! a saved log can be summarised again under other definitions.
+
+use std::time::Duration;
+
+use fuelbench_llm::{Chunk, StreamEvent};
+
+/// What one stream event carried. A chunk may carry several kinds; it is
+/// logged as the first of: reasoning, content, role, usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// `role` and no text: not a token.
+    Role,
+    Reasoning,
+    Content,
+    /// `usage` (or llama-server's `timings`) and no text.
+    Usage,
+    /// `[DONE]`.
+    Done,
+    /// Anything else: a chunk with only a finish reason, say.
+    Other,
+}
+
+impl EventKind {
+    /// Text the model produced: what TTFT and ITL count.
+    pub fn is_text(self) -> bool {
+        matches!(self, EventKind::Reasoning | EventKind::Content)
+    }
+}
+
+/// One stream event, as it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LoggedEvent {
+    /// Seconds since the request was sent, on a monotonic clock.
+    pub at_s: f64,
+    pub kind: EventKind,
+    /// Characters of text it carried.
+    pub chars: usize,
+}
+
+impl LoggedEvent {
+    pub fn of(event: &StreamEvent) -> LoggedEvent {
+        let (kind, chars) = match &event.chunk {
+            None => (EventKind::Done, 0),
+            Some(chunk) => (kind_of(chunk), chunk.content.len() + chunk.reasoning.len()),
+        };
+        LoggedEvent {
+            at_s: event.at.as_secs_f64(),
+            kind,
+            chars,
+        }
+    }
+}
+
+fn kind_of(chunk: &Chunk) -> EventKind {
+    if !chunk.reasoning.is_empty() {
+        EventKind::Reasoning
+    } else if !chunk.content.is_empty() {
+        EventKind::Content
+    } else if chunk.role.is_some() {
+        EventKind::Role
+    } else if chunk.usage.is_some() || chunk.timings.is_some() {
+        EventKind::Usage
+    } else {
+        EventKind::Other
+    }
+}
+
+/// One request of a run, from its schedule to its last event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RequestLog {
+    pub index: usize,
+    /// When the arrival process meant to send it, in seconds since the run
+    /// began.
+    pub scheduled_s: f64,
+    /// When the generator got to it: later than scheduled by its own lag.
+    pub woke_s: f64,
+    /// When it was sent, once it held a concurrency slot.
+    pub sent_s: f64,
+    /// Requested lengths.
+    pub input_words: usize,
+    pub max_tokens: u32,
+    pub events: Vec<LoggedEvent>,
+    /// From the server's usage, when it sent one.
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    pub cached_tokens: Option<u64>,
+    /// llama-server's own count, when it sent `timings`.
+    pub predicted_n: Option<u64>,
+    /// The failure class and message, when the request failed.
+    pub failure: Option<String>,
+}
+
+impl RequestLog {
+    pub fn new(
+        index: usize,
+        scheduled: Duration,
+        input_words: usize,
+        max_tokens: u32,
+    ) -> RequestLog {
+        RequestLog {
+            index,
+            scheduled_s: scheduled.as_secs_f64(),
+            woke_s: scheduled.as_secs_f64(),
+            sent_s: scheduled.as_secs_f64(),
+            input_words,
+            max_tokens,
+            events: Vec::new(),
+            prompt_tokens: None,
+            completion_tokens: None,
+            cached_tokens: None,
+            predicted_n: None,
+            failure: None,
+        }
+    }
+
+    /// Logs one stream event, and the counts it carries.
+    pub fn record(&mut self, event: &StreamEvent) {
+        self.events.push(LoggedEvent::of(event));
+        if let Some(chunk) = &event.chunk {
+            if let Some(usage) = &chunk.usage {
+                self.prompt_tokens = usage.prompt_tokens.or(self.prompt_tokens);
+                self.completion_tokens = usage.completion_tokens.or(self.completion_tokens);
+                self.cached_tokens = usage.cached_tokens.or(self.cached_tokens);
+            }
+            if let Some(timings) = &chunk.timings {
+                self.predicted_n = timings.predicted_n.or(self.predicted_n);
+            }
+        }
+    }
+
+    /// Seconds from sending to the first reasoning or content text; never a
+    /// role-only chunk.
+    pub fn ttft_s(&self) -> Option<f64> {
+        self.events
+            .iter()
+            .find(|event| event.kind.is_text())
+            .map(|event| event.at_s)
+    }
+
+    /// Seconds from sending to the first content text (reasoning excluded).
+    pub fn first_content_s(&self) -> Option<f64> {
+        self.events
+            .iter()
+            .find(|event| event.kind == EventKind::Content)
+            .map(|event| event.at_s)
+    }
+
+    /// Seconds from sending to the last event.
+    pub fn e2e_s(&self) -> Option<f64> {
+        self.events.last().map(|event| event.at_s)
+    }
+
+    /// Gaps between successive text events: per-chunk inter-token latency.
+    pub fn chunk_gaps_s(&self) -> Vec<f64> {
+        let times: Vec<f64> = self
+            .events
+            .iter()
+            .filter(|event| event.kind.is_text())
+            .map(|event| event.at_s)
+            .collect();
+        times.windows(2).map(|pair| pair[1] - pair[0]).collect()
+    }
+
+    pub fn text_events(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|event| event.kind.is_text())
+            .count()
+    }
+
+    /// Output tokens and where the figure came from: the server's usage,
+    /// else llama-server's timings, else the text chunks (labelled as
+    /// such). Never the requested length.
+    pub fn output_tokens(&self) -> (u64, TokenSource) {
+        match (self.completion_tokens, self.predicted_n) {
+            (Some(n), _) => (n, TokenSource::Usage),
+            (None, Some(n)) => (n, TokenSource::Timings),
+            (None, None) => (self.text_events() as u64, TokenSource::Chunks),
+        }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.failure.is_none() && self.ttft_s().is_some()
+    }
+}
+
+/// Where an output token count came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSource {
+    Usage,
+    Timings,
+    /// Text chunks counted: an undercount where a chunk holds several.
+    Chunks,
+}
