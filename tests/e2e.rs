@@ -374,7 +374,29 @@ fn perf_load_measures_a_real_llama_server_with_two_slots() {
         String::from_utf8_lossy(&output.stderr)
     );
     let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(summary["succeeded"], 8, "{summary}");
+    if summary["succeeded"] != 8 {
+        // What each failed request said, and what the server logged.
+        let saved = std::fs::read_dir(dir.path().join("perf"))
+            .unwrap()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+            .next()
+            .unwrap()
+            .path();
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(saved).unwrap()).unwrap();
+        let failures: Vec<&Value> = report["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["failure"].is_null())
+            .collect();
+        let log = std::fs::read_to_string(local.log()).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!(
+            "{failures:#?}\nserver log, last lines first:\n{}",
+            tail.join("\n")
+        );
+    }
     assert_eq!(summary["output_token_sources"]["usage"], 8, "{summary}");
     assert!(
         summary["input_tokens"].as_u64().unwrap() >= 8 * 32,
@@ -387,4 +409,97 @@ fn perf_load_measures_a_real_llama_server_with_two_slots() {
         );
     }
     eprintln!("{}", serde_json::to_string_pretty(&summary).unwrap());
+}
+
+/// `perf latency` starts the real llama-server itself for every run, twice
+/// per binary, and compares a binary with itself: the A/B table, the exact
+/// argv, the binary's hash; then a small `multi` suite.
+#[test]
+fn perf_latency_starts_real_servers_and_compares_builds() {
+    let server = installed("FUELBENCH_LLAMA_SERVER");
+    let model = installed("FUELBENCH_MODEL");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("perf");
+    let (server, model, out) = (
+        server.to_str().unwrap(),
+        model.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let output = fuelbench(&[
+        "perf",
+        "latency",
+        "--server-bin",
+        server,
+        "--server-bin",
+        server,
+        "--model",
+        model,
+        "--suite",
+        "base",
+        "--requests",
+        "2",
+        "--repeat",
+        "2",
+        "--max-tokens",
+        "8",
+        "--out",
+        out,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("B = ") && stdout.contains("completion tokens/s"),
+        "{stdout}"
+    );
+    let report = std::fs::read_dir(dir.path().join("perf").join("latency"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("report.json");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let builds = report["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 2);
+    assert_eq!(builds[0]["sha256"], builds[1]["sha256"]);
+    assert_eq!(builds[0]["runs"].as_array().unwrap().len(), 2);
+    let run = &builds[0]["runs"][0];
+    assert!(run["argv"][0].as_str().unwrap().ends_with("llama-server"));
+    assert_eq!(run["run"]["summary"]["requests"], 2);
+    assert_eq!(
+        run["run"]["summary"]["cache_hits"], 0,
+        "cache_prompt is off"
+    );
+    assert!(
+        run["run"]["summary"]["completion_tokens_per_s"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+
+    let output = fuelbench(&[
+        "perf",
+        "latency",
+        "--server-bin",
+        server,
+        "--model",
+        model,
+        "--suite",
+        "multi",
+        "--requests",
+        "4",
+        "--max-tokens",
+        "8",
+        "--out",
+        out,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -21,6 +21,50 @@ pub(crate) enum PerfCommand {
     /// A streaming OpenAI-compatible stub with a set TTFT and token rate,
     /// on 127.0.0.1, for measuring the client
     Stub(StubArgs),
+    /// Sequential latency suites on llama-server builds fuelbench starts
+    /// and stops itself; two or more --server-bin give an A/B table
+    Latency(LatencyArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SuiteArg {
+    /// One tiny prompt
+    Base,
+    /// A few short prompts in turn
+    Multi,
+    /// One prompt calibrated to --target-tokens through the server's /tokenize
+    Long,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LatencyArgs {
+    /// A llama-server binary; repeat to compare builds
+    #[arg(long = "server-bin", required = true)]
+    server_bins: Vec<PathBuf>,
+    /// The GGUF model every server loads
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long, value_enum, default_value = "base")]
+    suite: SuiteArg,
+    /// Server starts per binary; the figures' confidence intervals come
+    /// from these
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Measured requests per run
+    #[arg(long, default_value_t = 5)]
+    requests: usize,
+    /// Unmeasured requests first, sharing no prefix with the measured ones
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
+    #[arg(long, default_value_t = 32)]
+    max_tokens: u32,
+    /// Prompt tokens for --suite long
+    #[arg(long, default_value_t = 1024)]
+    target_tokens: usize,
+    #[arg(long, default_value_t = 1)]
+    threads: u32,
+    #[arg(long, default_value = "results/perf")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -99,6 +143,236 @@ pub(crate) fn run(command: &PerfCommand) -> anyhow::Result<ExitCode> {
     match command {
         PerfCommand::Load(args) => runtime.block_on(load(args)),
         PerfCommand::Stub(args) => runtime.block_on(stub(args)),
+        PerfCommand::Latency(args) => latency(&runtime, args),
+    }
+}
+
+/// One binary's runs.
+#[derive(Debug, serde::Serialize)]
+struct Build {
+    binary: PathBuf,
+    sha256: String,
+    version: String,
+    runs: Vec<LatencyRun>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct LatencyRun {
+    argv: Vec<String>,
+    log: PathBuf,
+    run: fuelbench_perf::latency::SuiteRun,
+}
+
+/// The figures a build is compared by: name, and how to read it.
+const COMPARED: [(&str, bool); 4] = [
+    ("completion tokens/s", true),
+    ("processed prompt tokens/s", true),
+    ("latency mean ms", false),
+    ("TTFT mean ms", false),
+];
+
+fn figures(run: &fuelbench_perf::latency::SuiteRun) -> [f64; 4] {
+    let s = &run.summary;
+    [
+        s.completion_tokens_per_s.unwrap_or(f64::NAN),
+        s.processed_prompt_tokens_per_s.unwrap_or(f64::NAN),
+        s.latency_ms.mean,
+        s.ttft_ms.mean,
+    ]
+}
+
+fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Result<ExitCode> {
+    use fuelbench_perf::latency::{Estimate, Suite, SuiteConfig};
+    if args.repeat == 0 || args.requests == 0 {
+        bail!("--repeat and --requests must be at least 1");
+    }
+    let suite = match args.suite {
+        SuiteArg::Base => Suite::Base,
+        SuiteArg::Multi => Suite::Multi,
+        SuiteArg::Long => Suite::Long,
+    };
+    let stamp = fuelbench_runner::now()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect::<String>();
+    let folder = args
+        .out
+        .join("latency")
+        .join(format!("{suite:?}-{stamp}").to_lowercase());
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("failed to create {}", folder.display()))?;
+    let suite_config = SuiteConfig {
+        suite,
+        model: "perf".into(),
+        warmup: args.warmup,
+        requests: args.requests,
+        max_tokens: args.max_tokens,
+        target_tokens: args.target_tokens,
+        timeout: Duration::from_secs(600),
+    };
+    let mut builds = Vec::new();
+    for (index, binary) in args.server_bins.iter().enumerate() {
+        let bytes = std::fs::read(binary)
+            .with_context(|| format!("failed to read {}", binary.display()))?;
+        let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        let version = std::process::Command::new(binary)
+            .arg("--version")
+            .output()
+            .map(|out| {
+                let text = String::from_utf8_lossy(&out.stderr).into_owned()
+                    + &String::from_utf8_lossy(&out.stdout);
+                text.lines()
+                    .find(|l| l.contains("version"))
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let mut runs = Vec::new();
+        for repeat in 0..args.repeat {
+            let log = folder.join(format!("server{index}-run{repeat}.log"));
+            let mut config = fuelbench_llm::LocalServerConfig::new(
+                binary.clone(),
+                args.model.clone(),
+                "perf".into(),
+                log.clone(),
+            );
+            config.threads = args.threads;
+            config.ctx_size = (args.target_tokens as u32 + args.max_tokens + 512).max(4096);
+            eprintln!(
+                "perf latency: {} run {} of {}",
+                binary.display(),
+                repeat + 1,
+                args.repeat
+            );
+            let server = fuelbench_llm::LocalServer::start(&config)
+                .with_context(|| format!("failed to start {}", binary.display()))?;
+            let (argv, url) = (server.argv().to_vec(), server.base_url().to_owned());
+            let mut client_config = ClientConfig::new(&url);
+            client_config.retry.attempts = 1;
+            let client = ChatClient::new(client_config);
+            let run = runtime.block_on(fuelbench_perf::latency::run(&client, &suite_config));
+            drop(server);
+            wait_port_free(&url);
+            let run = run.with_context(|| format!("the {:?} suite failed on {url}", suite))?;
+            for warning in &run.warnings {
+                eprintln!("perf latency: warning: {warning}");
+            }
+            runs.push(LatencyRun { argv, log, run });
+        }
+        builds.push(Build {
+            binary: binary.clone(),
+            sha256,
+            version,
+            runs,
+        });
+    }
+
+    let estimates: Vec<Vec<Option<Estimate>>> = builds
+        .iter()
+        .map(|build| {
+            (0..COMPARED.len())
+                .map(|f| {
+                    Estimate::of(
+                        &build
+                            .runs
+                            .iter()
+                            .map(|r| figures(&r.run)[f])
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let show = |e: &Option<Estimate>| match e {
+        Some(Estimate {
+            mean,
+            half_width: Some(hw),
+            ..
+        }) => format!("{mean:.2} ± {hw:.2}"),
+        Some(Estimate { mean, .. }) => format!("{mean:.2}"),
+        None => "-".into(),
+    };
+    for (build, figures) in builds.iter().zip(&estimates) {
+        println!(
+            "{} (sha256 {}, {})",
+            build.binary.display(),
+            &build.sha256[..12],
+            build.version
+        );
+        for ((name, _), estimate) in COMPARED.iter().zip(figures) {
+            println!("  {name:<28} {}", show(estimate));
+        }
+        let summary = &build.runs[0].run.summary;
+        println!(
+            "  max prompt tokens {}, {} of {} requests took tokens from the cache",
+            summary.max_prompt_tokens, summary.cache_hits, summary.requests
+        );
+    }
+    let mut deltas = Vec::new();
+    for (index, figures) in estimates.iter().enumerate().skip(1) {
+        println!(
+            "\nB = {} against A = {}",
+            builds[index].binary.display(),
+            builds[0].binary.display()
+        );
+        println!(
+            "  {:<28} {:>16} {:>16} {:>8}  verdict",
+            "", "A", "B", "delta"
+        );
+        for (f, (name, higher_is_better)) in COMPARED.iter().enumerate() {
+            let (a, b) = (&estimates[0][f], &figures[f]);
+            let delta = match (a, b) {
+                (Some(a), Some(b)) if a.mean != 0.0 => {
+                    format!("{:+.1}%", (b.mean - a.mean) / a.mean * 100.0)
+                }
+                _ => "-".into(),
+            };
+            let verdict = match (a, b) {
+                (Some(a), Some(b)) if a.separates(b) => {
+                    if (b.mean > a.mean) == *higher_is_better {
+                        "B better"
+                    } else {
+                        "B worse"
+                    }
+                }
+                (Some(_), Some(_)) if args.repeat < 2 => "no verdict: one run each (--repeat)",
+                _ => "no verdict: the intervals overlap",
+            };
+            println!(
+                "  {name:<28} {:>16} {:>16} {delta:>8}  {verdict}",
+                show(a),
+                show(b)
+            );
+            deltas.push(json!({ "b": index, "figure": name, "delta": delta, "verdict": verdict }));
+        }
+    }
+    let report = json!({
+        "format": "fuelbench-perf-latency/1",
+        "suite": suite,
+        "model": args.model,
+        "started_at": stamp,
+        "builds": builds,
+        "estimates": estimates,
+        "deltas": deltas,
+    });
+    let path = folder.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    println!("\nraw logs and summary: {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// After a server stops, until nothing listens on its port (ten seconds at
+/// most), so the next one starts on a free machine.
+fn wait_port_free(url: &str) {
+    let address = url.trim_start_matches("http://");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(address).is_ok()
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

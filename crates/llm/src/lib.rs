@@ -33,7 +33,7 @@ pub use crate::chat::{
 pub use crate::lock::ServerLock;
 pub use crate::manage::{
     ManageConfig, Manager, MemoryBaseline, ModelStep, ServerIdentity, ServerKind, Workload,
-    is_local, mem_available,
+    apply_template, is_local, mem_available, tokenize,
 };
 pub use crate::serve::{LocalServer, LocalServerConfig};
 

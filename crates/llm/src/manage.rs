@@ -584,6 +584,28 @@ const MANAGE_BODY_CAP: usize = 4 << 20;
 /// A management call does no generation; a minute is long.
 const MANAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many tokens `text` is to the server (llama-server's `/tokenize`).
+pub async fn tokenize(client: &ChatClient, text: &str) -> Result<usize> {
+    let answer = post_json(client, "/tokenize", &serde_json::json!({ "content": text })).await?;
+    answer
+        .get("tokens")
+        .and_then(Value::as_array)
+        .map(Vec::len)
+        .ok_or_else(|| Error::Protocol("/tokenize answered without `tokens`".into()))
+}
+
+/// The prompt text `messages` become through the server's chat template
+/// (llama-server's `/apply-template`); `None` where the server has no such
+/// route.
+pub async fn apply_template(client: &ChatClient, messages: &[crate::Message]) -> Option<String> {
+    let body = serde_json::json!({ "messages": messages });
+    let answer = post_json(client, "/apply-template", &body).await.ok()?;
+    answer
+        .get("prompt")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
 async fn get_json(client: &ChatClient, path: &str) -> Result<Value> {
     let request = client.authorized(client.http().get(client.url(path)));
     send_json(client, path, request).await

@@ -53,6 +53,8 @@ pub struct LocalServer {
     child: Child,
     base_url: String,
     log: PathBuf,
+    /// The binary and every argument it was started with.
+    argv: Vec<String>,
 }
 
 impl LocalServer {
@@ -75,6 +77,25 @@ impl LocalServer {
             path: config.log.clone(),
             source,
         })?;
+        let mut args: Vec<String> = vec![
+            "--model".into(),
+            config.model.display().to_string(),
+            "--alias".into(),
+            config.alias.clone(),
+            "--host".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+            "--threads".into(),
+            config.threads.to_string(),
+            "--ctx-size".into(),
+            config.ctx_size.to_string(),
+            "--parallel".into(),
+            "1".into(),
+            "--no-webui".into(),
+            "--metrics".into(),
+        ];
+        args.extend(config.extra_args.iter().cloned());
         let mut command = Command::new(&config.binary);
         // If fuelbench dies, even by SIGKILL, the kernel sends the server
         // SIGTERM: no orphaned server keeps the port and the memory.
@@ -89,23 +110,19 @@ impl LocalServer {
             });
         }
         let child = command
-            .arg("--model")
-            .arg(&config.model)
-            .args(["--alias", &config.alias])
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--threads", &config.threads.to_string()])
-            .args(["--ctx-size", &config.ctx_size.to_string()])
-            .args(["--parallel", "1", "--no-webui", "--metrics"])
-            .args(&config.extra_args)
+            .args(&args)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
             .spawn()
             .map_err(|error| Error::Start(format!("run {}: {error}", config.binary.display())))?;
+        let mut argv = vec![config.binary.display().to_string()];
+        argv.extend(args);
         let mut server = LocalServer {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
             log: config.log.clone(),
+            argv,
         };
         server.wait_healthy(config.start_timeout)?;
         Ok(server)
@@ -117,6 +134,11 @@ impl LocalServer {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The exact command line it was started with.
+    pub fn argv(&self) -> &[String] {
+        &self.argv
     }
 
     pub fn log(&self) -> &std::path::Path {

@@ -7,9 +7,12 @@
 //!   times and every stream event's arrival and kind.
 //! - [`metrics`] computes every figure from that log alone, each named by
 //!   the definition it follows.
+//! - [`latency`] runs sequential suites on a server the caller started,
+//!   and compares builds by their confidence intervals.
 //! - [`stub`] is a streaming server with known timings, to measure the
 //!   generator; it never stands in for a real server in the end-to-end test.
 
+pub mod latency;
 pub mod load;
 pub mod log;
 pub mod metrics;

@@ -202,21 +202,7 @@ pub async fn run(client: &ChatClient, plan: &LoadPlan) -> Vec<RequestLog> {
             chat.temperature = 0.0;
             chat.extra = plan.extra.clone();
             log.sent_s = started.elapsed().as_secs_f64();
-            let streamed = tokio::time::timeout_at(deadline, async {
-                let mut stream = client.stream(&chat).await?;
-                while let Some(event) = stream.next().await {
-                    log.record(&event?);
-                }
-                Ok::<(), fuelbench_llm::ChatFailure>(())
-            })
-            .await;
-            match streamed {
-                Ok(Ok(())) => {}
-                Ok(Err(failure)) => {
-                    log.failure = Some(format!("{}: {}", failure.class.name(), failure.message));
-                }
-                Err(_) => log.failure = Some("deadline: cut off at the run's deadline".into()),
-            }
+            stream_into(&client, &chat, &mut log, deadline).await;
             log
         });
     }
@@ -229,6 +215,31 @@ pub async fn run(client: &ChatClient, plan: &LoadPlan) -> Vec<RequestLog> {
     }
     logs.sort_by_key(|log| log.index);
     logs
+}
+
+/// Sends `chat` and logs every event of its stream into `log`, or how it
+/// failed; a stream still open at `deadline` is cut and said to be.
+pub async fn stream_into(
+    client: &ChatClient,
+    chat: &ChatRequest,
+    log: &mut RequestLog,
+    deadline: Instant,
+) {
+    let streamed = tokio::time::timeout_at(deadline, async {
+        let mut stream = client.stream(chat).await?;
+        while let Some(event) = stream.next().await {
+            log.record(&event?);
+        }
+        Ok::<(), fuelbench_llm::ChatFailure>(())
+    })
+    .await;
+    match streamed {
+        Ok(Ok(())) => {}
+        Ok(Err(failure)) => {
+            log.failure = Some(format!("{}: {}", failure.class.name(), failure.message));
+        }
+        Err(_) => log.failure = Some("deadline: cut off at the run's deadline".into()),
+    }
 }
 
 #[cfg(test)]

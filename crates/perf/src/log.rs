@@ -88,8 +88,17 @@ pub struct RequestLog {
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     pub cached_tokens: Option<u64>,
-    /// llama-server's own count, when it sent `timings`.
+    /// llama-server's own `timings`, when it sent them: tokens generated,
+    /// prompt tokens processed and taken from the cache, and their times.
     pub predicted_n: Option<u64>,
+    #[serde(default)]
+    pub predicted_ms: Option<f64>,
+    #[serde(default)]
+    pub prompt_n: Option<u64>,
+    #[serde(default)]
+    pub prompt_ms: Option<f64>,
+    #[serde(default)]
+    pub cache_n: Option<u64>,
     /// The failure class and message, when the request failed.
     pub failure: Option<String>,
 }
@@ -113,6 +122,10 @@ impl RequestLog {
             completion_tokens: None,
             cached_tokens: None,
             predicted_n: None,
+            predicted_ms: None,
+            prompt_n: None,
+            prompt_ms: None,
+            cache_n: None,
             failure: None,
         }
     }
@@ -128,6 +141,10 @@ impl RequestLog {
             }
             if let Some(timings) = &chunk.timings {
                 self.predicted_n = timings.predicted_n.or(self.predicted_n);
+                self.predicted_ms = timings.predicted_ms.or(self.predicted_ms);
+                self.prompt_n = timings.prompt_n.or(self.prompt_n);
+                self.prompt_ms = timings.prompt_ms.or(self.prompt_ms);
+                self.cache_n = timings.cache_n.or(self.cache_n);
             }
         }
     }
@@ -181,6 +198,11 @@ impl RequestLog {
             (None, Some(n)) => (n, TokenSource::Timings),
             (None, None) => (self.text_events() as u64, TokenSource::Chunks),
         }
+    }
+
+    /// Prompt tokens the server took from its cache, by either count.
+    pub fn cached(&self) -> u64 {
+        self.cached_tokens.or(self.cache_n).unwrap_or(0)
     }
 
     pub fn succeeded(&self) -> bool {

@@ -237,13 +237,26 @@ impl ChatClient {
         };
         let sent = Instant::now();
         let body = serde_json::to_vec(&request.body()).expect("a JSON value always serialises");
-        let send = self
-            .authorized(self.http.post(self.url("/v1/chat/completions")))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .body(body)
-            .send();
-        let response = match tokio::time::timeout(first_byte, send).await {
+        let send = || {
+            self.authorized(self.http.post(self.url("/v1/chat/completions")))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::ACCEPT, "text/event-stream")
+                .body(body.clone())
+                .send()
+        };
+        let mut sent_once = tokio::time::timeout(first_byte, send()).await;
+        // A pooled connection the server closed as the request went out:
+        // the server never read it, so sending it again on a new connection
+        // asks nothing twice. (llama-server closes keep-alive connections
+        // on its own schedule; without this, a load run loses a request now
+        // and then to a "dropped stream" that never started.)
+        if let Ok(Err(error)) = &sent_once
+            && is_stale_connection(error)
+        {
+            let left = first_byte.saturating_sub(sent.elapsed());
+            sent_once = tokio::time::timeout(left, send()).await;
+        }
+        let response = match sent_once {
             Err(_) => {
                 return Err(ChatFailure::new(
                     FailureClass::RequestTimeout,
@@ -311,6 +324,12 @@ impl ChatClient {
         }
         Ok(completion)
     }
+}
+
+/// The send failed because the pooled connection it went out on was closed
+/// by the server before any answer: hyper's own words for that case.
+fn is_stale_connection(error: &reqwest::Error) -> bool {
+    error.is_request() && error_chain(error).contains("connection closed before message completed")
 }
 
 /// Reads a whole body, refusing more than `cap` bytes.

@@ -1,0 +1,297 @@
+//! Sequential latency suites, one request at a time, on a server fuelbench
+//! starts and stops around each run (the caller does that; this module
+//! asks the questions and sums up the answers).
+//!
+//! - `base`: one tiny prompt, asked `requests` times.
+//! - `multi`: a few short prompts in turn.
+//! - `long`: one prompt calibrated to a target token count through the
+//!   server's own `/tokenize`, on the text as its chat template renders it
+//!   (`/apply-template`) where the server offers that.
+//!
+//! The prompt cache is off (`cache_prompt: false`), and each request's
+//! cached-token count is checked: a run meant to be cold that hit the cache
+//! says so. Warm-up prompts share no prefix with the measured ones.
+
+use std::time::Duration;
+
+use fuelbench_llm::{ChatClient, ChatRequest, Message};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::load::stream_into;
+use crate::log::RequestLog;
+use crate::metrics::Distribution;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suite {
+    Base,
+    Multi,
+    Long,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuiteConfig {
+    pub suite: Suite,
+    pub model: String,
+    pub warmup: usize,
+    pub requests: usize,
+    pub max_tokens: u32,
+    /// Prompt tokens for `long`.
+    pub target_tokens: usize,
+    /// Each request's limit.
+    pub timeout: Duration,
+}
+
+/// One suite run: every measured request and what was found on the way.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SuiteRun {
+    pub requests: Vec<RequestLog>,
+    /// For `long`: the prompt's length in tokens, as the server counted it.
+    pub calibrated_prompt_tokens: Option<usize>,
+    pub warnings: Vec<String>,
+    pub summary: SuiteSummary,
+}
+
+/// A suite run's figures.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SuiteSummary {
+    pub requests: usize,
+    pub failed: usize,
+    /// Prompt tokens the server processed (not taken from its cache) per
+    /// second of prompt processing: llama-server's `timings` where sent,
+    /// else over TTFT.
+    pub processed_prompt_tokens_per_s: Option<f64>,
+    /// Generated tokens per second of generation, by the same rule.
+    pub completion_tokens_per_s: Option<f64>,
+    pub latency_ms: Distribution,
+    pub ttft_ms: Distribution,
+    pub max_prompt_tokens: u64,
+    /// Requests that took prompt tokens from the cache.
+    pub cache_hits: usize,
+}
+
+impl SuiteSummary {
+    pub fn of(requests: &[RequestLog]) -> SuiteSummary {
+        let ok: Vec<&RequestLog> = requests.iter().filter(|r| r.succeeded()).collect();
+        let (mut prompt_tokens, mut prompt_s, mut out_tokens, mut out_s) = (0.0, 0.0, 0.0, 0.0);
+        for log in &ok {
+            match (log.prompt_n, log.prompt_ms) {
+                (Some(n), Some(ms)) => {
+                    prompt_tokens += n as f64;
+                    prompt_s += ms / 1000.0;
+                }
+                _ => {
+                    let processed = log.prompt_tokens.unwrap_or(0).saturating_sub(log.cached());
+                    prompt_tokens += processed as f64;
+                    prompt_s += log.ttft_s().unwrap_or(0.0);
+                }
+            }
+            match (log.predicted_n, log.predicted_ms) {
+                (Some(n), Some(ms)) => {
+                    out_tokens += n as f64;
+                    out_s += ms / 1000.0;
+                }
+                _ => {
+                    out_tokens += log.output_tokens().0 as f64;
+                    out_s += log.e2e_s().unwrap_or(0.0) - log.ttft_s().unwrap_or(0.0);
+                }
+            }
+        }
+        let rate = |tokens: f64, seconds: f64| (seconds > 0.0).then(|| tokens / seconds);
+        SuiteSummary {
+            requests: requests.len(),
+            failed: requests.len() - ok.len(),
+            processed_prompt_tokens_per_s: rate(prompt_tokens, prompt_s),
+            completion_tokens_per_s: rate(out_tokens, out_s),
+            latency_ms: Distribution::of_seconds(
+                &ok.iter().filter_map(|r| r.e2e_s()).collect::<Vec<_>>(),
+            ),
+            ttft_ms: Distribution::of_seconds(
+                &ok.iter().filter_map(|r| r.ttft_s()).collect::<Vec<_>>(),
+            ),
+            max_prompt_tokens: ok
+                .iter()
+                .filter_map(|r| r.prompt_tokens.or(r.prompt_n))
+                .max()
+                .unwrap_or(0),
+            cache_hits: ok.iter().filter(|r| r.cached() > 0).count(),
+        }
+    }
+}
+
+const SHORT_PROMPTS: [&str; 4] = [
+    "Name three primary colours.",
+    "What is the capital of Norway? Answer in one word.",
+    "Write a haiku about rivers.",
+    "List the first five prime numbers.",
+];
+
+/// `words` words of filler, the same for the same count.
+fn filler(words: usize) -> String {
+    const WORDS: [&str; 8] = [
+        "lantern", "meadow", "copper", "thistle", "harbour", "pebble", "orchard", "falcon",
+    ];
+    let mut text = String::from("Summarise this list in one sentence:");
+    for index in 0..words {
+        text.push(' ');
+        text.push_str(WORDS[(index * 7 + index / 8) % WORDS.len()]);
+    }
+    text
+}
+
+/// Tokens `prompt` becomes as a chat message to this server.
+async fn prompt_tokens(client: &ChatClient, prompt: &str) -> Result<usize, fuelbench_llm::Error> {
+    let messages = [Message::user(prompt)];
+    let text = fuelbench_llm::apply_template(client, &messages)
+        .await
+        .unwrap_or_else(|| prompt.to_owned());
+    fuelbench_llm::tokenize(client, &text).await
+}
+
+/// The longest filler prompt at most `target` tokens long, by binary
+/// search over its word count; the prompt and its count.
+pub async fn calibrate(
+    client: &ChatClient,
+    target: usize,
+) -> Result<(String, usize), fuelbench_llm::Error> {
+    let (mut low, mut high) = (1usize, target.max(2));
+    let mut best = (filler(1), prompt_tokens(client, &filler(1)).await?);
+    while low <= high {
+        let middle = low + (high - low) / 2;
+        let prompt = filler(middle);
+        let tokens = prompt_tokens(client, &prompt).await?;
+        if tokens <= target {
+            best = (prompt, tokens);
+            low = middle + 1;
+        } else {
+            high = middle - 1;
+        }
+    }
+    Ok(best)
+}
+
+async fn ask(client: &ChatClient, config: &SuiteConfig, index: usize, prompt: &str) -> RequestLog {
+    let mut chat = ChatRequest::new(&config.model, vec![Message::user(prompt)]);
+    chat.max_tokens = config.max_tokens;
+    chat.extra.insert("cache_prompt".into(), false.into());
+    let mut log = RequestLog::new(
+        index,
+        Duration::ZERO,
+        prompt.split_whitespace().count(),
+        config.max_tokens,
+    );
+    let deadline = tokio::time::Instant::now() + config.timeout;
+    stream_into(client, &chat, &mut log, deadline).await;
+    log
+}
+
+/// Runs one suite: warm-up, then the measured requests one at a time.
+pub async fn run(
+    client: &ChatClient,
+    config: &SuiteConfig,
+) -> Result<SuiteRun, fuelbench_llm::Error> {
+    let mut warnings = Vec::new();
+    let mut calibrated = None;
+    let prompts: Vec<String> = match config.suite {
+        Suite::Base => vec!["Say hello.".to_owned(); config.requests],
+        Suite::Multi => (0..config.requests)
+            .map(|i| SHORT_PROMPTS[i % SHORT_PROMPTS.len()].to_owned())
+            .collect(),
+        Suite::Long => {
+            let (prompt, tokens) = calibrate(client, config.target_tokens).await?;
+            calibrated = Some(tokens);
+            vec![prompt; config.requests]
+        }
+    };
+    for index in 0..config.warmup {
+        // Shares no prefix with any measured prompt.
+        let warm = format!("Warm-up {index}: count from one to five.");
+        let log = ask(client, config, index, &warm).await;
+        if let Some(failure) = log.failure {
+            warnings.push(format!("warm-up {index} failed: {failure}"));
+        }
+    }
+    let mut requests = Vec::with_capacity(prompts.len());
+    for (index, prompt) in prompts.iter().enumerate() {
+        let log = ask(client, config, index, prompt).await;
+        if log.cached() > 0 {
+            warnings.push(format!(
+                "request {index} took {} prompt tokens from the cache, though this suite runs cold",
+                log.cached()
+            ));
+        }
+        requests.push(log);
+    }
+    let summary = SuiteSummary::of(&requests);
+    Ok(SuiteRun {
+        requests,
+        calibrated_prompt_tokens: calibrated,
+        warnings,
+        summary,
+    })
+}
+
+/// A figure over repeats: the mean and its 95% confidence interval's half
+/// width (Student's t); no interval from one repeat.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub half_width: Option<f64>,
+    pub n: usize,
+}
+
+impl Estimate {
+    pub fn of(values: &[f64]) -> Option<Estimate> {
+        let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let half_width = (n > 1).then(|| {
+            let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+                .map_or(f64::NAN, |dist| dist.inverse_cdf(0.975));
+            t * (variance / n as f64).sqrt()
+        });
+        Some(Estimate {
+            mean,
+            half_width,
+            n,
+        })
+    }
+
+    /// Whether the two intervals do not overlap.
+    pub fn separates(&self, other: &Estimate) -> bool {
+        match (self.half_width, other.half_width) {
+            (Some(a), Some(b)) => (self.mean - other.mean).abs() > a + b,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_separate_only_when_they_do_not_overlap() {
+        let a = Estimate::of(&[10.0, 10.2, 9.8, 10.1]).expect("an estimate");
+        let b = Estimate::of(&[12.0, 12.1, 11.9, 12.2]).expect("an estimate");
+        let c = Estimate::of(&[10.1, 9.9, 10.3, 10.0]).expect("an estimate");
+        assert!(a.separates(&b) && b.separates(&a));
+        assert!(!a.separates(&c));
+        let one = Estimate::of(&[5.0]).expect("an estimate");
+        assert_eq!(one.half_width, None);
+        assert!(!one.separates(&a), "one repeat gives no verdict");
+        // t(0.975, 3) = 3.182: the half width of 4 values with sd 0.1708.
+        let half = a.half_width.expect("an interval");
+        assert!((half - 3.182 * 0.170783 / 2.0).abs() < 1e-3, "{half}");
+    }
+
+    #[test]
+    fn filler_grows_word_by_word() {
+        assert_eq!(filler(3).split_whitespace().count(), 6 + 3);
+        assert!(filler(10).starts_with(&filler(9)));
+    }
+}
