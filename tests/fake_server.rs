@@ -80,6 +80,8 @@ pub enum Reply {
     Json(u16, Value),
     /// A stream whose second event is not JSON.
     Malformed,
+    /// A recorded event stream, sent event by event as it was recorded.
+    Recorded(String),
 }
 
 impl Reply {
@@ -236,6 +238,16 @@ fn write_reply(mut stream: TcpStream, request: &Request, reply: Reply) -> std::i
                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             )?;
+        }
+        Reply::Recorded(text) => {
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            )?;
+            for event in text.split_inclusive("\n\n") {
+                chunk(&mut stream, event)?;
+            }
+            chunk(&mut stream, "")?;
         }
         Reply::Malformed => {
             write!(

@@ -6,7 +6,7 @@ use fuelbench_perf::{LoadPlan, Summary};
 use serde_json::Value;
 
 use crate::fake_server::{End, FakeServer, Reply};
-use crate::util::fuelbench;
+use crate::util::{fuelbench, repo_path};
 
 fn plan(requests: usize, output: u32, concurrency: usize) -> LoadPlan {
     LoadPlan {
@@ -158,4 +158,51 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found.sort();
     found
+}
+
+/// A stream recorded from the real llama-server here (b0 build of the
+/// pinned source; `Count from one to five in words.`, 12 tokens at most),
+/// replayed: every event is read, classed and counted exactly.
+#[test]
+fn a_recorded_llama_server_stream_is_measured_exactly() {
+    let recorded = std::fs::read_to_string(repo_path("tests/data/streams/llama-server.sse"))
+        .expect("the recording is committed");
+    let replay = recorded.clone();
+    let server = FakeServer::start(move |_| Reply::Recorded(replay.clone()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let logs = runtime.block_on(fuelbench_perf::load::run(
+        &client(&server.base_url),
+        &plan(1, 12, 1),
+    ));
+    let log = &logs[0];
+    assert_eq!(log.failure, None);
+    let kinds: Vec<fuelbench_perf::EventKind> = log.events.iter().map(|e| e.kind).collect();
+    use fuelbench_perf::EventKind::{Content, Done, Other, Role, Usage};
+    // llama-server: a role chunk with null content, then one content chunk
+    // per token, an empty delta with the finish reason, usage with timings
+    // on a chunk of its own, then [DONE].
+    let texts = recorded.matches("\"content\":\"").count();
+    let mut expected = vec![Role];
+    expected.extend(std::iter::repeat_n(Content, texts));
+    expected.extend([Other, Usage, Done]);
+    assert_eq!(kinds, expected);
+    // Nine text chunks carried ten tokens: chunks are not tokens, and the
+    // count comes from the server's usage.
+    assert_eq!(texts, 9);
+    assert_eq!(
+        log.output_tokens(),
+        (10, fuelbench_perf::TokenSource::Usage)
+    );
+    assert_eq!((log.prompt_tokens, log.cached_tokens), (Some(37), Some(0)));
+    assert_eq!(
+        (log.prompt_n, log.predicted_n, log.cache_n),
+        (Some(37), Some(10), Some(0))
+    );
+    assert_eq!(log.predicted_ms, Some(315.031));
+    let summary = Summary::of(&logs);
+    assert_eq!(summary.role_only_first_chunks, 1);
+    assert_eq!(summary.itl_chunk_gap_ms.count, texts - 1);
 }
