@@ -178,6 +178,20 @@ impl Router {
     }
 }
 
+impl Router {
+    /// A router in `dir` whose models folder holds the installed model as
+    /// `coder-0.5b-Q4_K_M`.
+    fn serving_the_model(dir: &std::path::Path) -> Router {
+        let server = installed("FUELBENCH_LLAMA_SERVER");
+        let model = installed("FUELBENCH_MODEL");
+        let models = dir.join("models");
+        std::fs::create_dir(&models).expect("a models folder");
+        std::os::unix::fs::symlink(&model, models.join("coder-0.5b-Q4_K_M.gguf"))
+            .expect("the model linked in");
+        Router::start(&server, &models, &dir.join("router.log"))
+    }
+}
+
 impl Drop for Router {
     fn drop(&mut self) {
         let pid = self.child.id().to_string();
@@ -195,13 +209,8 @@ impl Drop for Router {
 
 #[test]
 fn a_real_llama_router_loads_the_model_for_the_run_and_unloads_it_after() {
-    let server = installed("FUELBENCH_LLAMA_SERVER");
-    let model = installed("FUELBENCH_MODEL");
     let dir = tempfile::tempdir().unwrap();
-    let models = dir.path().join("models");
-    std::fs::create_dir(&models).unwrap();
-    std::os::unix::fs::symlink(&model, models.join("coder-0.5b-Q4_K_M.gguf")).unwrap();
-    let router = Router::start(&server, &models, &dir.path().join("router.log"));
+    let router = Router::serving_the_model(dir.path());
     let out = dir.path().join("results");
     let output = fuelbench(&[
         "run",
@@ -265,13 +274,8 @@ fn a_real_llama_router_loads_the_model_for_the_run_and_unloads_it_after() {
 fn the_service_runs_a_real_router_and_streams_every_step() {
     use std::io::{Read, Write};
 
-    let server = installed("FUELBENCH_LLAMA_SERVER");
-    let model = installed("FUELBENCH_MODEL");
     let dir = tempfile::tempdir().unwrap();
-    let models = dir.path().join("models");
-    std::fs::create_dir(&models).unwrap();
-    std::os::unix::fs::symlink(&model, models.join("coder-0.5b-Q4_K_M.gguf")).unwrap();
-    let router = Router::start(&server, &models, &dir.path().join("router.log"));
+    let router = Router::serving_the_model(dir.path());
     let store = dir.path().join("store");
     let (mut serve, addr) = crate::server::spawn_serve(&[
         "--results".as_ref(),

@@ -244,6 +244,10 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
 
         let file = get(&app, &format!("/api/v1/results/{name}")).await.json();
         assert_eq!(file["progress"], "3/3");
+        let listed = get(&app, "/api/v1/results").await.json();
+        assert_eq!(listed["results"][0]["name"], name.as_str());
+        assert_eq!(listed["results"][0]["complete"], true);
+        assert_eq!(listed["results"][0]["scores"]["problems"], 3);
         let record = get(
             &app,
             &format!("/api/v1/results/{name}/problems/{}", problems[0].id),

@@ -44,7 +44,7 @@ fn seed_store(
     dir: &std::path::Path,
     files: usize,
 ) -> anyhow::Result<()> {
-    use fuelbench_runner::{Exchange, FORMAT, Plan, ProblemRecord, ResultsFile, SCHEMA_VERSION};
+    use fuelbench_runner::{Exchange, Plan, ProblemRecord, ResultsFile};
     let mut records = Vec::new();
     for problem in problems {
         let content = format!("```python\n{}\n```\n", problem.reference);
@@ -85,20 +85,8 @@ fn seed_store(
         };
         let config = plan.configs(problems)?.remove(0);
         let path = fuelbench_runner::results_path(dir, &config);
-        let mut file = ResultsFile {
-            format: FORMAT.to_owned(),
-            schema_version: SCHEMA_VERSION,
-            progress: String::new(),
-            complete: false,
-            config,
-            server: None,
-            reproducibility: evaluator.reproducibility(),
-            started_at: fuelbench_runner::now(),
-            updated_at: String::new(),
-            sessions: 1,
-            problems: records.clone(),
-            summary: None,
-        };
+        let mut file = ResultsFile::new(config, evaluator.reproducibility());
+        file.problems = records.clone();
         file.refresh();
         file.write_atomic(&path)?;
     }

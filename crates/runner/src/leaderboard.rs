@@ -60,6 +60,7 @@ impl Row {
             server: file.server.clone(),
             reproducibility: file.reproducibility.clone(),
             progress: file.progress.clone(),
+            complete: file.complete,
             updated_at: file.updated_at.clone(),
             summary: None,
         };

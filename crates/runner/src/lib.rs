@@ -175,20 +175,7 @@ pub async fn run_variant(
             .retain(|record| config.problems.contains(&record.id));
         file
     } else {
-        ResultsFile {
-            format: FORMAT.to_owned(),
-            schema_version: SCHEMA_VERSION,
-            progress: String::new(),
-            complete: false,
-            config,
-            server: None,
-            reproducibility,
-            started_at: results::now(),
-            updated_at: String::new(),
-            sessions: 1,
-            problems: Vec::new(),
-            summary: None,
-        }
+        ResultsFile::new(config, reproducibility)
     };
     if server.is_some() {
         file.server = server;

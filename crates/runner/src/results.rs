@@ -307,6 +307,7 @@ pub struct ResultsHead {
     pub server: Option<ServerIdentity>,
     pub reproducibility: Reproducibility,
     pub progress: String,
+    pub complete: bool,
     pub updated_at: String,
     pub summary: Option<Summary>,
 }
@@ -390,6 +391,24 @@ impl Summary {
 }
 
 impl ResultsFile {
+    /// A file for `config` with no problem done yet, started now.
+    pub fn new(config: RunConfig, reproducibility: Reproducibility) -> ResultsFile {
+        ResultsFile {
+            format: FORMAT.to_owned(),
+            schema_version: SCHEMA_VERSION,
+            progress: String::new(),
+            complete: false,
+            config,
+            server: None,
+            reproducibility,
+            started_at: now(),
+            updated_at: String::new(),
+            sessions: 1,
+            problems: Vec::new(),
+            summary: None,
+        }
+    }
+
     /// Reads and checks a results file.
     pub fn read(path: &Path) -> Result<ResultsFile> {
         // A file of this schema is read straight into its types; only an
@@ -457,6 +476,7 @@ impl ResultsFile {
             server: file.server,
             reproducibility: file.reproducibility,
             progress: file.progress,
+            complete: file.complete,
             updated_at: file.updated_at,
             summary: file.summary,
         })

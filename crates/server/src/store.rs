@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use axum::http::StatusCode;
 use fuelbench_runner::leaderboard::{self, Row};
-use fuelbench_runner::{ResultsFile, RunEvent};
+use fuelbench_runner::{ResultsFile, ResultsHead, RunEvent};
 
 use crate::ApiError;
 use crate::runs::RunStatus;
@@ -111,6 +111,15 @@ impl Store {
 
     /// One results file, by name: its file stem, or its file name.
     pub fn results(&self, name: &str) -> Result<ResultsFile, ApiError> {
+        ResultsFile::read(&self.results_path(name)?).map_err(unreadable)
+    }
+
+    /// What a listing needs of one results file; its records are skipped.
+    pub fn head(&self, name: &str) -> Result<ResultsHead, ApiError> {
+        ResultsFile::read_head(&self.results_path(name)?).map_err(unreadable)
+    }
+
+    fn results_path(&self, name: &str) -> Result<PathBuf, ApiError> {
         let stem = name.strip_suffix(".json").unwrap_or(name);
         if !is_name(stem) {
             return Err(ApiError::not_found(
@@ -125,13 +134,7 @@ impl Store {
                 format!("no results file {stem:?} in the store; GET /api/v1/results lists them"),
             ));
         }
-        ResultsFile::read(&path).map_err(|error| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unreadable_results",
-                fuelbench_runner::error_text(&error),
-            )
-        })
+        Ok(path)
     }
 
     fn run_path(&self, id: &str, suffix: &str) -> PathBuf {
@@ -192,6 +195,14 @@ impl Store {
             .map(|text| text.lines().map(str::to_owned).collect())
             .unwrap_or_default()
     }
+}
+
+fn unreadable(error: fuelbench_runner::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unreadable_results",
+        fuelbench_runner::error_text(&error),
+    )
 }
 
 /// A file stem or run id: letters, digits, `.`, `_`, `-`, and no leading

@@ -234,15 +234,15 @@ pub(super) async fn list(State(state): State<AppState>) -> Result<Response, ApiE
         .names()?
         .into_iter()
         .filter_map(|name| {
-            let file = store.results(&name).ok()?;
+            let head = store.head(&name).ok()?;
             Some(json!({
                 "name": name,
-                "model": file.config.model,
-                "variant": file.config.variant(),
-                "progress": file.progress,
-                "complete": file.complete,
-                "updated_at": file.updated_at,
-                "scores": file.summary.as_ref().map(|summary| &summary.scores),
+                "model": head.config.model,
+                "variant": head.config.variant(),
+                "progress": head.progress,
+                "complete": head.complete,
+                "updated_at": head.updated_at,
+                "scores": head.summary.as_ref().map(|summary| &summary.scores),
             }))
         })
         .collect();
