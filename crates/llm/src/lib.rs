@@ -14,12 +14,15 @@
 //! - [`ServerLock`]: one fuelbench run per server.
 //! - [`LocalServer`]: a `llama-server` that fuelbench starts on 127.0.0.1
 //!   and stops by its PID.
+//! - [`local_process`] and [`MemoryReading`]: the process behind a local
+//!   server's port, its binary's hash, and memory before and after.
 //!
 //! This crate knows nothing of problems, scores or terminals.
 
 mod chat;
 mod lock;
 mod manage;
+mod process;
 mod serve;
 
 use std::path::PathBuf;
@@ -32,9 +35,10 @@ pub use crate::chat::{
 };
 pub use crate::lock::ServerLock;
 pub use crate::manage::{
-    ManageConfig, Manager, MemoryBaseline, ModelStep, ServerIdentity, ServerKind, Workload,
-    apply_template, is_local, mem_available, tokenize,
+    ManageConfig, Manager, MemoryBaseline, ModelStep, ServerIdentity, ServerKey, ServerKind,
+    Workload, apply_template, is_local, mem_available, tokenize,
 };
+pub use crate::process::{LocalProcess, MemoryReading, local_process, rss_bytes};
 pub use crate::serve::{LocalServer, LocalServerConfig};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

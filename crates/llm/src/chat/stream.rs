@@ -56,7 +56,11 @@ impl Chunk {
     /// One chunk (`delta`), or a whole response (`message`) from a server
     /// that ignored `stream`. An error object is the server's failure.
     pub(crate) fn parse(value: &Value, whole: bool) -> Result<Chunk, ChatFailure> {
-        if let Some(error) = value.get("error") {
+        // `{"error": {...}}`, or vLLM's older bare `{"object": "error", ...}`.
+        let error = value.get("error").or_else(|| {
+            (value.get("object").and_then(Value::as_str) == Some("error")).then_some(value)
+        });
+        if let Some(error) = error {
             let status = error
                 .get("code")
                 .and_then(Value::as_u64)
@@ -275,27 +279,38 @@ impl ChatStream {
             };
             let at = self.sent.elapsed();
             self.events += 1;
-            let data = event.data.trim();
-            if data == "[DONE]" {
-                return Some(Ok(StreamEvent { at, chunk: None }));
+            if let Some(parsed) = StreamEvent::from_data(&event.data, at) {
+                return Some(parsed);
             }
-            if data.is_empty() {
-                continue;
-            }
-            let value: Value = match serde_json::from_str(data) {
-                Ok(value) => value,
-                Err(error) => {
-                    return Some(Err(ChatFailure::new(
-                        FailureClass::BadJson,
-                        format!("a stream chunk is not JSON ({error}): {}", clip(data, 200)),
-                    )));
-                }
-            };
-            return Some(Chunk::parse(&value, false).map(|chunk| StreamEvent {
-                at,
-                chunk: Some(chunk),
-            }));
         }
+    }
+}
+
+impl StreamEvent {
+    /// One event's `data`, arrived `at` after sending: a chunk, `[DONE]`, or
+    /// the server's error; `None` for an empty keep-alive. The stream reader
+    /// and offline replays of recorded streams share it.
+    pub fn from_data(data: &str, at: Duration) -> Option<Result<StreamEvent, ChatFailure>> {
+        let data = data.trim();
+        if data == "[DONE]" {
+            return Some(Ok(StreamEvent { at, chunk: None }));
+        }
+        if data.is_empty() {
+            return None;
+        }
+        let value: Value = match serde_json::from_str(data) {
+            Ok(value) => value,
+            Err(error) => {
+                return Some(Err(ChatFailure::new(
+                    FailureClass::BadJson,
+                    format!("a stream chunk is not JSON ({error}): {}", clip(data, 200)),
+                )));
+            }
+        };
+        Some(Chunk::parse(&value, false).map(|chunk| StreamEvent {
+            at,
+            chunk: Some(chunk),
+        }))
     }
 }
 
