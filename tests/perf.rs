@@ -1,8 +1,8 @@
 use std::time::Duration;
 
-use fuelbench_llm::{ChatClient, ClientConfig};
+use fuelbench_llm::{ChatClient, ClientConfig, StreamEvent};
 use fuelbench_perf::stub::StubConfig;
-use fuelbench_perf::{LoadPlan, Summary};
+use fuelbench_perf::{LoadPlan, RequestLog, Summary};
 use serde_json::Value;
 
 use crate::fake_server::{End, FakeServer, Reply};
@@ -69,7 +69,7 @@ fn the_generator_measures_the_stubs_timings_back() {
 }
 
 /// A server that fails every request: each failure is classed, nothing is
-/// retried away, and the command exits 2.
+/// retried away, and the command exits 1 (the run was made, and fell short).
 #[test]
 fn a_load_run_where_every_request_fails_exits_non_zero() {
     let failing = FakeServer::start(|_| Reply::error(500, "out of memory"));
@@ -90,7 +90,7 @@ fn a_load_run_where_every_request_fails_exits_non_zero() {
         "--out",
         out.path().to_str().expect("UTF-8"),
     ]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("every request failed"), "{stderr}");
     assert!(stderr.contains("http_status"), "{stderr}");
@@ -205,4 +205,214 @@ fn a_recorded_llama_server_stream_is_measured_exactly() {
     let summary = Summary::of(&logs);
     assert_eq!(summary.role_only_first_chunks, 1);
     assert_eq!(summary.itl_chunk_gap_ms.count, texts - 1);
+}
+
+/// A committed stream: its offline replay, each event at the arrival time
+/// its `: at_ms=` comment gives, as the load generator would log it.
+fn replay_offline(name: &str) -> (String, RequestLog) {
+    let path = repo_path(&format!("tests/data/streams/{name}"));
+    let text = std::fs::read_to_string(&path).expect("the stream is committed");
+    let mut log = RequestLog::new(0, Duration::ZERO, 0, 0);
+    for block in text.split("\n\n") {
+        let at = block
+            .lines()
+            .find_map(|line| line.strip_prefix(": at_ms="))
+            .map(|ms| Duration::from_millis(ms.parse().expect("whole milliseconds")));
+        let data: Vec<&str> = block
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .collect();
+        let (Some(at), false) = (at, data.is_empty()) else {
+            continue;
+        };
+        match StreamEvent::from_data(&data.join("\n"), at) {
+            None => {}
+            Some(Ok(event)) => log.record(&event),
+            Some(Err(failure)) => {
+                log.fail(&failure);
+                break;
+            }
+        }
+    }
+    (text, log)
+}
+
+/// The same stream sent over HTTP at once: the kinds the client logs.
+fn replay_live(text: &str) -> RequestLog {
+    let replay = text.to_owned();
+    let server = FakeServer::start(move |_| Reply::Recorded(replay.clone()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut logs = runtime.block_on(fuelbench_perf::load::run(
+        &client(&server.base_url),
+        &plan(1, 32, 1),
+    ));
+    logs.remove(0)
+}
+
+/// The shapes other servers stream, each replayed at known arrival times:
+/// every figure comes out exactly, whatever carries the role, the thinking
+/// or the usage. Sent live, the client logs the same kinds.
+#[test]
+fn the_stream_shapes_of_other_servers_are_measured_exactly() {
+    use fuelbench_perf::EventKind::{Content, Done, Other, Reasoning, Role, Usage};
+    struct Golden {
+        file: &'static str,
+        kinds: Vec<fuelbench_perf::EventKind>,
+        ttft_ms: f64,
+        first_content_ms: f64,
+        itl_ms: Vec<f64>,
+        e2e_ms: f64,
+        tokens: u64,
+        role_only_first: usize,
+        cached: u64,
+    }
+    let goldens = [
+        // Reasoning counts for TTFT; the finish chunk repeats the role.
+        Golden {
+            file: "ollama.sse",
+            kinds: vec![
+                Reasoning, Reasoning, Reasoning, Content, Content, Role, Usage, Done,
+            ],
+            ttft_ms: 80.0,
+            first_content_ms: 140.0,
+            itl_ms: vec![20.0; 4],
+            e2e_ms: 177.0,
+            tokens: 9,
+            role_only_first: 0,
+            cached: 0,
+        },
+        // The role-only chunk at 30 ms is not the first token.
+        Golden {
+            file: "vllm.sse",
+            kinds: vec![
+                Role, Reasoning, Reasoning, Content, Content, Other, Usage, Done,
+            ],
+            ttft_ms: 90.0,
+            first_content_ms: 150.0,
+            itl_ms: vec![20.0, 40.0, 40.0],
+            e2e_ms: 202.0,
+            tokens: 21,
+            role_only_first: 1,
+            cached: 16,
+        },
+        // Three chunks carried twelve tokens: chunks are not tokens.
+        Golden {
+            file: "sglang.sse",
+            kinds: vec![Role, Content, Content, Content, Other, Usage, Done],
+            ttft_ms: 60.0,
+            first_content_ms: 60.0,
+            itl_ms: vec![12.0, 12.0],
+            e2e_ms: 87.0,
+            tokens: 12,
+            role_only_first: 1,
+            cached: 0,
+        },
+    ];
+    let close = |a: f64, b: f64, what: &str| assert!((a - b).abs() < 1e-9, "{what}: {a} != {b}");
+    for golden in goldens {
+        let file = golden.file;
+        let (text, log) = replay_offline(file);
+        assert_eq!(log.failure, None, "{file}");
+        let kinds: Vec<_> = log.events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, golden.kinds, "{file}");
+        assert_eq!(
+            log.output_tokens(),
+            (golden.tokens, fuelbench_perf::TokenSource::Usage),
+            "{file}"
+        );
+        assert_eq!(log.cached(), golden.cached, "{file}");
+        let summary = Summary::of(std::slice::from_ref(&log));
+        assert_eq!(summary.succeeded, 1, "{file}");
+        assert_eq!(summary.role_only_first_chunks, golden.role_only_first, "{file}");
+        close(summary.ttft_ms.mean, golden.ttft_ms, file);
+        close(summary.first_content_ms.mean, golden.first_content_ms, file);
+        close(summary.e2e_ms.mean, golden.e2e_ms, file);
+        let gaps: Vec<f64> = log.chunk_gaps_s().iter().map(|s| s * 1000.0).collect();
+        assert_eq!(gaps.len(), golden.itl_ms.len(), "{file}");
+        for (gap, expected) in gaps.iter().zip(&golden.itl_ms) {
+            close(*gap, *expected, file);
+        }
+        // TPOT = (E2E - TTFT) / (tokens - 1), with tokens from usage.
+        let tpot = (golden.e2e_ms - golden.ttft_ms) / (golden.tokens - 1) as f64;
+        close(summary.tpot_ms.mean, tpot, file);
+
+        let live = replay_live(&text);
+        assert_eq!(live.failure, None, "{file}");
+        let live_kinds: Vec<_> = live.events.iter().map(|e| e.kind).collect();
+        assert_eq!(live_kinds, golden.kinds, "{file} over HTTP");
+        assert_eq!(live.output_tokens(), log.output_tokens(), "{file}");
+    }
+}
+
+/// An error event mid-stream, in either shape, fails the request as the
+/// server's error; the text before it is not a success.
+#[test]
+fn error_events_mid_stream_fail_the_request() {
+    for (file, message) in [
+        ("vllm-error.sse", "the engine died"),
+        ("sglang-error.sse", "longer than the context"),
+    ] {
+        let (text, log) = replay_offline(file);
+        let live = replay_live(&text);
+        for log in [&log, &live] {
+            let failure = log.failure.as_deref().unwrap_or("");
+            assert!(failure.starts_with("http_status: "), "{file}: {failure}");
+            assert!(failure.contains(message), "{file}: {failure}");
+            assert!(!log.succeeded(), "{file}");
+        }
+        let summary = Summary::of(&[live]);
+        assert_eq!(summary.failures["http_status"], 1, "{file}");
+    }
+}
+
+/// The fake's tokenizer: a word of up to six letters is one token, a
+/// longer one two.
+fn fake_tokens(text: &str) -> usize {
+    text.split_whitespace()
+        .map(|word| if word.len() <= 6 { 1 } else { 2 })
+        .sum()
+}
+
+/// Prompts are fitted to their drawn lengths through the server's
+/// `/tokenize` before the run starts: each is exactly as long as drawn, by
+/// the server's own count, whatever the words around the drawn ones cost.
+#[test]
+fn prompts_are_fitted_to_exact_token_lengths_through_tokenize() {
+    let server = FakeServer::start(|request| {
+        if request.path == "/tokenize" {
+            let text = request.body["content"].as_str().unwrap_or("");
+            return Reply::Json(200, serde_json::json!({ "tokens": vec![0; fake_tokens(text)] }));
+        }
+        Reply::answer("A short story.")
+    });
+    let plan = LoadPlan {
+        input_len: 40,
+        range_ratio: 0.5,
+        input_unit: fuelbench_perf::InputUnit::Tokens,
+        ..plan(12, 8, 4)
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let logs = runtime.block_on(fuelbench_perf::load::run(&client(&server.base_url), &plan));
+    assert_eq!(logs.len(), 12);
+    let lengths: std::collections::BTreeSet<usize> = logs.iter().map(|l| l.input_len).collect();
+    assert!(lengths.len() > 3, "lengths are drawn from [20, 40]: {lengths:?}");
+    for log in &logs {
+        assert!((20..=40).contains(&log.input_len), "{}", log.input_len);
+        assert_eq!(log.input_tokens, Some(log.input_len as u64), "{log:?}");
+    }
+    let mut sent: Vec<usize> = server
+        .chats()
+        .iter()
+        .map(|chat| fake_tokens(chat.prompt().expect("a prompt")))
+        .collect();
+    let mut drawn: Vec<usize> = logs.iter().map(|l| l.input_len).collect();
+    sent.sort();
+    drawn.sort();
+    assert_eq!(sent, drawn, "what was sent is what was counted");
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use fuelbench_llm::{ChatClient, ClientConfig};
 use fuelbench_perf::stub::StubConfig;
-use fuelbench_perf::{LoadPlan, LoadReport, Profile, Rate, Summary};
+use fuelbench_perf::{LoadHead, LoadPlan, LoadReport, Profile, Rate, Summary};
 use serde_json::json;
 
 #[derive(Debug, clap::Subcommand)]
@@ -24,16 +24,35 @@ pub(crate) enum PerfCommand {
     /// Sequential latency suites on llama-server builds fuelbench starts
     /// and stops itself; two or more --server-bin give an A/B table
     Latency(LatencyArgs),
+    /// The saved load runs side by side, by profile: which server, build
+    /// and model, and their throughput and latency figures
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CompareArgs {
+    /// Where `perf load` saved its runs
+    #[arg(long, default_value = "results/perf")]
+    dir: PathBuf,
+    /// Only runs of this profile (e.g. short, random, long, custom)
+    #[arg(long)]
+    profile: Option<String>,
+    /// Print the rows as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum SuiteArg {
     /// One tiny prompt
     Base,
-    /// A few short prompts in turn
+    /// A few short prompts in turn, --requests of them or for --duration
     Multi,
     /// One prompt calibrated to --target-tokens through the server's /tokenize
     Long,
+    /// One conversation growing by --turn-tokens a turn to --target-tokens,
+    /// with the prompt cache on
+    MediumTurns,
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,14 +72,23 @@ pub(crate) struct LatencyArgs {
     /// Measured requests per run
     #[arg(long, default_value_t = 5)]
     requests: usize,
+    /// For --suite multi: ask for this many seconds instead of --requests
+    #[arg(long)]
+    duration: Option<f64>,
     /// Unmeasured requests first, sharing no prefix with the measured ones
     #[arg(long, default_value_t = 1)]
     warmup: usize,
+    /// Warm up for this many seconds instead of --warmup requests
+    #[arg(long)]
+    warmup_duration: Option<f64>,
     #[arg(long, default_value_t = 32)]
     max_tokens: u32,
-    /// Prompt tokens for --suite long
+    /// Prompt tokens for --suite long; where --suite medium-turns stops
     #[arg(long, default_value_t = 1024)]
     target_tokens: usize,
+    /// Tokens each --suite medium-turns turn adds
+    #[arg(long, default_value_t = 256)]
+    turn_tokens: usize,
     #[arg(long, default_value_t = 1)]
     threads: u32,
     #[arg(long, default_value = "results/perf")]
@@ -84,13 +112,15 @@ pub(crate) struct LoadArgs {
     endpoint: String,
     #[arg(long)]
     model: String,
-    /// A named shape; --input-len, --output-len and --num-prompts override it
+    /// A named shape; --input-len, --output-len, --range-ratio and --num-prompts
+    /// override it, and the run is then filed as `custom`
     #[arg(long, value_enum, default_value = "short")]
     profile: ProfileArg,
     /// Multiplies the profile's lengths and prompt count, for small machines
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
-    /// Words in each prompt (not tokens: the server's usage says how many
+    /// Tokens of each prompt's text, fitted through the server's /tokenize;
+    /// words where the server has none (its usage then says how many
     /// tokens they became)
     #[arg(long)]
     input_len: Option<usize>,
@@ -144,7 +174,121 @@ pub(crate) fn run(command: &PerfCommand) -> anyhow::Result<ExitCode> {
         PerfCommand::Load(args) => runtime.block_on(load(args)),
         PerfCommand::Stub(args) => runtime.block_on(stub(args)),
         PerfCommand::Latency(args) => latency(&runtime, args),
+        PerfCommand::Compare(args) => compare(args),
     }
+}
+
+/// How one figure is read from a summary.
+type Read = fn(&Summary) -> f64;
+
+/// The figures `perf compare` shows, by name.
+const COMPARE_COLUMNS: [(&str, Read); 8] = [
+    ("out tok/s", |s| s.output_tokens_per_s),
+    ("req/s", |s| s.request_throughput),
+    ("TTFT p50 ms", |s| s.ttft_ms.median),
+    ("TTFT p99 ms", |s| s.ttft_ms.p99),
+    ("TPOT p50 ms", |s| s.tpot_ms.median),
+    ("ITL p50 ms", |s| s.itl_chunk_gap_ms.median),
+    ("E2E p50 ms", |s| s.e2e_ms.median),
+    ("E2E p99 ms", |s| s.e2e_ms.p99),
+];
+
+fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let paths = fuelbench_perf::saved_runs(&args.dir);
+    let mut runs = Vec::new();
+    for path in &paths {
+        match LoadHead::read(path) {
+            Ok(head) => {
+                if args.profile.as_ref().is_none_or(|p| *p == head.profile) {
+                    runs.push((path.clone(), head));
+                }
+            }
+            Err(error) => eprintln!("perf compare: skipped {}: {error}", path.display()),
+        }
+    }
+    if runs.is_empty() {
+        bail!(
+            "no saved load runs{} under {}; `fuelbench perf load` saves them there",
+            args.profile
+                .as_ref()
+                .map_or(String::new(), |p| format!(" of profile {p:?}")),
+            args.dir.display()
+        );
+    }
+    // By profile, then server, then time: like with like.
+    runs.sort_by(|(_, a), (_, b)| {
+        (&a.profile, &a.server, &a.model, &a.started_at).cmp(&(
+            &b.profile,
+            &b.server,
+            &b.model,
+            &b.started_at,
+        ))
+    });
+    if args.json {
+        let rows: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|(path, head)| {
+                json!({
+                    "path": path, "server": head.server, "model": head.model,
+                    "profile": head.profile, "started_at": head.started_at,
+                    "key": head.server_key(), "plan": head.plan, "summary": head.summary,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = vec![
+        ["profile", "server", "model", "build", "started", "ok/sent"]
+            .iter()
+            .map(|h| h.to_string())
+            .chain(COMPARE_COLUMNS.iter().map(|(name, _)| name.to_string()))
+            .collect::<Vec<String>>(),
+    ];
+    for (_, head) in &runs {
+        let key = head.server_key();
+        let build = key
+            .build
+            .clone()
+            .or_else(|| key.binary_sha256.as_ref().map(|sha| sha[..12].to_owned()))
+            .unwrap_or_else(|| "-".into());
+        let summary = &head.summary;
+        let mut row = vec![
+            head.profile.clone(),
+            head.server.clone(),
+            head.model.clone(),
+            build,
+            head.started_at.chars().take(16).collect(),
+            format!("{}/{}", summary.succeeded, summary.requests),
+        ];
+        row.extend(COMPARE_COLUMNS.iter().map(|(_, read)| {
+            if summary.succeeded == 0 {
+                "-".into()
+            } else {
+                format!("{:.1}", read(summary))
+            }
+        }));
+        table.push(row);
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|c| table.iter().map(|row| row[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &table {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, width))| {
+                if c < 6 {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One binary's runs.
@@ -160,6 +304,10 @@ struct Build {
 struct LatencyRun {
     argv: Vec<String>,
     log: PathBuf,
+    /// The server's `/props`, as it described itself.
+    props: Option<serde_json::Value>,
+    memory_before: fuelbench_llm::MemoryReading,
+    memory_after: fuelbench_llm::MemoryReading,
     run: fuelbench_perf::latency::SuiteRun,
 }
 
@@ -186,11 +334,27 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
     if args.repeat == 0 || args.requests == 0 {
         bail!("--repeat and --requests must be at least 1");
     }
+    if args.turn_tokens == 0 || args.target_tokens == 0 {
+        bail!("--turn-tokens and --target-tokens must be at least 1");
+    }
+    let seconds = |value: Option<f64>, flag: &str| match value {
+        Some(s) if s > 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s))),
+        Some(_) => bail!("{flag} must be a number of seconds above 0"),
+        None => Ok(None),
+    };
+    let (duration, warmup_for) = (
+        seconds(args.duration, "--duration")?,
+        seconds(args.warmup_duration, "--warmup-duration")?,
+    );
     let suite = match args.suite {
         SuiteArg::Base => Suite::Base,
         SuiteArg::Multi => Suite::Multi,
         SuiteArg::Long => Suite::Long,
+        SuiteArg::MediumTurns => Suite::MediumTurns,
     };
+    if duration.is_some() && suite != Suite::Multi {
+        bail!("--duration is for --suite multi; the other suites ask a set number of questions");
+    }
     let stamp = fuelbench_runner::now()
         .chars()
         .filter(char::is_ascii_digit)
@@ -206,9 +370,12 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
         suite,
         model: "perf".into(),
         warmup: args.warmup,
+        warmup_for,
         requests: args.requests,
+        duration,
         max_tokens: args.max_tokens,
         target_tokens: args.target_tokens,
+        turn_tokens: args.turn_tokens,
         timeout: Duration::from_secs(600),
     };
     let mut builds = Vec::new();
@@ -239,7 +406,14 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
                 log.clone(),
             );
             config.threads = args.threads;
-            config.ctx_size = (args.target_tokens as u32 + args.max_tokens + 512).max(4096);
+            // Room for the longest prompt and its reply; a conversation
+            // also holds every reply before.
+            let turns = (args.target_tokens / args.turn_tokens + 2) as u32;
+            let replies = match suite {
+                Suite::MediumTurns => turns * args.max_tokens + args.turn_tokens as u32,
+                _ => args.max_tokens,
+            };
+            config.ctx_size = (args.target_tokens as u32 + replies + 512).max(4096);
             eprintln!(
                 "perf latency: {} run {} of {}",
                 binary.display(),
@@ -252,14 +426,29 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
             let mut client_config = ClientConfig::new(&url);
             client_config.retry.attempts = 1;
             let client = ChatClient::new(client_config);
-            let run = runtime.block_on(fuelbench_perf::latency::run(&client, &suite_config));
+            let pid = Some(server.pid());
+            let (props, memory_before, run, memory_after) = runtime.block_on(async {
+                let kind = fuelbench_llm::ServerKind::Single;
+                let manager = fuelbench_llm::Manager::new(client.clone(), kind, Default::default());
+                let props = manager.identity("perf").await.props;
+                let before = fuelbench_llm::MemoryReading::now(pid);
+                let run = fuelbench_perf::latency::run(&client, &suite_config).await;
+                (props, before, run, fuelbench_llm::MemoryReading::now(pid))
+            });
             drop(server);
             wait_port_free(&url);
             let run = run.with_context(|| format!("the {:?} suite failed on {url}", suite))?;
             for warning in &run.warnings {
                 eprintln!("perf latency: warning: {warning}");
             }
-            runs.push(LatencyRun { argv, log, run });
+            runs.push(LatencyRun {
+                argv,
+                log,
+                props,
+                memory_before,
+                memory_after,
+                run,
+            });
         }
         builds.push(Build {
             binary: binary.clone(),
@@ -386,6 +575,19 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         bail!("--scale must be above 0");
     }
     let (input, output, ratio, prompts) = profile.shape(args.scale);
+    // What the run is filed and compared under: a profile with its lengths
+    // changed is not that profile.
+    let custom = args.input_len.is_some()
+        || args.output_len.is_some()
+        || args.range_ratio.is_some()
+        || args.num_prompts.is_some();
+    let profile_name = if custom {
+        "custom".to_owned()
+    } else if args.scale != 1.0 {
+        format!("{}-x{}", profile.name(), args.scale)
+    } else {
+        profile.name().to_owned()
+    };
     let extra = match &args.extra_body {
         Some(text) => match serde_json::from_str(text) {
             Ok(serde_json::Value::Object(map)) => map,
@@ -397,6 +599,7 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         model: args.model.clone(),
         requests: args.num_prompts.unwrap_or(prompts),
         input_len: args.input_len.unwrap_or(input),
+        input_unit: fuelbench_perf::InputUnit::Tokens,
         output_len: args.output_len.unwrap_or(output),
         range_ratio: args.range_ratio.unwrap_or(ratio),
         rate: args.request_rate,
@@ -415,33 +618,85 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     // A load test measures failures; it does not retry them away.
     config.retry.attempts = 1;
     let client = ChatClient::new(config);
+    let mut plan = plan;
+    let input_unit = match fuelbench_llm::tokenize(&client, "Count these tokens.").await {
+        Ok(_) => "tokens of the prompt's text, fitted through the server's /tokenize".to_owned(),
+        Err(error) => {
+            plan.input_unit = fuelbench_perf::InputUnit::Words;
+            eprintln!(
+                "perf load: the server cannot count tokens ({error}); input lengths are words, \
+                 and its usage says how many tokens they became"
+            );
+            format!("words (no /tokenize: {error})")
+        }
+    };
+    let identity = match fuelbench_llm::Manager::detect(&client).await {
+        Ok(kind) => Some(
+            fuelbench_llm::Manager::new(client.clone(), kind, Default::default())
+                .identity(&plan.model)
+                .await,
+        ),
+        Err(error) => {
+            eprintln!("perf load: the server did not say what it is ({error}); measuring anyway");
+            None
+        }
+    };
+    let pid = identity
+        .as_ref()
+        .and_then(|identity| identity.process.as_ref())
+        .map(|process| process.pid);
     let started_at = fuelbench_runner::now();
     eprintln!(
-        "perf load: {} requests of {} words in, {} tokens out (range ratio {}), rate {:?}, \
+        "perf load: {} requests of {} {} in, {} tokens out (range ratio {}), rate {:?}, \
          concurrency {}",
         plan.requests,
         plan.input_len,
+        match plan.input_unit {
+            fuelbench_perf::InputUnit::Tokens => "tokens",
+            fuelbench_perf::InputUnit::Words => "words",
+        },
         plan.output_len,
         plan.range_ratio,
         plan.rate,
         plan.max_concurrency
             .map_or("unlimited".into(), |c| c.to_string())
     );
+    let memory_before = fuelbench_llm::MemoryReading::now(pid);
     let logs = fuelbench_perf::load::run(&client, &plan).await;
+    let memory_after = fuelbench_llm::MemoryReading::now(pid);
+    if plan.input_unit == fuelbench_perf::InputUnit::Tokens {
+        let exact = logs
+            .iter()
+            .filter(|log| log.input_tokens == Some(log.input_len as u64))
+            .count();
+        if exact < logs.len() {
+            eprintln!(
+                "perf load: {exact} of {} prompts are exactly their drawn length in tokens; \
+                 the rest are the nearest below it (their counts are in the log)",
+                logs.len()
+            );
+        }
+    }
     let summary = Summary::of(&logs);
     let report = LoadReport {
-        format: fuelbench_perf::FORMAT.to_owned(),
-        server: client.config().base_url.clone(),
-        model: plan.model.clone(),
-        profile: profile.name().to_owned(),
-        started_at,
-        plan: json!({
-            "requests": plan.requests, "input_len": plan.input_len, "output_len": plan.output_len,
-            "range_ratio": plan.range_ratio, "rate": format!("{:?}", plan.rate),
-            "max_concurrency": plan.max_concurrency, "deadline_s": args.deadline,
-            "seed": plan.seed, "extra_body": plan.extra, "length_convention": "sglang [r*L, L]",
-        }),
-        summary: summary.clone(),
+        head: LoadHead {
+            format: fuelbench_perf::FORMAT.to_owned(),
+            server: client.config().base_url.clone(),
+            model: plan.model.clone(),
+            profile: profile_name,
+            started_at,
+            plan: json!({
+                "requests": plan.requests, "input_len": plan.input_len,
+                "output_len": plan.output_len, "range_ratio": plan.range_ratio,
+                "rate": format!("{:?}", plan.rate), "max_concurrency": plan.max_concurrency,
+                "deadline_s": args.deadline, "seed": plan.seed, "extra_body": plan.extra,
+                "length_convention": "sglang [r*L, L]", "input_unit": input_unit,
+            }),
+            server_identity: identity,
+            memory_before: Some(memory_before),
+            memory_after: Some(memory_after),
+            summary: summary.clone(),
+        },
         requests: logs,
     };
     let path = report
@@ -451,11 +706,12 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{}", render(&summary));
+        print!("{}", render_memory(&report.head));
         println!("raw log and summary: {}", path.display());
     }
     if summary.succeeded == 0 {
         eprintln!("perf load: every request failed: {:?}", summary.failures);
-        return Ok(ExitCode::from(crate::exit::ERROR));
+        return Ok(ExitCode::from(crate::exit::FELL_SHORT));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -521,6 +777,30 @@ fn render(summary: &Summary) -> String {
         );
     }
     out
+}
+
+/// Memory before and after, where it was read.
+fn render_memory(head: &LoadHead) -> String {
+    let (Some(before), Some(after)) = (&head.memory_before, &head.memory_after) else {
+        return String::new();
+    };
+    let mib = |bytes: Option<u64>| bytes.map_or("-".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
+    let mut out = format!(
+        "memory: MemAvailable {} before, {} after",
+        mib(before.mem_available_bytes),
+        mib(after.mem_available_bytes)
+    );
+    if before.server_rss_bytes.is_some() || after.server_rss_bytes.is_some() {
+        out += &format!(
+            "; server RSS {} before, {} after",
+            mib(before.server_rss_bytes),
+            mib(after.server_rss_bytes)
+        );
+    }
+    if let (Some(b), Some(a)) = (&before.gpu_used_mib, &after.gpu_used_mib) {
+        out += &format!("; GPU used {b:?} MiB before, {a:?} MiB after");
+    }
+    out + "\n"
 }
 
 async fn stub(args: &StubArgs) -> anyhow::Result<ExitCode> {

@@ -3,21 +3,27 @@
 //! asks the questions and sums up the answers).
 //!
 //! - `base`: one tiny prompt, asked `requests` times.
-//! - `multi`: a few short prompts in turn.
+//! - `multi`: a few short prompts in turn, `requests` of them or for a
+//!   duration.
 //! - `long`: one prompt calibrated to a target token count through the
 //!   server's own `/tokenize`, on the text as its chat template renders it
 //!   (`/apply-template`) where the server offers that.
+//! - `medium-turns`: one conversation that grows by a calibrated chunk of
+//!   about `turn_tokens` each turn, the model's own replies kept, until the
+//!   prompt reaches `target_tokens`; the prompt cache is on, and every turn
+//!   after the first must take the conversation so far from it.
 //!
-//! The prompt cache is off (`cache_prompt: false`), and each request's
-//! cached-token count is checked: a run meant to be cold that hit the cache
-//! says so. Warm-up prompts share no prefix with the measured ones.
+//! Elsewhere the prompt cache is off (`cache_prompt: false`), and each
+//! request's cached-token count is checked: a run meant to be cold that hit
+//! the cache says so. Warm-up prompts, by count or for a duration, share no
+//! prefix with the measured ones.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fuelbench_llm::{ChatClient, ChatRequest, Message};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::load::stream_into;
+use crate::load::stream_text_into;
 use crate::log::RequestLog;
 use crate::metrics::Distribution;
 
@@ -27,17 +33,26 @@ pub enum Suite {
     Base,
     Multi,
     Long,
+    MediumTurns,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SuiteConfig {
     pub suite: Suite,
     pub model: String,
+    /// Unmeasured requests first: this many, or for this long.
     pub warmup: usize,
+    pub warmup_for: Option<Duration>,
+    /// Measured requests; `multi` with `duration` asks until it is up
+    /// instead, and `medium-turns` until its conversation is long enough.
     pub requests: usize,
+    pub duration: Option<Duration>,
     pub max_tokens: u32,
-    /// Prompt tokens for `long`.
+    /// Prompt tokens for `long`; the conversation's length at which
+    /// `medium-turns` stops.
     pub target_tokens: usize,
+    /// Tokens each `medium-turns` turn adds.
+    pub turn_tokens: usize,
     /// Each request's limit.
     pub timeout: Duration,
 }
@@ -46,7 +61,8 @@ pub struct SuiteConfig {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SuiteRun {
     pub requests: Vec<RequestLog>,
-    /// For `long`: the prompt's length in tokens, as the server counted it.
+    /// For `long`: the prompt's length in tokens, as the server counted it;
+    /// for `medium-turns`, each turn's new text.
     pub calibrated_prompt_tokens: Option<usize>,
     pub warnings: Vec<String>,
     pub summary: SuiteSummary,
@@ -128,10 +144,15 @@ const SHORT_PROMPTS: [&str; 4] = [
 
 /// `words` words of filler, the same for the same count.
 fn filler(words: usize) -> String {
+    filler_from("Summarise this list in one sentence:", words)
+}
+
+/// `head`, then `words` words of filler.
+fn filler_from(head: &str, words: usize) -> String {
     const WORDS: [&str; 8] = [
         "lantern", "meadow", "copper", "thistle", "harbour", "pebble", "orchard", "falcon",
     ];
-    let mut text = String::from("Summarise this list in one sentence:");
+    let mut text = String::from(head);
     for index in 0..words {
         text.push(' ');
         text.push_str(WORDS[(index * 7 + index / 8) % WORDS.len()]);
@@ -170,19 +191,50 @@ pub async fn calibrate(
     Ok(best)
 }
 
-async fn ask(client: &ChatClient, config: &SuiteConfig, index: usize, prompt: &str) -> RequestLog {
-    let mut chat = ChatRequest::new(&config.model, vec![Message::user(prompt)]);
+/// The words of filler whose raw text (no chat template: it is one turn of
+/// a longer conversation) comes closest to `target` tokens without passing
+/// it; the word count and its tokens.
+async fn calibrate_turn(
+    client: &ChatClient,
+    target: usize,
+) -> Result<(usize, usize), fuelbench_llm::Error> {
+    let tokens = |words: usize| async move {
+        fuelbench_llm::tokenize(client, &filler_from("", words)).await
+    };
+    let (mut low, mut high) = (1usize, target.max(2));
+    let mut best = (1, tokens(1).await?);
+    while low <= high {
+        let middle = low + (high - low) / 2;
+        let count = tokens(middle).await?;
+        if count <= target {
+            best = (middle, count);
+            low = middle + 1;
+        } else {
+            high = middle - 1;
+        }
+    }
+    Ok(best)
+}
+
+/// Asks once and streams the answer into a log; the reply's text.
+async fn ask(
+    client: &ChatClient,
+    config: &SuiteConfig,
+    index: usize,
+    messages: Vec<Message>,
+    cache: bool,
+) -> (RequestLog, String) {
+    let words = messages
+        .iter()
+        .map(|m| m.content.split_whitespace().count())
+        .sum();
+    let mut chat = ChatRequest::new(&config.model, messages);
     chat.max_tokens = config.max_tokens;
-    chat.extra.insert("cache_prompt".into(), false.into());
-    let mut log = RequestLog::new(
-        index,
-        Duration::ZERO,
-        prompt.split_whitespace().count(),
-        config.max_tokens,
-    );
+    chat.extra.insert("cache_prompt".into(), cache.into());
+    let mut log = RequestLog::new(index, Duration::ZERO, words, config.max_tokens);
     let deadline = tokio::time::Instant::now() + config.timeout;
-    stream_into(client, &chat, &mut log, deadline).await;
-    log
+    let reply = stream_text_into(client, &chat, &mut log, deadline).await;
+    (log, reply)
 }
 
 /// Runs one suite: warm-up, then the measured requests one at a time.
@@ -192,36 +244,57 @@ pub async fn run(
 ) -> Result<SuiteRun, fuelbench_llm::Error> {
     let mut warnings = Vec::new();
     let mut calibrated = None;
-    let prompts: Vec<String> = match config.suite {
-        Suite::Base => vec!["Say hello.".to_owned(); config.requests],
-        Suite::Multi => (0..config.requests)
-            .map(|i| SHORT_PROMPTS[i % SHORT_PROMPTS.len()].to_owned())
-            .collect(),
+    // Calibration first: the warm-up then runs right before the measured
+    // requests.
+    let long = match config.suite {
         Suite::Long => {
             let (prompt, tokens) = calibrate(client, config.target_tokens).await?;
             calibrated = Some(tokens);
-            vec![prompt; config.requests]
+            Some(prompt)
+        }
+        _ => None,
+    };
+    let turn = match config.suite {
+        Suite::MediumTurns => {
+            let (words, tokens) = calibrate_turn(client, config.turn_tokens).await?;
+            calibrated = Some(tokens);
+            Some(words)
+        }
+        _ => None,
+    };
+    warm_up(client, config, &mut warnings).await;
+    let requests = match (config.suite, long, turn) {
+        (Suite::MediumTurns, _, Some(words)) => {
+            conversation(client, config, words, &mut warnings).await
+        }
+        (suite, long, _) => {
+            let prompt = |index: usize| match suite {
+                Suite::Multi => SHORT_PROMPTS[index % SHORT_PROMPTS.len()].to_owned(),
+                Suite::Long => long.clone().unwrap_or_default(),
+                _ => "Say hello.".to_owned(),
+            };
+            let until = config
+                .duration
+                .filter(|_| suite == Suite::Multi)
+                .map(|duration| Instant::now() + duration);
+            let mut requests = Vec::new();
+            while match until {
+                Some(until) => Instant::now() < until,
+                None => requests.len() < config.requests,
+            } {
+                let index = requests.len();
+                let (log, _) = ask(client, config, index, vec![Message::user(prompt(index))], false).await;
+                if log.cached() > 0 {
+                    warnings.push(format!(
+                        "request {index} took {} prompt tokens from the cache, though this suite runs cold",
+                        log.cached()
+                    ));
+                }
+                requests.push(log);
+            }
+            requests
         }
     };
-    for index in 0..config.warmup {
-        // Shares no prefix with any measured prompt.
-        let warm = format!("Warm-up {index}: count from one to five.");
-        let log = ask(client, config, index, &warm).await;
-        if let Some(failure) = log.failure {
-            warnings.push(format!("warm-up {index} failed: {failure}"));
-        }
-    }
-    let mut requests = Vec::with_capacity(prompts.len());
-    for (index, prompt) in prompts.iter().enumerate() {
-        let log = ask(client, config, index, prompt).await;
-        if log.cached() > 0 {
-            warnings.push(format!(
-                "request {index} took {} prompt tokens from the cache, though this suite runs cold",
-                log.cached()
-            ));
-        }
-        requests.push(log);
-    }
     let summary = SuiteSummary::of(&requests);
     Ok(SuiteRun {
         requests,
@@ -229,6 +302,63 @@ pub async fn run(
         warnings,
         summary,
     })
+}
+
+/// Unmeasured requests that share no prefix with any measured prompt, by
+/// count or for a duration.
+async fn warm_up(client: &ChatClient, config: &SuiteConfig, warnings: &mut Vec<String>) {
+    let until = config.warmup_for.map(|duration| Instant::now() + duration);
+    let mut index = 0;
+    while match until {
+        Some(until) => Instant::now() < until,
+        None => index < config.warmup,
+    } {
+        let warm = format!("Warm-up {index}: count from one to five.");
+        let (log, _) = ask(client, config, index, vec![Message::user(warm)], false).await;
+        if let Some(failure) = log.failure {
+            warnings.push(format!("warm-up {index} failed: {failure}"));
+            if until.is_some() {
+                // A duration of failures is not a warm-up.
+                break;
+            }
+        }
+        index += 1;
+    }
+}
+
+/// `medium-turns`: each turn adds `words` words of filler (the calibrated
+/// chunk) after the replies so far, until the server counts
+/// `target_tokens` of prompt, or a turn fails.
+async fn conversation(
+    client: &ChatClient,
+    config: &SuiteConfig,
+    words: usize,
+    warnings: &mut Vec<String>,
+) -> Vec<RequestLog> {
+    let mut messages: Vec<Message> = Vec::new();
+    let mut requests: Vec<RequestLog> = Vec::new();
+    // Bounded even if the server never says how long the prompt was.
+    let most = config.target_tokens / config.turn_tokens.max(1) + 2;
+    for index in 0..most {
+        let head = format!("Part {} of my notes. Reply with one short sentence.", index + 1);
+        messages.push(Message::user(filler_from(&head, words)));
+        let (log, reply) = ask(client, config, index, messages.clone(), true).await;
+        let failed = log.failure.is_some();
+        if index > 0 && !failed && log.cached() == 0 {
+            warnings.push(format!(
+                "turn {} took nothing from the prompt cache, though it is on and the \
+                 conversation so far was sent before",
+                index + 1
+            ));
+        }
+        let reached = log.prompt_tokens.or(log.prompt_n).unwrap_or(0) as usize;
+        requests.push(log);
+        if failed || reached >= config.target_tokens {
+            break;
+        }
+        messages.push(Message::assistant(reply));
+    }
+    requests
 }
 
 /// A figure over repeats: the mean and its 95% confidence interval's half

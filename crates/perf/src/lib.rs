@@ -20,7 +20,7 @@ pub mod stub;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::load::{LoadPlan, Rate};
+pub use crate::load::{InputUnit, LoadPlan, Rate};
 pub use crate::log::{EventKind, LoggedEvent, RequestLog, TokenSource};
 pub use crate::metrics::{Distribution, Summary};
 
@@ -48,7 +48,7 @@ impl Profile {
         }
     }
 
-    /// Input words, output tokens, range ratio and prompts, scaled.
+    /// Input and output tokens, range ratio and prompts, scaled.
     pub fn shape(self, scale: f64) -> (usize, u32, f64, usize) {
         let (input, output, ratio, prompts) = match self {
             Profile::Random => (1024.0, 1024.0, 0.5, 3000.0),
@@ -65,9 +65,19 @@ impl Profile {
     }
 }
 
-/// A load run as saved: what was asked, the raw log and its summary.
+/// A load run as saved: what was asked, of which server, the raw log and
+/// its summary.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadReport {
+    #[serde(flatten)]
+    pub head: LoadHead,
+    pub requests: Vec<RequestLog>,
+}
+
+/// A saved load run without its raw log: what a listing or a leaderboard
+/// reads.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LoadHead {
     pub format: String,
     pub server: String,
     pub model: String,
@@ -75,17 +85,77 @@ pub struct LoadReport {
     pub started_at: String,
     /// The plan, as given.
     pub plan: serde_json::Value,
+    /// The server as it described itself before the run (`/props`), and the
+    /// local process behind its port.
+    #[serde(default)]
+    pub server_identity: Option<fuelbench_llm::ServerIdentity>,
+    /// Memory just before the first request and just after the last.
+    #[serde(default)]
+    pub memory_before: Option<fuelbench_llm::MemoryReading>,
+    #[serde(default)]
+    pub memory_after: Option<fuelbench_llm::MemoryReading>,
     pub summary: Summary,
-    pub requests: Vec<RequestLog>,
+}
+
+impl LoadHead {
+    /// Reads a saved run's head; the raw log is skipped, not kept.
+    pub fn read(path: &Path) -> std::io::Result<LoadHead> {
+        let text = std::fs::read_to_string(path)?;
+        let head: LoadHead = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+        if head.format != FORMAT {
+            return Err(std::io::Error::other(format!(
+                "not a load run (format {:?}, not {FORMAT:?})",
+                head.format
+            )));
+        }
+        Ok(head)
+    }
+
+    /// Which server, build and model it measured.
+    pub fn server_key(&self) -> fuelbench_llm::ServerKey {
+        match &self.server_identity {
+            Some(identity) => identity.key(&self.model),
+            None => fuelbench_llm::ServerKey {
+                base_url: self.server.clone(),
+                model: self.model.clone(),
+                model_path: None,
+                build: None,
+                binary_sha256: None,
+            },
+        }
+    }
+}
+
+/// The saved load runs under `dir` (`<server>/<profile>-<time>.json`), by
+/// path; a file that is not one is skipped.
+pub fn saved_runs(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(servers) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for server in servers.flatten().map(|entry| entry.path()) {
+        let Ok(files) = std::fs::read_dir(&server) else {
+            continue;
+        };
+        found.extend(
+            files
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json")),
+        );
+    }
+    found.sort();
+    found
 }
 
 impl LoadReport {
     /// Writes it as `dir/<server>/<profile>-<time>.json`; the path.
     pub fn save(&self, dir: &Path) -> std::io::Result<PathBuf> {
-        let server: String = self
+        let head = &self.head;
+        let server: String = head
             .server
             .split_once("://")
-            .map_or(self.server.as_str(), |(_, rest)| rest)
+            .map_or(head.server.as_str(), |(_, rest)| rest)
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '.' {
@@ -97,13 +167,13 @@ impl LoadReport {
             .collect();
         let folder = dir.join(server.trim_matches('_'));
         std::fs::create_dir_all(&folder)?;
-        let stamp: String = self
+        let stamp: String = head
             .started_at
             .chars()
             .filter(|c| c.is_ascii_digit())
             .take(14)
             .collect();
-        let path = folder.join(format!("{}-{stamp}.json", self.profile));
+        let path = folder.join(format!("{}-{stamp}.json", head.profile));
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(&path, text + "\n")?;
         Ok(path)

@@ -5,6 +5,8 @@
 //! time has come but finds every concurrency slot taken waits, and that
 //! wait is recorded as queue time, never hidden. Lengths follow SGLang's
 //! `--random-range-ratio` convention: each is drawn from `[r·L, L]`.
+//! Input lengths are tokens where the server has `/tokenize` (each prompt
+//! is fitted to its length before the run starts), words where it has not.
 //! A run is bounded by its request count and a deadline, and stops by
 //! itself.
 
@@ -51,13 +53,26 @@ impl std::str::FromStr for Rate {
     }
 }
 
+/// What a plan's input length counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputUnit {
+    /// Tokens of the prompt's text, as the server's `/tokenize` counts
+    /// them; the chat template adds its own, which the server's usage
+    /// includes.
+    Tokens,
+    /// Words of the prompt: for servers without `/tokenize`.
+    Words,
+}
+
 /// A load run: how many requests, of what lengths, how they arrive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadPlan {
     pub model: String,
     pub requests: usize,
-    /// Input length, in words of the generated prompt.
+    /// Input length, in `input_unit`s.
     pub input_len: usize,
+    pub input_unit: InputUnit,
     /// Output length, as `max_tokens`.
     pub output_len: u32,
     /// Each length is drawn from `[ratio·L, L]` (SGLang's convention); 1
@@ -81,6 +96,7 @@ impl LoadPlan {
             model: model.to_owned(),
             requests,
             input_len,
+            input_unit: InputUnit::Words,
             output_len,
             range_ratio: 1.0,
             rate: Rate::Burst,
@@ -96,9 +112,27 @@ impl LoadPlan {
 #[derive(Debug, Clone, PartialEq)]
 struct Planned {
     at: Duration,
+    /// Its index and seed, then `words`, then the request.
+    head: String,
+    words: Vec<&'static str>,
     prompt: String,
-    input_words: usize,
+    /// The drawn input length, in the plan's unit.
+    input_len: usize,
+    /// The prompt's tokens as the server counted them, once fitted.
+    input_tokens: Option<u64>,
     max_tokens: u32,
+}
+
+const TAIL: &str = "\nWrite a long story that uses these words.";
+
+/// The prompt of `head` and the first `words` of `all`.
+fn prompt_of(head: &str, all: &[&str], words: usize) -> String {
+    let mut prompt = head.to_owned();
+    for word in &all[..words.min(all.len())] {
+        prompt.push(' ');
+        prompt.push_str(word);
+    }
+    prompt + TAIL
 }
 
 /// Words with no shared prefix across runs: each prompt starts with the
@@ -129,18 +163,19 @@ fn plan_requests(plan: &LoadPlan) -> Vec<Planned> {
                     }
                 }
             }
-            let input_words = draw(&mut rng, plan.input_len);
+            let input_len = draw(&mut rng, plan.input_len);
             let max_tokens = draw(&mut rng, plan.output_len as usize) as u32;
-            let mut prompt = format!("Run {} request {index}:", plan.seed);
-            for _ in 0..input_words {
-                prompt.push(' ');
-                prompt.push_str(WORDS[rng.random_range(0..WORDS.len())]);
-            }
-            prompt.push_str("\nWrite a long story that uses these words.");
+            let words: Vec<&'static str> = (0..input_len)
+                .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+                .collect();
+            let head = format!("Run {} request {index}:", plan.seed);
             Planned {
                 at: Duration::from_secs_f64(at),
-                prompt,
-                input_words,
+                prompt: prompt_of(&head, &words, words.len()),
+                head,
+                words,
+                input_len,
+                input_tokens: None,
                 max_tokens,
             }
         })
@@ -153,7 +188,10 @@ fn plan_requests(plan: &LoadPlan) -> Vec<Planned> {
 /// system's fine-grained timer (tokio's wheel ticks in milliseconds) and
 /// hands each request to the runtime when its time comes.
 pub async fn run(client: &ChatClient, plan: &LoadPlan) -> Vec<RequestLog> {
-    let planned = plan_requests(plan);
+    let mut planned = plan_requests(plan);
+    if plan.input_unit == InputUnit::Tokens {
+        fit_to_tokens(client, &mut planned).await;
+    }
     let slots = plan
         .max_concurrency
         .map(|limit| Arc::new(Semaphore::new(limit.max(1))));
@@ -181,8 +219,14 @@ pub async fn run(client: &ChatClient, plan: &LoadPlan) -> Vec<RequestLog> {
         let woke = started.elapsed();
         let (client, slots, plan) = (client.clone(), slots.clone(), plan.clone());
         tasks.spawn(async move {
-            let mut log =
-                RequestLog::new(index, request.at, request.input_words, request.max_tokens);
+            let mut log = RequestLog::new(
+                index,
+                request.at,
+                request.words.len(),
+                request.max_tokens,
+            );
+            log.input_len = request.input_len;
+            log.input_tokens = request.input_tokens;
             log.woke_s = woke.as_secs_f64();
             let _permit = match &slots {
                 Some(slots) => {
@@ -217,6 +261,77 @@ pub async fn run(client: &ChatClient, plan: &LoadPlan) -> Vec<RequestLog> {
     logs
 }
 
+/// Fits each prompt to its drawn length in tokens, as the server's
+/// `/tokenize` counts them: words that are one token each are chosen
+/// first, then each prompt's word count is corrected by what the server
+/// counted until it is exact. A prompt the server could not count keeps
+/// its words and no token count.
+async fn fit_to_tokens(client: &ChatClient, planned: &mut [Planned]) {
+    use futures_util::StreamExt;
+    let single = single_token_words(client).await;
+    if single.len() >= 4 {
+        for word in planned.iter_mut().flat_map(|request| request.words.iter_mut()) {
+            let drawn = WORDS.iter().position(|w| w == word).unwrap_or(0);
+            *word = single[drawn % single.len()];
+        }
+    }
+    let fitted: Vec<Option<(usize, u64)>> = futures_util::stream::iter(planned.iter())
+        .map(|request| fit_one(client, request))
+        .buffered(8)
+        .collect()
+        .await;
+    for (request, fitted) in planned.iter_mut().zip(fitted) {
+        if let Some((words, tokens)) = fitted {
+            request.words.truncate(words);
+            request.prompt = prompt_of(&request.head, &request.words, words);
+            request.input_tokens = Some(tokens);
+        }
+    }
+}
+
+/// The words the server's tokenizer reads as one token after a space.
+async fn single_token_words(client: &ChatClient) -> Vec<&'static str> {
+    let mut single = Vec::new();
+    for word in WORDS {
+        if fuelbench_llm::tokenize(client, &format!(" {word}")).await.ok() == Some(1) {
+            single.push(word);
+        }
+    }
+    single
+}
+
+/// The most words of `request` whose prompt is at most its length in
+/// tokens, and that count: a few corrections, each by the difference the
+/// server counted.
+async fn fit_one(client: &ChatClient, request: &Planned) -> Option<(usize, u64)> {
+    let target = request.input_len;
+    let count = |words: usize| async move {
+        fuelbench_llm::tokenize(client, &prompt_of(&request.head, &request.words, words))
+            .await
+            .ok()
+    };
+    let mut words = request.words.len();
+    let mut tokens = count(words).await?;
+    for _ in 0..8 {
+        if tokens == target {
+            break;
+        }
+        let next = (words as i64 + target as i64 - tokens as i64).clamp(0, request.words.len() as i64)
+            as usize;
+        if next == words {
+            break;
+        }
+        words = next;
+        tokens = count(words).await?;
+    }
+    // Words of several tokens can overshoot: step back under the target.
+    while tokens > target && words > 0 {
+        words -= 1;
+        tokens = count(words).await?;
+    }
+    Some((words, tokens as u64))
+}
+
 /// Sends `chat` and logs every event of its stream into `log`, or how it
 /// failed; a stream still open at `deadline` is cut and said to be.
 pub async fn stream_into(
@@ -225,21 +340,36 @@ pub async fn stream_into(
     log: &mut RequestLog,
     deadline: Instant,
 ) {
+    stream_text_into(client, chat, log, deadline).await;
+}
+
+/// [`stream_into`], keeping the reply's content: what a conversation sends
+/// back as the assistant's turn.
+pub async fn stream_text_into(
+    client: &ChatClient,
+    chat: &ChatRequest,
+    log: &mut RequestLog,
+    deadline: Instant,
+) -> String {
+    let mut text = String::new();
     let streamed = tokio::time::timeout_at(deadline, async {
         let mut stream = client.stream(chat).await?;
         while let Some(event) = stream.next().await {
-            log.record(&event?);
+            let event = event?;
+            if let Some(chunk) = &event.chunk {
+                text.push_str(&chunk.content);
+            }
+            log.record(&event);
         }
         Ok::<(), fuelbench_llm::ChatFailure>(())
     })
     .await;
     match streamed {
         Ok(Ok(())) => {}
-        Ok(Err(failure)) => {
-            log.failure = Some(format!("{}: {}", failure.class.name(), failure.message));
-        }
+        Ok(Err(failure)) => log.fail(&failure),
         Err(_) => log.failure = Some("deadline: cut off at the run's deadline".into()),
     }
+    text
 }
 
 #[cfg(test)]
@@ -251,6 +381,7 @@ mod tests {
             model: "m".into(),
             requests: 2000,
             input_len: 100,
+            input_unit: InputUnit::Words,
             output_len: 50,
             range_ratio: 0.5,
             rate,
@@ -264,7 +395,8 @@ mod tests {
     #[test]
     fn lengths_follow_sglangs_range_and_arrivals_their_rate() {
         let planned = plan_requests(&plan(Rate::Poisson(100.0)));
-        assert!(planned.iter().all(|p| (50..=100).contains(&p.input_words)));
+        assert!(planned.iter().all(|p| (50..=100).contains(&p.input_len)));
+        assert!(planned.iter().all(|p| p.words.len() == p.input_len));
         assert!(planned.iter().all(|p| (25..=50).contains(&p.max_tokens)));
         // 2000 arrivals at 100/s take about 20 s.
         let last = planned.last().expect("planned").at.as_secs_f64();

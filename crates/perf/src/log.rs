@@ -80,8 +80,14 @@ pub struct RequestLog {
     pub woke_s: f64,
     /// When it was sent, once it held a concurrency slot.
     pub sent_s: f64,
-    /// Requested lengths.
+    /// Requested lengths: the input length drawn, in the plan's unit; the
+    /// prompt's words; and its tokens as the server's `/tokenize` counted
+    /// them when it was fitted to a length in tokens.
+    #[serde(default)]
+    pub input_len: usize,
     pub input_words: usize,
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
     pub max_tokens: u32,
     pub events: Vec<LoggedEvent>,
     /// From the server's usage, when it sent one.
@@ -115,7 +121,9 @@ impl RequestLog {
             scheduled_s: scheduled.as_secs_f64(),
             woke_s: scheduled.as_secs_f64(),
             sent_s: scheduled.as_secs_f64(),
+            input_len: input_words,
             input_words,
+            input_tokens: None,
             max_tokens,
             events: Vec::new(),
             prompt_tokens: None,
@@ -147,6 +155,11 @@ impl RequestLog {
                 self.cache_n = timings.cache_n.or(self.cache_n);
             }
         }
+    }
+
+    /// Records how the request failed, as `class: message`.
+    pub fn fail(&mut self, failure: &fuelbench_llm::ChatFailure) {
+        self.failure = Some(format!("{}: {}", failure.class.name(), failure.message));
     }
 
     /// Seconds from sending to the first reasoning or content text; never a

@@ -118,6 +118,18 @@ async fn event(stream: &mut BufStream<TcpStream>, data: &str) -> std::io::Result
     stream.flush().await
 }
 
+/// Waits until `due` to well under a millisecond: tokio's timer wakes on
+/// its next millisecond tick, which would add up to a millisecond to the
+/// stub's TTFT and be charged to the client it measures. The last stretch
+/// yields to the other streams instead of sleeping.
+async fn until_exactly(due: Instant) {
+    let coarse = due.checked_sub(Duration::from_millis(1)).unwrap_or(due);
+    tokio::time::sleep_until(coarse).await;
+    while Instant::now() < due {
+        tokio::task::yield_now().await;
+    }
+}
+
 async fn chat(
     stream: &mut BufStream<TcpStream>,
     config: StubConfig,
@@ -141,7 +153,12 @@ async fn chat(
     let mut index = 0u32;
     while sent < tokens {
         let count = per_chunk.min(tokens - sent);
-        tokio::time::sleep_until(arrived + config.ttft + gap * index).await;
+        let due = arrived + config.ttft + gap * index;
+        if index == 0 {
+            until_exactly(due).await;
+        } else {
+            tokio::time::sleep_until(due).await;
+        }
         let text = " tok".repeat(count as usize);
         event(stream, &delta(json!({ "content": text }), Value::Null)).await?;
         sent += count;
