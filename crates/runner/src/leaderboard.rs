@@ -51,6 +51,83 @@ pub struct Row {
     pub fuelbench_version: Option<String>,
     #[serde(default)]
     pub wasmtime_version: Option<String>,
+    /// The server, build and model the row was scored on; `None` for
+    /// imported rows.
+    #[serde(default)]
+    pub server: Option<fuelbench_llm::ServerKey>,
+    /// Serving figures of the same server binary, build and model: the
+    /// newest `fuelbench perf load` run saved under `<results>/perf/`.
+    #[serde(default)]
+    pub serving: Option<Serving>,
+}
+
+/// A load run's headline figures, shown beside the quality scores.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Serving {
+    /// Output tokens per second over the whole run, from the server's usage.
+    pub output_tokens_per_s: f64,
+    pub request_throughput: f64,
+    /// TTFT (first reasoning or content token) median, ms.
+    pub ttft_p50_ms: f64,
+    /// TPOT median, ms: `(E2E - TTFT) / (output tokens - 1)`.
+    pub tpot_p50_ms: f64,
+    pub requests: usize,
+    pub failed: usize,
+    /// The load's profile and concurrency, e.g. `short, concurrency 2`.
+    pub load: String,
+    pub started_at: String,
+    pub source: PathBuf,
+}
+
+impl Serving {
+    pub fn of(head: &fuelbench_perf::LoadHead, source: &Path) -> Serving {
+        let summary = &head.summary;
+        let concurrency = head
+            .plan
+            .get("max_concurrency")
+            .and_then(Value::as_u64)
+            .map_or("unlimited".into(), |c| c.to_string());
+        Serving {
+            output_tokens_per_s: summary.output_tokens_per_s,
+            request_throughput: summary.request_throughput,
+            ttft_p50_ms: summary.ttft_ms.median,
+            tpot_p50_ms: summary.tpot_ms.median,
+            requests: summary.requests,
+            failed: summary.failed,
+            load: format!("{}, concurrency {concurrency}", head.profile),
+            started_at: head.started_at.clone(),
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// The load runs saved under `dir/perf/`, each with the server it measured;
+/// runs where every request failed are left out.
+pub fn serving_runs(dir: &Path) -> Vec<(fuelbench_llm::ServerKey, Serving)> {
+    fuelbench_perf::saved_runs(&dir.join("perf"))
+        .iter()
+        .filter_map(|path| serving_run(path))
+        .collect()
+}
+
+/// One saved load run, or `None` when it is not one or measured nothing.
+pub fn serving_run(path: &Path) -> Option<(fuelbench_llm::ServerKey, Serving)> {
+    let head = fuelbench_perf::LoadHead::read(path).ok()?;
+    (head.summary.succeeded > 0).then(|| (head.server_key(), Serving::of(&head, path)))
+}
+
+/// Gives each row the newest load run on its server, build and model.
+pub fn attach_serving(rows: &mut [Row], runs: &[(fuelbench_llm::ServerKey, Serving)]) {
+    for row in rows {
+        let Some(server) = &row.server else {
+            continue;
+        };
+        row.serving = runs
+            .iter()
+            .filter(|(key, _)| key.same_server(server))
+            .max_by(|(_, a), (_, b)| a.started_at.cmp(&b.started_at))
+            .map(|(_, serving)| serving.clone());
+    }
 }
 
 impl Row {
@@ -115,6 +192,11 @@ impl Row {
             python_wasm_sha256: Some(file.reproducibility.python_wasm_sha256.clone()),
             fuelbench_version: Some(file.reproducibility.fuelbench_version.clone()),
             wasmtime_version: Some(file.reproducibility.wasmtime_version.clone()),
+            server: file
+                .server
+                .as_ref()
+                .map(|server| server.key(&file.config.model)),
+            serving: None,
         }
     }
 }
@@ -168,6 +250,7 @@ pub fn collect(dir: &Path) -> Result<(Vec<Row>, Vec<String>)> {
             Err(note) => notes.push(note),
         }
     }
+    attach_serving(&mut rows, &serving_runs(dir));
     sort(&mut rows);
     Ok((rows, notes))
 }
@@ -370,6 +453,8 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
         python_wasm_sha256: None,
         fuelbench_version: None,
         wasmtime_version: None,
+        server: None,
+        serving: None,
     })
 }
 
@@ -589,5 +674,77 @@ mod tests {
             Some("Q4_0")
         );
         assert_eq!(quant_of("qwen2.5-coder"), None);
+    }
+
+    fn key(sha: &str, build: &str, model_path: Option<&str>) -> fuelbench_llm::ServerKey {
+        fuelbench_llm::ServerKey {
+            base_url: "http://127.0.0.1:8080".into(),
+            model: "coder".into(),
+            model_path: model_path.map(str::to_owned),
+            build: Some(build.into()),
+            binary_sha256: Some(sha.into()),
+        }
+    }
+
+    fn serving(tokens_per_s: f64, started_at: &str) -> Serving {
+        Serving {
+            output_tokens_per_s: tokens_per_s,
+            request_throughput: 1.0,
+            ttft_p50_ms: 50.0,
+            tpot_p50_ms: 20.0,
+            requests: 8,
+            failed: 0,
+            load: "custom, concurrency 2".into(),
+            started_at: started_at.into(),
+            source: "results/perf/x.json".into(),
+        }
+    }
+
+    /// A row takes the newest load run of its own binary, build and model;
+    /// another build's figures, however new, are not its own.
+    #[test]
+    fn serving_figures_join_the_row_of_the_same_server_build_and_model() {
+        let row: Row = serde_json::from_value(serde_json::json!({
+            "model": "coder", "quant": null, "think": "default", "grammar": "none",
+            "pass_at_1": 1.0, "complexity": null, "numerical": null, "refactor": null,
+            "overall": 1.0, "go": null, "avg_tokens": null, "tokens_per_s": null,
+            "wall_time_s": null, "progress": "1/1", "source": "r.json",
+        }))
+        .expect("a row");
+        let mine = key("aaa", "b7000", Some("/m/coder.gguf"));
+        let runs = vec![
+            (mine.clone(), serving(30.0, "2026-12-01T10:00:00Z")),
+            (mine.clone(), serving(31.0, "2026-12-02T10:00:00Z")),
+            (
+                key("bbb", "b7001", Some("/m/coder.gguf")),
+                serving(99.0, "2026-12-03T10:00:00Z"),
+            ),
+            (
+                key("aaa", "b7000", Some("/m/other.gguf")),
+                serving(98.0, "2026-12-03T10:00:00Z"),
+            ),
+        ];
+        let mut rows = vec![
+            Row {
+                server: Some(mine.clone()),
+                ..row.clone()
+            },
+            row.clone(),
+        ];
+        attach_serving(&mut rows, &runs);
+        assert_eq!(rows[0].serving.as_ref().map(|s| s.output_tokens_per_s), Some(31.0));
+        assert_eq!(rows[1].serving, None, "an imported row has no server");
+
+        // Without /props, the URL and the model's name decide.
+        let bare = |url: &str| fuelbench_llm::ServerKey {
+            base_url: url.into(),
+            model: "coder".into(),
+            model_path: None,
+            build: None,
+            binary_sha256: None,
+        };
+        assert!(bare("http://a:1").same_server(&bare("http://a:1")));
+        assert!(!bare("http://a:1").same_server(&bare("http://b:1")));
+        assert!(!mine.same_server(&key("aaa", "b7001", Some("/m/coder.gguf"))));
     }
 }

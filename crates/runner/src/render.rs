@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::leaderboard::{Comparison, Row, Side};
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 16] = [
     "model",
     "quant",
     "think",
@@ -20,10 +20,12 @@ const HEADER: [&str; 14] = [
     "avg tokens",
     "tok/s",
     "wall",
+    "serving tok/s",
+    "TTFT p50 ms",
     "progress",
 ];
 
-fn cells(row: &Row) -> [String; 14] {
+fn cells(row: &Row) -> [String; 16] {
     let metric = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.2}"));
     [
         row.model.clone(),
@@ -40,6 +42,12 @@ fn cells(row: &Row) -> [String; 14] {
         row.avg_tokens.map_or("-".into(), |v| format!("{v:.0}")),
         row.tokens_per_s.map_or("-".into(), |v| format!("{v:.1}")),
         row.wall_time_s.map_or("-".into(), duration),
+        row.serving
+            .as_ref()
+            .map_or("-".into(), |s| format!("{:.1}", s.output_tokens_per_s)),
+        row.serving
+            .as_ref()
+            .map_or("-".into(), |s| format!("{:.0}", s.ttft_p50_ms)),
         row.progress.clone(),
     ]
 }

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use axum::http::StatusCode;
-use fuelbench_runner::leaderboard::{self, Row};
+use fuelbench_llm::ServerKey;
+use fuelbench_runner::leaderboard::{self, Row, Serving};
 use fuelbench_runner::{ResultsFile, ResultsHead, RunEvent};
 
 use crate::ApiError;
@@ -22,16 +23,66 @@ use crate::runs::RunStatus;
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
-    /// Rows by file, kept while the file's length and modification time
+    /// Rows by results file, and serving figures by saved load run (under
+    /// `perf/`), each kept while its file's length and modification time
     /// stay the same: the leaderboard parses only what changed.
-    rows: Arc<Mutex<HashMap<PathBuf, Cached>>>,
+    rows: Arc<FileCache<Result<Vec<Row>, String>>>,
+    serving: Arc<FileCache<Option<(ServerKey, Serving)>>>,
 }
 
-#[derive(Debug, Clone)]
-struct Cached {
+/// What was read from each file, by path, with the file's length and
+/// modification time then.
+#[derive(Debug)]
+struct FileCache<T> {
+    entries: Mutex<HashMap<PathBuf, Cached<T>>>,
+}
+
+#[derive(Debug)]
+struct Cached<T> {
     modified: SystemTime,
     len: u64,
-    rows: Result<Vec<Row>, String>,
+    value: T,
+}
+
+impl<T: Clone> FileCache<T> {
+    fn new() -> FileCache<T> {
+        FileCache {
+            entries: Mutex::default(),
+        }
+    }
+
+    /// What `read` makes of each of `paths`, reading only files that are
+    /// new or changed; files no longer listed are forgotten.
+    fn read_all(&self, paths: &[PathBuf], read: impl Fn(&Path) -> T) -> Vec<T> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|path, _| paths.contains(path));
+        let mut values = Vec::with_capacity(paths.len());
+        for path in paths {
+            let Ok(meta) = std::fs::metadata(path) else {
+                continue;
+            };
+            let (modified, len) = (
+                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                meta.len(),
+            );
+            let fresh = entries
+                .get(path)
+                .is_some_and(|cached| cached.modified == modified && cached.len == len);
+            if !fresh {
+                let value = read(path);
+                entries.insert(
+                    path.clone(),
+                    Cached {
+                        modified,
+                        len,
+                        value,
+                    },
+                );
+            }
+            values.push(entries[path].value.clone());
+        }
+        values
+    }
 }
 
 /// Every row in the store and the files passed over, and why.
@@ -47,7 +98,8 @@ impl Store {
         std::fs::create_dir_all(dir.join("runs"))?;
         Ok(Store {
             dir: dir.to_owned(),
-            rows: Arc::default(),
+            rows: Arc::new(FileCache::new()),
+            serving: Arc::new(FileCache::new()),
         })
     }
 
@@ -55,42 +107,27 @@ impl Store {
         &self.dir
     }
 
-    /// Every row, best first.
+    /// Every row, best first, each with the serving figures of its server.
     pub fn board(&self) -> Result<Board, ApiError> {
         let paths = leaderboard::json_files(&self.dir).map_err(ApiError::host)?;
-        let mut cache = self.rows.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|path, _| paths.contains(path));
         let mut board = Board {
             rows: Vec::new(),
             notes: Vec::new(),
         };
-        for path in paths {
-            let Ok(meta) = std::fs::metadata(&path) else {
-                continue;
-            };
-            let (modified, len) = (
-                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                meta.len(),
-            );
-            let fresh = cache
-                .get(&path)
-                .is_some_and(|cached| cached.modified == modified && cached.len == len);
-            if !fresh {
-                let rows = leaderboard::rows_of(&path);
-                cache.insert(
-                    path.clone(),
-                    Cached {
-                        modified,
-                        len,
-                        rows,
-                    },
-                );
-            }
-            match &cache[&path].rows {
-                Ok(rows) => board.rows.extend(rows.iter().cloned()),
-                Err(note) => board.notes.push(note.clone()),
+        for rows in self.rows.read_all(&paths, leaderboard::rows_of) {
+            match rows {
+                Ok(rows) => board.rows.extend(rows),
+                Err(note) => board.notes.push(note),
             }
         }
+        let runs = fuelbench_perf::saved_runs(&self.dir.join("perf"));
+        let serving: Vec<(ServerKey, Serving)> = self
+            .serving
+            .read_all(&runs, leaderboard::serving_run)
+            .into_iter()
+            .flatten()
+            .collect();
+        leaderboard::attach_serving(&mut board.rows, &serving);
         leaderboard::sort(&mut board.rows);
         Ok(board)
     }

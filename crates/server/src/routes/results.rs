@@ -177,8 +177,16 @@ pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|text| !text.is_empty())
 }
 
-/// Sorts by one of the row's fields; rows without a value go last either
-/// way.
+/// The serving figures a leaderboard sorts by, as `serving.<field>`.
+pub(crate) const SERVING_SORT_KEYS: [&str; 4] = [
+    "serving.output_tokens_per_s",
+    "serving.request_throughput",
+    "serving.ttft_p50_ms",
+    "serving.tpot_p50_ms",
+];
+
+/// Sorts by one of the row's fields, or a serving figure; rows without a
+/// value go last either way.
 fn sort_by(rows: &mut [Row], key: &str, descending: bool) -> Result<(), ApiError> {
     let values: Vec<Value> = rows
         .iter()
@@ -187,23 +195,27 @@ fn sort_by(rows: &mut [Row], key: &str, descending: bool) -> Result<(), ApiError
     let Some(Value::Object(first)) = values.first() else {
         return Ok(());
     };
-    if !first.contains_key(key) || key == "source" {
-        let mut keys: Vec<&String> = first.keys().filter(|k| *k != "source").collect();
+    let not_sortable = ["source", "server", "serving", "failures", "problem_ids"];
+    let known = (first.contains_key(key) && !not_sortable.contains(&key))
+        || SERVING_SORT_KEYS.contains(&key);
+    if !known {
+        let mut keys: Vec<&str> = first
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !not_sortable.contains(k))
+            .chain(SERVING_SORT_KEYS)
+            .collect();
         keys.sort();
         return Err(ApiError::invalid(
             "sort",
-            format!(
-                "cannot sort by {key:?}; sort by one of {}",
-                keys.iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            format!("cannot sort by {key:?}; sort by one of {}", keys.join(", ")),
         ));
     }
+    let pointer = format!("/{}", key.replace('.', "/"));
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| {
-        let (x, y) = (&values[a][key], &values[b][key]);
+        let value = |i: usize| values[i].pointer(&pointer).unwrap_or(&Value::Null);
+        let (x, y) = (value(a), value(b));
         match (x.is_null(), y.is_null()) {
             (true, true) => Ordering::Equal,
             (true, false) => Ordering::Greater,

@@ -10,7 +10,7 @@ use crate::routes::{BoardQuery, BoardRow, flag_rows, given, select_rows};
 
 /// The columns a person can sort by: label, row field, and whether the
 /// best comes first when sorted descending.
-const COLUMNS: [(&str, &str); 14] = [
+const COLUMNS: [(&str, &str); 16] = [
     ("Model", "model"),
     ("Quant", "quant"),
     ("Think", "think"),
@@ -24,6 +24,8 @@ const COLUMNS: [(&str, &str); 14] = [
     ("Tokens", "avg_tokens"),
     ("tok/s", "tokens_per_s"),
     ("Wall", "wall_time_s"),
+    ("Serving tok/s", "serving.output_tokens_per_s"),
+    ("TTFT p50", "serving.ttft_p50_ms"),
     ("Date", "updated_at"),
 ];
 
@@ -142,6 +144,21 @@ fn board_row(flagged: &BoardRow) -> Markup {
             td.num { (row.avg_tokens.map_or("–".into(), |t| format!("{t:.0}"))) }
             td.num { (row.tokens_per_s.map_or("–".into(), |t| format!("{t:.1}"))) }
             td.num { (row.wall_time_s.map_or("–".into(), seconds)) }
+            @match &row.serving {
+                Some(serving) => {
+                    @let title = format!(
+                        "fuelbench perf load on the same server build and model: {}, {} requests ({} failed), TPOT p50 {:.1} ms, {:.2} req/s, {}",
+                        serving.load, serving.requests, serving.failed, serving.tpot_p50_ms,
+                        serving.request_throughput, serving.started_at,
+                    );
+                    td.num title=(title) { (format!("{:.1}", serving.output_tokens_per_s)) }
+                    td.num title=(title) { (format!("{:.0} ms", serving.ttft_p50_ms)) }
+                }
+                None => {
+                    td.num title="no fuelbench perf load run on this server build and model" { "–" }
+                    td.num { "–" }
+                }
+            }
             td title=(versions) { (row.updated_at.as_deref().map_or("–", |d| &d[..d.len().min(10)])) " " small { (row.progress) } }
             td {
                 @for (class, n) in &row.failures { span.failure { (class.replace('_', " ")) " " (n) } " " }
