@@ -100,7 +100,7 @@ fn a_load_run_where_every_request_fails_exits_non_zero() {
     let dropping = FakeServer::start(|request| {
         if request.body["messages"][0]["content"]
             .as_str()
-            .is_some_and(|prompt| prompt.starts_with("Run 1 request 0:"))
+            .is_some_and(|prompt| prompt.starts_with("Request 0 of run "))
         {
             Reply::Stream {
                 text: "partial answer".into(),

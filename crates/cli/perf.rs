@@ -112,8 +112,8 @@ pub(crate) struct LoadArgs {
     endpoint: String,
     #[arg(long)]
     model: String,
-    /// A named shape; --input-len, --output-len, --range-ratio and --num-prompts
-    /// override it, and the run is then filed as `custom`
+    /// A named shape; --input-len, --output-len and --range-ratio override
+    /// it, and the run is then filed as `custom`
     #[arg(long, value_enum, default_value = "short")]
     profile: ProfileArg,
     /// Multiplies the profile's lengths and prompt count, for small machines
@@ -247,10 +247,13 @@ fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     ];
     for (_, head) in &runs {
         let key = head.server_key();
+        // The binary's hash says which build, where a build reports no
+        // number of its own (`b0-unknown` from a source tarball).
         let build = key
-            .build
-            .clone()
-            .or_else(|| key.binary_sha256.as_ref().map(|sha| sha[..12].to_owned()))
+            .binary_sha256
+            .as_ref()
+            .map(|sha| format!("sha256 {}", &sha[..12]))
+            .or_else(|| key.build.clone())
             .unwrap_or_else(|| "-".into());
         let summary = &head.summary;
         let mut row = vec![
@@ -363,7 +366,7 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
     let folder = args
         .out
         .join("latency")
-        .join(format!("{suite:?}-{stamp}").to_lowercase());
+        .join(format!("{}-{stamp}", suite.name()));
     std::fs::create_dir_all(&folder)
         .with_context(|| format!("failed to create {}", folder.display()))?;
     let suite_config = SuiteConfig {
@@ -437,7 +440,7 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
             });
             drop(server);
             wait_port_free(&url);
-            let run = run.with_context(|| format!("the {:?} suite failed on {url}", suite))?;
+            let run = run.with_context(|| format!("the {} suite failed on {url}", suite.name()))?;
             for warning in &run.warnings {
                 eprintln!("perf latency: warning: {warning}");
             }
@@ -498,6 +501,19 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
             "  max prompt tokens {}, {} of {} requests took tokens from the cache",
             summary.max_prompt_tokens, summary.cache_hits, summary.requests
         );
+        if suite == Suite::MediumTurns {
+            // How the conversation grew, in the first run.
+            for turn in &build.runs[0].run.requests {
+                println!(
+                    "  turn {:>2}: prompt {:>5} tokens, {:>5} from the cache, TTFT {:>7.0} ms, latency {:>7.0} ms",
+                    turn.index + 1,
+                    turn.prompt_tokens.unwrap_or(0),
+                    turn.cached(),
+                    turn.ttft_s().unwrap_or(f64::NAN) * 1000.0,
+                    turn.e2e_s().unwrap_or(f64::NAN) * 1000.0,
+                );
+            }
+        }
     }
     let mut deltas = Vec::new();
     for (index, figures) in estimates.iter().enumerate().skip(1) {
@@ -539,7 +555,7 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
     }
     let report = json!({
         "format": "fuelbench-perf-latency/1",
-        "suite": suite,
+        "suite": suite.name(),
         "model": args.model,
         "started_at": stamp,
         "builds": builds,
@@ -576,11 +592,8 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     }
     let (input, output, ratio, prompts) = profile.shape(args.scale);
     // What the run is filed and compared under: a profile with its lengths
-    // changed is not that profile.
-    let custom = args.input_len.is_some()
-        || args.output_len.is_some()
-        || args.range_ratio.is_some()
-        || args.num_prompts.is_some();
+    // changed is not that profile (its prompt count may change).
+    let custom = args.input_len.is_some() || args.output_len.is_some() || args.range_ratio.is_some();
     let profile_name = if custom {
         "custom".to_owned()
     } else if args.scale != 1.0 {
@@ -606,6 +619,14 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         max_concurrency: args.max_concurrency,
         deadline: Duration::from_secs(args.deadline),
         seed: args.seed,
+        // The run's start time: a later run of the same seed finds none of
+        // these prompts in the server's cache.
+        tag: fuelbench_runner::now()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .chain(['-'])
+            .collect(),
         extra,
     };
     if plan.requests == 0 {
@@ -670,9 +691,15 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             .filter(|log| log.input_tokens == Some(log.input_len as u64))
             .count();
         if exact < logs.len() {
+            let off = logs
+                .iter()
+                .filter_map(|log| Some(log.input_tokens?.abs_diff(log.input_len as u64)))
+                .max()
+                .unwrap_or(0);
             eprintln!(
-                "perf load: {exact} of {} prompts are exactly their drawn length in tokens; \
-                 the rest are the nearest below it (their counts are in the log)",
+                "perf load: {exact} of {} prompts are exactly their drawn length in tokens, the \
+                 rest within {off} (each prompt's own count is in the log; no prompt is shorter \
+                 than the sentence every one begins with)",
                 logs.len()
             );
         }
@@ -689,7 +716,7 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
                 "requests": plan.requests, "input_len": plan.input_len,
                 "output_len": plan.output_len, "range_ratio": plan.range_ratio,
                 "rate": format!("{:?}", plan.rate), "max_concurrency": plan.max_concurrency,
-                "deadline_s": args.deadline, "seed": plan.seed, "extra_body": plan.extra,
+                "deadline_s": args.deadline, "seed": plan.seed, "tag": plan.tag, "extra_body": plan.extra,
                 "length_convention": "sglang [r*L, L]", "input_unit": input_unit,
             }),
             server_identity: identity,
@@ -774,6 +801,14 @@ fn render(summary: &Summary) -> String {
             out,
             "{} requests began with a role-only chunk; TTFT skipped it",
             summary.role_only_first_chunks
+        );
+    }
+    if summary.cache_hits > 0 {
+        let _ = writeln!(
+            out,
+            "warning: {} requests took text of their prompts from the server's cache ({} cached \
+             tokens in all, the chat template's included), which shortens their TTFT",
+            summary.cache_hits, summary.cached_prompt_tokens
         );
     }
     out

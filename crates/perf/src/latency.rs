@@ -36,6 +36,17 @@ pub enum Suite {
     MediumTurns,
 }
 
+impl Suite {
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Base => "base",
+            Suite::Multi => "multi",
+            Suite::Long => "long",
+            Suite::MediumTurns => "medium-turns",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SuiteConfig {
     pub suite: Suite,
@@ -339,21 +350,24 @@ async fn conversation(
     let mut requests: Vec<RequestLog> = Vec::new();
     // Bounded even if the server never says how long the prompt was.
     let most = config.target_tokens / config.turn_tokens.max(1) + 2;
+    let mut sent_before = 0;
     for index in 0..most {
         let head = format!("Part {} of my notes. Reply with one short sentence.", index + 1);
         messages.push(Message::user(filler_from(&head, words)));
         let (log, reply) = ask(client, config, index, messages.clone(), true).await;
         let failed = log.failure.is_some();
-        if index > 0 && !failed && log.cached() == 0 {
+        if index > 0 && !failed && log.cached() < sent_before {
             warnings.push(format!(
-                "turn {} took nothing from the prompt cache, though it is on and the \
-                 conversation so far was sent before",
-                index + 1
+                "turn {} took {} prompt tokens from the cache, fewer than the {sent_before} sent \
+                 the turn before: the prompt cache is on, but did not keep the conversation",
+                index + 1,
+                log.cached()
             ));
         }
-        let reached = log.prompt_tokens.or(log.prompt_n).unwrap_or(0) as usize;
+        let reached = log.prompt_tokens.or(log.prompt_n).unwrap_or(0);
+        sent_before = reached;
         requests.push(log);
-        if failed || reached >= config.target_tokens {
+        if failed || reached as usize >= config.target_tokens {
             break;
         }
         messages.push(Message::assistant(reply));

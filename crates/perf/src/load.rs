@@ -84,6 +84,10 @@ pub struct LoadPlan {
     /// The run stops here, whatever is left; requests in flight are cut.
     pub deadline: Duration,
     pub seed: u64,
+    /// In every prompt, before the seed: a word of this run alone (its
+    /// start time, say), so no prefix cache holds a prompt from an earlier
+    /// run of the same seed. Empty repeats the seed's prompts exactly.
+    pub tag: String,
     /// Extra request fields (`ignore_eos`, `cache_prompt`...).
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -103,6 +107,7 @@ impl LoadPlan {
             max_concurrency: None,
             deadline: Duration::from_secs(60),
             seed: 1,
+            tag: String::new(),
             extra: serde_json::Map::new(),
         }
     }
@@ -112,7 +117,7 @@ impl LoadPlan {
 #[derive(Debug, Clone, PartialEq)]
 struct Planned {
     at: Duration,
-    /// Its index and seed, then `words`, then the request.
+    /// Its index, the run's tag and seed, and the request; then `words`.
     head: String,
     words: Vec<&'static str>,
     prompt: String,
@@ -123,20 +128,20 @@ struct Planned {
     max_tokens: u32,
 }
 
-const TAIL: &str = "\nWrite a long story that uses these words.";
-
-/// The prompt of `head` and the first `words` of `all`.
+/// The prompt of `head` and the first `words` of `all`. The words come
+/// last, so each one adds its own tokens and nothing merges across the
+/// seam (a tokenizer may read `:` and a newline after it as one token).
 fn prompt_of(head: &str, all: &[&str], words: usize) -> String {
     let mut prompt = head.to_owned();
     for word in &all[..words.min(all.len())] {
         prompt.push(' ');
         prompt.push_str(word);
     }
-    prompt + TAIL
+    prompt
 }
 
-/// Words with no shared prefix across runs: each prompt starts with the
-/// run's seed and its own index, so no prefix cache serves one from another.
+/// The prompts' words. Each prompt starts with its own index, then the
+/// run's tag and seed, so no prefix cache serves one from another.
 const WORDS: [&str; 24] = [
     "amber", "basil", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper",
     "kestrel", "lagoon", "marble", "nectar", "opal", "prairie", "quartz", "raven", "sierra",
@@ -168,7 +173,10 @@ fn plan_requests(plan: &LoadPlan) -> Vec<Planned> {
             let words: Vec<&'static str> = (0..input_len)
                 .map(|_| WORDS[rng.random_range(0..WORDS.len())])
                 .collect();
-            let head = format!("Run {} request {index}:", plan.seed);
+            let head = format!(
+                "Request {index} of run {}{}. Write a long story that uses these words:",
+                plan.tag, plan.seed
+            );
             Planned {
                 at: Duration::from_secs_f64(at),
                 prompt: prompt_of(&head, &words, words.len()),
@@ -388,6 +396,7 @@ mod tests {
             max_concurrency: None,
             deadline: Duration::from_secs(1),
             seed: 7,
+            tag: String::new(),
             extra: serde_json::Map::new(),
         }
     }
@@ -413,7 +422,7 @@ mod tests {
             plan_requests(&plan(Rate::Burst)),
             plan_requests(&plan(Rate::Burst))
         );
-        assert!(planned[1].prompt.starts_with("Run 7 request 1:"));
+        assert!(planned[1].prompt.starts_with("Request 1 of run 7. "));
     }
 
     #[test]

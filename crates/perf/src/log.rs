@@ -218,6 +218,18 @@ impl RequestLog {
         self.cached_tokens.or(self.cache_n).unwrap_or(0)
     }
 
+    /// Prompt tokens of its own text the server took from its cache: those
+    /// beyond what the chat template adds (the template's opening is the
+    /// same for every prompt, and any server may keep it), where the prompt
+    /// was fitted to a length in tokens; every cached token otherwise.
+    pub fn cached_text(&self) -> u64 {
+        let cached = self.cached();
+        match (self.input_tokens, self.prompt_tokens) {
+            (Some(text), Some(prompt)) => cached.saturating_sub(prompt.saturating_sub(text)),
+            _ => cached,
+        }
+    }
+
     pub fn succeeded(&self) -> bool {
         self.failure.is_none() && self.ttft_s().is_some()
     }

@@ -86,6 +86,13 @@ pub struct Summary {
     pub output_token_sources: std::collections::BTreeMap<String, usize>,
     /// Requests whose first text chunk came after a role-only chunk.
     pub role_only_first_chunks: usize,
+    /// Requests that took text of their prompt from the server's cache
+    /// (beyond the chat template's shared opening), and every cached prompt
+    /// token: a warm cache shortens TTFT, so a cold run should have no hits.
+    #[serde(default)]
+    pub cache_hits: usize,
+    #[serde(default)]
+    pub cached_prompt_tokens: u64,
     pub ttft_ms: Distribution,
     pub first_content_ms: Distribution,
     /// ITL as SGLang and vLLM define it: per-chunk gaps.
@@ -192,6 +199,8 @@ impl Summary {
             peak_output_tokens_per_s: windows.iter().copied().fold(0.0, f64::max),
             output_token_sources: sources,
             role_only_first_chunks,
+            cache_hits: ok.iter().filter(|log| log.cached_text() > 0).count(),
+            cached_prompt_tokens: ok.iter().map(|log| log.cached()).sum(),
             ttft_ms: Distribution::of_seconds(&seconds(&RequestLog::ttft_s)),
             first_content_ms: Distribution::of_seconds(&seconds(&RequestLog::first_content_s)),
             itl_chunk_gap_ms: Distribution::of_seconds(
@@ -281,6 +290,38 @@ mod tests {
         assert!((summary.tpot_ms.mean - 16.0).abs() < 1e-9);
         assert!((summary.e2e_ms.max - 72.0).abs() < 1e-9);
         assert_eq!(summary.input_tokens, 12);
+    }
+
+    /// The chat template's opening, the same for every prompt, may come
+    /// from any server's cache; text of the prompt itself from the cache is
+    /// a warm run.
+    #[test]
+    fn cache_hits_count_only_the_prompts_own_text() {
+        let cached = |tokens: u64| {
+            Some(Chunk {
+                usage: Some(Usage {
+                    prompt_tokens: Some(12),
+                    completion_tokens: Some(1),
+                    total_tokens: Some(13),
+                    cached_tokens: Some(tokens),
+                }),
+                ..Chunk::default()
+            })
+        };
+        // 10 tokens of text in a 12-token prompt: the template adds 2.
+        let fitted = |tokens: u64| {
+            let mut request = log(&[at(10, text("a")), at(11, cached(tokens)), at(12, None)]);
+            request.input_tokens = Some(10);
+            request
+        };
+        let (template, warm) = (fitted(2), fitted(9));
+        assert_eq!((template.cached_text(), warm.cached_text()), (0, 7));
+        let mut unfitted = fitted(2);
+        unfitted.input_tokens = None;
+        assert_eq!(unfitted.cached_text(), 2, "without a count, any hit counts");
+        let summary = Summary::of(&[template, warm, unfitted]);
+        assert_eq!(summary.cache_hits, 2);
+        assert_eq!(summary.cached_prompt_tokens, 13);
     }
 
     /// SGLang with a reasoning parser: reasoning deltas first, several
