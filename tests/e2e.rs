@@ -419,7 +419,10 @@ fn perf_load_measures_a_real_llama_server_with_two_slots() {
         );
     }
     assert_eq!(summary["output_token_sources"]["usage"], 8, "{summary}");
-    assert_eq!(summary["cache_hits"], 0, "no prompt's text was cached: {summary}");
+    assert_eq!(
+        summary["cache_hits"], 0,
+        "no prompt's text was cached: {summary}"
+    );
     for figure in ["ttft_ms", "tpot_ms", "e2e_ms"] {
         assert!(
             summary[figure]["median"].as_f64().unwrap() > 0.0,
@@ -438,14 +441,31 @@ fn perf_load_measures_a_real_llama_server_with_two_slots() {
     let process = &report["server_identity"]["process"];
     assert_eq!(process["pid"], local.pid(), "{process}");
     assert_eq!(process["binary_sha256"].as_str().unwrap().len(), 64);
-    assert!(report["memory_before"]["server_rss_bytes"].as_u64().unwrap() > 1 << 20);
-    assert!(report["memory_after"]["mem_available_bytes"].as_u64().unwrap() > 0);
+    assert!(
+        report["memory_before"]["server_rss_bytes"]
+            .as_u64()
+            .unwrap()
+            > 1 << 20
+    );
+    assert!(
+        report["memory_after"]["mem_available_bytes"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 
     let board = fuelbench(&["leaderboard", results.to_str().unwrap(), "--format", "json"]);
-    assert!(board.status.success(), "{}", String::from_utf8_lossy(&board.stderr));
+    assert!(
+        board.status.success(),
+        "{}",
+        String::from_utf8_lossy(&board.stderr)
+    );
     let rows: Value = serde_json::from_slice(&board.stdout).unwrap();
     let row = &rows[0];
-    assert_eq!(row["server"]["binary_sha256"], process["binary_sha256"], "{row}");
+    assert_eq!(
+        row["server"]["binary_sha256"], process["binary_sha256"],
+        "{row}"
+    );
     assert_eq!(
         row["serving"]["output_tokens_per_s"], summary["output_tokens_per_s"],
         "{row}"
@@ -454,9 +474,19 @@ fn perf_load_measures_a_real_llama_server_with_two_slots() {
 
     let compared = fuelbench(&["perf", "compare", "--dir", perf.to_str().unwrap()]);
     let table = String::from_utf8_lossy(&compared.stdout);
-    assert!(compared.status.success(), "{}", String::from_utf8_lossy(&compared.stderr));
-    assert!(table.contains("TTFT p50 ms") && table.contains("8/8"), "{table}");
-    eprintln!("{}\n{table}", serde_json::to_string_pretty(&summary).unwrap());
+    assert!(
+        compared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compared.stderr)
+    );
+    assert!(
+        table.contains("TTFT p50 ms") && table.contains("8/8"),
+        "{table}"
+    );
+    eprintln!(
+        "{}\n{table}",
+        serde_json::to_string_pretty(&summary).unwrap()
+    );
 }
 
 /// `perf latency` starts the real llama-server itself for every run, twice

@@ -326,7 +326,10 @@ fn the_stream_shapes_of_other_servers_are_measured_exactly() {
         assert_eq!(log.cached(), golden.cached, "{file}");
         let summary = Summary::of(std::slice::from_ref(&log));
         assert_eq!(summary.succeeded, 1, "{file}");
-        assert_eq!(summary.role_only_first_chunks, golden.role_only_first, "{file}");
+        assert_eq!(
+            summary.role_only_first_chunks, golden.role_only_first,
+            "{file}"
+        );
         close(summary.ttft_ms.mean, golden.ttft_ms, file);
         close(summary.first_content_ms.mean, golden.first_content_ms, file);
         close(summary.e2e_ms.mean, golden.e2e_ms, file);
@@ -384,7 +387,10 @@ fn prompts_are_fitted_to_exact_token_lengths_through_tokenize() {
     let server = FakeServer::start(|request| {
         if request.path == "/tokenize" {
             let text = request.body["content"].as_str().unwrap_or("");
-            return Reply::Json(200, serde_json::json!({ "tokens": vec![0; fake_tokens(text)] }));
+            return Reply::Json(
+                200,
+                serde_json::json!({ "tokens": vec![0; fake_tokens(text)] }),
+            );
         }
         Reply::answer("A short story.")
     });
@@ -401,7 +407,10 @@ fn prompts_are_fitted_to_exact_token_lengths_through_tokenize() {
     let logs = runtime.block_on(fuelbench_perf::load::run(&client(&server.base_url), &plan));
     assert_eq!(logs.len(), 12);
     let lengths: std::collections::BTreeSet<usize> = logs.iter().map(|l| l.input_len).collect();
-    assert!(lengths.len() > 3, "lengths are drawn from [20, 40]: {lengths:?}");
+    assert!(
+        lengths.len() > 3,
+        "lengths are drawn from [20, 40]: {lengths:?}"
+    );
     for log in &logs {
         assert!((20..=40).contains(&log.input_len), "{}", log.input_len);
         assert_eq!(log.input_tokens, Some(log.input_len as u64), "{log:?}");

@@ -274,7 +274,13 @@ fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         table.push(row);
     }
     let widths: Vec<usize> = (0..table[0].len())
-        .map(|c| table.iter().map(|row| row[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            table
+                .iter()
+                .map(|row| row[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     for row in &table {
         let cells: Vec<String> = row
@@ -593,7 +599,8 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     let (input, output, ratio, prompts) = profile.shape(args.scale);
     // What the run is filed and compared under: a profile with its lengths
     // changed is not that profile (its prompt count may change).
-    let custom = args.input_len.is_some() || args.output_len.is_some() || args.range_ratio.is_some();
+    let custom =
+        args.input_len.is_some() || args.output_len.is_some() || args.range_ratio.is_some();
     let profile_name = if custom {
         "custom".to_owned()
     } else if args.scale != 1.0 {
@@ -819,7 +826,9 @@ fn render_memory(head: &LoadHead) -> String {
     let (Some(before), Some(after)) = (&head.memory_before, &head.memory_after) else {
         return String::new();
     };
-    let mib = |bytes: Option<u64>| bytes.map_or("-".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
+    let mib = |bytes: Option<u64>| {
+        bytes.map_or("-".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0))
+    };
     let mut out = format!(
         "memory: MemAvailable {} before, {} after",
         mib(before.mem_available_bytes),

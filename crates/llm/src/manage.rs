@@ -112,7 +112,9 @@ impl ServerIdentity {
 
 /// Which server, build and model a run measured, compact enough to keep on
 /// a leaderboard row.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct ServerKey {
     pub base_url: String,
     pub model: String,

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 /// A process on this machine listening on a server's port.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct LocalProcess {
     pub pid: u32,
     /// What `/proc/<pid>/exe` points at.
@@ -42,7 +44,9 @@ pub fn local_process(base_url: &str) -> Option<LocalProcess> {
     if !crate::is_local(base_url) {
         return None;
     }
-    let port = reqwest::Url::parse(base_url).ok()?.port_or_known_default()?;
+    let port = reqwest::Url::parse(base_url)
+        .ok()?
+        .port_or_known_default()?;
     let pid = listening_pid(port)?;
     let binary = procfs::process::Process::new(pid as i32).ok()?.exe().ok()?;
     let binary_sha256 = std::fs::read(&binary)
@@ -85,7 +89,10 @@ fn listening_pid(port: u16) -> Option<u32> {
 
 /// A process's resident set, in bytes.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
-    let status = procfs::process::Process::new(pid as i32).ok()?.status().ok()?;
+    let status = procfs::process::Process::new(pid as i32)
+        .ok()?
+        .status()
+        .ok()?;
     status.vmrss.map(|kib| kib * 1024)
 }
 

@@ -294,7 +294,14 @@ pub async fn run(
                 None => requests.len() < config.requests,
             } {
                 let index = requests.len();
-                let (log, _) = ask(client, config, index, vec![Message::user(prompt(index))], false).await;
+                let (log, _) = ask(
+                    client,
+                    config,
+                    index,
+                    vec![Message::user(prompt(index))],
+                    false,
+                )
+                .await;
                 if log.cached() > 0 {
                     warnings.push(format!(
                         "request {index} took {} prompt tokens from the cache, though this suite runs cold",
@@ -352,7 +359,10 @@ async fn conversation(
     let most = config.target_tokens / config.turn_tokens.max(1) + 2;
     let mut sent_before = 0;
     for index in 0..most {
-        let head = format!("Part {} of my notes. Reply with one short sentence.", index + 1);
+        let head = format!(
+            "Part {} of my notes. Reply with one short sentence.",
+            index + 1
+        );
         messages.push(Message::user(filler_from(&head, words)));
         let (log, reply) = ask(client, config, index, messages.clone(), true).await;
         let failed = log.failure.is_some();

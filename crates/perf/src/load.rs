@@ -227,12 +227,8 @@ pub async fn run(client: &ChatClient, plan: &LoadPlan) -> Vec<RequestLog> {
         let woke = started.elapsed();
         let (client, slots, plan) = (client.clone(), slots.clone(), plan.clone());
         tasks.spawn(async move {
-            let mut log = RequestLog::new(
-                index,
-                request.at,
-                request.words.len(),
-                request.max_tokens,
-            );
+            let mut log =
+                RequestLog::new(index, request.at, request.words.len(), request.max_tokens);
             log.input_len = request.input_len;
             log.input_tokens = request.input_tokens;
             log.woke_s = woke.as_secs_f64();
@@ -278,7 +274,10 @@ async fn fit_to_tokens(client: &ChatClient, planned: &mut [Planned]) {
     use futures_util::StreamExt;
     let single = single_token_words(client).await;
     if single.len() >= 4 {
-        for word in planned.iter_mut().flat_map(|request| request.words.iter_mut()) {
+        for word in planned
+            .iter_mut()
+            .flat_map(|request| request.words.iter_mut())
+        {
             let drawn = WORDS.iter().position(|w| w == word).unwrap_or(0);
             *word = single[drawn % single.len()];
         }
@@ -301,7 +300,11 @@ async fn fit_to_tokens(client: &ChatClient, planned: &mut [Planned]) {
 async fn single_token_words(client: &ChatClient) -> Vec<&'static str> {
     let mut single = Vec::new();
     for word in WORDS {
-        if fuelbench_llm::tokenize(client, &format!(" {word}")).await.ok() == Some(1) {
+        if fuelbench_llm::tokenize(client, &format!(" {word}"))
+            .await
+            .ok()
+            == Some(1)
+        {
             single.push(word);
         }
     }
@@ -324,8 +327,8 @@ async fn fit_one(client: &ChatClient, request: &Planned) -> Option<(usize, u64)>
         if tokens == target {
             break;
         }
-        let next = (words as i64 + target as i64 - tokens as i64).clamp(0, request.words.len() as i64)
-            as usize;
+        let next = (words as i64 + target as i64 - tokens as i64)
+            .clamp(0, request.words.len() as i64) as usize;
         if next == words {
             break;
         }

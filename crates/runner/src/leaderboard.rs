@@ -732,7 +732,10 @@ mod tests {
             row.clone(),
         ];
         attach_serving(&mut rows, &runs);
-        assert_eq!(rows[0].serving.as_ref().map(|s| s.output_tokens_per_s), Some(31.0));
+        assert_eq!(
+            rows[0].serving.as_ref().map(|s| s.output_tokens_per_s),
+            Some(31.0)
+        );
         assert_eq!(rows[1].serving, None, "an imported row has no server");
 
         // Without /props, the URL and the model's name decide.
