@@ -5,19 +5,24 @@
 //! Nothing here runs in the guest, so no object of the candidate's can take
 //! part in its own judgement.
 //!
-//! The rules, per [`Compare`]:
+//! The rules, per [`Compare`]. The expected value declares the type: a
+//! problem's literal says what its prompt promises, and a value of another
+//! type is a different answer, however Python's `==` would see it.
 //!
 //! - `bool` matches only `bool`.
-//! - Two `int`s match when equal, exactly, however large.
-//! - An `int` or `float` against a `float` (or an `int` against a `float`)
-//!   matches within `math.isclose(got, want, rel_tol, abs_tol)`; NaN matches
-//!   NaN.
-//! - Lists and tuples match each other item by item; dicts match when their
-//!   keys are equal and each value matches.
+//! - An `int` matches only an `int`, equal exactly, however large: a float
+//!   near it is not the integer the prompt promised.
+//! - A `float` matches only a `float`, within `math.isclose(got, want,
+//!   rel_tol, abs_tol)`; NaN matches NaN. An `int` is not a float, even when
+//!   equal (a `/` that should give `2.0` and gives `2`).
+//! - A list matches only a list, a tuple only a tuple, item by item; dicts
+//!   match when their keys are equal (as Python's dict lookup sees keys) and
+//!   each value matches.
 //! - Anything else matches when it has the same type and is equal as Python
 //!   sees it (`str`, `bytes`, `None`, sets).
-//! - `unordered`: the outer sequence (list, tuple, set or frozenset) matches
-//!   as a multiset under the rules above.
+//! - `unordered`: the outer sequence matches as a multiset under the rules
+//!   above, and must be of the expected kind (a list for a list, a tuple for
+//!   a tuple, a set or frozenset for either).
 //!
 //! A value that is not made of exact built-in types matches nothing.
 
@@ -34,6 +39,11 @@ pub fn matches(got: &Value, want: &Value, compare: &Compare) -> bool {
             let (Some(got), Some(want)) = (collection(got), collection(want)) else {
                 return false;
             };
+            let (kind, got) = got;
+            if kind != want.0 {
+                return false;
+            }
+            let want = want.1;
             if got.len() != want.len() {
                 return false;
             }
@@ -54,11 +64,13 @@ pub fn matches(got: &Value, want: &Value, compare: &Compare) -> bool {
     }
 }
 
-fn collection(value: &Value) -> Option<&[Value]> {
+/// The kind of collection a value is, and its items: lists, tuples, and
+/// sets and frozensets (which Python's `==` treats alike).
+fn collection(value: &Value) -> Option<(u8, &[Value])> {
     match value {
-        Value::List(items) | Value::Tuple(items) | Value::Set(items) | Value::FrozenSet(items) => {
-            Some(items)
-        }
+        Value::List(items) => Some((0, items)),
+        Value::Tuple(items) => Some((1, items)),
+        Value::Set(items) | Value::FrozenSet(items) => Some((2, items)),
         _ => None,
     }
 }
@@ -68,16 +80,13 @@ fn close(got: &Value, want: &Value, compare: &Compare) -> bool {
         (Value::Bool(got), Value::Bool(want)) => got == want,
         (Value::Bool(_), _) | (_, Value::Bool(_)) => false,
         (Value::Int(got), Value::Int(want)) => got == want,
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
-            let (Some(got), Some(want)) = (as_float(got), as_float(want)) else {
-                return false;
-            };
+        (Value::Float(got), Value::Float(want)) => {
             if got.is_nan() || want.is_nan() {
                 return got.is_nan() && want.is_nan();
             }
-            is_close(got, want, compare.rel_tol, compare.abs_tol)
+            is_close(*got, *want, compare.rel_tol, compare.abs_tol)
         }
-        (Value::List(got) | Value::Tuple(got), Value::List(want) | Value::Tuple(want)) => {
+        (Value::List(got), Value::List(want)) | (Value::Tuple(got), Value::Tuple(want)) => {
             got.len() == want.len()
                 && got
                     .iter()
@@ -106,22 +115,6 @@ fn is_close(a: f64, b: f64, rel_tol: f64, abs_tol: f64) -> bool {
     }
     let diff = (b - a).abs();
     diff <= (rel_tol * b).abs() || diff <= (rel_tol * a).abs() || diff <= abs_tol
-}
-
-/// `float(value)` for an int or a float; `None` where Python would raise
-/// OverflowError.
-fn as_float(value: &Value) -> Option<f64> {
-    match value {
-        Value::Float(float) => Some(*float),
-        // Through the decimal text: Rust parses it correctly rounded, as
-        // CPython converts, at any size.
-        Value::Int(int) => int
-            .to_string()
-            .parse::<f64>()
-            .ok()
-            .filter(|float| float.is_finite()),
-        _ => None,
-    }
 }
 
 fn same_type(a: &Value, b: &Value) -> bool {
