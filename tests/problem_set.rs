@@ -32,6 +32,30 @@ fn the_set_plants_every_kind_of_failure() {
     assert!(count(Failure::SyntaxError) >= 1, "{planted:?}");
 }
 
+/// Every problem has at least two correct solutions besides its reference,
+/// written unlike it, which selftest requires to score 1.0: so the checks
+/// are proven not to fail correct code, not only to catch wrong code.
+#[test]
+fn every_problem_has_two_other_correct_solutions() {
+    let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
+    for problem in &problems {
+        assert!(
+            problem.right.len() >= 2,
+            "{} has {} correct solutions under right/, not 2",
+            problem.id,
+            problem.right.len()
+        );
+        for right in &problem.right {
+            assert_ne!(
+                right.source.trim(),
+                problem.reference.trim(),
+                "{}",
+                right.name
+            );
+        }
+    }
+}
+
 /// At least four numerical problems, and difficulties that spread.
 #[test]
 fn the_set_covers_numerics_and_difficulties() {

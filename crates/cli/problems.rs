@@ -69,6 +69,10 @@ pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
                     "complexity": problem.complexity.expected,
                     "numerical": !problem.numerical.is_empty(),
                     "refactor": true,
+                    "right": problem.right.iter().map(|r| &r.name).collect::<Vec<_>>(),
+                    "wrong": problem.wrong.iter().map(|w| {
+                        serde_json::json!({ "name": w.name, "expect": w.expect.name() })
+                    }).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -1,6 +1,6 @@
-//! Whether the benchmark itself works: every reference scores 1.0 on every
-//! metric that applies, and every planted wrong solution is caught with the
-//! failure it declares. `fuelbench selftest` prints it; `fuelbench bench eval`
+//! Whether the benchmark itself works: every reference, and every other
+//! correct solution under `right/`, scores 1.0 on every metric that applies,
+//! and every planted wrong solution is caught with the failure it declares. `fuelbench selftest` prints it; `fuelbench bench eval`
 //! times it.
 
 use fuelbench_problems::{Failure, Problem};
@@ -13,15 +13,15 @@ use crate::{Evaluator, Report};
 #[derive(Debug, Clone)]
 pub struct SelftestCheck<'a> {
     pub problem: &'a Problem,
-    /// `reference`, or `wrong/<name>`.
+    /// `reference`, `right/<name>` or `wrong/<name>`.
     pub label: String,
     pub source: &'a str,
-    /// `None`: the reference, which must pass everything that applies.
+    /// `None`: a correct solution, which must pass everything that applies.
     pub expect: Option<Failure>,
 }
 
-/// Every reference and planted wrong solution of `problems`, checked on
-/// every core; the checks and their verdicts, in order.
+/// Every reference, right and planted wrong solution of `problems`, checked
+/// on every core; the checks and their verdicts, in order.
 pub fn run_selftest<'a>(
     evaluator: &Evaluator,
     problems: &'a [Problem],
@@ -35,13 +35,19 @@ pub fn run_selftest<'a>(
                 source: &problem.reference,
                 expect: None,
             };
+            let right = problem.right.iter().map(move |right| SelftestCheck {
+                problem,
+                label: format!("right/{}", right.name),
+                source: &right.source,
+                expect: None,
+            });
             let wrong = problem.wrong.iter().map(move |wrong| SelftestCheck {
                 problem,
                 label: format!("wrong/{}", wrong.name),
                 source: &wrong.source,
                 expect: Some(wrong.expect),
             });
-            std::iter::once(reference).chain(wrong)
+            std::iter::once(reference).chain(right).chain(wrong)
         })
         .collect();
     let verdicts = checks
@@ -57,8 +63,8 @@ fn run_check(evaluator: &Evaluator, check: &SelftestCheck<'_>) -> Result<(), Str
         .map_err(|error| format!("{error:#}"))?;
     match check.expect {
         None => {
-            // The reference, refactored into itself, must score 1.0 on every
-            // metric that applies.
+            // A correct solution, refactored into itself, must score 1.0 on
+            // every metric that applies.
             let result = ProblemResult {
                 solve: &report,
                 refactor: Some(&report),
@@ -68,7 +74,7 @@ fn run_check(evaluator: &Evaluator, check: &SelftestCheck<'_>) -> Result<(), Str
                 Ok(())
             } else {
                 Err(format!(
-                    "the reference scores {:.3}, not 1.0: {}",
+                    "a correct solution scores {:.3}, not 1.0: {}",
                     scores.overall_score,
                     summary(&report)
                 ))

@@ -8,6 +8,8 @@
 //!   prompt.md      what the model sees: the signature and the contract
 //!   reference.py   a correct solution; scores 1.0 on every metric that applies
 //!   wrong/*.py     planted wrong solutions, each opening with `# expect: <failure>`
+//!   right/*.py     correct solutions written unlike the reference; each must
+//!                  score 1.0 as it does, so no correct answer is failed
 //! ```
 //!
 //! Test inputs and expected values are Python literals kept as strings
@@ -55,6 +57,9 @@ pub struct Problem {
     pub numerical: Vec<Case>,
     pub reference: String,
     pub wrong: Vec<WrongSolution>,
+    /// Correct solutions other than the reference: another algorithm, style
+    /// or class, each of which must score 1.0.
+    pub right: Vec<RightSolution>,
     pub dir: PathBuf,
 }
 
@@ -150,6 +155,14 @@ pub struct ComplexitySpec {
     /// Python that, given `n` and a seeded `random`, binds `args` (a tuple)
     /// or, for a class, `calls`. Its cost is measured alone and subtracted.
     pub setup: String,
+}
+
+/// A correct solution written unlike the reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RightSolution {
+    /// File name without `.py`.
+    pub name: String,
+    pub source: String,
 }
 
 /// A planted wrong solution and how it must be caught.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::{
     Case, Class, Compare, ComplexitySpec, Error, Expect, Failure, Input, Kind, Problem, Result,
-    WrongSolution,
+    RightSolution, WrongSolution,
 };
 
 /// The fewest small and edge cases a problem may have, each.
@@ -86,7 +86,14 @@ pub fn load(dir: &Path) -> Result<Problem> {
     let prompt = read(&dir.join("prompt.md"))?;
     let reference = read(&dir.join("reference.py"))?;
     let wrong = load_wrong(&dir.join("wrong"))?;
-    validate(raw, dir, prompt, reference, wrong)
+    let right = python_files(&dir.join("right"))?
+        .into_iter()
+        .map(|(name, _, source)| RightSolution { name, source })
+        .collect();
+    Ok(Problem {
+        right,
+        ..validate(raw, dir, prompt, reference, wrong)?
+    })
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -246,6 +253,7 @@ fn validate(
         numerical,
         reference,
         wrong,
+        right: Vec::new(),
         dir: dir.to_owned(),
     })
 }
@@ -316,7 +324,9 @@ fn validate_compare(compare: &Compare) -> Result<(), String> {
     Ok(())
 }
 
-fn load_wrong(dir: &Path) -> Result<Vec<WrongSolution>> {
+/// The `.py` files in `dir`, by name: each one's stem, path and text; none
+/// when there is no such folder.
+fn python_files(dir: &Path) -> Result<Vec<(String, PathBuf, String)>> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());
     };
@@ -329,6 +339,19 @@ fn load_wrong(dir: &Path) -> Result<Vec<WrongSolution>> {
         .into_iter()
         .map(|path| {
             let source = read(&path)?;
+            let name = path
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok((name, path, source))
+        })
+        .collect()
+}
+
+fn load_wrong(dir: &Path) -> Result<Vec<WrongSolution>> {
+    python_files(dir)?
+        .into_iter()
+        .map(|(name, path, source)| {
             let expect = source
                 .lines()
                 .next()
@@ -343,10 +366,6 @@ fn load_wrong(dir: &Path) -> Result<Vec<WrongSolution>> {
                         Failure::ALL.map(Failure::name).join(", ")
                     ),
                 })?;
-            let name = path
-                .file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-                .unwrap_or_default();
             Ok(WrongSolution {
                 name,
                 source,
