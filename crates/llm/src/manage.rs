@@ -645,9 +645,13 @@ const MANAGE_BODY_CAP: usize = 4 << 20;
 /// A management call does no generation; a minute is long.
 const MANAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// How many tokens `text` is to the server (llama-server's `/tokenize`).
+/// How many tokens `text` is to the server (`/tokenize`: llama-server's, or vLLM's).
 pub async fn tokenize(client: &ChatClient, text: &str) -> Result<usize> {
-    let answer = post_json(client, "/tokenize", &serde_json::json!({ "content": text })).await?;
+    // llama-server reads `content`, vLLM `prompt`; neither adds a BOS here.
+    let body = serde_json::json!({
+        "content": text, "prompt": text, "add_special": false, "add_special_tokens": false,
+    });
+    let answer = post_json(client, "/tokenize", &body).await?;
     answer
         .get("tokens")
         .and_then(Value::as_array)
