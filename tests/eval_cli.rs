@@ -144,7 +144,7 @@ fn a_prose_reply_is_no_code() {
     assert_eq!(exit_code, Some(1), "{report}");
     assert_eq!(report["failure_class"], "no_code");
     assert_eq!(report["tests_passed"], 0);
-    assert_eq!(report["tests_total"], 11);
+    assert_eq!(report["tests_total"], 12);
 }
 
 #[test]
