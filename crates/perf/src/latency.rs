@@ -186,20 +186,11 @@ pub async fn calibrate(
     client: &ChatClient,
     target: usize,
 ) -> Result<(String, usize), fuelbench_llm::Error> {
-    let (mut low, mut high) = (1usize, target.max(2));
-    let mut best = (filler(1), prompt_tokens(client, &filler(1)).await?);
-    while low <= high {
-        let middle = low + (high - low) / 2;
-        let prompt = filler(middle);
-        let tokens = prompt_tokens(client, &prompt).await?;
-        if tokens <= target {
-            best = (prompt, tokens);
-            low = middle + 1;
-        } else {
-            high = middle - 1;
-        }
-    }
-    Ok(best)
+    let (words, tokens) = most_words_within(target, |words| async move {
+        prompt_tokens(client, &filler(words)).await
+    })
+    .await?;
+    Ok((filler(words), tokens))
 }
 
 /// The words of filler whose raw text (no chat template: it is one turn of
@@ -209,16 +200,30 @@ async fn calibrate_turn(
     client: &ChatClient,
     target: usize,
 ) -> Result<(usize, usize), fuelbench_llm::Error> {
-    let tokens = |words: usize| async move {
+    most_words_within(target, |words| async move {
         fuelbench_llm::tokenize(client, &filler_from("", words)).await
-    };
+    })
+    .await
+}
+
+/// The most words whose text `count` makes at most `target` tokens, by
+/// binary search (one word when even that is over); the words and their
+/// tokens.
+async fn most_words_within<F, Counted>(
+    target: usize,
+    count: F,
+) -> Result<(usize, usize), fuelbench_llm::Error>
+where
+    F: Fn(usize) -> Counted,
+    Counted: std::future::Future<Output = Result<usize, fuelbench_llm::Error>>,
+{
     let (mut low, mut high) = (1usize, target.max(2));
-    let mut best = (1, tokens(1).await?);
+    let mut best = (1, count(1).await?);
     while low <= high {
         let middle = low + (high - low) / 2;
-        let count = tokens(middle).await?;
-        if count <= target {
-            best = (middle, count);
+        let tokens = count(middle).await?;
+        if tokens <= target {
+            best = (middle, tokens);
             low = middle + 1;
         } else {
             high = middle - 1;

@@ -351,7 +351,7 @@ pub async fn stream_into(
     log: &mut RequestLog,
     deadline: Instant,
 ) {
-    stream_text_into(client, chat, log, deadline).await;
+    stream_logged(client, chat, log, deadline, None).await;
 }
 
 /// [`stream_into`], keeping the reply's content: what a conversation sends
@@ -363,11 +363,24 @@ pub async fn stream_text_into(
     deadline: Instant,
 ) -> String {
     let mut text = String::new();
+    stream_logged(client, chat, log, deadline, Some(&mut text)).await;
+    text
+}
+
+/// The one stream loop: every event logged, the content kept only where
+/// asked (a load run keeps none of it).
+async fn stream_logged(
+    client: &ChatClient,
+    chat: &ChatRequest,
+    log: &mut RequestLog,
+    deadline: Instant,
+    mut text: Option<&mut String>,
+) {
     let streamed = tokio::time::timeout_at(deadline, async {
         let mut stream = client.stream(chat).await?;
         while let Some(event) = stream.next().await {
             let event = event?;
-            if let Some(chunk) = &event.chunk {
+            if let (Some(text), Some(chunk)) = (text.as_deref_mut(), &event.chunk) {
                 text.push_str(&chunk.content);
             }
             log.record(&event);
@@ -380,7 +393,6 @@ pub async fn stream_text_into(
         Ok(Err(failure)) => log.fail(&failure),
         Err(_) => log.failure = Some("deadline: cut off at the run's deadline".into()),
     }
-    text
 }
 
 #[cfg(test)]
