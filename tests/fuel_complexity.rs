@@ -31,6 +31,9 @@ fn fuel_series(setup: &str, work: &str, sizes: &[u64]) -> Vec<Sample> {
         .collect()
 }
 
+/// Two decades, as the problem set's series span.
+const SIZES: [u64; 8] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000];
+
 const RANDOM_FLOATS: &str =
     "import random\nrandom.seed(1)\ndata = [random.random() for _ in range(n)]";
 
@@ -39,7 +42,7 @@ fn a_python_loop_fits_linear() {
     let samples = fuel_series(
         RANDOM_FLOATS,
         "total = 0\nfor x in data:\n    total += x",
-        &[1_000, 2_000, 4_000, 8_000, 16_000, 32_000],
+        &SIZES,
     );
     let analysis = analyse(&samples).expect("valid series");
     assert_eq!(analysis.class, Class::Linear, "{analysis:#?}");
@@ -51,11 +54,7 @@ fn a_python_loop_fits_linear() {
 
 #[test]
 fn sorting_fits_n_log_n() {
-    let samples = fuel_series(
-        RANDOM_FLOATS,
-        "ordered = sorted(data)",
-        &[1_000, 2_000, 4_000, 8_000, 16_000, 32_000],
-    );
+    let samples = fuel_series(RANDOM_FLOATS, "ordered = sorted(data)", &SIZES);
     let analysis = analyse(&samples).expect("valid series");
     assert_eq!(analysis.class, Class::NLogN, "{analysis:#?}");
 }
@@ -63,7 +62,7 @@ fn sorting_fits_n_log_n() {
 #[test]
 fn a_nested_loop_fits_quadratic() {
     let work = "pairs = 0\nfor i in range(n):\n    for j in range(i):\n        pairs += 1";
-    let samples = fuel_series("", work, &[50, 100, 200, 400, 800, 1_600]);
+    let samples = fuel_series("", work, &[16, 32, 64, 128, 256, 512, 1_024, 2_048]);
     let analysis = analyse(&samples).expect("valid series");
     assert_eq!(analysis.class, Class::Quadratic, "{analysis:#?}");
     assert!(
@@ -75,11 +74,7 @@ fn a_nested_loop_fits_quadratic() {
 #[test]
 fn a_dict_lookup_fits_constant() {
     let setup = "table = {i: i * i for i in range(n)}";
-    let samples = fuel_series(
-        setup,
-        "value = table[n // 2]",
-        &[1_000, 2_000, 4_000, 8_000, 16_000, 32_000],
-    );
+    let samples = fuel_series(setup, "value = table[n // 2]", &SIZES);
     let analysis = analyse(&samples).expect("valid series");
     assert_eq!(analysis.class, Class::Constant, "{analysis:#?}");
 }

@@ -9,14 +9,31 @@
 //! # How a class is chosen
 //!
 //! For every candidate [`Class`] with growth function `g(n)`, fit
-//! `cost = a + b * g(n)` by least squares with `a, b >= 0` (the intercept
-//! absorbs constant set-up work, such as building the input). Then score each
-//! fit on log-log axes, as the sum of squared differences between the log of
-//! the measured and of the fitted cost, so that the small sizes weigh as much
-//! as the large ones. The best score wins, except that a simpler class whose
-//! score is within [`TIE_TOLERANCE`] of the best is preferred: on a clean
-//! linear series the quadratic model with a tiny coefficient fits about as
-//! well, and the simpler explanation is the right one.
+//!
+//! ```text
+//! cost = a + c * g(n)                  constant, log, linear
+//! cost = a + b * g'(n) + c * g(n)      n log n and up; g' is the class below
+//! ```
+//!
+//! with `b, c >= 0` and `|a| <= ` the smallest cost in the series: the
+//! constant term is bounded by the smallest sizes, so it can neither hide a
+//! dearer class behind a large set-up cost nor stop a cost that settles into
+//! its class after a costlier start (a negative `a`) from fitting. The lower
+//! term lets a class explain a series where a cheaper class dominates the
+//! small sizes and its own takes over at the large ones, as it does for a
+//! quadratic solution whose quadratic part is copying done in C: the fit
+//! tells such a series from the class below by its curve, not by its plain
+//! slope, which stays between the two over any range that is cheap to run.
+//!
+//! Each fit is by least squares on relative errors (every size weighs the
+//! same), then scored on log-log axes as the sum of squared differences
+//! between the log of the measured and of the fitted cost. The best score
+//! wins, except that a simpler class whose score is within
+//! [`TIE_TOLERANCE`] times the best plus [`TIE_EPSILON`] is preferred: a
+//! dearer model with a tiny coefficient fits a clean series about as well,
+//! and the simpler explanation is the right one. Last, a class whose own
+//! term is less than [`DOMINANCE`] of its fitted cost at the largest size is
+//! reported as the class below it, which dominates every size measured.
 //!
 //! The plain log-log slope (a linear regression of `ln cost` on `ln n`) is
 //! reported too: it is what a plot shows, and a slope near 1 or 2 is a quick
@@ -25,15 +42,26 @@
 //! This crate does no I/O and never panics on data: degenerate series are an
 //! [`Error`].
 
+use nalgebra::{DMatrix, DVector};
 use statrs::statistics::Statistics;
 
 /// A simpler class wins when its log-space score is within this factor of
 /// the best one (plus [`TIE_EPSILON`] for scores that are all near zero).
 pub const TIE_TOLERANCE: f64 = 1.25;
 
-/// Absolute slack for scores of near-perfect fits; fuel series of a single
-/// class often fit to within rounding.
-pub const TIE_EPSILON: f64 = 1e-3;
+/// Absolute slack on scores: a simpler class within this of the best is
+/// preferred even when the best fits far better in ratio, since every good
+/// fit is near zero. 0.02 is an error of about 5% at each of eight sizes: a
+/// correct solution's fuel wanders that much (a dict resizing at one size
+/// and not the next), a dearer class's curve over two decades does not.
+pub const TIE_EPSILON: f64 = 0.02;
+
+/// A class whose fit needs its lower term is that class only where its own
+/// term is at least this share of the fitted cost at the largest size;
+/// below it the class beneath dominates every size measured, and is the
+/// verdict. (A textbook table whose allocator adds a sliver of cubic work
+/// is quadratic here.)
+pub const DOMINANCE: f64 = 0.5;
 
 /// The fewest distinct sizes a series may have.
 pub const MIN_DISTINCT_SIZES: usize = 3;
@@ -108,6 +136,18 @@ impl Class {
         }
     }
 
+    /// The class whose term a fit of this one adds below its own: the next
+    /// cheaper, from n log n up.
+    pub fn lower(self) -> Option<Class> {
+        match self {
+            Class::Constant | Class::Log | Class::Linear => None,
+            Class::NLogN => Some(Class::Linear),
+            Class::Quadratic => Some(Class::NLogN),
+            Class::Cubic => Some(Class::Quadratic),
+            Class::Exponential => Some(Class::Cubic),
+        }
+    }
+
     /// The growth function `g(n)`; `None` where it does not fit in an `f64`.
     pub fn growth(self, n: f64) -> Option<f64> {
         let value = match self {
@@ -145,18 +185,37 @@ pub struct Sample {
 )]
 pub struct ClassFit {
     pub class: Class,
-    /// `a` in `cost = a + b * g(n)`.
+    /// `a` in `cost = a + b * g'(n) + c * g(n)`; may be negative, never
+    /// beyond the smallest cost.
     pub intercept: f64,
-    /// `b` in `cost = a + b * g(n)`.
+    /// `c`: the class's own term.
     pub coefficient: f64,
+    /// `b`: the class below's term; 0 for constant, log and linear.
+    #[serde(default)]
+    pub lower_coefficient: f64,
     /// Sum of squared log-space residuals; lower is better.
     pub log_residual: f64,
 }
 
 impl ClassFit {
-    /// The fitted cost at `n`: `a + b * g(n)`.
+    /// The share of the fitted cost at `n` that is the class's own term;
+    /// 1 where the fit is not positive there.
+    pub fn own_share(&self, n: f64) -> f64 {
+        match (self.class.growth(n), self.predict(n)) {
+            (Some(growth), Some(total)) if total > 0.0 => self.coefficient * growth / total,
+            _ => 1.0,
+        }
+    }
+
+    /// The fitted cost at `n`: `a + b * g'(n) + c * g(n)`.
     pub fn predict(&self, n: f64) -> Option<f64> {
-        Some(self.intercept + self.coefficient * self.class.growth(n)?)
+        let lower = match self.class.lower() {
+            Some(lower) if self.lower_coefficient != 0.0 => {
+                self.lower_coefficient * lower.growth(n)?
+            }
+            _ => 0.0,
+        };
+        Some(self.intercept + lower + self.coefficient * self.class.growth(n)?)
     }
 }
 
@@ -229,11 +288,15 @@ pub fn analyse(samples: &[Sample]) -> Result<Analysis> {
         .iter()
         .map(|fit| fit.log_residual)
         .fold(f64::INFINITY, f64::min);
-    let class = fits
+    let chosen = fits
         .iter()
         .find(|fit| fit.log_residual <= best_score * TIE_TOLERANCE + TIE_EPSILON)
-        .map(|fit| fit.class)
         .expect("the constant class always fits, so there is a best score");
+    let largest = sizes[sizes.len() - 1] as f64;
+    let class = match chosen.class.lower() {
+        Some(lower) if chosen.own_share(largest) < DOMINANCE => lower,
+        _ => chosen.class,
+    };
 
     Ok(Analysis {
         class,
@@ -246,52 +309,136 @@ pub fn analyse(samples: &[Sample]) -> Result<Analysis> {
 /// Costs enter the logs plus one unit of fuel, so that a solution whose cost
 /// is all harness (zero after subtraction) is finite on log axes.
 fn log_cost(cost: f64) -> f64 {
-    (cost + 1.0).ln()
+    (cost.max(0.0) + 1.0).ln()
 }
 
 fn fit_class(class: Class, samples: &[Sample]) -> Option<ClassFit> {
-    let growth: Vec<f64> = samples
-        .iter()
-        .map(|sample| class.growth(sample.n as f64))
-        .collect::<Option<_>>()?;
+    let column = |class: Class| -> Option<Vec<f64>> {
+        samples
+            .iter()
+            .map(|sample| class.growth(sample.n as f64))
+            .collect()
+    };
+    let own = column(class)?;
+    let lower = match class.lower() {
+        Some(lower) => Some(column(lower)?),
+        None => None,
+    };
     let costs: Vec<f64> = samples.iter().map(|sample| sample.cost).collect();
-    let (intercept, coefficient) = least_squares_non_negative(&growth, &costs);
-    let log_residual = growth
-        .iter()
-        .zip(&costs)
-        .map(|(g, cost)| {
-            let fitted = (intercept + coefficient * g).max(0.0);
-            (log_cost(*cost) - log_cost(fitted)).powi(2)
-        })
-        .sum();
-    Some(ClassFit {
+    let smallest = costs.iter().copied().fold(f64::INFINITY, f64::min);
+    // A constant is the whole cost; any other class's constant is bounded by
+    // the smallest sizes.
+    let bound = if class == Class::Constant {
+        f64::INFINITY
+    } else {
+        smallest
+    };
+    let mut terms = vec![own];
+    terms.extend(lower);
+    let (intercept, coefficients) = bounded_least_squares(&costs, &terms, bound)?;
+    let mut fit = ClassFit {
         class,
         intercept,
-        coefficient,
-        log_residual,
-    })
+        coefficient: coefficients[0],
+        lower_coefficient: coefficients.get(1).copied().unwrap_or(0.0),
+        log_residual: 0.0,
+    };
+    fit.log_residual = samples
+        .iter()
+        .map(|sample| {
+            let fitted = fit.predict(sample.n as f64).unwrap_or(f64::INFINITY);
+            (log_cost(sample.cost) - log_cost(fitted)).powi(2)
+        })
+        .sum();
+    fit.log_residual.is_finite().then_some(fit)
 }
 
-/// Least squares for `y = a + b x` with `a, b >= 0`: the unconstrained fit
-/// when it is feasible, else the best fit on the boundary.
-fn least_squares_non_negative(x: &[f64], y: &[f64]) -> (f64, f64) {
-    let variance = x.variance();
-    if variance.is_finite() && variance > 0.0 {
-        let slope = x.covariance(y) / variance;
-        let intercept = y.mean() - slope * x.mean();
-        if slope >= 0.0 && intercept >= 0.0 {
-            return (intercept, slope);
-        }
-        if slope > 0.0 {
-            // Through the origin: b = sum(x y) / sum(x^2).
-            let numerator: f64 = x.iter().zip(y).map(|(x, y)| x * y).sum();
-            let denominator: f64 = x.iter().map(|x| x * x).sum();
-            if denominator > 0.0 {
-                return (0.0, (numerator / denominator).max(0.0));
+/// Least squares on relative errors for `y = a + sum(c_j * x_j)`, with every
+/// `c_j >= 0` and `|a| <= bound`: the best over the active sets (each
+/// coefficient free or held at zero, the intercept free or held at a bound),
+/// each solved exactly. With at most three unknowns that is at most 16 small
+/// systems. `None` when no active set gives a finite fit.
+fn bounded_least_squares(y: &[f64], terms: &[Vec<f64>], bound: f64) -> Option<(f64, Vec<f64>)> {
+    // Row i divided by y_i: the residuals are relative errors. A cost of
+    // zero weighs as a cost of one.
+    let weight: Vec<f64> = y.iter().map(|y| 1.0 / y.max(1.0)).collect();
+    let intercepts: Vec<Option<f64>> = if bound.is_finite() {
+        vec![None, Some(0.0), Some(bound), Some(-bound)]
+    } else {
+        vec![None, Some(0.0)]
+    };
+    let mut best: Option<(f64, f64, Vec<f64>)> = None;
+    for held in intercepts {
+        for mask in 0u32..(1 << terms.len()) {
+            let free: Vec<usize> = (0..terms.len()).filter(|j| mask & (1 << j) != 0).collect();
+            let Some((intercept, coefficients)) = solve_active(y, terms, &weight, held, &free)
+            else {
+                continue;
+            };
+            if intercept.abs() > bound * (1.0 + 1e-9) || coefficients.iter().any(|c| *c < 0.0) {
+                continue;
+            }
+            let error: f64 = (0..y.len())
+                .map(|i| {
+                    let fitted = intercept
+                        + terms
+                            .iter()
+                            .zip(&coefficients)
+                            .map(|(term, c)| c * term[i])
+                            .sum::<f64>();
+                    ((fitted - y[i]) * weight[i]).powi(2)
+                })
+                .sum();
+            if error.is_finite() && best.as_ref().is_none_or(|(least, ..)| error < *least) {
+                best = Some((error, intercept, coefficients));
             }
         }
     }
-    (y.mean().max(0.0), 0.0)
+    best.map(|(_, intercept, coefficients)| (intercept, coefficients))
+}
+
+/// One active set: the intercept held at `held` (or free) and the terms in
+/// `free` fitted, the others zero; the weighted normal equations solved by
+/// LU. `None` when they are singular or not finite.
+fn solve_active(
+    y: &[f64],
+    terms: &[Vec<f64>],
+    weight: &[f64],
+    held: Option<f64>,
+    free: &[usize],
+) -> Option<(f64, Vec<f64>)> {
+    let intercept_free = held.is_none();
+    let unknowns = free.len() + usize::from(intercept_free);
+    let mut coefficients = vec![0.0; terms.len()];
+    if unknowns == 0 {
+        return Some((held.unwrap_or(0.0), coefficients));
+    }
+    let rows = y.len();
+    let design = DMatrix::from_fn(rows, unknowns, |i, j| {
+        let value = match (intercept_free, j) {
+            (true, 0) => 1.0,
+            (true, j) => terms[free[j - 1]][i],
+            (false, j) => terms[free[j]][i],
+        };
+        value * weight[i]
+    });
+    let target = DVector::from_fn(rows, |i, _| (y[i] - held.unwrap_or(0.0)) * weight[i]);
+    let normal = design.transpose() * &design;
+    let right = design.transpose() * target;
+    let solution = normal.lu().solve(&right)?;
+    if solution.iter().any(|value| !value.is_finite()) {
+        return None;
+    }
+    let intercept = if intercept_free {
+        solution[0]
+    } else {
+        held.unwrap_or(0.0)
+    };
+    let offset = usize::from(intercept_free);
+    for (k, &j) in free.iter().enumerate() {
+        coefficients[j] = solution[offset + k];
+    }
+    Some((intercept, coefficients))
 }
 
 fn log_log_slope(samples: &[Sample]) -> f64 {

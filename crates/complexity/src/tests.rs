@@ -1,7 +1,7 @@
 use super::*;
 
-/// Six sizes spanning 32x, the shape the problem specs use.
-const SIZES: [u64; 6] = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000];
+/// Eight sizes spanning two decades, the shape the problem specs use.
+const SIZES: [u64; 8] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000];
 
 fn series(sizes: &[u64], cost: impl Fn(f64) -> f64) -> Vec<Sample> {
     sizes
@@ -56,6 +56,37 @@ fn quadratic_series_with_linear_term_fits_n_squared() {
         &series(&SIZES, |n| 3.0 * n * n + 200.0 * n),
         Class::Quadratic,
     );
+}
+
+/// A quadratic part done in C (copying a string per token) is cheap per
+/// element, so over these sizes the plain slope stays well below 2: the
+/// curve, not the slope, gives it away.
+#[test]
+fn a_small_quadratic_term_under_a_large_linear_one_fits_n_squared() {
+    let samples = series(&SIZES, |n| 50_000.0 * n + 5.0 * n * n);
+    let analysis = check(&samples, Class::Quadratic);
+    assert!(analysis.log_log_slope < 1.6, "{}", analysis.log_log_slope);
+}
+
+/// A cost that settles into its class after a costlier start (a table that
+/// fills up in the first sizes) is in that class: the bounded negative
+/// constant lets the fit say so.
+#[test]
+fn a_linear_cost_after_a_costly_start_fits_linear() {
+    check(&series(&SIZES, |n| 470.0 * n - 60_000.0), Class::Linear);
+}
+
+/// The constant is bounded by the smallest cost: it cannot hide the class.
+#[test]
+fn the_intercept_never_exceeds_the_smallest_cost() {
+    let samples = series(&SIZES, |n| 3.0 * n * n + 200.0 * n + 1e6);
+    let analysis = analyse(&samples).expect("valid");
+    let smallest = samples[0].cost;
+    for fit in &analysis.fits {
+        if fit.class != Class::Constant {
+            assert!(fit.intercept.abs() <= smallest * (1.0 + 1e-9), "{fit:?}");
+        }
+    }
 }
 
 #[test]
@@ -161,4 +192,19 @@ fn analysis_serialises_with_snake_case_classes() {
     let json = serde_json::to_value(&analysis).expect("serialisable");
     assert_eq!(json["class"], "n_log_n");
     assert_eq!(json["samples"].as_array().map(Vec::len), Some(SIZES.len()));
+}
+
+/// A sliver of a dearer class that never dominates is not that class.
+#[test]
+fn a_dearer_term_that_never_dominates_is_the_class_below() {
+    let samples = series(&[10, 20, 40, 80, 160, 320, 640, 1280], |n| {
+        1_300.0 * n * n + 0.2 * n.powi(3) + 70_000.0
+    });
+    let analysis = check(&samples, Class::Quadratic);
+    let cubic = analysis
+        .fits
+        .iter()
+        .find(|fit| fit.class == Class::Cubic)
+        .expect("cubic fits");
+    assert!(cubic.own_share(1280.0) < DOMINANCE, "{cubic:?}");
 }

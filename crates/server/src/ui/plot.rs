@@ -247,6 +247,7 @@ mod tests {
             class: Class::Linear,
             intercept: 0.0,
             coefficient: 50.0,
+            lower_coefficient: 0.0,
             log_residual: 0.0,
         };
         let svg = FuelPlot {
