@@ -22,6 +22,8 @@
  *   fuelbench_check_suite()        -> 0 passed, 1 failed (suite tests)
  *   fuelbench_result()             -> pointer to [u32 length][encoding] of the
  *                                     last outcome (see `encode` below)
+ *   fuelbench_inputs()             -> the same for the prepared inputs as they
+ *                                     are now, before the load or after the call
  *
  * Why the calls are made from C. A verdict must depend only on what the
  * candidate returned or raised and on the fuel it burned, read by the host;
@@ -445,6 +447,27 @@ static void keep_error(void) {
     last_error_value = value;
 }
 
+/* Makes `out`, which holds [4 bytes][encoding], the last encoding, its length
+   written in front; past the cap, an unrepresentable value saying `what` is
+   larger than 16 MiB instead. NULL when even that does not fit. */
+static unsigned char *finish(Out out, const char *what) {
+    if (out.overflow) {
+        free(out.data);
+        out = (Out){0};
+        reserve(&out, 4);
+        put_u8(&out, 'R');
+        put_unrepresentable(&out, what);
+        if (out.overflow) {
+            return NULL;
+        }
+    }
+    uint32_t length = (uint32_t)(out.len - 4);
+    memcpy(out.data, &length, 4);
+    free(last_encoding);
+    last_encoding = out.data;
+    return out.data;
+}
+
 __attribute__((export_name("fuelbench_result")))
 unsigned char *fuelbench_result(void) {
     PyGC_Disable();
@@ -459,21 +482,7 @@ unsigned char *fuelbench_result(void) {
         put_u8(&out, 'R');
         put_u8(&out, 'N');
     }
-    if (out.overflow) {
-        free(out.data);
-        out = (Out){0};
-        reserve(&out, 4);
-        put_u8(&out, 'R');
-        put_unrepresentable(&out, "a result larger than 16 MiB");
-        if (out.overflow) {
-            return NULL;
-        }
-    }
-    uint32_t length = (uint32_t)(out.len - 4);
-    memcpy(out.data, &length, 4);
-    free(last_encoding);
-    last_encoding = out.data;
-    return out.data;
+    return finish(out, "a result larger than 16 MiB");
 }
 
 /* ---- Preparing, loading and calling a candidate ------------------------------ */
@@ -512,6 +521,24 @@ int fuelbench_prepare(char *payload, size_t len) {
     prepared_data = PyTuple_GET_ITEM(prepared, 2);
     keep_value(prepared_kind == KIND_DATA ? prepared_data : Py_None);
     return 0;
+}
+
+/* The prepared inputs as they are now, encoded as a returned value: read once
+   before the candidate loads and once after its call, they tell the host
+   whether the call changed its arguments. Like a result, encoded from exact
+   built-in types only. */
+__attribute__((export_name("fuelbench_inputs")))
+unsigned char *fuelbench_inputs(void) {
+    PyGC_Disable();
+    Out out = {0};
+    reserve(&out, 4);
+    put_u8(&out, 'R');
+    if (prepared_data != NULL) {
+        encode(&out, prepared_data, 0);
+    } else {
+        put_u8(&out, 'N');
+    }
+    return finish(out, "inputs larger than 16 MiB");
 }
 
 __attribute__((export_name("fuelbench_load")))

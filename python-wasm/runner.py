@@ -134,6 +134,33 @@ class BadCase(Exception):
     """A case in the problem set is malformed: the problem's fault."""
 
 
+def _names_used(source, names):
+    """The sorted `names` that `source` uses as a name, an attribute, a module
+    it imports, or a string that is exactly one of them (`getattr(builtins,
+    "eval")`). Source that does not parse uses none: loading it reports why."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    wanted = set(names)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            words = [node.id]
+        elif isinstance(node, ast.Attribute):
+            words = [node.attr]
+        elif isinstance(node, ast.alias):
+            words = node.name.split(".")
+        elif isinstance(node, ast.ImportFrom):
+            words = (node.module or "").split(".")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            words = [node.value]
+        else:
+            continue
+        found.update(word for word in words if word in wanted)
+    return sorted(found)
+
+
 def _literal(text):
     try:
         tree = ast.parse(text, mode="eval")
@@ -175,13 +202,18 @@ def prepare(payload):
       "suite":    `prompt` and `test` are a public suite's task: the prompt is
                   run here, alone, for the names the test may use, with the
                   built-ins as they are before any candidate loads;
-      "literals": `literals` are evaluated and returned as data, for the host.
+      "literals": `literals` are evaluated and returned as data, for the host;
+      "names":    which of `names` the candidate's `source` uses, read from its
+                  syntax tree alone (the source is parsed, never run), returned
+                  as data.
     """
     request = json.loads(payload)
     random.seed(request["seed"])
     mode = request["mode"]
     if mode == "literals":
         return DATA, None, [_literal(text) for text in request["literals"]]
+    if mode == "names":
+        return DATA, None, _names_used(request["source"], request["names"])
     if mode == "suite":
         namespace = {"__builtins__": dict(builtins.__dict__), "__name__": "__main__"}
         exec(compile(request["prompt"], "prompt.py", "exec"), namespace)

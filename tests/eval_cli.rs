@@ -60,7 +60,7 @@ fn evaluate_json_has_the_published_keys() {
     assert_eq!(report["complexity"]["match"], true);
     assert_eq!(
         report["complexity"]["samples"].as_array().map(Vec::len),
-        Some(6)
+        Some(8)
     );
     assert_eq!(report["numerical"], serde_json::Value::Null);
     assert!(report["fuel_used"].as_u64().is_some_and(|fuel| fuel > 0));

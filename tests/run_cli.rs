@@ -434,3 +434,36 @@ fn a_grammar_file_goes_with_every_request_and_json_mode_prints_only_events() {
     assert_eq!(recorded.name, "compact");
     assert_eq!(recorded.sha256.len(), 64);
 }
+
+/// A results file written before the problem set grew stricter: rescoring it
+/// says, problem by problem, what changed and why, and leaves the file
+/// alone under `--dry-run`.
+#[test]
+fn rescore_of_an_older_file_says_what_changed_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("older.json");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/results-schema-1.json"),
+        &path,
+    )
+    .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let output = fuelbench(&["rescore", "--dry-run", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The saved p01 answer sorts its input in place: the new check on the
+    // input after the call catches it before its crash on an empty list.
+    assert!(stdout.contains("  p01_merge_intervals:"), "{stdout}");
+    assert!(
+        stdout.contains("verdict: exception -> wrong_answer"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("changed its input"), "{stdout}");
+    // Why the scorer differs is said once, from the reproducibility keys.
+    assert!(stdout.contains("the scorer changed:"), "{stdout}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

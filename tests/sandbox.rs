@@ -374,6 +374,8 @@ fn a_checked_calls_fuel_is_read_by_the_host_and_repeats_exactly() {
                 n,
             },
             seed: 0,
+            call_budget: None,
+            watch_inputs: false,
         };
         let outcome = sandbox()
             .check(&check, &Limits::default())
@@ -392,6 +394,110 @@ fn a_checked_calls_fuel_is_read_by_the_host_and_repeats_exactly() {
     // module's 5000 json.dumps at load are not in it.
     let ratio = large as f64 / small as f64;
     assert!((9.0..11.0).contains(&ratio), "{small} -> {large}: {ratio}");
+}
+
+/// A call's own budget is the call's alone: loading does not draw on it, and
+/// the call gets exactly that much.
+#[test]
+fn a_call_budget_is_the_calls_alone() {
+    use fuelbench_sandbox::{CallKind, Check, Ending, Inputs};
+    // Loading costs far more than the call.
+    let candidate = "import json\nPADDING = [json.dumps(i) for i in range(5000)]\n\
+                     def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n";
+    let check = |call_budget| Check {
+        candidate,
+        entry_point: "total",
+        kind: CallKind::Function,
+        inputs: Inputs::Setup {
+            code: "args = (list(range(n)),)",
+            n: 1000,
+        },
+        seed: 0,
+        call_budget,
+        watch_inputs: false,
+    };
+    let run = |call_budget| {
+        sandbox()
+            .check(&check(call_budget), &Limits::default())
+            .expect("the host runs the check")
+    };
+    let free = run(None);
+    let cost = free.call_fuel.expect("the call returned");
+    assert!(free.fuel_used.expect("it loaded") > 10 * cost, "{free:#?}");
+    let exact = run(Some(cost));
+    assert_eq!(exact.ending, free.ending, "{exact:#?}");
+    assert_eq!(exact.call_fuel, Some(cost));
+    assert_eq!(exact.fuel_used, free.fuel_used);
+    let short = run(Some(cost - cost / 10));
+    assert!(
+        matches!(
+            short.ending,
+            Ending::CutOff {
+                status: Status::OutOfFuel,
+                ..
+            }
+        ),
+        "{short:#?}"
+    );
+}
+
+/// A watched check reads the arguments as built and again after the call,
+/// through the reactor's encoder: a call that sorts its list in place, or
+/// puts an object of its own in it, shows.
+#[test]
+fn a_watched_check_sees_what_the_call_did_to_its_arguments() {
+    use fuelbench_sandbox::{CallKind, Check, Inputs, Value};
+    let watch = |candidate: &str| {
+        let check = Check {
+            candidate,
+            entry_point: "f",
+            kind: CallKind::Function,
+            inputs: Inputs::Literal("([3, 1, 2], 'x')"),
+            seed: 0,
+            call_budget: None,
+            watch_inputs: true,
+        };
+        sandbox()
+            .check(&check, &Limits::default())
+            .expect("the host runs the check")
+            .inputs
+            .expect("watched inputs after a call that returned")
+    };
+    let kept = watch("def f(xs, s):\n    return sorted(xs)\n");
+    assert_eq!(kept.before, kept.after);
+    let sorted = watch("def f(xs, s):\n    xs.sort()\n    return xs\n");
+    assert_ne!(sorted.before, sorted.after);
+    let list = |items: &[i64]| Value::List(items.iter().map(|&i| Value::Int(i.into())).collect());
+    assert_eq!(
+        sorted.after,
+        Value::Tuple(vec![list(&[1, 2, 3]), Value::Str("x".into())])
+    );
+    let planted =
+        watch("class Mine:\n    pass\n\ndef f(xs, s):\n    xs.append(Mine())\n    return 0\n");
+    assert!(planted.after.unrepresentable().is_some(), "{planted:?}");
+}
+
+/// Forbidden names are read from the syntax tree, in every way a name can
+/// be spelt there, and the source is never run.
+#[test]
+fn names_used_are_read_from_the_syntax_tree_without_running_it() {
+    let used = |source: &str| {
+        sandbox()
+            .names_used(source, &["eval", "exec", "ast"], &Limits::default())
+            .expect("the host reads the names")
+    };
+    assert!(used("def f(x):\n    return x + 1\n").is_empty());
+    assert_eq!(used("def f(x):\n    return eval(x)\n"), ["eval"]);
+    assert_eq!(
+        used("import ast\nimport builtins\nrun = builtins.exec\n"),
+        ["ast", "exec"]
+    );
+    assert_eq!(used("from ast import literal_eval\n"), ["ast"]);
+    assert_eq!(used("f = getattr(__builtins__, 'eval')\n"), ["eval"]);
+    // Never run: a module that would loop forever is read in a moment.
+    assert_eq!(used("while True:\n    pass\nexec('1')\n"), ["exec"]);
+    // Source that does not parse uses nothing; loading it says why.
+    assert!(used("def f(:\n").is_empty());
 }
 
 /// No fuel counter, nor any other host function, is importable in a guest.

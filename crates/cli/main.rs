@@ -128,7 +128,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Sandbox(command) => sandbox::run(&cli.global, command),
         Command::Bench(command) => bench::run(&cli.global, command),
-        Command::Problems(args) => problems::list(args),
+        Command::Problems(args) => problems::list(&cli.global, args),
         Command::Evaluate(args) => evaluate::evaluate(&cli.global, args),
         Command::Selftest(args) => selftest::selftest(&cli.global, args),
         Command::EvaluateSamples(args) => evaluate::evaluate_samples(&cli.global, args),

@@ -4,7 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use fuelbench_eval::selftest::{MIN_SEPARATION, measure_separation};
+use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_problems::{Problem, SuiteTask};
+use rayon::prelude::*;
+
+use crate::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ProblemsArgs {
@@ -54,25 +59,44 @@ impl ProblemsArgs {
     }
 }
 
-pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn list(global: &GlobalArgs, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let problems = args.problems.load()?;
     if args.json {
+        // Each problem's separation margin runs its reference and the plants
+        // of the next class up: seconds, on every core.
+        let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+        let separations = problems
+            .par_iter()
+            .map(|problem| {
+                measure_separation(&evaluator, problem)
+                    .with_context(|| format!("failed to measure {}'s separation", problem.id))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let rows: Vec<_> = problems
             .iter()
-            .map(|problem| {
+            .zip(separations)
+            .map(|(problem, separation)| {
                 serde_json::json!({
                     "id": problem.id,
                     "title": problem.title,
                     "difficulty": problem.difficulty,
                     "category": problem.category,
-                    "tests": problem.tests().count(),
+                    "tests": problem.test_count(),
+                    "forbidden": problem.forbidden,
                     "complexity": problem.complexity.expected,
                     "numerical": !problem.numerical.is_empty(),
                     "refactor": true,
                     "right": problem.right.iter().map(|r| &r.name).collect::<Vec<_>>(),
                     "wrong": problem.wrong.iter().map(|w| {
-                        serde_json::json!({ "name": w.name, "expect": w.expect.name() })
+                        serde_json::json!({
+                            "name": w.name,
+                            "expect": w.expect.name(),
+                            "class": w.class,
+                        })
                     }).collect::<Vec<_>>(),
+                    "requirements": problem.requirements,
+                    "separation": separation,
+                    "min_separation": MIN_SEPARATION,
                 })
             })
             .collect();
@@ -88,7 +112,7 @@ pub(crate) fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
                 problem.id,
                 problem.difficulty,
                 problem.category,
-                problem.tests().count(),
+                problem.test_count(),
                 problem.complexity.expected.notation(),
                 if problem.numerical.is_empty() {
                     "-"

@@ -67,7 +67,8 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
         let mut file = ResultsFile::read(path)
             .with_context(|| format!("failed to read {}", path.display()))?;
         let before = file.summary.clone();
-        run::rescore(&mut file, &evaluator, &problems, path)
+        let old_key = file.reproducibility.clone();
+        let changed = run::rescore(&mut file, &evaluator, &problems, path)
             .with_context(|| format!("failed to rescore {}", path.display()))?;
         let same = before == file.summary;
         let overall = |s: &Option<run::Summary>| {
@@ -81,6 +82,16 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
             overall(&file.summary),
             if same { " (unchanged)" } else { "" }
         );
+        let key_changes = run::reproducibility_changes(&old_key, &file.reproducibility);
+        if !changed.is_empty() && !key_changes.is_empty() {
+            println!("  the scorer changed: {}", key_changes.join(", "));
+        }
+        for problem in &changed {
+            println!("  {}:", problem.problem);
+            for change in &problem.changes {
+                println!("    {change}");
+            }
+        }
         if !args.dry_run {
             file.write_atomic(path)?;
         }

@@ -1,6 +1,6 @@
 # problem: p01_merge_intervals
 # expect: complexity_mismatch
-# detail: stopped at n =
+# detail: O(n^2)
 # A correct but quadratic merge that tries to replace the fuel counter the
 # old harness read from Python, so that it would look constant.
 import sys

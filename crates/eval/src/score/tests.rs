@@ -29,6 +29,12 @@ fn report(
             samples: Vec::new(),
             fits: Vec::new(),
             note: None,
+            mismatch: (!complexity).then_some(crate::Mismatch::Class {
+                fitted: Class::Quadratic,
+            }),
+            reference: Vec::new(),
+            budgets: Vec::new(),
+            budget_factor: 30,
         }),
         numerical: numerical.map(|(passed, total)| NumericalReport {
             passed,
@@ -46,6 +52,7 @@ fn report(
             snapshot_sha256: String::new(),
             case_fuel: 1,
             measure_fuel: 1,
+            budget_factor: 1,
             suite_fuel: 1,
             seed: 0,
         },

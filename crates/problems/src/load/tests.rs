@@ -26,7 +26,7 @@ edge = [
 
 [complexity]
 expected = "O(1)"
-sizes = [10, 20, 40, 80, 160, 320]
+sizes = [10, 20, 40, 80, 160, 1000]
 setup = "args = (n,)"
 "#;
 
@@ -146,20 +146,20 @@ fn malformed_fields_name_the_field_and_the_reason() {
         "not a class",
     );
     check_invalid(
-        "sizes = [10, 20, 40, 80, 160, 320]",
+        "sizes = [10, 20, 40, 80, 160, 1000]",
         "sizes = [10, 20, 40, 80, 160]",
         "complexity.sizes",
         "at least 6",
     );
     check_invalid(
-        "sizes = [10, 20, 40, 80, 160, 320]",
-        "sizes = [10, 20, 40, 80, 160, 290]",
+        "sizes = [10, 20, 40, 80, 160, 1000]",
+        "sizes = [10, 20, 40, 80, 160, 990]",
         "complexity.sizes",
-        "less than 30x",
+        "less than 100x",
     );
     check_invalid(
-        "sizes = [10, 20, 40, 80, 160, 320]",
-        "sizes = [10, 40, 20, 80, 160, 320]",
+        "sizes = [10, 20, 40, 80, 160, 1000]",
+        "sizes = [10, 40, 20, 80, 160, 1000]",
         "complexity.sizes",
         "increasing",
     );
@@ -202,4 +202,125 @@ fn a_prompt_that_never_names_the_entry_point_is_rejected() {
         error.to_string().contains("prompt.md") && error.to_string().contains("double"),
         "{error}"
     );
+}
+
+#[test]
+fn requirements_name_real_cases_and_plants() {
+    let requirement = |cases: &str, plant: &str| {
+        format!(
+            "{VALID_TOML}\n[[requirement]]\ntext = \"doubles\"\ncases = {cases}\nplant = \"{plant}\"\n"
+        )
+    };
+    let problem = load_toml(&requirement(
+        r#"["small[0]", "not a number", "complexity"]"#,
+        "triple",
+    ))
+    .expect("valid");
+    assert_eq!(problem.requirements.len(), 1);
+    assert_eq!(problem.requirements[0].plant, "triple");
+    for (cases, plant, field, reason) in [
+        (
+            r#"["small[9]"]"#,
+            "triple",
+            "requirement[0].cases",
+            "\"small[9]\" is neither",
+        ),
+        ("[]", "triple", "requirement[0].cases", "names no case"),
+        (
+            r#"["small[0]"]"#,
+            "quadruple",
+            "requirement[0].plant",
+            "no wrong/quadruple.py",
+        ),
+    ] {
+        let error = load_toml(&requirement(cases, plant)).expect_err("must be rejected");
+        match &error {
+            Error::Invalid {
+                field: got,
+                reason: why,
+                ..
+            } => assert!(got == field && why.contains(reason), "{error}"),
+            other => panic!("expected Invalid, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn a_complexity_plant_names_its_class_and_no_other_plant_does() {
+    let plant = |header: &str| {
+        let root = folder(VALID_TOML);
+        std::fs::write(
+            root.path().join("p99_double/wrong/triple.py"),
+            format!("{header}\ndef double(x):\n    return 3 * x\n"),
+        )
+        .expect("write");
+        load(&root.path().join("p99_double"))
+    };
+    let loaded = plant("# expect: complexity_mismatch O(n^2)").expect("valid");
+    assert_eq!(loaded.wrong[0].class, Some(Class::Quadratic));
+    for (header, reason) in [
+        ("# expect: complexity_mismatch", "names the class"),
+        ("# expect: complexity_mismatch O(n!)", "not a class"),
+        ("# expect: wrong_answer O(n)", "only a complexity mismatch"),
+    ] {
+        let error = plant(header).expect_err("must be rejected");
+        assert!(error.to_string().contains("triple.py"), "{error}");
+        match &error {
+            Error::Invalid { reason: why, .. } => assert!(why.contains(reason), "{error}"),
+            other => panic!("expected Invalid, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn forbidden_names_are_python_names_and_a_case_requirements_may_name() {
+    let with = |forbidden: &str| {
+        VALID_TOML.replacen(
+            "kind = \"function\"",
+            &format!("kind = \"function\"\nforbidden = {forbidden}"),
+            1,
+        )
+    };
+    let problem = load_toml(&format!(
+        "{}\n[[requirement]]\ntext = \"no eval\"\ncases = [\"{FORBIDDEN}\"]\nplant = \"triple\"\n",
+        with(r#"["eval", "ast"]"#)
+    ))
+    .expect("valid");
+    assert_eq!(problem.forbidden, ["eval", "ast"]);
+    assert_eq!(problem.test_count(), 11);
+    check_invalid(
+        "kind = \"function\"",
+        "kind = \"function\"\nforbidden = [\"os.system\"]",
+        "forbidden[0]",
+        "not a Python name",
+    );
+    // Without forbidden names there is no such case to name.
+    let error = load_toml(&format!(
+        "{VALID_TOML}\n[[requirement]]\ntext = \"no eval\"\ncases = [\"{FORBIDDEN}\"]\nplant = \"triple\"\n"
+    ))
+    .expect_err("must be rejected");
+    assert!(
+        error.to_string().contains("requirement[0].cases"),
+        "{error}"
+    );
+}
+
+#[test]
+fn unchanged_inputs_apply_to_every_case_unless_one_says_otherwise() {
+    let toml = VALID_TOML
+        .replacen(
+            "kind = \"function\"",
+            "kind = \"function\"\nunchanged_inputs = true",
+            1,
+        )
+        .replacen(
+            "{ args = \"(0,)\", expected = \"0\" }",
+            "{ args = \"(0,)\", expected = \"0\", unchanged_inputs = false }",
+            1,
+        );
+    let problem = load_toml(&toml).expect("valid");
+    let watched: Vec<bool> = problem.tests().map(|case| case.unchanged_inputs).collect();
+    assert_eq!(watched.iter().filter(|watched| !**watched).count(), 1);
+    assert!(!problem.edge[0].unchanged_inputs);
+    assert!(problem.small.iter().all(|case| case.unchanged_inputs));
 }

@@ -5,7 +5,7 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use fuelbench_eval::{Answer, CaseOutcome, CaseResult, Report};
+use fuelbench_eval::{Answer, CaseOutcome, CaseResult, ComplexityReport, Report};
 use fuelbench_problems::{Case, Expect, Input, Problem};
 use maud::{Markup, html};
 
@@ -118,16 +118,46 @@ pub(super) fn report(problem: &Problem, report: &Report) -> Markup {
                     @if complexity.matched { (badge("pass", "match")) } @else { (badge("fail", "mismatch")) }
                     @if let Some(slope) = complexity.log_log_slope { " · log-log slope " (format!("{slope:.2}")) } }
                 @if let Some(note) = &complexity.note { p.note { (note) } }
+                @else if let Some(mismatch) = &complexity.mismatch { p.note { "Mismatch: " (mismatch.to_string()) } }
                 @match (FuelPlot { samples: &complexity.samples, fitted: fit, expected: complexity.expected }).svg() {
                     Some(svg) => figure.plot { (maud::PreEscaped(svg)) },
                     None => p.empty { "No size finished: nothing to plot." },
                 }
+                @if !complexity.reference.is_empty() { (sizes(complexity)) }
             },
             None => p.empty { "Not measured: the tests did not all pass." },
         }
         @if let Some(numerical) = &report.numerical {
             h3 { "Numerical stability: " (numerical.passed) " of " (numerical.total) }
             (cases(problem, &numerical.cases, true))
+        }
+    }
+}
+
+/// Each size's fuel beside the reference's and the budget derived from it.
+fn sizes(complexity: &ComplexityReport) -> Markup {
+    html! {
+        div.scroll {
+            table.sizes {
+                caption { "Fuel of the call at each size; the budget is "
+                    (complexity.budget_factor) "x the reference's cost, or its expected class's growth from the smallest size, whichever is more." }
+                thead { tr {
+                    th scope="col" { "n" } th scope="col" { "Fuel" } th scope="col" { "Reference" }
+                    th scope="col" { "x reference" } th scope="col" { "Budget" }
+                } }
+                tbody {
+                    @for (index, reference) in complexity.reference.iter().enumerate() {
+                        @let own = complexity.samples.iter().find(|sample| sample.n == reference.n);
+                        tr class=[own.is_none().then_some("failing")] {
+                            th scope="row" { (reference.n) }
+                            td.num { (own.map_or("stopped".into(), |own| count(own.cost))) }
+                            td.num { (count(reference.cost)) }
+                            td.num { (own.map_or("–".into(), |own| format!("{:.1}", own.cost / reference.cost.max(1.0)))) }
+                            td.num { (complexity.budgets.get(index).map_or("–".into(), |budget| count(*budget as f64))) }
+                        }
+                    }
+                }
+            }
         }
     }
 }
