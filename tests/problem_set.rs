@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use fuelbench_problems::{Failure, load_dir};
+use fuelbench_problems::{COMPLEXITY, Class, Failure, load_dir};
 
 use crate::util::repo_path;
 
@@ -70,4 +70,56 @@ fn the_set_covers_numerics_and_difficulties() {
     let difficulties: std::collections::BTreeSet<u8> =
         problems.iter().map(|problem| problem.difficulty).collect();
     assert!(difficulties.len() >= 2, "{difficulties:?}");
+}
+
+/// The requirements audit covers every problem: each has its list, every
+/// problem that demands a time bound lists it with a plant in a dearer
+/// class, and no plant stands for two requirements.
+#[test]
+fn every_problem_audits_its_requirements() {
+    let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
+    for problem in &problems {
+        assert!(
+            problem.requirements.len() >= 3,
+            "{} lists {} requirements",
+            problem.id,
+            problem.requirements.len()
+        );
+        let mut plants: Vec<&str> = problem
+            .requirements
+            .iter()
+            .map(|requirement| requirement.plant.as_str())
+            .collect();
+        plants.sort_unstable();
+        let count = plants.len();
+        plants.dedup();
+        assert_eq!(
+            plants.len(),
+            count,
+            "{}: a plant stands for two",
+            problem.id
+        );
+        if problem.complexity.expected == Class::Constant {
+            continue;
+        }
+        let timed = problem
+            .requirements
+            .iter()
+            .find(|requirement| requirement.cases.iter().any(|case| case == COMPLEXITY))
+            .unwrap_or_else(|| panic!("{} lists no time requirement", problem.id));
+        let plant = problem
+            .wrong
+            .iter()
+            .find(|wrong| wrong.name == timed.plant)
+            .expect("the loader checked the plant exists");
+        assert!(
+            plant
+                .class
+                .is_some_and(|class| class > problem.complexity.expected),
+            "{}: wrong/{} is not in a dearer class than {}",
+            problem.id,
+            plant.name,
+            problem.complexity.expected
+        );
+    }
 }

@@ -1,4 +1,4 @@
-# expect: exception
+# expect: wrong_answer
 def merge_intervals(intervals):
     intervals.sort()
     merged = [intervals[0]]

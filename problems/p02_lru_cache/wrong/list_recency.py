@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n^2)
 class LRUCache:
     def __init__(self, capacity):
         if capacity < 1:

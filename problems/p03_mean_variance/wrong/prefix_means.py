@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n^2)
 def mean_and_variance(values):
     if not values:
         raise ValueError("no values")

@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n)
 def search_range(values, target):
     first = last = -1
     for index, value in enumerate(values):

@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n^2)
 def top_k_frequent(words, k):
     if k < 0:
         raise ValueError("k must not be negative")

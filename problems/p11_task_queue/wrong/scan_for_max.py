@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n^2)
 class TaskQueue:
     def __init__(self):
         self._tasks = {}

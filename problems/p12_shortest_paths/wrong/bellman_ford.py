@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n^2)
 def shortest_paths(n, edges, source):
     if not 0 <= source < n:
         raise ValueError("source is not a node")

@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n^2)
 def topological_order(n, edges):
     indegree = [0] * n
     successors = [[] for _ in range(n)]

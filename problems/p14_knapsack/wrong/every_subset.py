@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(2^n)
 from itertools import combinations
 
 

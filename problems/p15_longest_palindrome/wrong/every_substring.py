@@ -1,4 +1,4 @@
-# expect: complexity_mismatch
+# expect: complexity_mismatch O(n^3)
 def longest_palindrome(text):
     best = ""
     for start in range(len(text)):

@@ -1,0 +1,15 @@
+# expect: exception
+import math
+
+
+def quadratic_roots(a, b, c):
+    discriminant = b * b - 4 * a * c
+    if discriminant < 0:
+        return ()
+    if discriminant == 0:
+        return (-b / (2 * a),)
+    root = math.sqrt(discriminant)
+    # Add quantities of the same sign: no cancellation.
+    q = -0.5 * (b + math.copysign(root, b))
+    first, second = q / a, c / q
+    return tuple(sorted((first, second)))

@@ -1,0 +1,33 @@
+# expect: wrong_answer
+import heapq
+import itertools
+
+
+class TaskQueue:
+    def __init__(self):
+        self._heap = []
+        self._live = {}
+        self._counter = itertools.count()
+
+    def add(self, name, priority):
+        entry = [-priority, next(self._counter), name, True]
+        if name in self._live:
+            self._live[name][3] = False
+        self._live[name] = entry
+        heapq.heappush(self._heap, entry)
+
+    def pop(self):
+        while self._heap:
+            _, _, name, alive = heapq.heappop(self._heap)
+            if alive:
+                del self._live[name]
+                return name
+        raise IndexError("pop from an empty TaskQueue")
+
+    def remove(self, name):
+        entry = self._live.pop(name, None)
+        if entry is not None:
+            entry[3] = False
+
+    def __len__(self):
+        return len(self._live)

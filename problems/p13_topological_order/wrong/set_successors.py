@@ -1,0 +1,25 @@
+# expect: exception
+import heapq
+
+
+def topological_order(n, edges):
+    successors = [set() for _ in range(n)]
+    indegree = [0] * n
+    for u, v in edges:
+        if not (0 <= u < n and 0 <= v < n):
+            raise ValueError(f"edge {(u, v)} names a node outside 0..{n - 1}")
+        successors[u].add(v)
+        indegree[v] += 1
+    ready = [node for node in range(n) if indegree[node] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for successor in successors[node]:
+            indegree[successor] -= 1
+            if indegree[successor] == 0:
+                heapq.heappush(ready, successor)
+    if len(order) < n:
+        raise ValueError("the edges contain a cycle")
+    return order
