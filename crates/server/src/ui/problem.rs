@@ -137,7 +137,7 @@ pub(super) fn report(problem: &Problem, report: &Report) -> Markup {
 /// Each size's fuel beside the reference's and the budget derived from it.
 fn sizes(complexity: &ComplexityReport) -> Markup {
     html! {
-        div.scroll {
+        div.scroll.fit {
             table.sizes {
                 caption { "Fuel of the call at each size; the budget is "
                     (complexity.budget_factor) "x the reference's cost, or its expected class's growth from the smallest size, whichever is more." }
