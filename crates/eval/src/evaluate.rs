@@ -478,7 +478,10 @@ impl Evaluator {
             (None, None) => Some(Mismatch::Unfitted),
             (Some(_), None) => None,
         };
-        let note = stopped.map(|(_, note)| note).or(error);
+        let (stopped, note) = match stopped {
+            Some((mismatch, note)) => (Some(mismatch), Some(note)),
+            None => (None, error),
+        };
         Ok(ComplexityReport {
             expected: spec.expected,
             fitted,
@@ -488,6 +491,7 @@ impl Evaluator {
             samples,
             note,
             mismatch,
+            stopped,
             reference,
             budgets,
             budget_factor: factor,

@@ -118,6 +118,10 @@ pub struct ComplexityReport {
     /// Why it does not match, when it does not.
     #[serde(default)]
     pub mismatch: Option<Mismatch>,
+    /// Why the series ended before its largest size, when it did; the fit
+    /// may still be the mismatch's reason.
+    #[serde(default)]
+    pub stopped: Option<Mismatch>,
     /// The reference's fuel at each size the candidate was run at.
     #[serde(default)]
     pub reference: Vec<Sample>,

@@ -42,8 +42,8 @@ pub struct Separation {
     pub next_class: Class,
     /// That class's cheapest plant, by name.
     pub plant: String,
-    /// The size the ratio is taken at: the largest, or the last one the
-    /// plant reached within its budget.
+    /// The size the ratio is taken at: the largest, or the one where the
+    /// plant ran out of its budget.
     pub n: u64,
     pub ratio: f64,
     /// The plant ran out of its budget at `n`, so `ratio` is the budget's
@@ -167,7 +167,8 @@ pub fn separation(
         .filter(|(_, class, _)| *class == next_class)
         .filter_map(|(name, _, report)| {
             let complexity = report.complexity.as_ref()?;
-            let (n, cost, at_least) = match &complexity.mismatch {
+            // Past its budget, the plant cost more than the budget there.
+            let (n, cost, at_least) = match &complexity.stopped {
                 Some(Mismatch::OverBudget { n, budget, .. }) => (*n, *budget as f64, true),
                 _ => {
                     let last = complexity.samples.last()?;
@@ -245,7 +246,7 @@ fn judge(check: &SelftestCheck<'_>, report: &Report) -> Result<(), String> {
         // how it shows, so running out is its declared class.
         let outran = class == Class::Exponential
             && complexity.is_some_and(|complexity| {
-                matches!(complexity.mismatch, Some(Mismatch::OverBudget { .. }))
+                matches!(complexity.stopped, Some(Mismatch::OverBudget { .. }))
             });
         if fitted != Some(class) && !outran {
             return Err(format!(

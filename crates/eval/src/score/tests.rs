@@ -32,6 +32,7 @@ fn report(
             mismatch: (!complexity).then_some(crate::Mismatch::Class {
                 fitted: Class::Quadratic,
             }),
+            stopped: None,
             reference: Vec::new(),
             budgets: Vec::new(),
             budget_factor: 30,
