@@ -128,12 +128,20 @@ async fn count(browser: &Client, css: &str) -> usize {
 
 /// Starts a run from `/runs/new`: `model`, the first three problems.
 async fn start_run(browser: &Client, base: &str, model: &str, think: &str) {
+    // The form asks the endpoint for its models with a 5 s limit; on a
+    // machine busy with other tests that can pass, and the page says so: a
+    // reload asks again, as a person would.
+    let offered = format!("input[name=model][value='{model}']");
+    eventually("the model is offered", || async {
+        browser
+            .goto(&format!("{base}/runs/new"))
+            .await
+            .expect("the form");
+        count(browser, &offered).await == 1
+    })
+    .await;
     browser
-        .goto(&format!("{base}/runs/new"))
-        .await
-        .expect("the form");
-    browser
-        .find(Locator::Css(&format!("input[name=model][value='{model}']")))
+        .find(Locator::Css(&offered))
         .await
         .expect("the model is offered")
         .click()
