@@ -155,12 +155,7 @@ pub fn separation(
     reference: &Report,
     plants: &[(&str, Class, &Report)],
 ) -> Option<Separation> {
-    let expected = problem.complexity.expected;
-    let next_class = plants
-        .iter()
-        .map(|(_, class, _)| *class)
-        .filter(|class| *class > expected)
-        .min()?;
+    let next_class = next_class(problem)?;
     let reference = &reference.complexity.as_ref()?.samples;
     plants
         .iter()
@@ -187,20 +182,23 @@ pub fn separation(
         .min_by(|a, b| a.ratio.total_cmp(&b.ratio))
 }
 
+/// The cheapest class above the expected one that a plant of `problem` is in.
+fn next_class(problem: &Problem) -> Option<Class> {
+    problem
+        .wrong
+        .iter()
+        .filter_map(|wrong| wrong.class)
+        .filter(|class| *class > problem.complexity.expected)
+        .min()
+}
+
 /// Runs the reference and the plants of the next class up of `problem`, for
 /// its separation margin alone (what `fuelbench problems --json` shows).
 pub fn measure_separation(
     evaluator: &Evaluator,
     problem: &Problem,
 ) -> crate::Result<Option<Separation>> {
-    let expected = problem.complexity.expected;
-    let Some(next_class) = problem
-        .wrong
-        .iter()
-        .filter_map(|wrong| wrong.class)
-        .filter(|class| *class > expected)
-        .min()
-    else {
+    let Some(next_class) = next_class(problem) else {
         return Ok(None);
     };
     let reference = evaluator.evaluate(problem, &problem.reference)?;

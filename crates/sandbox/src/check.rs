@@ -210,23 +210,7 @@ impl Sandbox {
         limits: &Limits,
     ) -> Result<Result<Vec<Value>, String>> {
         let payload = json!({ "mode": "literals", "literals": literals, "seed": 0 });
-        let mut guest = Guest::start(&self.inner, b"", 0, limits)?;
-        let stop = match prepare(&mut guest, &payload)? {
-            Ok(()) => match read_outcome(&mut guest)? {
-                Ok(Outcome::Returned(Value::List(values))) => return Ok(Ok(values)),
-                Ok(Outcome::Raised(raised)) => return Ok(Err(raised.describe())),
-                Ok(Outcome::Returned(other)) => {
-                    return Err(Error::host(format!("literals came back as {other}")));
-                }
-                Err(stop) => stop,
-            },
-            Err(Prepared::Refused(why)) => return Ok(Err(why)),
-            Err(Prepared::Stopped(stop)) => stop,
-        };
-        Err(Error::host(format!(
-            "evaluating literals stopped: {}",
-            stop.detail.unwrap_or_else(|| stop.status.to_string())
-        )))
+        self.harness_list(&payload, limits, "evaluating literals")
     }
 
     /// Which of `names` the candidate's source uses (as a name, an attribute,
@@ -235,26 +219,42 @@ impl Sandbox {
     /// that does not parse uses none.
     pub fn names_used(&self, source: &str, names: &[&str], limits: &Limits) -> Result<Vec<String>> {
         let payload = json!({ "mode": "names", "source": source, "names": names, "seed": 0 });
+        let what = "reading the names a solution uses";
+        self.harness_list(&payload, limits, what)?
+            .map_err(|why| Error::host(format!("{what} failed: {why}")))?
+            .into_iter()
+            .map(|name| match name {
+                Value::Str(name) => Ok(name),
+                other => Err(Error::host(format!("a name came back as {other}"))),
+            })
+            .collect()
+    }
+
+    /// Runs `prepare` alone on a data `payload`, in an instance that never
+    /// holds candidate code, and decodes the list it returns; `Ok(Err(why))`
+    /// when our Python refused the payload. `what` names the work in errors.
+    fn harness_list(
+        &self,
+        payload: &serde_json::Value,
+        limits: &Limits,
+        what: &str,
+    ) -> Result<Result<Vec<Value>, String>> {
         let mut guest = Guest::start(&self.inner, b"", 0, limits)?;
-        let stop = match prepare(&mut guest, &payload)? {
+        let stop = match prepare(&mut guest, payload)? {
             Ok(()) => match read_outcome(&mut guest)? {
-                Ok(Outcome::Returned(Value::List(found))) => {
-                    return found
-                        .into_iter()
-                        .map(|name| match name {
-                            Value::Str(name) => Ok(name),
-                            other => Err(Error::host(format!("a name came back as {other}"))),
-                        })
-                        .collect();
+                Ok(Outcome::Returned(Value::List(values))) => return Ok(Ok(values)),
+                Ok(Outcome::Raised(raised)) => return Ok(Err(raised.describe())),
+                Ok(Outcome::Returned(other)) => {
+                    return Err(Error::host(format!("{what} came back as {other}")));
                 }
-                Ok(other) => return Err(Error::host(format!("names came back as {other:?}"))),
-                Err(stop) => stop.detail.unwrap_or_else(|| stop.status.to_string()),
+                Err(stop) => stop,
             },
-            Err(Prepared::Refused(why)) => why,
-            Err(Prepared::Stopped(stop)) => stop.detail.unwrap_or_else(|| stop.status.to_string()),
+            Err(Prepared::Refused(why)) => return Ok(Err(why)),
+            Err(Prepared::Stopped(stop)) => stop,
         };
         Err(Error::host(format!(
-            "reading the names a solution uses stopped: {stop}"
+            "{what} stopped: {}",
+            stop.detail.unwrap_or_else(|| stop.status.to_string())
         )))
     }
 
