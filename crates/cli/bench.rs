@@ -43,6 +43,10 @@ pub(crate) struct EvalBenchArgs {
     /// A HumanEval suite to time [default: the one in the cache, if there]
     #[arg(long)]
     suite: Option<std::path::PathBuf>,
+    /// Build every instance afresh, without the pool's warm slots: the
+    /// figures as they were before the pool
+    #[arg(long)]
+    without_pool: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +69,10 @@ pub(crate) struct SandboxBenchArgs {
     /// The native interpreter to compare against
     #[arg(long, default_value = "python3")]
     native_python: String,
+    /// Sizes of each warm slot's resident memory to time start-up with, in
+    /// MiB (the pool's `linear_memory_keep_resident`)
+    #[arg(long, value_delimiter = ',', default_value = "0,1,4,16,64")]
+    keep_resident_mib: Vec<usize>,
 }
 
 /// A pure-Python CPU loop: integer arithmetic, a branch, a list and a dict,
@@ -135,16 +143,22 @@ fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result
     let sandbox = global.sandbox()?;
     let module_load_ms = millis(load_started.elapsed());
 
-    let limits = Limits::default();
-    let pass = Program::new("pass");
-    let mut start_times = Vec::with_capacity(args.starts);
-    let mut start_fuel = None;
-    for _ in 0..args.starts {
-        let started = Instant::now();
-        let outcome = sandbox.run(&pass, &limits)?;
-        start_times.push(millis(started.elapsed()));
-        ensure!(outcome.succeeded(), "`pass` did not succeed: {outcome:?}");
-        start_fuel = outcome.fuel_used;
+    let (start_times, start_fuel) = fresh_starts(&sandbox, args.starts)?;
+    // What the warm slots save, and how much of each to keep resident:
+    // the same start-up on sandboxes built otherwise, in this same run.
+    let unpooled = global.sandbox_builder()?.without_pool().build()?;
+    let (unpooled_start_times, _) = fresh_starts(&unpooled, args.starts)?;
+    let mut keep_resident_sweep = serde_json::Map::new();
+    for &mib in &args.keep_resident_mib {
+        let swept = global
+            .sandbox_builder()?
+            .keep_resident_bytes(mib << 20)
+            .build()?;
+        let (times, _) = fresh_starts(&swept, args.starts)?;
+        keep_resident_sweep.insert(
+            mib.to_string(),
+            serde_json::json!({ "median_ms": median(&times), "p99_ms": percentile(&times, 0.99) }),
+        );
     }
 
     let native_python = resolve_python(&args.native_python)?;
@@ -156,20 +170,25 @@ fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result
         guest_loops.push(guest_loop_seconds(&sandbox)?);
         native_loops.push(native_loop_seconds(&native_python.executable)?);
     }
-    let runs_per_second = throughput(
-        &sandbox,
-        SMALL_PROGRAM,
-        2,
-        Duration::from_secs_f64(args.throughput_seconds),
-    )?;
+    let duration = Duration::from_secs_f64(args.throughput_seconds);
+    let runs_per_second_1 = throughput(&sandbox, SMALL_PROGRAM, 1, duration)?;
+    let runs_per_second = throughput(&sandbox, SMALL_PROGRAM, 2, duration)?;
+    let unpooled_runs_per_second = throughput(&unpooled, SMALL_PROGRAM, 2, duration)?;
+    drop(unpooled);
     let distinct_fuel = fuel_under_load(&sandbox, args.fuel_repeats)?;
 
     let interpreter = sandbox.interpreter();
     let report = serde_json::json!({
         "fresh_start_ms_median": median(&start_times),
         "fresh_start_ms_p99": percentile(&start_times, 0.99),
+        "fresh_start_ms_median_without_pool": median(&unpooled_start_times),
+        "fresh_start_ms_p99_without_pool": percentile(&unpooled_start_times, 0.99),
+        "keep_resident_mib": sandbox.keep_resident_bytes() >> 20,
+        "keep_resident_sweep": keep_resident_sweep,
+        "slots": sandbox.slots(),
         "start_fuel": start_fuel,
         "native_python_start_ms_median": median(&native_times),
+        "native_start_over_fresh_start": median(&native_times) / median(&start_times),
         "loop_ratio_vs_native": median(&guest_loops) / median(&native_loops),
         "loop_ratio_vs_native_best": min(&guest_loops) / min(&native_loops),
         "loop_guest_s_median": median(&guest_loops),
@@ -177,7 +196,10 @@ fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result
         "native_python": native_python.executable,
         "native_python_version": native_python.version,
         "module_load_ms": module_load_ms,
+        "runs_per_second_1_thread": runs_per_second_1,
         "runs_per_second_2_threads": runs_per_second,
+        "runs_per_second_2_over_1": runs_per_second / runs_per_second_1,
+        "runs_per_second_2_threads_without_pool": unpooled_runs_per_second,
         "fuel_repeat_runs": args.fuel_repeats,
         "fuel_distinct_values": distinct_fuel,
         "python_wasm_sha256": interpreter.python_wasm_sha256,
@@ -186,6 +208,22 @@ fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Times `starts` runs of `pass`, each a fresh instance; with its fuel.
+fn fresh_starts(sandbox: &Sandbox, starts: usize) -> anyhow::Result<(Vec<f64>, Option<u64>)> {
+    let limits = Limits::default();
+    let pass = Program::new("pass");
+    let mut times = Vec::with_capacity(starts);
+    let mut fuel = None;
+    for _ in 0..starts {
+        let started = Instant::now();
+        let outcome = sandbox.run(&pass, &limits)?;
+        times.push(millis(started.elapsed()));
+        ensure!(outcome.succeeded(), "`pass` did not succeed: {outcome:?}");
+        fuel = outcome.fuel_used;
+    }
+    Ok((times, fuel))
 }
 
 struct NativePython {
@@ -382,7 +420,11 @@ pub(crate) fn percentile(values: &[f64], fraction: f64) -> f64 {
 fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitCode> {
     ensure!(args.repeats > 0, "--repeats must be at least 1");
     let problems = args.problems.load()?;
-    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let mut builder = global.sandbox_builder()?;
+    if args.without_pool {
+        builder = builder.without_pool();
+    }
+    let evaluator = Evaluator::new(builder.build()?, EvalConfig::default());
     let problem = problems
         .iter()
         .find(|problem| problem.id == args.problem)

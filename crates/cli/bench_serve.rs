@@ -29,6 +29,14 @@ pub(crate) struct ServeBenchArgs {
     /// The problem whose reference is evaluated over HTTP
     #[arg(long, default_value = "p01_merge_intervals")]
     problem: String,
+    /// Evaluations sent after the timed levels, for the service's resident
+    /// memory after many (0: none)
+    #[arg(long, default_value_t = 0)]
+    evaluations: usize,
+    /// Build every instance afresh, without the pool's warm slots: the
+    /// figures as they were before the pool
+    #[arg(long)]
+    without_pool: bool,
 }
 
 /// Results files behind the leaderboard's figures.
@@ -104,13 +112,18 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         .find(|problem| problem.id == args.problem)
         .with_context(|| format!("no problem {:?}", args.problem))?
         .clone();
-    let sandbox = global.sandbox()?;
+    let mut builder = global.sandbox_builder()?;
+    if args.without_pool {
+        builder = builder.without_pool();
+    }
+    let sandbox = builder.build()?;
     let store = tempfile::tempdir().context("failed to make a results store")?;
     let config = Config {
         results_dir: store.path().to_owned(),
         ..Config::default()
     };
     let slots = config.slots;
+    let sandbox_slots = sandbox.slots();
     let evaluator = Evaluator::new(sandbox.clone(), EvalConfig::default());
     // What a leaderboard of many runs reads: 200 results files of 15
     // problems each, every report real (the references, evaluated once).
@@ -123,6 +136,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
     let state =
         AppState::new(evaluator, problems, config).context("failed to open the results store")?;
     let duration = Duration::from_secs_f64(args.seconds);
+    let evaluations = args.evaluations;
 
     // The same tiny program straight on the sandbox, a thread a slot.
     let same_work = throughput(&sandbox, TINY, slots, duration)?;
@@ -137,6 +151,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         let server = tokio::spawn(fuelbench_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
+        // The pool is reserved and the store read; nothing has run yet.
+        let rss_idle = rss_mib();
         let run_body = Arc::new(json!({ "code": TINY }).to_string());
         let mut run_rps = serde_json::Map::new();
         let mut run_p50 = serde_json::Map::new();
@@ -176,12 +192,32 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
                 }),
             );
         }
+        let rss_after_load = rss_mib();
+        let many = if evaluations > 0 {
+            let concurrency = 2 * slots;
+            let per_connection = evaluations.div_ceil(concurrency);
+            let load = load_count(&addr, "/api/v1/evaluate", &evaluate_body, concurrency, per_connection)
+                .await?;
+            ensure!(load.failed == 0, "{} of the evaluations failed", load.failed);
+            json!({
+                "evaluations": load.ok + load.busy,
+                "rps": load.rps(),
+                "rss_mib_after": rss_mib(),
+            })
+        } else {
+            serde_json::Value::Null
+        };
         let _ = stop.send(());
         server.await??;
         let idle_p99 = percentile(&idle.latencies_ms, 0.99);
         let loaded_p99 = percentile(&loaded.latencies_ms, 0.99);
         anyhow::Ok(json!({
             "slots": slots,
+            "pool": !args.without_pool,
+            "sandbox_slots": sandbox_slots,
+            "rss_mib_idle": rss_idle,
+            "rss_mib_after_load": rss_after_load,
+            "many_evaluations": many,
             "seconds_per_level": args.seconds,
             "run_rps": run_rps,
             "run_p50_ms": run_p50,
@@ -204,6 +240,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
     })?;
     println!("{}", serde_json::to_string_pretty(&figures)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// This process's resident memory, in MiB.
+fn rss_mib() -> Option<f64> {
+    fuelbench_llm::rss_bytes(std::process::id()).map(|bytes| bytes as f64 / (1 << 20) as f64)
 }
 
 #[derive(Debug, Default)]
@@ -273,6 +314,44 @@ async fn load(
     if total.latencies_ms.is_empty() {
         total.latencies_ms.push(f64::NAN);
     }
+    Ok(total)
+}
+
+/// `concurrency` keep-alive connections posting `body` to `path`,
+/// `per_connection` times each; 503s count as answered.
+async fn load_count(
+    addr: &str,
+    path: &'static str,
+    body: &Arc<String>,
+    concurrency: usize,
+    per_connection: usize,
+) -> anyhow::Result<Load> {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (addr, body) = (addr.to_owned(), Arc::clone(body));
+            tokio::spawn(async move {
+                let mut load = Load::default();
+                let mut connection = BufStream::new(TcpStream::connect(&addr).await?);
+                for _ in 0..per_connection {
+                    match request(&mut connection, &addr, "POST", path, &body).await? {
+                        200 => load.ok += 1,
+                        503 => load.busy += 1,
+                        _ => load.failed += 1,
+                    }
+                }
+                anyhow::Ok(load)
+            })
+        })
+        .collect();
+    let mut total = Load::default();
+    for task in tasks {
+        let load = task.await??;
+        total.ok += load.ok;
+        total.busy += load.busy;
+        total.failed += load.failed;
+    }
+    total.elapsed = started.elapsed();
     Ok(total)
 }
 

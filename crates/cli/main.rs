@@ -115,11 +115,17 @@ impl GlobalArgs {
     }
 
     fn sandbox(&self) -> anyhow::Result<fuelbench_sandbox::Sandbox> {
+        self.sandbox_builder()?
+            .build()
+            .context("failed to prepare the sandbox")
+    }
+
+    fn sandbox_builder(&self) -> anyhow::Result<fuelbench_sandbox::SandboxBuilder> {
         let mut builder = fuelbench_sandbox::SandboxBuilder::new(self.cache_dir()?);
         if let Some(dir) = &self.interpreter {
             builder = builder.interpreter_dir(dir);
         }
-        builder.build().context("failed to prepare the sandbox")
+        Ok(builder)
     }
 }
 

@@ -15,14 +15,12 @@ use wasmtime_wasi::{FsPerms, HostMonotonicClock, WasiCtxBuilder};
 
 use crate::error::{Error, Result};
 use crate::pipe::CappedPipe;
+use crate::slots::MAX_TABLE_ELEMENTS;
 
 /// Where the guest sees the standard library. It must be the same path, and
 /// the same preopen order, as when the snapshot was taken: wasi-libc keeps
 /// its table of preopened directories in the snapshotted memory.
 const GUEST_STDLIB: &str = "/usr/local/lib";
-
-/// Tables never need to grow for CPython; this only bounds a broken module.
-const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 /// The monotonic clock the guest reads, shared with `poll_oneoff` so an
 /// absolute deadline on it can be turned back into a duration.

@@ -48,6 +48,7 @@ mod pins;
 mod pipe;
 mod sandbox;
 mod sleep;
+mod slots;
 mod snapshot;
 mod value;
 

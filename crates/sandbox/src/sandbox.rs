@@ -18,6 +18,7 @@ use crate::outcome::{RunOutcome, Status};
 use crate::pins::{Pins, RUNNER_PY};
 use crate::pipe::CappedPipe;
 use crate::sleep;
+use crate::slots::{Pool, SlotPermit, Slots};
 use crate::snapshot;
 
 /// How often the epoch advances; the wall-clock backstop's resolution.
@@ -77,15 +78,18 @@ pub struct Interpreter {
 pub struct SandboxBuilder {
     cache_dir: PathBuf,
     interpreter_dir: Option<PathBuf>,
+    pool: Pool,
 }
 
 impl SandboxBuilder {
     /// `cache_dir` holds the interpreter build (`python-wasm/<sha256>/`, put
     /// there by python-wasm/build.sh) and what the sandbox derives from it.
     pub fn new(cache_dir: impl Into<PathBuf>) -> SandboxBuilder {
+        let parallelism = std::thread::available_parallelism().map_or(1, usize::from);
         SandboxBuilder {
             cache_dir: cache_dir.into(),
             interpreter_dir: None,
+            pool: Pool::for_parallelism(parallelism),
         }
     }
 
@@ -93,6 +97,46 @@ impl SandboxBuilder {
     pub fn interpreter_dir(self, dir: impl Into<PathBuf>) -> SandboxBuilder {
         SandboxBuilder {
             interpreter_dir: Some(dir.into()),
+            ..self
+        }
+    }
+
+    /// How many instances may be alive at once: a run that finds them all
+    /// taken waits for one to end. Each is a warm slot of the pooling
+    /// allocator, 4 GiB of address space that holds memory only once used.
+    /// Default: four per core, at least 16.
+    pub fn slots(self, slots: usize) -> SandboxBuilder {
+        SandboxBuilder {
+            pool: Pool {
+                slots: slots.max(1),
+                ..self.pool
+            },
+            ..self
+        }
+    }
+
+    /// Bytes at the start of each slot's memory kept resident between
+    /// instances and reset by copying rather than by the kernel. A
+    /// tuning knob for `fuelbench bench sandbox`; the default is measured.
+    pub fn keep_resident_bytes(self, bytes: usize) -> SandboxBuilder {
+        SandboxBuilder {
+            pool: Pool {
+                keep_resident_bytes: bytes,
+                ..self.pool
+            },
+            ..self
+        }
+    }
+
+    /// Build every instance afresh with wasmtime's default allocator instead
+    /// of in a warm slot: slower, and here only to measure what the pool
+    /// saves (`fuelbench bench sandbox`).
+    pub fn without_pool(self) -> SandboxBuilder {
+        SandboxBuilder {
+            pool: Pool {
+                pooled: false,
+                ..self.pool
+            },
             ..self
         }
     }
@@ -122,7 +166,7 @@ impl SandboxBuilder {
             RUNNER_PY.as_bytes(),
             crate::WASMTIME_VERSION.as_bytes(),
         ]);
-        let engine = Engine::new(&engine_config()).map_err(Error::setup)?;
+        let engine = Engine::new(&engine_config(self.pool)).map_err(Error::setup)?;
         let compiled_path = cache.path(
             "modules",
             &format!("{snapshot_key}-{:016x}.cwasm", compatibility_hash(&engine)),
@@ -180,6 +224,8 @@ impl SandboxBuilder {
                 pre,
                 stdlib_dir,
                 min_memory_bytes,
+                slots: Slots::new(self.pool.slots),
+                pool: self.pool,
                 interpreter: Interpreter {
                     dir: interpreter_dir,
                     python_wasm_sha256,
@@ -206,6 +252,9 @@ pub(crate) struct Inner {
     pre: InstancePre<GuestState>,
     stdlib_dir: PathBuf,
     min_memory_bytes: u64,
+    /// Free slots of the pool; every [`Guest`] holds one.
+    slots: Slots,
+    pool: Pool,
     interpreter: Interpreter,
     _ticker: Ticker,
 }
@@ -221,6 +270,18 @@ impl std::fmt::Debug for Inner {
 impl Sandbox {
     pub fn interpreter(&self) -> &Interpreter {
         &self.inner.interpreter
+    }
+
+    /// How many instances may be alive at once (see
+    /// [`SandboxBuilder::slots`]).
+    pub fn slots(&self) -> usize {
+        self.inner.pool.slots
+    }
+
+    /// Bytes of each slot's memory kept resident between instances (see
+    /// [`SandboxBuilder::keep_resident_bytes`]).
+    pub fn keep_resident_bytes(&self) -> usize {
+        self.inner.pool.keep_resident_bytes
     }
 
     /// Memory the interpreter occupies before a program runs; a
@@ -298,17 +359,25 @@ pub(crate) struct Stop {
 
 /// One fresh instance of the snapshot in a fresh store, driven export by
 /// export. Fuel is set by the caller before each step it wants to budget.
-pub(crate) struct Guest {
+pub(crate) struct Guest<'a> {
     store: Store<GuestState>,
     instance: Instance,
     stdout: CappedPipe,
     stderr: CappedPipe,
     memory_bytes: u64,
     pub(crate) started: Instant,
+    /// Declared after the store, so the instance is back in the pool
+    /// before its slot is counted free.
+    _slot: SlotPermit<'a>,
 }
 
-impl Guest {
-    pub(crate) fn start(inner: &Inner, stdin: &[u8], seed: u64, limits: &Limits) -> Result<Guest> {
+impl<'a> Guest<'a> {
+    pub(crate) fn start(
+        inner: &'a Inner,
+        stdin: &[u8],
+        seed: u64,
+        limits: &Limits,
+    ) -> Result<Guest<'a>> {
         if limits.memory_bytes < inner.min_memory_bytes {
             return Err(Error::Setup {
                 message: format!(
@@ -317,6 +386,7 @@ impl Guest {
                 ),
             });
         }
+        let slot = inner.slots.take();
         let started = Instant::now();
         let stdout = CappedPipe::new(limits.stdout_bytes);
         let stderr = CappedPipe::new(limits.stderr_bytes);
@@ -350,6 +420,7 @@ impl Guest {
             stderr,
             memory_bytes: limits.memory_bytes,
             started,
+            _slot: slot,
         })
     }
 
@@ -449,12 +520,23 @@ impl Guest {
     pub(crate) fn output(&self) -> (Vec<u8>, Vec<u8>) {
         (self.stdout.take(), self.stderr.take())
     }
+
+    /// The guest's whole linear memory, as it is now.
+    #[cfg(test)]
+    fn memory(&mut self) -> Vec<u8> {
+        let memory = self
+            .instance
+            .get_memory(&mut self.store, "memory")
+            .expect("python.wasm exports its memory");
+        memory.data(&self.store).to_vec()
+    }
 }
 
-fn engine_config() -> Config {
+fn engine_config(pool: Pool) -> Config {
     let mut config = Config::new();
     config.consume_fuel(true);
     config.epoch_interruption(true);
+    config.allocation_strategy(pool.strategy());
     config
 }
 
@@ -529,6 +611,103 @@ impl Drop for Ticker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache the README's commands fill, as the integration tests find
+    /// it; these tests need the pinned interpreter built there.
+    fn cache_dir() -> PathBuf {
+        if let Some(dir) = std::env::var_os("FUELBENCH_CACHE") {
+            return PathBuf::from(dir);
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache")
+            });
+        base.join("fuelbench")
+    }
+
+    fn one_slot_sandbox() -> Sandbox {
+        SandboxBuilder::new(cache_dir())
+            .slots(1)
+            .build()
+            .unwrap_or_else(|error| panic!("the sandbox must build for these tests: {error}"))
+    }
+
+    /// What an instance leaves behind in every place it can write: its heap
+    /// (grown well past the snapshot), module and builtin state, `random`,
+    /// and an open file. The marker is assembled at run time, so the source
+    /// text the host copies in never holds it whole.
+    const DIRTY: &str = r#"
+import builtins, random, sys
+marker = ("fuelbench" + "-leak-") * 4
+kept = [bytearray(marker.encode() * 65536) for _ in range(4)]
+builtins.fuelbench_leak = marker
+sys.modules["fuelbench_leak"] = sys
+random.seed(12345)
+held = open("/usr/local/lib/python3.11/os.py")
+print(held.fileno())
+"#;
+
+    const MARKER: &[u8] = b"fuelbench-leak-fuelbench-leak-fuelbench-leak-";
+
+    #[test]
+    fn a_reused_slot_starts_from_the_snapshots_exact_bytes() {
+        let reused = one_slot_sandbox();
+        let fresh = one_slot_sandbox();
+        let limits = Limits::default();
+        let dirty = reused
+            .run(&Program::new(DIRTY), &limits)
+            .expect("the host runs it");
+        assert!(dirty.succeeded(), "{dirty:?} {}", dirty.stderr_lossy());
+        let descriptor: i32 = dirty.stdout_lossy().trim().parse().expect("a descriptor");
+
+        // With one slot, this instance is in the slot the last one used.
+        let mut next = Guest::start(&reused.inner, b"", 0, &limits).expect("an instance");
+        let reused_memory = next.memory();
+        drop(next);
+        let mut never_used = Guest::start(&fresh.inner, b"", 0, &limits).expect("an instance");
+        let pristine = never_used.memory();
+        drop(never_used);
+        assert_eq!(reused_memory.len() as u64, reused.min_memory_bytes());
+        assert!(
+            !reused_memory
+                .windows(MARKER.len())
+                .any(|window| window == MARKER),
+            "the last instance's heap is visible in the slot"
+        );
+        assert!(
+            reused_memory == pristine,
+            "a reused slot's memory differs from a never-used slot's"
+        );
+
+        let check = format!(
+            r#"
+import builtins, os, random, sys
+assert not hasattr(builtins, "fuelbench_leak"), "a builtin survived"
+assert "fuelbench_leak" not in sys.modules, "a module survived"
+try:
+    os.fstat({descriptor})
+except OSError:
+    pass
+else:
+    raise AssertionError("the last instance's open file is open here")
+random.seed(0)
+print(random.random())
+"#
+        );
+        let after = reused
+            .run(&Program::new(&check), &limits)
+            .expect("the host runs it");
+        assert!(after.succeeded(), "{after:?} {}", after.stderr_lossy());
+        let in_fresh = fresh
+            .run(&Program::new(&check), &limits)
+            .expect("the host runs it");
+        assert_eq!(after.stdout, in_fresh.stdout);
+        assert_eq!(
+            after.fuel_used, in_fresh.fuel_used,
+            "fuel differs in a reused slot"
+        );
+    }
 
     #[test]
     fn wall_limit_rounds_up_to_whole_ticks() {
