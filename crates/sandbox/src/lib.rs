@@ -15,7 +15,10 @@
 //! cranelift and the machine code cached on disk ([`cache`]), so later
 //! processes only map it in. Every run is a fresh instance of that snapshot in
 //! a fresh `Store`: copy-on-write memory, no interpreter start-up, and no state
-//! shared with any other run.
+//! shared with any other run. Instances live in the warm slots of wasmtime's
+//! pooling allocator ([`slots`](crate::slots)), which keep the snapshot mapped
+//! and copy it back when an instance ends, so starting one takes no system
+//! call.
 //!
 //! # What a guest can do
 //!
