@@ -174,13 +174,22 @@ impl Store {
         Ok(path)
     }
 
-    fn run_path(&self, id: &str, suffix: &str) -> PathBuf {
-        self.dir.join("runs").join(format!("{id}{suffix}"))
+    /// Where a run's `suffix` file lives; an id that is not a plain name
+    /// (one read from a run-state file, say) is refused, so nothing is ever
+    /// written or read outside `runs/`.
+    fn run_path(&self, id: &str, suffix: &str) -> std::io::Result<PathBuf> {
+        if !is_name(id) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{id:?} is not a run id"),
+            ));
+        }
+        Ok(self.dir.join("runs").join(format!("{id}{suffix}")))
     }
 
     /// Writes a run's state, whole or not at all.
     pub fn save_run(&self, status: &RunStatus) -> std::io::Result<()> {
-        let path = self.run_path(&status.id, ".json");
+        let path = self.run_path(&status.id, ".json")?;
         let mut text = serde_json::to_string_pretty(status).map_err(std::io::Error::other)?;
         text.push('\n');
         let temporary = path.with_extension("json.tmp");
@@ -196,7 +205,7 @@ impl Store {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.run_path(id, ".events.jsonl"))?
+            .open(self.run_path(id, ".events.jsonl")?)?
             .write_all(line.as_bytes())
     }
 
@@ -217,18 +226,21 @@ impl Store {
         runs
     }
 
-    /// One stored run's state.
+    /// One stored run's state. A file whose `id` is not its own name is
+    /// passed over: it would make the server act on, and write to, another
+    /// run's files.
     pub fn run(&self, id: &str) -> Option<RunStatus> {
-        if !is_name(id) {
-            return None;
-        }
-        let text = std::fs::read_to_string(self.run_path(id, ".json")).ok()?;
-        serde_json::from_str(&text).ok()
+        let text = std::fs::read_to_string(self.run_path(id, ".json").ok()?).ok()?;
+        let status: RunStatus = serde_json::from_str(&text).ok()?;
+        (status.id == id).then_some(status)
     }
 
     /// A stored run's events, in order, as their JSON lines.
     pub fn events(&self, id: &str) -> Vec<String> {
-        std::fs::read_to_string(self.run_path(id, ".events.jsonl"))
+        let Ok(path) = self.run_path(id, ".events.jsonl") else {
+            return Vec::new();
+        };
+        std::fs::read_to_string(path)
             .map(|text| text.lines().map(str::to_owned).collect())
             .unwrap_or_default()
     }
@@ -256,6 +268,45 @@ fn is_name(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A queued run's state as the service writes it, with `id`.
+    fn run_state(id: &str) -> RunStatus {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "state": "running", "endpoint": "http://127.0.0.1:1",
+            "server_kind": null, "models": ["m"], "variants": [], "problems": [],
+            "resume": false, "created_at": "2026-12-03T10:00:00Z", "started_at": null,
+            "ended_at": null, "problems_done": 0, "problems_total": 1, "model": null,
+            "model_step": null, "variant": null, "problem": null, "outcomes": [],
+            "summaries": [], "files": [], "skipped": [], "warnings": [], "error": null,
+            "last_event": 0, "owner": "nowhere:1",
+            "request": { "endpoint": null, "models": ["m"], "max_tokens": null,
+                         "temperature": null, "extra_body": null, "server_kind": null },
+        }))
+        .expect("a run state")
+    }
+
+    #[test]
+    fn a_run_state_is_never_written_outside_the_store() {
+        let root = tempfile::tempdir().expect("a temporary directory");
+        let dir = root.path().join("a").join("store");
+        let store = Store::open(&dir).expect("the store opens");
+        // A file whose contents name another run, one outside the store.
+        let planted = serde_json::to_string(&run_state("../../x")).expect("JSON");
+        std::fs::write(dir.join("runs").join("abc.json"), planted).expect("written");
+        assert!(
+            store.runs().is_empty(),
+            "a state naming another id was read"
+        );
+        assert!(store.run("abc").is_none());
+        let error = store
+            .save_run(&run_state("../../x"))
+            .expect_err("an id that is a path is refused");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(!root.path().join("a").join("x.json").exists());
+        assert!(store.events("../../x").is_empty());
+        store.save_run(&run_state("abc")).expect("a plain id saves");
+        assert_eq!(store.run("abc").map(|run| run.id), Some("abc".to_owned()));
+    }
 
     #[test]
     fn names_never_leave_the_store() {
