@@ -105,6 +105,14 @@ pub(super) async fn leaderboard(
     Page::new("Leaderboard", body)
 }
 
+/// The first `chars` characters of `text`: what a results file says may be
+/// any text, and slicing it by bytes could split a character.
+fn prefix(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(end, _)| &text[..end])
+}
+
 fn board_row(flagged: &BoardRow) -> Markup {
     let row = &flagged.row;
     let name = file_name(&row.source);
@@ -114,7 +122,7 @@ fn board_row(flagged: &BoardRow) -> Markup {
         row.wasmtime_version.as_deref().unwrap_or("?"),
         row.python_wasm_sha256
             .as_deref()
-            .map_or("?", |h| &h[..h.len().min(12)]),
+            .map_or("?", |h| prefix(h, 12)),
     );
     html! {
         tr class=[(!flagged.comparable).then_some("flagged")] {
@@ -159,7 +167,7 @@ fn board_row(flagged: &BoardRow) -> Markup {
                     td.num { "–" }
                 }
             }
-            td title=(versions) { (row.updated_at.as_deref().map_or("–", |d| &d[..d.len().min(10)])) " " small { (row.progress) } }
+            td title=(versions) { (row.updated_at.as_deref().map_or("–", |d| prefix(d, 10))) " " small { (row.progress) } }
             td {
                 @for (class, n) in &row.failures { span.failure { (class.replace('_', " ")) " " (n) } " " }
             }
@@ -228,4 +236,33 @@ pub(super) async fn results(State(state): State<AppState>, Path(name): Path<Stri
         p { a href={"/api/v1/results/" (name)} { "The whole results file (JSON)" } }
     };
     Page::new(title, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fuelbench_runner::leaderboard::Row;
+
+    #[test]
+    fn a_row_of_any_text_renders() {
+        let row: Row = serde_json::from_value(serde_json::json!({
+            "model": "m", "quant": null, "think": "default", "grammar": "none",
+            "pass_at_1": 1.0, "complexity": null, "numerical": null, "refactor": null,
+            "overall": 1.0, "go": true, "avg_tokens": null, "tokens_per_s": null,
+            "wall_time_s": null, "progress": "1/1", "source": "m.json",
+            "updated_at": "2026-12-0é€T10", "problem_set_sha256": "a",
+            "python_wasm_sha256": "ééééééé€€€€€",
+        }))
+        .expect("a row");
+        let markup = board_row(&BoardRow {
+            row,
+            comparable: true,
+            differences: Vec::new(),
+        })
+        .into_string();
+        assert!(markup.contains("2026-12-0é"), "{markup}");
+        assert!(markup.contains("ééééééé€€€€€"), "{markup}");
+        assert_eq!(prefix("é€", 1), "é");
+        assert_eq!(prefix("ab", 12), "ab");
+    }
 }
