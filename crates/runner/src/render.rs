@@ -76,10 +76,11 @@ pub fn markdown(rows: &[Row]) -> String {
 
 pub fn csv(rows: &[Row]) -> String {
     let quote = |cell: &str| {
-        if cell.contains([',', '"', '\n']) {
+        let cell = defuse_formula(cell);
+        if cell.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", cell.replace('"', "\"\""))
         } else {
-            cell.to_owned()
+            cell
         }
     };
     let mut out = String::new();
@@ -88,6 +89,18 @@ pub fn csv(rows: &[Row]) -> String {
         let _ = writeln!(out, "{}", cells(row).map(|cell| quote(&cell)).join(","));
     }
     out
+}
+
+/// A cell that a spreadsheet would run as a formula (one starting with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return, as OWASP lists them), with a `'`
+/// before it so that it is shown as text; a plain number stays a number.
+fn defuse_formula(cell: &str) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
 }
 
 pub fn comparison_markdown(comparison: &Comparison) -> String {
@@ -164,6 +177,26 @@ pub fn comparison_markdown(comparison: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_never_run_as_formulas() {
+        assert_eq!(defuse_formula("=1+1"), "'=1+1");
+        assert_eq!(defuse_formula("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(defuse_formula("+cmd"), "'+cmd");
+        assert_eq!(defuse_formula("\tx"), "'\tx");
+        assert_eq!(defuse_formula("-0.25"), "-0.25");
+        assert_eq!(defuse_formula("qwen=3"), "qwen=3");
+        let row: Row = serde_json::from_value(serde_json::json!({
+            "model": "=HYPERLINK(\"x\")", "quant": null, "think": "default", "grammar": "none",
+            "pass_at_1": 1.0, "complexity": null, "numerical": null, "refactor": null,
+            "overall": 1.0, "go": true, "avg_tokens": null, "tokens_per_s": null,
+            "wall_time_s": null, "progress": "1/1", "source": "x.json",
+        }))
+        .expect("a row");
+        let text = csv(&[row]);
+        let line = text.lines().nth(1).expect("a data line");
+        assert!(line.starts_with("\"'=HYPERLINK(\"\"x\"\")\","), "{line}");
+    }
 
     #[test]
     fn durations_read_well() {
