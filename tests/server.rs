@@ -114,6 +114,26 @@ pub async fn post(app: &Router, path: &str, body: &Value) -> Answer {
 }
 
 #[test]
+fn made_up_methods_add_no_metric_series() {
+    let app = app(Config::default());
+    runtime().block_on(async {
+        for index in 0..50 {
+            let method = format!("BREW{index}{}", "X".repeat(2000));
+            send(&app, &method, "/api/v1/info", &[], Vec::new()).await;
+        }
+        let metrics = send(&app, "GET", "/metrics", &[], Vec::new()).await;
+        let text = String::from_utf8_lossy(&metrics.body);
+        assert!(!text.contains("BREW"), "a made-up method became a label");
+        assert!(text.contains(r#"method="other""#), "{text}");
+        assert!(
+            text.len() < 64 << 10,
+            "/metrics grew to {} bytes",
+            text.len()
+        );
+    });
+}
+
+#[test]
 fn the_read_only_routes_publish_versions_limits_and_only_public_problem_data() {
     let app = app(Config::default());
     runtime().block_on(async {
