@@ -581,7 +581,7 @@ impl Benchmark {
                 done: Vec::new(),
                 loaded: false,
             };
-            match manager.with_model(model, &mut variants).await {
+            match with_model_cancellable(manager, model, &mut variants, &context.cancel).await? {
                 Ok(outcome) => {
                     done.append(&mut variants.done);
                     outcome?;
@@ -606,6 +606,32 @@ impl Benchmark {
             None => Ok(done),
         }
     }
+}
+
+/// [`Manager::with_model`], except that a cancel reaches the run while the
+/// model is being readied (unloading others, waiting for memory, loading,
+/// waiting up to ten minutes for an answer): those waits are dropped and the
+/// run ends `Cancelled` at once. Once the work has run, the model is always
+/// unloaded, cancelled or not.
+async fn with_model_cancellable<W: fuelbench_llm::Workload + Send>(
+    manager: &Manager,
+    model: &str,
+    workload: &mut W,
+    cancel: &CancellationToken,
+) -> Result<fuelbench_llm::Result<W::Output>> {
+    let begun = cancel
+        .run_until_cancelled(manager.begin(model, &mut |step| workload.step(model, step)))
+        .await;
+    let session = match begun {
+        None => return Err(Error::Cancelled),
+        Some(Ok(session)) => session,
+        Some(Err(error)) => return Ok(Err(error)),
+    };
+    let output = workload.run(model).await;
+    Ok(manager
+        .end(model, session, &mut |step| workload.step(model, step))
+        .await
+        .map(|()| output))
 }
 
 /// One model's variants, run while the model is loaded.
