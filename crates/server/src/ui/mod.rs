@@ -107,10 +107,15 @@ impl IntoResponse for Page {
             }
         };
         let mut response = (self.status, markup).into_response();
-        response.headers_mut().insert(
+        // No page may be framed by another site (clickjacking the run
+        // buttons): `frame-ancestors` for today's browsers, X-Frame-Options
+        // for older ones.
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'"),
+            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
         );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         response
     }
 }
@@ -202,6 +207,22 @@ pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_page_can_be_framed() {
+        let response = Page::new("t", html! { p { "x" } }).into_response();
+        let headers = response.headers();
+        let policy = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert_eq!(
+            headers.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()),
+            Some(&b"DENY"[..])
+        );
+    }
 
     #[test]
     fn queries_are_encoded_and_blank_values_left_out() {
