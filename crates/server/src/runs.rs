@@ -138,7 +138,10 @@ pub struct RunStatus {
     pub error: Option<String>,
     /// The number of the last event folded in.
     pub last_event: u64,
-    /// Which server process drives it: `host:pid`.
+    /// Which server process drives it: `host:pid:start`, where `start` is
+    /// when that process started (`/proc/PID/stat`'s clock ticks since
+    /// boot), so a PID the kernel gave to another process does not keep the
+    /// run alive. Files written before it say `host:pid`.
     pub owner: String,
     /// What was asked, so the run can be resumed as it was.
     pub request: StartRun,
@@ -272,6 +275,8 @@ pub(crate) struct Runs {
     api_key: Option<String>,
     locks_dir: std::path::PathBuf,
     owner: String,
+    /// This machine's name, as owners name it.
+    host: String,
     live: Mutex<HashMap<String, Arc<Live>>>,
     tasks: TaskTracker,
     /// Cancelled on shutdown: every run stops and every stream ends.
@@ -303,6 +308,51 @@ impl Live {
     }
 }
 
+/// When process `pid` started, in clock ticks since boot (`/proc/PID/stat`'s
+/// 22nd field); `None` when there is no such process, or it is a zombie.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces and parentheses.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace();
+    let state = fields.next()?;
+    if matches!(state, "Z" | "X" | "x") {
+        return None;
+    }
+    // Fields 4 to 22 follow the state; the start time is the last of them.
+    fields.nth(18)?.parse().ok()
+}
+
+/// Whether the process an `owner` names is still the one that took the run:
+/// `None` when it is on another host, which cannot be asked.
+fn owner_alive(owner: &str, host: &str) -> Option<bool> {
+    let mut parts = owner.rsplitn(3, ':');
+    let (last, middle, first) = (parts.next()?, parts.next()?, parts.next());
+    // `host:pid:start`, or `host:pid` from before start times were kept.
+    let (owner_host, pid, start) = match first {
+        Some(owner_host) if middle.parse::<u32>().is_ok() => (owner_host, middle, Some(last)),
+        _ => (
+            owner
+                .rsplit_once(':')
+                .map_or(owner, |(owner_host, _)| owner_host),
+            last,
+            None,
+        ),
+    };
+    if owner_host != host {
+        return None;
+    }
+    let Ok(pid) = pid.parse::<u32>() else {
+        return Some(false);
+    };
+    Some(match (process_start(pid), start) {
+        (None, _) => false,
+        (Some(now), Some(then)) => then.parse::<u64>().is_ok_and(|then| then == now),
+        // An owner from before start times: the PID alone, unless it is ours.
+        (Some(_), None) => pid != std::process::id(),
+    })
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -325,6 +375,8 @@ impl Runs {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|name| name.trim().to_owned())
             .unwrap_or_else(|_| "localhost".into());
+        let pid = std::process::id();
+        let started = process_start(pid).unwrap_or_default();
         let runs = Runs {
             store,
             endpoints: config
@@ -334,12 +386,13 @@ impl Runs {
                 .collect(),
             api_key: config.api_key,
             locks_dir: config.locks_dir,
-            owner: format!("{host}:{}", std::process::id()),
+            owner: format!("{host}:{pid}:{started}"),
+            host: host.clone(),
             live: Mutex::default(),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
         };
-        runs.settle_orphans(&host);
+        runs.settle_orphans();
         runs
     }
 
@@ -349,31 +402,38 @@ impl Runs {
 
     /// Runs a process on this host left unfinished when it died: failed,
     /// their files whole.
-    fn settle_orphans(&self, host: &str) {
-        for mut status in self.store.runs() {
-            let Some((owner_host, pid)) = status.owner.rsplit_once(':') else {
-                continue;
-            };
-            let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
-                && pid != std::process::id().to_string();
-            if status.state.is_over() || owner_host != host || alive {
-                continue;
-            }
-            status.end(
-                RunState::Failed,
-                Some(
-                    "the server driving this run stopped before it ended; its results files are \
-                     whole, and resuming it finishes them"
-                        .into(),
-                ),
-            );
-            if let Err(error) = self.store.save_run(&status) {
-                eprintln!(
-                    "fuelbench serve: could not settle run {}: {error}",
-                    status.id
-                );
-            }
+    fn settle_orphans(&self) {
+        for status in self.store.runs() {
+            self.settle_if_orphaned(status);
         }
+    }
+
+    /// `status`, or, when its run has not ended but the process on this host
+    /// that drove it is gone (exited, a zombie, or its PID now another
+    /// process's), the run ended as failed and stored so. A run owned by
+    /// another host is left for its owner.
+    fn settle_if_orphaned(&self, mut status: RunStatus) -> RunStatus {
+        if status.state.is_over() || status.owner == self.owner {
+            return status;
+        }
+        if owner_alive(&status.owner, &self.host) != Some(false) {
+            return status;
+        }
+        status.end(
+            RunState::Failed,
+            Some(
+                "the server driving this run stopped before it ended; its results files are \
+                 whole, and resuming it finishes them"
+                    .into(),
+            ),
+        );
+        if let Err(error) = self.store.save_run(&status) {
+            eprintln!(
+                "fuelbench serve: could not settle run {}: {error}",
+                status.id
+            );
+        }
+        status
     }
 
     /// Checks `request`, takes its endpoint, and starts the run on a task of
@@ -637,7 +697,8 @@ impl Runs {
         if let Some(live) = lock(&self.live).get(id) {
             return Ok(live.status());
         }
-        self.store.run(id).ok_or_else(|| unknown_run(id))
+        let stored = self.store.run(id).ok_or_else(|| unknown_run(id))?;
+        Ok(self.settle_if_orphaned(stored))
     }
 
     /// A new run with an ended run's request, continuing its results files.
@@ -666,7 +727,7 @@ impl Runs {
     /// Asks a run to stop: it ends `cancelled`, its files whole.
     pub(crate) fn cancel(&self, id: &str) -> Result<RunStatus, ApiError> {
         let Some(live) = lock(&self.live).get(id).cloned() else {
-            let status = self.store.run(id).ok_or_else(|| unknown_run(id))?;
+            let status = self.get(id)?;
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "run_not_running",
@@ -892,5 +953,88 @@ impl Watch {
                 () = self.shutdown.cancelled() => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::run_state;
+
+    fn runs_over(dir: &std::path::Path) -> Runs {
+        Runs::new(
+            Store::open(dir).expect("the store opens"),
+            RunsConfig {
+                endpoints: Vec::new(),
+                api_key: None,
+                locks_dir: dir.join("locks"),
+            },
+        )
+    }
+
+    #[test]
+    fn a_run_whose_driver_is_gone_is_settled_even_when_its_pid_lives_on() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::open(dir.path()).expect("the store opens");
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_else(|_| "localhost".into());
+        // PID 1 always exists; it is not the process that took these runs.
+        let reused = RunStatus {
+            owner: format!("{host}:1:987654321"),
+            ..run_state("reused")
+        };
+        let elsewhere = RunStatus {
+            owner: "another-host:1:5".into(),
+            ..run_state("elsewhere")
+        };
+        store.save_run(&reused).expect("saved");
+        store.save_run(&elsewhere).expect("saved");
+        let runs = runs_over(dir.path());
+        assert_eq!(
+            store.run("reused").map(|run| run.state),
+            Some(RunState::Failed)
+        );
+        assert_eq!(
+            store.run("elsewhere").map(|run| run.state),
+            Some(RunState::Running),
+            "another host's run is its owner's to settle"
+        );
+
+        // A run that dies while the server is up is settled when asked for.
+        let gone = RunStatus {
+            owner: format!("{host}:{}:1", std::process::id()),
+            ..run_state("gone")
+        };
+        store.save_run(&gone).expect("saved");
+        assert_eq!(
+            runs.get("gone").map(|run| run.state).ok(),
+            Some(RunState::Failed)
+        );
+        let error = runs.cancel("gone").expect_err("nothing runs");
+        assert!(error.message.contains("failed"), "{}", error.message);
+    }
+
+    #[test]
+    fn this_process_reads_as_alive_and_a_zombie_free_start_time() {
+        let own = std::process::id();
+        let start = process_start(own).expect("this process has a start time");
+        assert_eq!(owner_alive(&format!("h:{own}:{start}"), "h"), Some(true));
+        assert_eq!(
+            owner_alive(&format!("h:{own}:{}", start + 1), "h"),
+            Some(false)
+        );
+        assert_eq!(owner_alive("other:1:0", "h"), None);
+        assert_eq!(
+            owner_alive("h:1", "h"),
+            Some(true),
+            "the old form, PID alone"
+        );
+        assert_eq!(owner_alive(&format!("h:{own}"), "h"), Some(false));
+        assert_eq!(
+            owner_alive("h:not-a-pid:3", "h"),
+            None,
+            "malformed: not ours to settle"
+        );
     }
 }

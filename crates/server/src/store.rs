@@ -266,11 +266,11 @@ fn is_name(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// A queued run's state as the service writes it, with `id`.
-    fn run_state(id: &str) -> RunStatus {
+    /// A running run's state as the service writes it, with `id`.
+    pub(crate) fn run_state(id: &str) -> RunStatus {
         serde_json::from_value(serde_json::json!({
             "id": id, "state": "running", "endpoint": "http://127.0.0.1:1",
             "server_kind": null, "models": ["m"], "variants": [], "problems": [],
