@@ -754,60 +754,94 @@ fn a_spawned_run_cancelled_mid_request_resumes_to_the_same_summary() {
 
 /// A model server that never becomes ready: the run waits for it (up to ten
 /// minutes) until it is cancelled, and then ends `Cancelled` at once rather
-/// than holding the server until the wait runs out.
+/// than holding the server until the wait runs out; a router is asked to
+/// unload the model it was asked to load.
 #[test]
 fn a_run_waiting_for_its_model_server_ends_when_cancelled() {
-    let chosen: Vec<Problem> = problems()[..1].to_vec();
-    let server = FakeServer::start(|_| Reply::error(503, "loading model"));
-    let dir = tempfile::tempdir().unwrap();
-    let context = context(&server.base_url);
-    let cancel = context.cancel.clone();
-    let manager = Manager::new(
-        client(&server.base_url),
-        ServerKind::Single,
-        ManageConfig {
-            ready_timeout: Duration::from_secs(600),
-            poll: Duration::from_millis(50),
-            ..ManageConfig::default()
-        },
-    );
-    let benchmark = Benchmark {
-        configs: vec![config("fake", &chosen, false)],
-        out_dir: dir.path().to_owned(),
-        resume: false,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let task = runtime.spawn(async move {
-        let mut sink = move |event: RunEvent| {
-            let _ = sender.send(event);
+    for kind in [ServerKind::Single, ServerKind::Router] {
+        let loaded = Arc::new(Mutex::new(Vec::<String>::new()));
+        let server = FakeServer::start({
+            let loaded = Arc::clone(&loaded);
+            move |request| {
+                let model = request.body["model"].as_str().unwrap_or("").to_owned();
+                let mut loaded = loaded.lock().expect("not poisoned");
+                match (request.method.as_str(), request.path.as_str()) {
+                    ("GET", "/models") => Reply::Json(
+                        200,
+                        json!({ "object": "list", "data": [{ "id": "fake", "status": {
+                            "value": if loaded.is_empty() { "unloaded" } else { "loading" } } }] }),
+                    ),
+                    ("POST", "/models/load") => {
+                        loaded.push(model);
+                        Reply::Json(200, json!({ "success": true }))
+                    }
+                    ("POST", "/models/unload") => {
+                        loaded.retain(|m| *m != model);
+                        Reply::Json(200, json!({ "success": true }))
+                    }
+                    _ => Reply::error(503, "loading model"),
+                }
+            }
+        });
+        let chosen: Vec<Problem> = problems()[..1].to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let context = context(&server.base_url);
+        let cancel = context.cancel.clone();
+        let manager = Manager::new(
+            client(&server.base_url),
+            kind,
+            ManageConfig {
+                ready_timeout: Duration::from_secs(600),
+                poll: Duration::from_millis(50),
+                check_memory: false,
+                ..ManageConfig::default()
+            },
+        );
+        let benchmark = Benchmark {
+            configs: vec![config("fake", &chosen, false)],
+            out_dir: dir.path().to_owned(),
+            resume: false,
         };
-        benchmark.run(&context, &manager, &chosen, &mut sink).await
-    });
-    for event in &receiver {
-        if matches!(event, RunEvent::RunStarted { .. }) {
-            // Inside the readiness wait: the server has answered 503 a few times.
-            std::thread::sleep(Duration::from_millis(300));
-            cancel.cancel();
-            break;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let task = runtime.spawn(async move {
+            let mut sink = move |event: RunEvent| {
+                let _ = sender.send(event);
+            };
+            benchmark.run(&context, &manager, &chosen, &mut sink).await
+        });
+        for event in &receiver {
+            if matches!(event, RunEvent::RunStarted { .. }) {
+                // Inside the readiness wait: the server has answered 503 a few times.
+                std::thread::sleep(Duration::from_millis(300));
+                cancel.cancel();
+                break;
+            }
         }
+        // Only a guard against hanging for the ten minutes of the wait.
+        let outcome = runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(120), task).await })
+            .expect("the cancelled run ends before its readiness wait")
+            .expect("the run does not panic");
+        assert!(
+            matches!(outcome, Err(run::Error::Cancelled)),
+            "{kind:?}: {outcome:?}"
+        );
+        assert!(
+            receiver
+                .try_iter()
+                .any(|event| matches!(event, RunEvent::RunCancelled)),
+            "{kind:?}: no run_cancelled event"
+        );
+        assert!(
+            loaded.lock().expect("not poisoned").is_empty(),
+            "{kind:?}: the model it was loading is still loaded"
+        );
     }
-    // Only a guard against hanging for the ten minutes of the wait.
-    let outcome = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(120), task).await })
-        .expect("the cancelled run ends before its readiness wait")
-        .expect("the run does not panic");
-    assert!(matches!(outcome, Err(run::Error::Cancelled)), "{outcome:?}");
-    assert!(
-        receiver
-            .try_iter()
-            .any(|event| matches!(event, RunEvent::RunCancelled)),
-        "no run_cancelled event"
-    );
 }
 
 /// A results file written before schema 2 (a real run of the 0.5B model on

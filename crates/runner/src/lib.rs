@@ -608,22 +608,43 @@ impl Benchmark {
     }
 }
 
+/// How long a cancelled run waits for the unload of a model it was loading.
+const CANCEL_UNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// [`Manager::with_model`], except that a cancel reaches the run while the
 /// model is being readied (unloading others, waiting for memory, loading,
-/// waiting up to ten minutes for an answer): those waits are dropped and the
-/// run ends `Cancelled` at once. Once the work has run, the model is always
-/// unloaded, cancelled or not.
+/// waiting up to ten minutes for an answer): those waits are dropped, a model
+/// whose load was asked for is unloaded, and the run ends `Cancelled`. Once
+/// the work has run, the model is always unloaded, cancelled or not.
 async fn with_model_cancellable<W: fuelbench_llm::Workload + Send>(
     manager: &Manager,
     model: &str,
     workload: &mut W,
     cancel: &CancellationToken,
 ) -> Result<fuelbench_llm::Result<W::Output>> {
+    let mut loading = false;
     let begun = cancel
-        .run_until_cancelled(manager.begin(model, &mut |step| workload.step(model, step)))
+        .run_until_cancelled(manager.begin(model, &mut |step| {
+            loading |= matches!(step, fuelbench_llm::ModelStep::Loading);
+            workload.step(model, step)
+        }))
         .await;
     let session = match begun {
-        None => return Err(Error::Cancelled),
+        None => {
+            // The load was asked for: ask for the unload too, so a cancelled
+            // run leaves no model resident. Best effort, bounded; the next
+            // run unloads everything before it loads anyway.
+            if loading {
+                workload.step(
+                    model,
+                    fuelbench_llm::ModelStep::Unloading {
+                        model: model.to_owned(),
+                    },
+                );
+                let _ = tokio::time::timeout(CANCEL_UNLOAD_TIMEOUT, manager.unload(model)).await;
+            }
+            return Err(Error::Cancelled);
+        }
         Some(Ok(session)) => session,
         Some(Err(error)) => return Ok(Err(error)),
     };

@@ -93,10 +93,11 @@ pub fn csv(rows: &[Row]) -> String {
 
 /// A cell that a spreadsheet would run as a formula (one starting with `=`,
 /// `+`, `-`, `@`, a tab or a carriage return, as OWASP lists them), with a `'`
-/// before it so that it is shown as text; a plain number stays a number.
+/// before it so that it is shown as text; a plain number, and the lone `-`
+/// that stands for a missing value, stay as they are.
 fn defuse_formula(cell: &str) -> String {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.parse::<f64>().is_err() {
+    if risky && cell != "-" && cell.parse::<f64>().is_err() {
         format!("'{cell}")
     } else {
         cell.to_owned()
@@ -185,6 +186,8 @@ mod tests {
         assert_eq!(defuse_formula("+cmd"), "'+cmd");
         assert_eq!(defuse_formula("\tx"), "'\tx");
         assert_eq!(defuse_formula("-0.25"), "-0.25");
+        assert_eq!(defuse_formula("-"), "-", "a missing value stays a dash");
+        assert_eq!(defuse_formula("-x"), "'-x");
         assert_eq!(defuse_formula("qwen=3"), "qwen=3");
         let row: Row = serde_json::from_value(serde_json::json!({
             "model": "=HYPERLINK(\"x\")", "quant": null, "think": "default", "grammar": "none",
@@ -196,6 +199,7 @@ mod tests {
         let text = csv(&[row]);
         let line = text.lines().nth(1).expect("a data line");
         assert!(line.starts_with("\"'=HYPERLINK(\"\"x\"\")\","), "{line}");
+        assert!(!line.contains("'-"), "a missing value was quoted: {line}");
     }
 
     #[test]

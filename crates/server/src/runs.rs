@@ -140,8 +140,8 @@ pub struct RunStatus {
     pub last_event: u64,
     /// Which server process drives it: `host:pid:start`, where `start` is
     /// when that process started (`/proc/PID/stat`'s clock ticks since
-    /// boot), so a PID the kernel gave to another process does not keep the
-    /// run alive. Files written before it say `host:pid`.
+    /// boot, and the boot's id), so a PID the kernel gave to another process
+    /// does not keep the run alive. Files written before it say `host:pid`.
     pub owner: String,
     /// What was asked, so the run can be resumed as it was.
     pub request: StartRun,
@@ -308,11 +308,15 @@ impl Live {
     }
 }
 
-/// When process `pid` started, in clock ticks since boot (`/proc/PID/stat`'s
-/// 22nd field); `None` when there is no such process, or it is a zombie.
-fn process_start(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name, in parentheses, may hold spaces and parentheses.
+/// Which run of process `pid` this is: when it started, in clock ticks since
+/// boot (`/proc/PID/stat`'s 22nd field), and which boot that was, so that a
+/// PID given to another process, even after a restart, reads as another
+/// process. `None` when there is no such process, or it is a zombie.
+fn process_start(pid: u32) -> Option<String> {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces, parentheses and
+    // bytes that are not UTF-8.
+    let stat = String::from_utf8_lossy(&stat);
     let after_name = &stat[stat.rfind(')')? + 1..];
     let mut fields = after_name.split_whitespace();
     let state = fields.next()?;
@@ -320,7 +324,9 @@ fn process_start(pid: u32) -> Option<u64> {
         return None;
     }
     // Fields 4 to 22 follow the state; the start time is the last of them.
-    fields.nth(18)?.parse().ok()
+    let ticks: u64 = fields.nth(18)?.parse().ok()?;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(format!("{ticks}@{}", boot.trim()))
 }
 
 /// Whether the process an `owner` names is still the one that took the run:
@@ -347,7 +353,7 @@ fn owner_alive(owner: &str, host: &str) -> Option<bool> {
     };
     Some(match (process_start(pid), start) {
         (None, _) => false,
-        (Some(now), Some(then)) => then.parse::<u64>().is_ok_and(|then| then == now),
+        (Some(now), Some(then)) => then == now,
         // An owner from before start times: the PID alone, unless it is ours.
         (Some(_), None) => pid != std::process::id(),
     })
@@ -376,7 +382,6 @@ impl Runs {
             .map(|name| name.trim().to_owned())
             .unwrap_or_else(|_| "localhost".into());
         let pid = std::process::id();
-        let started = process_start(pid).unwrap_or_default();
         let runs = Runs {
             store,
             endpoints: config
@@ -386,7 +391,11 @@ impl Runs {
                 .collect(),
             api_key: config.api_key,
             locks_dir: config.locks_dir,
-            owner: format!("{host}:{pid}:{started}"),
+            // Without a start time, other servers judge by the PID alone.
+            owner: match process_start(pid) {
+                Some(started) => format!("{host}:{pid}:{started}"),
+                None => format!("{host}:{pid}"),
+            },
             host: host.clone(),
             live: Mutex::default(),
             tasks: TaskTracker::new(),
@@ -1020,10 +1029,8 @@ mod tests {
         let own = std::process::id();
         let start = process_start(own).expect("this process has a start time");
         assert_eq!(owner_alive(&format!("h:{own}:{start}"), "h"), Some(true));
-        assert_eq!(
-            owner_alive(&format!("h:{own}:{}", start + 1), "h"),
-            Some(false)
-        );
+        assert_eq!(owner_alive(&format!("h:{own}:{start}x"), "h"), Some(false));
+        assert!(start.contains('@') && !start.contains(':'), "{start}");
         assert_eq!(owner_alive("other:1:0", "h"), None);
         assert_eq!(
             owner_alive("h:1", "h"),

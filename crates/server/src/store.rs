@@ -192,7 +192,11 @@ impl Store {
         let path = self.run_path(&status.id, ".json")?;
         let mut text = serde_json::to_string_pretty(status).map_err(std::io::Error::other)?;
         text.push('\n');
-        let temporary = path.with_extension("json.tmp");
+        // A name of its own per write: two requests may settle the same run
+        // at once, and a shared temporary would be renamed half-written.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temporary = path.with_extension(format!("json.{}-{write}.tmp", std::process::id()));
         std::fs::write(&temporary, text)?;
         std::fs::rename(&temporary, &path)
     }
