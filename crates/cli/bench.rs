@@ -146,7 +146,7 @@ fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result
     let (start_times, start_fuel) = fresh_starts(&sandbox, args.starts)?;
     // What the warm slots save, and how much of each to keep resident:
     // the same start-up on sandboxes built otherwise, in this same run.
-    let unpooled = global.sandbox_builder()?.without_pool().build()?;
+    let unpooled = global.sandbox_pooled(false)?;
     let (unpooled_start_times, _) = fresh_starts(&unpooled, args.starts)?;
     let mut keep_resident_sweep = serde_json::Map::new();
     for &mib in &args.keep_resident_mib {
@@ -420,11 +420,10 @@ pub(crate) fn percentile(values: &[f64], fraction: f64) -> f64 {
 fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitCode> {
     ensure!(args.repeats > 0, "--repeats must be at least 1");
     let problems = args.problems.load()?;
-    let mut builder = global.sandbox_builder()?;
-    if args.without_pool {
-        builder = builder.without_pool();
-    }
-    let evaluator = Evaluator::new(builder.build()?, EvalConfig::default());
+    let evaluator = Evaluator::new(
+        global.sandbox_pooled(!args.without_pool)?,
+        EvalConfig::default(),
+    );
     let problem = problems
         .iter()
         .find(|problem| problem.id == args.problem)

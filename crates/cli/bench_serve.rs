@@ -112,11 +112,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         .find(|problem| problem.id == args.problem)
         .with_context(|| format!("no problem {:?}", args.problem))?
         .clone();
-    let mut builder = global.sandbox_builder()?;
-    if args.without_pool {
-        builder = builder.without_pool();
-    }
-    let sandbox = builder.build()?;
+    let sandbox = global.sandbox_pooled(!args.without_pool)?;
     let store = tempfile::tempdir().context("failed to make a results store")?;
     let config = Config {
         results_dir: store.path().to_owned(),

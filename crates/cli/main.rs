@@ -120,6 +120,18 @@ impl GlobalArgs {
             .context("failed to prepare the sandbox")
     }
 
+    /// The sandbox with its warm slots, or, for a benchmark's figures from
+    /// before them, without.
+    fn sandbox_pooled(&self, pooled: bool) -> anyhow::Result<fuelbench_sandbox::Sandbox> {
+        let builder = self.sandbox_builder()?;
+        let builder = if pooled {
+            builder
+        } else {
+            builder.without_pool()
+        };
+        builder.build().context("failed to prepare the sandbox")
+    }
+
     fn sandbox_builder(&self) -> anyhow::Result<fuelbench_sandbox::SandboxBuilder> {
         let mut builder = fuelbench_sandbox::SandboxBuilder::new(self.cache_dir()?);
         if let Some(dir) = &self.interpreter {

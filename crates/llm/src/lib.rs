@@ -66,6 +66,9 @@ pub enum Error {
     },
     #[error("get an answer from {model}: {detail}")]
     NotReady { model: String, detail: String },
+    /// The run was cancelled while its model was being readied.
+    #[error("ready the model: the run was cancelled")]
+    Cancelled,
     #[error("unload {}: still loaded after {waited:?}", models.join(", "))]
     StillLoaded {
         models: Vec<String>,

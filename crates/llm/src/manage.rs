@@ -11,6 +11,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 use crate::chat::{ChatClient, ChatRequest, Message, error_chain, read_capped};
 use crate::{Error, Result};
@@ -305,14 +306,39 @@ impl Manager {
     /// load `model`, wait until it answers, run `workload`, unload it and
     /// check memory came back. The model is unloaded whatever the workload's
     /// output; `Err` means managing the server failed.
+    ///
+    /// `cancel` reaches the readying steps (which may wait ten minutes for
+    /// an answer): they are dropped, a model whose load was asked for is
+    /// unloaded (best effort, bounded), and the answer is
+    /// [`Error::Cancelled`]. The workload watches the token itself.
     pub async fn with_model<W: Workload + Send>(
         &self,
         model: &str,
         workload: &mut W,
+        cancel: &CancellationToken,
     ) -> Result<W::Output> {
-        let session = self
-            .begin(model, &mut |step| workload.step(model, step))
-            .await?;
+        let mut loading = false;
+        let begun = cancel
+            .run_until_cancelled(self.begin(model, &mut |step| {
+                loading |= matches!(step, ModelStep::Loading);
+                workload.step(model, step)
+            }))
+            .await;
+        let Some(session) = begun else {
+            // The next run unloads everything before it loads anyway; this
+            // only keeps a cancelled run from leaving the model resident.
+            if loading {
+                workload.step(
+                    model,
+                    ModelStep::Unloading {
+                        model: model.to_owned(),
+                    },
+                );
+                let _ = tokio::time::timeout(CANCEL_UNLOAD_TIMEOUT, self.unload(model)).await;
+            }
+            return Err(Error::Cancelled);
+        };
+        let session = session?;
         let output = workload.run(model).await;
         self.end(model, session, &mut |step| workload.step(model, step))
             .await?;
@@ -644,6 +670,9 @@ fn encode_query(text: &str) -> String {
 const MANAGE_BODY_CAP: usize = 4 << 20;
 /// A management call does no generation; a minute is long.
 const MANAGE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a run cancelled while loading waits for its model's unload.
+const CANCEL_UNLOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How many tokens `text` is to the server (`/tokenize`: llama-server's, or vLLM's).
 pub async fn tokenize(client: &ChatClient, text: &str) -> Result<usize> {

@@ -581,7 +581,10 @@ impl Benchmark {
                 done: Vec::new(),
                 loaded: false,
             };
-            match with_model_cancellable(manager, model, &mut variants, &context.cancel).await? {
+            match manager
+                .with_model(model, &mut variants, &context.cancel)
+                .await
+            {
                 Ok(outcome) => {
                     done.append(&mut variants.done);
                     outcome?;
@@ -589,6 +592,7 @@ impl Benchmark {
                         model: model.clone(),
                     });
                 }
+                Err(fuelbench_llm::Error::Cancelled) => return Err(Error::Cancelled),
                 // Unloading failed, or memory never came back: loading the
                 // next model now could starve it, so the run stops here.
                 Err(error) if variants.loaded => return Err(Error::Server(error)),
@@ -606,53 +610,6 @@ impl Benchmark {
             None => Ok(done),
         }
     }
-}
-
-/// How long a cancelled run waits for the unload of a model it was loading.
-const CANCEL_UNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// [`Manager::with_model`], except that a cancel reaches the run while the
-/// model is being readied (unloading others, waiting for memory, loading,
-/// waiting up to ten minutes for an answer): those waits are dropped, a model
-/// whose load was asked for is unloaded, and the run ends `Cancelled`. Once
-/// the work has run, the model is always unloaded, cancelled or not.
-async fn with_model_cancellable<W: fuelbench_llm::Workload + Send>(
-    manager: &Manager,
-    model: &str,
-    workload: &mut W,
-    cancel: &CancellationToken,
-) -> Result<fuelbench_llm::Result<W::Output>> {
-    let mut loading = false;
-    let begun = cancel
-        .run_until_cancelled(manager.begin(model, &mut |step| {
-            loading |= matches!(step, fuelbench_llm::ModelStep::Loading);
-            workload.step(model, step)
-        }))
-        .await;
-    let session = match begun {
-        None => {
-            // The load was asked for: ask for the unload too, so a cancelled
-            // run leaves no model resident. Best effort, bounded; the next
-            // run unloads everything before it loads anyway.
-            if loading {
-                workload.step(
-                    model,
-                    fuelbench_llm::ModelStep::Unloading {
-                        model: model.to_owned(),
-                    },
-                );
-                let _ = tokio::time::timeout(CANCEL_UNLOAD_TIMEOUT, manager.unload(model)).await;
-            }
-            return Err(Error::Cancelled);
-        }
-        Some(Ok(session)) => session,
-        Some(Err(error)) => return Ok(Err(error)),
-    };
-    let output = workload.run(model).await;
-    Ok(manager
-        .end(model, session, &mut |step| workload.step(model, step))
-        .await
-        .map(|()| output))
 }
 
 /// One model's variants, run while the model is loaded.

@@ -105,40 +105,25 @@ impl SandboxBuilder {
     /// taken waits for one to end. Each is a warm slot of the pooling
     /// allocator, 4 GiB of address space that holds memory only once used.
     /// Default: four per core, at least 16.
-    pub fn slots(self, slots: usize) -> SandboxBuilder {
-        SandboxBuilder {
-            pool: Pool {
-                slots: slots.max(1),
-                ..self.pool
-            },
-            ..self
-        }
+    pub fn slots(mut self, slots: usize) -> SandboxBuilder {
+        self.pool.slots = slots.max(1);
+        self
     }
 
     /// Bytes at the start of each slot's memory kept resident between
     /// instances and reset by copying rather than by the kernel. A
     /// tuning knob for `fuelbench bench sandbox`; the default is measured.
-    pub fn keep_resident_bytes(self, bytes: usize) -> SandboxBuilder {
-        SandboxBuilder {
-            pool: Pool {
-                keep_resident_bytes: bytes,
-                ..self.pool
-            },
-            ..self
-        }
+    pub fn keep_resident_bytes(mut self, bytes: usize) -> SandboxBuilder {
+        self.pool.keep_resident_bytes = bytes;
+        self
     }
 
     /// Build every instance afresh with wasmtime's default allocator instead
     /// of in a warm slot: slower, and here only to measure what the pool
     /// saves (`fuelbench bench sandbox`).
-    pub fn without_pool(self) -> SandboxBuilder {
-        SandboxBuilder {
-            pool: Pool {
-                pooled: false,
-                ..self.pool
-            },
-            ..self
-        }
+    pub fn without_pool(mut self) -> SandboxBuilder {
+        self.pool.pooled = false;
+        self
     }
 
     pub fn build(self) -> Result<Sandbox> {

@@ -382,6 +382,11 @@ impl Runs {
             .map(|name| name.trim().to_owned())
             .unwrap_or_else(|_| "localhost".into());
         let pid = std::process::id();
+        // Without a start time, other servers judge by the PID alone.
+        let owner = match process_start(pid) {
+            Some(started) => format!("{host}:{pid}:{started}"),
+            None => format!("{host}:{pid}"),
+        };
         let runs = Runs {
             store,
             endpoints: config
@@ -391,12 +396,8 @@ impl Runs {
                 .collect(),
             api_key: config.api_key,
             locks_dir: config.locks_dir,
-            // Without a start time, other servers judge by the PID alone.
-            owner: match process_start(pid) {
-                Some(started) => format!("{host}:{pid}:{started}"),
-                None => format!("{host}:{pid}"),
-            },
-            host: host.clone(),
+            owner,
+            host,
             live: Mutex::default(),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
@@ -696,6 +697,7 @@ impl Runs {
             .runs()
             .into_iter()
             .filter(|stored| !all.iter().any(|live| live.id == stored.id))
+            .map(|stored| self.settle_if_orphaned(stored))
             .collect();
         all.extend(stored);
         all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
