@@ -39,6 +39,16 @@ impl App {
 
 /// `config` with a fresh store and locks of its own.
 pub fn app(config: Config) -> App {
+    let (state, store) = state(config);
+    App {
+        router: router(state),
+        store: std::sync::Arc::new(store),
+    }
+}
+
+/// The service's state for `config`, over a fresh store and locks of its
+/// own in the directory returned.
+pub fn state(config: Config) -> (AppState, tempfile::TempDir) {
     let store = tempfile::tempdir().expect("a store");
     let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
     let evaluator = Evaluator::new(sandbox().clone(), EvalConfig::default());
@@ -51,10 +61,7 @@ pub fn app(config: Config) -> App {
         ..config
     };
     let state = AppState::new(evaluator, problems, config).expect("the store opens");
-    App {
-        router: router(state),
-        store: std::sync::Arc::new(store),
-    }
+    (state, store)
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {

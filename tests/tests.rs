@@ -43,6 +43,10 @@ mod sandbox_cli;
 /// `fuelbench serve`: every route and error path through `oneshot`, bad
 /// input, overload, the token and cross-site rules, and a real socket.
 mod server;
+/// `fuelbench serve` over a real socket, as an attacker meets it: the
+/// header-read and idle time-outs, the connection cap, request deadlines,
+/// clients that leave, panics.
+mod server_limits;
 /// `fuelbench serve`'s runs and store: runs started, watched over SSE,
 /// cancelled and resumed against scripted servers; the leaderboard, results
 /// and compare routes over what they wrote; the OpenAPI document.

@@ -33,6 +33,10 @@ pub(crate) struct ServeArgs {
     /// for several. Runs can target no other
     #[arg(long = "endpoint", value_name = "URL")]
     endpoints: Vec<String>,
+    /// Connections open at once; one more is answered 503 and closed
+    /// [default: half the limit on open files, from 16 to 4096]
+    #[arg(long)]
+    max_connections: Option<usize>,
 }
 
 pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -58,8 +62,13 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
             args.addr
         );
     }
+    let open_files = fuelbench_server::raise_open_files_limit();
     let defaults = Config::default();
     let mut config = Config {
+        max_connections: args
+            .max_connections
+            .unwrap_or_else(|| fuelbench_server::default_max_connections(open_files))
+            .max(1),
         token,
         loopback_only: args.addr.ip().is_loopback(),
         results_dir: args.results.clone(),

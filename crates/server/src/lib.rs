@@ -16,6 +16,7 @@
 //! `oneshot`, without a socket.
 
 mod error;
+mod listen;
 mod metrics;
 mod openapi;
 mod routes;
@@ -35,6 +36,7 @@ use fuelbench_problems::Problem;
 use tokio::sync::Semaphore;
 
 pub use crate::error::{ApiError, ApiJson};
+pub use crate::listen::{default_max_connections, raise_open_files_limit};
 pub use crate::openapi::openapi;
 pub use crate::runs::{RunState, RunStatus, RunsConfig, StartRun};
 pub use crate::store::Store;
@@ -70,6 +72,15 @@ pub struct Config {
     pub runs: RunsConfig,
     /// How long shutdown waits for running runs to checkpoint.
     pub shutdown_grace: Duration,
+    /// How long a connection may take to send a request's head, and how
+    /// long it may sit idle between requests; then it is closed.
+    pub header_read_timeout: Duration,
+    /// Connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// Everything a request may cost: reading its body, waiting for a
+    /// slot, and the sandbox work, which stops when this passes or the
+    /// client goes away. An event stream is bounded by its run instead.
+    pub request_deadline: Duration,
 }
 
 impl Default for Config {
@@ -91,6 +102,9 @@ impl Default for Config {
                 locks_dir: std::env::temp_dir().join("fuelbench-locks"),
             },
             shutdown_grace: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(15),
+            max_connections: 1024,
+            request_deadline: Duration::from_secs(120),
         }
     }
 }
@@ -235,10 +249,10 @@ pub async fn serve(
         shutdown.await;
         token.cancel();
     };
-    let grace = state.config().shutdown_grace;
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(signal)
-        .await;
-    runs.shut_down(grace).await;
-    served
+    let config = state.config().clone();
+    let stop = runs.shutdown.clone();
+    tokio::spawn(signal);
+    listen::serve_connections(listener, router(state), &config, stop).await;
+    runs.shut_down(config.shutdown_grace).await;
+    Ok(())
 }
