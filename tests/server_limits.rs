@@ -161,3 +161,87 @@ fn an_event_stream_outlives_the_idle_time_out() {
         started.elapsed()
     );
 }
+
+/// A program that sleeps far past any deadline here.
+const SLEEPER: &str = r#"{"code": "import time\ntime.sleep(25)"}"#;
+const QUICK: &str = r#"{"code": "print(6 * 7)"}"#;
+
+/// One slot, so a slot still held shows as a 503 for the next request.
+fn one_slot(request_deadline: Duration) -> Config {
+    Config {
+        slots: 1,
+        queue_wait: Duration::from_millis(500),
+        request_deadline,
+        ..Config::default()
+    }
+}
+
+/// Past its deadline a request is a 504, and the sandbox work behind it
+/// stops with it: the next request gets the slot at once.
+#[test]
+fn a_request_past_its_deadline_is_a_504_and_frees_its_slot() {
+    let deadline = Duration::from_secs(1);
+    let server = served(one_slot(deadline));
+    let started = Instant::now();
+    let (status, body) = http(&server.addr, "POST", "/api/v1/run", SLEEPER);
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("deadline_exceeded"), "{body}");
+    assert!(started.elapsed() < deadline * 3, "{:?}", started.elapsed());
+    let (status, body) = http(&server.addr, "POST", "/api/v1/run", QUICK);
+    assert_eq!(status, 200, "the slot is free again: {body}");
+    assert!(body.contains(r#""stdout":"42\n""#), "{body}");
+
+    let (_, info) = http(&server.addr, "GET", "/api/v1/info", "");
+    let info: serde_json::Value = serde_json::from_str(&info).expect("JSON");
+    assert_eq!(info["limits"]["request_deadline_ms"], 1000);
+}
+
+/// A client that gives up takes its sandbox work with it.
+#[test]
+fn a_client_that_leaves_frees_its_slot() {
+    let server = served(one_slot(Duration::from_secs(60)));
+    let mut leaving = connect(&server.addr);
+    write!(
+        leaving,
+        "POST /api/v1/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{SLEEPER}",
+        server.addr,
+        SLEEPER.len()
+    )
+    .expect("the request is sent");
+    std::thread::sleep(Duration::from_millis(500));
+    drop(leaving);
+    std::thread::sleep(Duration::from_millis(100));
+    let (status, body) = http(&server.addr, "POST", "/api/v1/run", QUICK);
+    assert_eq!(status, 200, "the slot is free again: {body}");
+}
+
+/// A batch's items run in as many slots as the server has, not one after
+/// another in one.
+#[test]
+fn a_batch_is_spread_over_the_slots() {
+    let server = served(Config {
+        slots: 2,
+        request_deadline: Duration::from_secs(3),
+        ..Config::default()
+    });
+    let sleeper = "import time\ntime.sleep(8)\ndef merge_intervals(intervals):\n    return []\n";
+    let item = serde_json::json!({ "problem": "p01_merge_intervals", "code": sleeper });
+    let batch = serde_json::json!({ "items": [item, item] }).to_string();
+    let addr = server.addr.clone();
+    let request = std::thread::spawn(move || http(&addr, "POST", "/api/v1/evaluate/batch", &batch));
+    let mut most = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        let (_, info) = http(&server.addr, "GET", "/api/v1/info", "");
+        let info: serde_json::Value = serde_json::from_str(&info).expect("JSON");
+        most = most.max(info["admitted"].as_u64().expect("a count"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(most, 2, "both items in a slot at once");
+    let (status, body) = request.join().expect("no panic");
+    assert_eq!(status, 504, "{body}");
+    let (_, info) = http(&server.addr, "GET", "/api/v1/info", "");
+    let info: serde_json::Value = serde_json::from_str(&info).expect("JSON");
+    assert_eq!(info["admitted"], 0, "every place was given back");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use fuelbench_complexity::{Class, Sample, analyse};
 use fuelbench_problems::{Case, Expect, FORBIDDEN, Failure, Input, Kind, Problem};
 use fuelbench_sandbox::{
-    CallKind, Check, CheckOutcome, Ending, Inputs, Limits, Sandbox, Stage, Status, Value,
+    CallKind, Check, CheckOutcome, Ending, Inputs, Interrupt, Limits, Sandbox, Stage, Status, Value,
 };
 use rayon::prelude::*;
 
@@ -100,7 +100,11 @@ type ReferenceSeries =
 /// Evaluates candidates; cheap to clone, safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
+    /// Runs candidate code; interruptible (see [`Evaluator::interruptible`]).
     sandbox: Sandbox,
+    /// Runs only the harness's own work, whose results are cached for the
+    /// process, so never interrupted: a cached half-done result would stay.
+    harness_sandbox: Sandbox,
     /// The limits a candidate is judged under.
     config: EvalConfig,
     /// The limits of the harness's own work: expected values and the
@@ -119,6 +123,7 @@ pub struct Evaluator {
 impl Evaluator {
     pub fn new(sandbox: Sandbox, config: EvalConfig) -> Evaluator {
         Evaluator {
+            harness_sandbox: sandbox.clone(),
             sandbox,
             harness: config.clone(),
             config,
@@ -140,6 +145,17 @@ impl Evaluator {
         }
     }
 
+    /// This evaluator, its caches shared, whose candidate runs stop with
+    /// an error once `interrupt` is raised: for a client that went away. The
+    /// harness's own work, cached for every later caller, runs to its end.
+    pub fn interruptible(&self, interrupt: &Interrupt) -> Evaluator {
+        Evaluator {
+            sandbox: self.harness_sandbox.interruptible(interrupt),
+            ..self.clone()
+        }
+    }
+
+    /// The sandbox candidate code runs in.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
     }
@@ -337,7 +353,7 @@ impl Evaluator {
         }
         let texts: Vec<&str> = key.1.iter().map(String::as_str).collect();
         let values = self
-            .sandbox
+            .harness_sandbox
             .literals(&texts, &limits_of(&self.harness, self.harness.case_fuel))?
             .map_err(|why| {
                 Error::Harness(format!("the problem's expected value is malformed: {why}"))
@@ -419,7 +435,7 @@ impl Evaluator {
                 // Deterministic: running it again would give the same.
                 Run::Returned(point.cost, Value::clone(&point.answer))
             } else {
-                self.measure_once(problem, code, n, &self.config, budget)?
+                self.measure_once(&self.sandbox, problem, code, n, &self.config, budget)?
             };
             match run {
                 Run::Returned(cost, answer) => {
@@ -503,6 +519,7 @@ impl Evaluator {
     /// or why it did not finish.
     fn measure_once(
         &self,
+        sandbox: &Sandbox,
         problem: &Problem,
         code: &str,
         n: u64,
@@ -521,9 +538,7 @@ impl Evaluator {
             call_budget: Some(budget),
             watch_inputs: false,
         };
-        let outcome = self
-            .sandbox
-            .check(&check, &limits_of(config, config.case_fuel))?;
+        let outcome = sandbox.check(&check, &limits_of(config, config.case_fuel))?;
         Ok(match (outcome.ending, outcome.call_fuel) {
             (Ending::Returned(answer), Some(cost)) => Run::Returned(cost, answer),
             (Ending::BadInput(why), _) => {
@@ -567,6 +582,7 @@ impl Evaluator {
             for &n in &problem.complexity.sizes {
                 let run = self
                     .measure_once(
+                        &self.harness_sandbox,
                         problem,
                         &problem.reference,
                         n,

@@ -239,7 +239,7 @@ impl Sandbox {
         limits: &Limits,
         what: &str,
     ) -> Result<Result<Vec<Value>, String>> {
-        let mut guest = Guest::start(&self.inner, b"", 0, limits)?;
+        let mut guest = Guest::start(self, b"", 0, limits)?;
         let stop = match prepare(&mut guest, payload)? {
             Ok(()) => match read_outcome(&mut guest)? {
                 Ok(Outcome::Returned(Value::List(values))) => return Ok(Ok(values)),
@@ -266,7 +266,7 @@ impl Sandbox {
         limits: &Limits,
         step: Step,
     ) -> Result<CheckOutcome> {
-        let mut guest = Guest::start(&self.inner, b"", seed, limits)?;
+        let mut guest = Guest::start(self, b"", seed, limits)?;
         let mut call_fuel = None;
         let mut fuel_used = None;
         let mut inputs_before = None;

@@ -31,6 +31,11 @@ pub enum Error {
 
     #[error("run the guest: {message}")]
     Host { message: String },
+
+    /// The run's [`Interrupt`](crate::Interrupt) was raised: its result is
+    /// not wanted, and there is none.
+    #[error("the run was stopped from outside before it finished")]
+    Interrupted,
 }
 
 impl Error {

@@ -14,6 +14,7 @@ use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, WasiCtxBuilder};
 
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
 use crate::pipe::CappedPipe;
 use crate::slots::MAX_TABLE_ELEMENTS;
 
@@ -99,13 +100,15 @@ pub(crate) fn write_guest_bytes(
     Ok(Some((pointer, length)))
 }
 
-/// Per-store state: the WASI context, the memory cap, the guest's clock and
-/// the wall deadline that a sleeping guest must not sleep past.
+/// Per-store state: the WASI context, the memory cap, the guest's clock,
+/// the wall deadline that a sleeping guest must not sleep past, and the
+/// interrupt that stops it from outside.
 pub(crate) struct GuestState {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) clock: GuestClock,
     pub(crate) wall_deadline: Option<Instant>,
+    pub(crate) interrupt: Option<Interrupt>,
 }
 
 impl GuestState {
@@ -119,7 +122,12 @@ impl GuestState {
             },
             clock,
             wall_deadline: None,
+            interrupt: None,
         }
+    }
+
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.as_ref().is_some_and(Interrupt::is_raised)
     }
 }
 

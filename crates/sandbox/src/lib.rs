@@ -45,6 +45,7 @@ mod cache;
 mod check;
 mod error;
 mod guest;
+mod interrupt;
 mod limits;
 mod outcome;
 mod pins;
@@ -59,6 +60,7 @@ pub use crate::check::{
     CallKind, Check, CheckOutcome, Ending, Inputs, InputsSeen, Stage, SuiteCheck,
 };
 pub use crate::error::{Error, Result};
+pub use crate::interrupt::Interrupt;
 pub use crate::limits::Limits;
 pub use crate::outcome::{RunOutcome, Status};
 pub use crate::pins::Pins;

@@ -7,12 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use wasmtime::{Config, Engine, Instance, InstancePre, Linker, Module, Store, Trap};
+use wasmtime::{
+    Config, Engine, Instance, InstancePre, Linker, Module, Store, Trap, UpdateDeadline,
+};
 use wasmtime_wasi::I32Exit;
 
 use crate::cache::{Cache, sha256_file_hex, sha256_hex};
 use crate::error::{Error, Result};
 use crate::guest::{GuestClock, GuestState, MemoryLimiter, guest_wasi, write_guest_bytes};
+use crate::interrupt::{Interrupt, Interrupted};
 use crate::limits::Limits;
 use crate::outcome::{RunOutcome, Status};
 use crate::pins::{Pins, RUNNER_PY};
@@ -219,6 +222,7 @@ impl SandboxBuilder {
                 },
                 _ticker: ticker,
             }),
+            interrupt: None,
         })
     }
 }
@@ -230,6 +234,8 @@ impl SandboxBuilder {
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     pub(crate) inner: Arc<Inner>,
+    /// Raised from outside to stop this handle's runs (see [`Interrupt`]).
+    pub(crate) interrupt: Option<Interrupt>,
 }
 
 pub(crate) struct Inner {
@@ -253,6 +259,15 @@ impl std::fmt::Debug for Inner {
 }
 
 impl Sandbox {
+    /// The same sandbox, whose runs stop with [`Error::Interrupted`] once
+    /// `interrupt` is raised.
+    pub fn interruptible(&self, interrupt: &Interrupt) -> Sandbox {
+        Sandbox {
+            inner: Arc::clone(&self.inner),
+            interrupt: Some(interrupt.clone()),
+        }
+    }
+
     pub fn interpreter(&self) -> &Interpreter {
         &self.inner.interpreter
     }
@@ -278,7 +293,7 @@ impl Sandbox {
     /// Runs `program` in a fresh instance under `limits`. `Err` means the host
     /// failed; everything the program does is in the [`RunOutcome`].
     pub fn run(&self, program: &Program<'_>, limits: &Limits) -> Result<RunOutcome> {
-        let mut guest = Guest::start(&self.inner, program.stdin, program.seed, limits)?;
+        let mut guest = Guest::start(self, program.stdin, program.seed, limits)?;
         let Some((pointer, length)) = guest.write(program.source.as_bytes())? else {
             let (stdout, stderr) = guest.output();
             return Ok(RunOutcome {
@@ -358,11 +373,12 @@ pub(crate) struct Guest<'a> {
 
 impl<'a> Guest<'a> {
     pub(crate) fn start(
-        inner: &'a Inner,
+        sandbox: &'a Sandbox,
         stdin: &[u8],
         seed: u64,
         limits: &Limits,
     ) -> Result<Guest<'a>> {
+        let inner = &*sandbox.inner;
         if limits.memory_bytes < inner.min_memory_bytes {
             return Err(Error::Setup {
                 message: format!(
@@ -372,6 +388,9 @@ impl<'a> Guest<'a> {
             });
         }
         let slot = inner.slots.take();
+        if sandbox.interrupt.as_ref().is_some_and(Interrupt::is_raised) {
+            return Err(Error::Interrupted);
+        }
         let started = Instant::now();
         let stdout = CappedPipe::new(limits.stdout_bytes);
         let stderr = CappedPipe::new(limits.stderr_bytes);
@@ -392,11 +411,31 @@ impl<'a> Guest<'a> {
             },
             clock,
             wall_deadline: started.checked_add(limits.wall),
+            interrupt: sandbox.interrupt.clone(),
         };
         let mut store = Store::new(&inner.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_fuel(SETUP_FUEL).map_err(Error::host)?;
-        store.set_epoch_deadline(epoch_ticks(limits.wall));
+        if sandbox.interrupt.is_some() {
+            // Look at the flag every tick; the wall clock's trap is the
+            // same as without an interrupt.
+            store.epoch_deadline_callback(|store| {
+                let state = store.data();
+                if state.interrupted() {
+                    return Err(wasmtime::Error::new(Interrupted));
+                }
+                if state
+                    .wall_deadline
+                    .is_some_and(|deadline| Instant::now() >= deadline)
+                {
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+                Ok(UpdateDeadline::Continue(1))
+            });
+            store.set_epoch_deadline(1);
+        } else {
+            store.set_epoch_deadline(epoch_ticks(limits.wall));
+        }
         let instance = inner.pre.instantiate(&mut store).map_err(Error::host)?;
         Ok(Guest {
             store,
@@ -442,6 +481,9 @@ impl<'a> Guest<'a> {
     }
 
     fn stop(&self, error: wasmtime::Error) -> Result<Stop> {
+        if error.downcast_ref::<Interrupted>().is_some() {
+            return Err(Error::Interrupted);
+        }
         if let Some(exit) = error.downcast_ref::<I32Exit>() {
             return Ok(Stop {
                 status: Status::Exited,
@@ -647,10 +689,10 @@ print(held.fileno())
         let descriptor: i32 = dirty.stdout_lossy().trim().parse().expect("a descriptor");
 
         // With one slot, this instance is in the slot the last one used.
-        let mut next = Guest::start(&reused.inner, b"", 0, &limits).expect("an instance");
+        let mut next = Guest::start(&reused, b"", 0, &limits).expect("an instance");
         let reused_memory = next.memory();
         drop(next);
-        let mut never_used = Guest::start(&fresh.inner, b"", 0, &limits).expect("an instance");
+        let mut never_used = Guest::start(&fresh, b"", 0, &limits).expect("an instance");
         let pristine = never_used.memory();
         drop(never_used);
         assert_eq!(reused_memory.len() as u64, reused.min_memory_bytes());
@@ -700,5 +742,56 @@ print(random.random())
         assert_eq!(epoch_ticks(Duration::from_millis(11)), 3);
         assert_eq!(epoch_ticks(Duration::ZERO), 1);
         assert_eq!(epoch_ticks(Duration::MAX), u64::MAX);
+    }
+    /// A raised interrupt stops a guest that computes, one that sleeps,
+    /// and any run started after it, with an error rather than a verdict;
+    /// without one raised, an interruptible sandbox judges as any other.
+    #[test]
+    fn an_interrupt_stops_running_sleeping_and_later_runs() {
+        let sandbox = one_slot_sandbox();
+        let limits = Limits::default();
+        let interrupt = Interrupt::new();
+        let interruptible = sandbox.interruptible(&interrupt);
+        let plain = sandbox.run(&Program::new("print(sum(range(1000)))"), &limits);
+        let same = interruptible.run(&Program::new("print(sum(range(1000)))"), &limits);
+        assert_eq!(
+            plain.expect("runs").fuel_used,
+            same.expect("runs").fuel_used,
+            "the flag costs no fuel"
+        );
+
+        for source in ["while True: pass", "import time\ntime.sleep(60)"] {
+            let interrupt = Interrupt::new();
+            let interruptible = sandbox.interruptible(&interrupt);
+            let raiser = interrupt.clone();
+            let started = Instant::now();
+            let raising = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                raiser.raise();
+            });
+            let stopped = interruptible.run(&Program::new(source), &limits);
+            raising.join().expect("no panic");
+            assert!(
+                matches!(stopped, Err(Error::Interrupted)),
+                "{source}: {stopped:?}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(5), "{source}");
+        }
+
+        let short = Limits {
+            wall: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        for source in ["import time\ntime.sleep(60)", "while True: time = 1"] {
+            let timed_out = interruptible
+                .run(&Program::new(source), &short)
+                .expect("runs");
+            let expected = sandbox.run(&Program::new(source), &short).expect("runs");
+            assert_eq!(timed_out.status, expected.status, "{source}");
+        }
+
+        interrupt.raise();
+        let later = interruptible.run(&Program::new("print(1)"), &limits);
+        assert!(matches!(later, Err(Error::Interrupted)), "{later:?}");
     }
 }

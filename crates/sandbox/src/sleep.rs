@@ -5,7 +5,8 @@
 //! would hold its thread for an hour. So the sandbox shadows `poll_oneoff`
 //! with this one: it sleeps no further than the run's wall deadline and then
 //! traps with [`Trap::Interrupt`], the same trap the epoch gives, so the run
-//! ends as `wall_clock_exceeded`.
+//! ends as `wall_clock_exceeded`. A raised [`Interrupt`](crate::Interrupt)
+//! wakes it too.
 //!
 //! Only clocks ever wait. The guest's file descriptors are in-memory pipes
 //! and read-only regular files, which are always ready, so a subscription on
@@ -16,6 +17,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::{Caller, Extern, Linker, Trap};
 
 use crate::guest::GuestState;
+use crate::interrupt::Interrupted;
+
+/// How often a sleeping guest looks at its interrupt: the epoch's tick.
+const INTERRUPT_POLL: Duration = Duration::from_millis(10);
 
 // WASI preview 1's ABI: sizes, offsets and codes from its witx.
 const SUBSCRIPTION_SIZE: usize = 48;
@@ -118,14 +123,18 @@ fn poll_oneoff(
             .min()
             .expect("count > 0 and no fd subscriptions, so there is a clock")
     };
-    if let Some(deadline) = caller.data().wall_deadline {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if wait > left {
-            std::thread::sleep(left);
+    let now = Instant::now();
+    let wake = now.checked_add(wait);
+    match caller.data().wall_deadline {
+        Some(deadline) if wake.is_none_or(|wake| wake > deadline) => {
+            sleep_until(caller.data(), deadline)?;
             return Err(Trap::Interrupt.into());
         }
+        _ => sleep_until(
+            caller.data(),
+            wake.unwrap_or(now + Duration::from_secs(86_400)),
+        )?,
     }
-    std::thread::sleep(wait);
 
     let mut events = Vec::with_capacity(count * EVENT_SIZE);
     let mut fired = 0u32;
@@ -154,6 +163,26 @@ fn poll_oneoff(
         return Ok(ERRNO_FAULT);
     }
     Ok(ERRNO_SUCCESS)
+}
+
+/// Sleeps until `wake`; with an interrupt, in steps of [`INTERRUPT_POLL`],
+/// so a raised one ends the sleep (and the run) within a step.
+fn sleep_until(state: &GuestState, wake: Instant) -> wasmtime::Result<()> {
+    loop {
+        if state.interrupted() {
+            return Err(wasmtime::Error::new(Interrupted));
+        }
+        let left = wake.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        let step = if state.interrupt.is_some() {
+            left.min(INTERRUPT_POLL)
+        } else {
+            left
+        };
+        std::thread::sleep(step);
+    }
 }
 
 fn realtime_nanos() -> u64 {

@@ -86,6 +86,30 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A run stopped from outside (its client gone, its deadline passed) is
+/// not the host failing: nobody reads the answer, and nothing is logged.
+impl From<fuelbench_sandbox::Error> for ApiError {
+    fn from(error: fuelbench_sandbox::Error) -> ApiError {
+        match error {
+            fuelbench_sandbox::Error::Interrupted => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "interrupted",
+                "the request's sandbox work was stopped before it finished",
+            ),
+            other => ApiError::host(other),
+        }
+    }
+}
+
+impl From<fuelbench_eval::Error> for ApiError {
+    fn from(error: fuelbench_eval::Error) -> ApiError {
+        match error {
+            fuelbench_eval::Error::Sandbox(error) => error.into(),
+            other => ApiError::host(other),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         let text = rejection.body_text();

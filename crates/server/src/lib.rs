@@ -33,6 +33,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use fuelbench_eval::Evaluator;
 use fuelbench_problems::Problem;
+use fuelbench_sandbox::Interrupt;
 use tokio::sync::Semaphore;
 
 pub use crate::error::{ApiError, ApiJson};
@@ -184,7 +185,12 @@ impl AppState {
             ApiError::busy("no sandbox slot came free in time; try again shortly")
         })?
         .map_err(ApiError::host)?;
-        let evaluator = inner.evaluator.clone();
+        // Raised when this future ends for any reason, the client having
+        // gone or the deadline passed among them, so the sandbox stops
+        // work nobody will read.
+        let interrupt = Interrupt::new();
+        let _raise = RaiseOnDrop(interrupt.clone());
+        let evaluator = inner.evaluator.interruptible(&interrupt);
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work(&evaluator)
@@ -198,6 +204,15 @@ impl AppState {
     /// Gauges for `/api/v1/info`: requests in the sandbox or waiting.
     pub fn admitted(&self) -> usize {
         self.inner.admitted.load(Ordering::Relaxed)
+    }
+}
+
+/// Raises its interrupt when dropped.
+struct RaiseOnDrop(Interrupt);
+
+impl Drop for RaiseOnDrop {
+    fn drop(&mut self) {
+        self.0.raise();
     }
 }
 
@@ -228,6 +243,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             routes::check_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::deadline,
         ))
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))

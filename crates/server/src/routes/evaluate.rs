@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use fuelbench_eval::{Answer, EvalConfig, Report};
 use fuelbench_problems::{Kind, Problem};
 use fuelbench_sandbox::{Limits, Program};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::{find_problem, guard};
@@ -45,6 +46,9 @@ pub(super) async fn info(State(state): State<AppState>) -> Response {
             "code_bytes": config.max_code_bytes,
             "body_bytes": config.max_body_bytes,
             "batch_items": config.max_batch,
+            "request_deadline_ms": config.request_deadline.as_millis(),
+            "header_read_timeout_ms": config.header_read_timeout.as_millis(),
+            "connections": config.max_connections,
         },
         "slots": config.slots,
         "queue": config.queue,
@@ -227,7 +231,7 @@ fn score(evaluator: &fuelbench_eval::Evaluator, job: &Evaluation) -> Result<Repo
         .as_ref()
         .unwrap_or(evaluator)
         .evaluate_answer(&job.problem, answer, job.refactored.as_deref())
-        .map_err(ApiError::host)
+        .map_err(ApiError::from)
 }
 
 /// The report as `fuelbench evaluate --json` prints it, byte for byte.
@@ -258,7 +262,8 @@ pub(crate) struct BatchRequest {
 }
 
 /// Up to [`crate::Config::max_batch`] solutions, one result or one error
-/// each, in order; they share one sandbox slot.
+/// each, in order; spread over the sandbox slots. A 503 when no item got
+/// a slot; an item that alone got none says `busy`.
 pub(super) async fn evaluate_batch(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -277,13 +282,29 @@ pub(super) async fn evaluate_batch(
         .into_iter()
         .map(|item| check_evaluation(&state, item))
         .collect();
-    let results = state
-        .sandboxed(move |evaluator| {
-            jobs.into_iter()
-                .map(|job| job.and_then(|job| score(evaluator, &job)))
-                .collect::<Vec<_>>()
+    // Each item in a slot of its own, as many at once as there are slots,
+    // in order.
+    let results: Vec<Result<Report, ApiError>> = futures_util::stream::iter(jobs)
+        .map(|job| {
+            let state = state.clone();
+            async move {
+                let job = job?;
+                state
+                    .sandboxed(move |evaluator| score(evaluator, &job))
+                    .await?
+            }
         })
-        .await?;
+        .buffered(state.config().slots.max(1))
+        .collect()
+        .await;
+    if let Some(Err(busy)) = results.first()
+        && busy.code == "busy"
+        && results
+            .iter()
+            .all(|result| result.as_ref().is_err_and(|error| error.code == "busy"))
+    {
+        return Err(busy.clone());
+    }
     let results: Vec<Value> = results
         .into_iter()
         .map(|result| match result {
@@ -334,8 +355,7 @@ pub(super) async fn run(
                 .seed(request.seed);
             evaluator.sandbox().run(&program, &limits)
         })
-        .await?
-        .map_err(ApiError::host)?;
+        .await??;
     state.inner.metrics.sandbox_run(outcome.status.as_str());
     Ok(axum::Json(outcome.to_json()).into_response())
 }

@@ -93,6 +93,33 @@ pub(crate) async fn check_host(
     next.run(request).await
 }
 
+/// Everything a request does before its response starts, reading its body
+/// and its sandbox work among it, ends at [`Config::request_deadline`]
+/// with a 504; dropping the handler stops its sandbox work (see
+/// [`AppState::sandboxed`]). An event stream's response starts at once, so
+/// the stream itself is not cut.
+///
+/// [`Config::request_deadline`]: crate::Config::request_deadline
+pub(crate) async fn deadline(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let deadline = state.config().request_deadline;
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "deadline_exceeded",
+            format!(
+                "the request passed its deadline of {} s, and its work was stopped",
+                deadline.as_secs_f64()
+            ),
+        )
+        .into_response(),
+    }
+}
+
 fn is_loopback_host(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or(""),

@@ -327,7 +327,7 @@ pub(super) async fn evaluate(
             state.inner.metrics.evaluated(judged_report.passed);
             report(&problem, &judged_report)
         }
-        Ok(Err(error)) => return crate::ApiError::host(error).into(),
+        Ok(Err(error)) => return crate::ApiError::from(error).into(),
         Err(error) => return error.into(),
     };
     Page::new(

@@ -1,0 +1,47 @@
+//! Stopping a sandbox's work from outside: a client that went away, a
+//! request past its deadline.
+//!
+//! An [`Interrupt`] is a flag shared between whoever may stop the work and
+//! every instance a [`Sandbox::interruptible`](crate::Sandbox::interruptible)
+//! starts. A running guest sees it at the next epoch tick (10 ms) or as
+//! soon as it sleeps; an instance is never started once it is set. Either
+//! way the caller gets [`Error::Interrupted`](crate::Error::Interrupted),
+//! never a verdict: how far a run got when it was stopped depends on the
+//! host's timing, and a verdict must not.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A shared stop flag; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    raised: Arc<AtomicBool>,
+}
+
+impl Interrupt {
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// Stops every run under this interrupt, now and from now on.
+    pub fn raise(&self) {
+        self.raised.store(true, Ordering::Release);
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::Acquire)
+    }
+}
+
+/// What a guest call fails with when its interrupt was raised; told apart
+/// from the wall-clock trap by its type.
+#[derive(Debug)]
+pub(crate) struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted from outside")
+    }
+}
+
+impl std::error::Error for Interrupted {}
