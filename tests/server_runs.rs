@@ -182,6 +182,17 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
             ]
         );
         assert_eq!(all[1].data["step"]["kind"], "ready");
+        // Files are named by their place in the store, not on this machine.
+        let machine_path = app.store_dir().display().to_string();
+        for sent in &all {
+            assert!(!sent.data.to_string().contains(&machine_path), "{sent:?}");
+        }
+        assert_eq!(all[2].data["file"], all[9].data["file"]);
+        assert!(
+            app.store_dir()
+                .join(all[2].data["file"].as_str().expect("a file"))
+                .is_file()
+        );
         // Resuming after event 4 gives exactly what followed it.
         let mut resumed = Watcher::open(&app, &id, Some(4)).await;
         assert_eq!(resumed.next().await.unwrap().data["event"], "snapshot");
@@ -203,6 +214,7 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         assert_eq!(rows[0]["model"], "fake");
         assert_eq!(rows[0]["progress"], "3/3");
         assert_eq!(rows[0]["comparable"], true, "{}", rows[0]);
+        assert!(!board.to_string().contains(&machine_path), "{board}");
         // A row scored on other problems is flagged, never mixed in silently.
         let mut stale: Value = get(&app, &format!("/api/v1/results/{name}")).await.json();
         stale["config"]["model"] = json!("stale");
@@ -327,6 +339,14 @@ fn a_second_run_on_the_same_server_is_a_409_and_a_cancelled_run_resumes() {
         .await;
         assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.json());
         assert_eq!(second.json()["error"], "server_busy");
+        let refusal = second.json()["message"]
+            .as_str()
+            .expect("a message")
+            .to_owned();
+        assert!(
+            !refusal.contains("pid") && !refusal.contains(".lock"),
+            "who holds the lock is not the client's to know: {refusal}"
+        );
 
         let mut watcher = Watcher::open(&app, &id, None).await;
         let mut second_watcher = Watcher::open(&app, &id, None).await;

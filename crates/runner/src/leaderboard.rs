@@ -277,7 +277,8 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
         format: Option<String>,
     }
     let skipped = |why: &dyn std::fmt::Display| format!("skipped {}: {why}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|error| skipped(&error))?;
+    let text =
+        super::results::read_text(path).map_err(|error| skipped(&crate::error_text(&error)))?;
     let Ok(probe) = serde_json::from_str::<Probe>(&text) else {
         return Err(skipped(&"not a JSON object"));
     };
@@ -331,10 +332,7 @@ pub fn import(path: &Path) -> Result<Imported> {
         path: path.to_owned(),
         detail,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = super::results::read_text(path)?;
     let value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
         path: path.to_owned(),
         source,

@@ -28,8 +28,9 @@ pub use tokio_util::sync::CancellationToken;
 pub use self::events::{ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, event_schema};
 pub use self::plan::{Plan, parse_extra_body, select_problems};
 pub use self::results::{
-    Exchange, FORMAT, Grammar, ProblemFailure, ProblemRecord, RequestFailure, ResultsFile,
-    ResultsHead, RunConfig, SCHEMA_VERSION, Summary, Think, now, results_path, schema, slug,
+    Exchange, FORMAT, Grammar, MAX_RESULTS_BYTES, ProblemFailure, ProblemRecord, RequestFailure,
+    ResultsFile, ResultsHead, RunConfig, SCHEMA_VERSION, Summary, Think, now, results_path, schema,
+    slug,
 };
 use fuelbench_eval::{Evaluator, RefactorReport, Report, Reproducibility};
 

@@ -326,10 +326,7 @@ fn read_current<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Current<T
         format: Option<String>,
         schema_version: Option<u32>,
     }
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = read_text(path)?;
     let current = serde_json::from_str::<Probe>(&text).is_ok_and(|probe| {
         probe.format.as_deref() == Some(FORMAT) && probe.schema_version == Some(SCHEMA_VERSION)
     });
@@ -342,6 +339,45 @@ fn read_current<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Current<T
             path: path.to_owned(),
             source,
         })
+}
+
+/// The most a results file may hold. A run of every problem with long
+/// answers is a few MiB; one far larger is not a results file, and parsing
+/// it would cost memory many times its size.
+pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
+
+/// A results file's text, refused past [`MAX_RESULTS_BYTES`] before any of
+/// it is read.
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    use std::io::Read as _;
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let too_large = |len: u64| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "it is {} MiB, over the {} MiB a results file may be",
+                len.div_ceil(1 << 20),
+                MAX_RESULTS_BYTES >> 20
+            ),
+        ))
+    };
+    if len > MAX_RESULTS_BYTES {
+        return Err(too_large(len));
+    }
+    let mut text = String::with_capacity(usize::try_from(len).unwrap_or(0));
+    // It may have grown since: never read past the cap.
+    file.take(MAX_RESULTS_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_RESULTS_BYTES {
+        return Err(too_large(text.len() as u64));
+    }
+    Ok(text)
 }
 
 /// The run's figures, computed from its records alone: a resumed run and an

@@ -468,14 +468,21 @@ impl Runs {
         self.check_files(&configs, request.resume)?;
         let server_lock =
             ServerLock::acquire(&self.locks_dir, &endpoint).map_err(|error| match error {
-                fuelbench_llm::Error::Busy { .. } => ApiError::new(
-                    StatusCode::CONFLICT,
-                    "server_busy",
-                    format!(
-                        "{}; a second run would corrupt both",
+                // Which process holds it, and where its lock file is, are
+                // the operator's to know, not the client's.
+                fuelbench_llm::Error::Busy { ref base_url, .. } => {
+                    eprintln!(
+                        "fuelbench serve: a run was refused: {}",
                         fuelbench_llm::error_chain(&error)
-                    ),
-                ),
+                    );
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        "server_busy",
+                        format!(
+                            "another fuelbench run holds {base_url}; a second run would spoil                              both runs' timings. Wait for it to end, or cancel it"
+                        ),
+                    )
+                }
                 other => ApiError::host(fuelbench_llm::error_chain(&other)),
             })?;
 
@@ -661,6 +668,7 @@ impl Runs {
     /// Numbers an event, stores it, folds it into the state, and wakes the
     /// watchers.
     fn record(&self, live: &Live, event: RunEvent) {
+        let event = self.store.relative_event(event);
         let json: Arc<str> = serde_json::to_string(&event)
             .expect("events serialise")
             .into();

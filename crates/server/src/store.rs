@@ -9,13 +9,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use axum::http::StatusCode;
 use fuelbench_llm::ServerKey;
 use fuelbench_runner::leaderboard::{self, Row, Serving};
 use fuelbench_runner::{ResultsFile, ResultsHead, RunEvent};
+
+use tokio::sync::Semaphore;
 
 use crate::ApiError;
 use crate::runs::RunStatus;
@@ -28,7 +30,16 @@ pub struct Store {
     /// stay the same: the leaderboard parses only what changed.
     rows: Arc<FileCache<Result<Vec<Row>, String>>>,
     serving: Arc<FileCache<Option<(ServerKey, Serving)>>>,
+    /// Reads of results files at once, each on tokio's blocking pool, so
+    /// neither the async workers nor memory wait on many large parses.
+    readers: Arc<Semaphore>,
 }
+
+/// Results-file reads at once: one per core of a small machine.
+const READERS: usize = 2;
+
+/// The most a run's state file may hold; a larger one is passed over.
+const MAX_RUN_STATE_BYTES: u64 = 1 << 20;
 
 /// What was read from each file, by path, with the file's length and
 /// modification time then.
@@ -52,10 +63,10 @@ impl<T: Clone> FileCache<T> {
     }
 
     /// What `read` makes of each of `paths`, reading only files that are
-    /// new or changed; files no longer listed are forgotten.
+    /// new or changed; files no longer listed are forgotten. The lock is
+    /// never held while a file is read or parsed.
     fn read_all(&self, paths: &[PathBuf], read: impl Fn(&Path) -> T) -> Vec<T> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.retain(|path, _| paths.contains(path));
+        let lock = || self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let mut values = Vec::with_capacity(paths.len());
         for path in paths {
             let Ok(meta) = std::fs::metadata(path) else {
@@ -65,22 +76,25 @@ impl<T: Clone> FileCache<T> {
                 meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                 meta.len(),
             );
-            let fresh = entries
+            let cached = lock()
                 .get(path)
-                .is_some_and(|cached| cached.modified == modified && cached.len == len);
-            if !fresh {
+                .filter(|cached| cached.modified == modified && cached.len == len)
+                .map(|cached| cached.value.clone());
+            let value = cached.unwrap_or_else(|| {
                 let value = read(path);
-                entries.insert(
+                lock().insert(
                     path.clone(),
                     Cached {
                         modified,
                         len,
-                        value,
+                        value: value.clone(),
                     },
                 );
-            }
-            values.push(entries[path].value.clone());
+                value
+            });
+            values.push(value);
         }
+        lock().retain(|path, _| paths.contains(path));
         values
     }
 }
@@ -100,6 +114,7 @@ impl Store {
             dir: dir.to_owned(),
             rows: Arc::new(FileCache::new()),
             serving: Arc::new(FileCache::new()),
+            readers: Arc::new(Semaphore::new(READERS)),
         })
     }
 
@@ -107,8 +122,26 @@ impl Store {
         &self.dir
     }
 
+    /// Runs `read` on tokio's blocking pool once a reader's place is free.
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _reader = self.readers.acquire().await.map_err(ApiError::host)?;
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || read(&store))
+            .await
+            .map_err(ApiError::host)?
+    }
+
     /// Every row, best first, each with the serving figures of its server.
-    pub fn board(&self) -> Result<Board, ApiError> {
+    /// Sources and notes name files by their place in the store, never by
+    /// where the store is on this machine.
+    pub async fn board(&self) -> Result<Board, ApiError> {
+        self.off_thread(Store::read_board).await
+    }
+
+    fn read_board(&self) -> Result<Board, ApiError> {
         let paths = leaderboard::json_files(&self.dir).map_err(ApiError::host)?;
         let mut board = Board {
             rows: Vec::new(),
@@ -117,7 +150,7 @@ impl Store {
         for rows in self.rows.read_all(&paths, leaderboard::rows_of) {
             match rows {
                 Ok(rows) => board.rows.extend(rows),
-                Err(note) => board.notes.push(note),
+                Err(note) => board.notes.push(self.relative_text(&note)),
             }
         }
         let runs = fuelbench_perf::saved_runs(&self.dir.join("perf"));
@@ -129,11 +162,107 @@ impl Store {
             .collect();
         leaderboard::attach_serving(&mut board.rows, &serving);
         leaderboard::sort(&mut board.rows);
+        for row in &mut board.rows {
+            row.source = self.relative(&row.source);
+            if let Some(serving) = &mut row.serving {
+                serving.source = self.relative(&serving.source);
+            }
+        }
         Ok(board)
     }
 
+    /// `path` as a place in the store.
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.dir).unwrap_or(path).to_owned()
+    }
+
+    /// `text` with the store's own location taken out of every path in it.
+    fn relative_text(&self, text: &str) -> String {
+        let mut dir = self.dir.display().to_string();
+        if !dir.ends_with('/') {
+            dir.push('/');
+        }
+        text.replace(&dir, "")
+    }
+
+    /// `event` with every path and message naming files by their place in
+    /// the store: events are served to anyone who may read the store.
+    pub fn relative_event(&self, event: RunEvent) -> RunEvent {
+        match event {
+            RunEvent::VariantComplete {
+                file,
+                model,
+                variant,
+            } => RunEvent::VariantComplete {
+                file: self.relative(&file),
+                model,
+                variant,
+            },
+            RunEvent::VariantStarted {
+                file,
+                model,
+                variant,
+                done,
+                total,
+                sessions,
+            } => RunEvent::VariantStarted {
+                file: self.relative(&file),
+                model,
+                variant,
+                done,
+                total,
+                sessions,
+            },
+            RunEvent::VariantDone {
+                file,
+                model,
+                variant,
+                summary,
+            } => RunEvent::VariantDone {
+                file: self.relative(&file),
+                model,
+                variant,
+                summary,
+            },
+            RunEvent::RunFinished { files } => RunEvent::RunFinished {
+                files: files.iter().map(|file| self.relative(file)).collect(),
+            },
+            RunEvent::ModelSkipped { model, error } => RunEvent::ModelSkipped {
+                model,
+                error: self.relative_text(&error),
+            },
+            RunEvent::Warning { message } => RunEvent::Warning {
+                message: self.relative_text(&message),
+            },
+            RunEvent::RunFailed { error } => RunEvent::RunFailed {
+                error: self.relative_text(&error),
+            },
+            other => other,
+        }
+    }
+
+    /// Every results file's head, newest first, by name; files that cannot
+    /// be read are left out.
+    pub async fn heads(&self) -> Result<Vec<(String, ResultsHead)>, ApiError> {
+        self.off_thread(|store| {
+            Ok(store
+                .read_names()?
+                .into_iter()
+                .filter_map(|name| {
+                    let head = ResultsFile::read_head(&store.results_path(&name).ok()?).ok()?;
+                    Some((name, head))
+                })
+                .collect())
+        })
+        .await
+    }
+
     /// The results files by name (their file stem), newest first.
-    pub fn names(&self) -> Result<Vec<String>, ApiError> {
+    pub async fn names(&self) -> Result<Vec<String>, ApiError> {
+        self.off_thread(Store::read_names).await
+    }
+
+    fn read_names(&self) -> Result<Vec<String>, ApiError> {
         let mut files: Vec<(SystemTime, String)> = leaderboard::json_files(&self.dir)
             .map_err(ApiError::host)?
             .into_iter()
@@ -147,13 +276,22 @@ impl Store {
     }
 
     /// One results file, by name: its file stem, or its file name.
-    pub fn results(&self, name: &str) -> Result<ResultsFile, ApiError> {
-        ResultsFile::read(&self.results_path(name)?).map_err(unreadable)
+    pub async fn results(&self, name: &str) -> Result<ResultsFile, ApiError> {
+        let name = name.to_owned();
+        self.off_thread(move |store| {
+            ResultsFile::read(&store.results_path(&name)?).map_err(|error| store.unreadable(&error))
+        })
+        .await
     }
 
-    /// What a listing needs of one results file; its records are skipped.
-    pub fn head(&self, name: &str) -> Result<ResultsHead, ApiError> {
-        ResultsFile::read_head(&self.results_path(name)?).map_err(unreadable)
+    /// 422: a results file that is there but cannot be read, saying why,
+    /// by its name in the store.
+    fn unreadable(&self, error: &fuelbench_runner::Error) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unreadable_results",
+            self.relative_text(&fuelbench_runner::error_text(error)),
+        )
     }
 
     fn results_path(&self, name: &str) -> Result<PathBuf, ApiError> {
@@ -234,7 +372,15 @@ impl Store {
     /// passed over: it would make the server act on, and write to, another
     /// run's files.
     pub fn run(&self, id: &str) -> Option<RunStatus> {
-        let text = std::fs::read_to_string(self.run_path(id, ".json").ok()?).ok()?;
+        use std::io::Read as _;
+        let file = std::fs::File::open(self.run_path(id, ".json").ok()?).ok()?;
+        let mut text = String::new();
+        file.take(MAX_RUN_STATE_BYTES + 1)
+            .read_to_string(&mut text)
+            .ok()?;
+        if text.len() as u64 > MAX_RUN_STATE_BYTES {
+            return None;
+        }
         let status: RunStatus = serde_json::from_str(&text).ok()?;
         (status.id == id).then_some(status)
     }
@@ -248,14 +394,6 @@ impl Store {
             .map(|text| text.lines().map(str::to_owned).collect())
             .unwrap_or_default()
     }
-}
-
-fn unreadable(error: fuelbench_runner::Error) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unreadable_results",
-        fuelbench_runner::error_text(&error),
-    )
 }
 
 /// A file stem or run id: letters, digits, `.`, `_`, `-`, and no leading
@@ -310,6 +448,67 @@ pub(crate) mod tests {
         assert!(store.events("../../x").is_empty());
         store.save_run(&run_state("abc")).expect("a plain id saves");
         assert_eq!(store.run("abc").map(|run| run.id), Some("abc".to_owned()));
+    }
+
+    /// A results file past the cap is refused with its size and its name
+    /// in the store, never its place on this machine, and is never read:
+    /// the file here is sparse, and reading it would take a second.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_oversized_file_is_refused_by_name_and_never_read() {
+        let root = tempfile::tempdir().expect("a temporary directory");
+        let dir = root.path().join("store");
+        let store = Store::open(&dir).expect("the store opens");
+        std::fs::File::create(dir.join("huge.json"))
+            .and_then(|file| file.set_len(fuelbench_runner::MAX_RESULTS_BYTES + 1))
+            .expect("a sparse file");
+        let machine_path = root.path().display().to_string();
+
+        let error = store.results("huge").await.expect_err("refused");
+        assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            error.message.contains("over the 64 MiB"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.contains("huge.json"), "{}", error.message);
+        assert!(!error.message.contains(&machine_path), "{}", error.message);
+
+        let board = store.board().await.expect("a board");
+        assert!(board.rows.is_empty());
+        let [note] = board.notes.as_slice() else {
+            panic!("one note: {:?}", board.notes)
+        };
+        assert!(
+            note.contains("huge.json") && note.contains("64 MiB"),
+            "{note}"
+        );
+        assert!(!note.contains(&machine_path), "{note}");
+        assert!(store.heads().await.expect("heads").is_empty());
+
+        let planted = serde_json::to_string(&run_state("big")).expect("JSON");
+        let padded = format!("{planted}{}", " ".repeat(MAX_RUN_STATE_BYTES as usize));
+        std::fs::write(dir.join("runs").join("big.json"), padded).expect("written");
+        assert!(
+            store.run("big").is_none(),
+            "an oversized state is passed over"
+        );
+    }
+
+    /// Parsing happens outside the cache's lock, so one slow file never
+    /// holds up a reader of another.
+    #[test]
+    fn the_file_cache_reads_without_holding_its_lock() {
+        let root = tempfile::tempdir().expect("a temporary directory");
+        let path = root.path().join("a.json");
+        std::fs::write(&path, "{}").expect("written");
+        let cache: FileCache<bool> = FileCache::new();
+        let free = |_: &Path| cache.entries.try_lock().is_ok();
+        assert_eq!(cache.read_all(std::slice::from_ref(&path), free), [true]);
+        assert_eq!(
+            cache.read_all(std::slice::from_ref(&path), |_| false),
+            [true],
+            "an unchanged file is not read again"
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub(super) async fn leaderboard(
 ) -> Result<Response, ApiError> {
     let Query(query) =
         query.map_err(|rejection| ApiError::invalid("query", rejection.body_text()))?;
-    let (rows, notes) = select_rows(&state, &query)?;
+    let (rows, notes) = select_rows(&state, &query).await?;
     match query.format.as_deref() {
         None | Some("json") => {}
         Some("csv") => {
@@ -79,7 +79,7 @@ pub(super) async fn leaderboard(
 
 /// The store's rows that `query` keeps, in its order, and the notes on
 /// files passed over.
-pub(crate) fn select_rows(
+pub(crate) async fn select_rows(
     state: &AppState,
     query: &BoardQuery,
 ) -> Result<(Vec<Row>, Vec<String>), ApiError> {
@@ -98,7 +98,7 @@ pub(crate) fn select_rows(
             ));
         }
     };
-    let board = state.inner.store.board()?;
+    let board = state.inner.store.board().await?;
     let mut rows: Vec<Row> = board
         .rows
         .into_iter()
@@ -241,13 +241,14 @@ fn sort_by(rows: &mut [Row], key: &str, descending: bool) -> Result<(), ApiError
 /// Every results file in the store, newest first, with its progress and
 /// scores.
 pub(super) async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let store = &state.inner.store;
-    let files: Vec<Value> = store
-        .names()?
+    let files: Vec<Value> = state
+        .inner
+        .store
+        .heads()
+        .await?
         .into_iter()
-        .filter_map(|name| {
-            let head = store.head(&name).ok()?;
-            Some(json!({
+        .map(|(name, head)| {
+            json!({
                 "name": name,
                 "model": head.config.model,
                 "variant": head.config.variant(),
@@ -255,7 +256,7 @@ pub(super) async fn list(State(state): State<AppState>) -> Result<Response, ApiE
                 "complete": head.complete,
                 "updated_at": head.updated_at,
                 "scores": head.summary.as_ref().map(|summary| &summary.scores),
-            }))
+            })
         })
         .collect();
     Ok(axum::Json(json!({ "results": files })).into_response())
@@ -265,7 +266,7 @@ pub(super) async fn file(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(state.inner.store.results(&name)?).into_response())
+    Ok(axum::Json(state.inner.store.results(&name).await?).into_response())
 }
 
 /// One problem's record: the answers, the extraction, every case, the fuel
@@ -274,7 +275,7 @@ pub(super) async fn record(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let file = state.inner.store.results(&name)?;
+    let file = state.inner.store.results(&name).await?;
     let record = file
         .problems
         .into_iter()
@@ -309,7 +310,10 @@ pub(super) async fn compare(
         )
     })?;
     let store = &state.inner.store;
-    let (a, b) = (store.results(&query.a)?, store.results(&query.b)?);
+    let (a, b) = (
+        store.results(&query.a).await?,
+        store.results(&query.b).await?,
+    );
     let mut comparison = serde_json::to_value(leaderboard::compare(&a, &b)).expect("serialises");
     comparison["comparable"] = json!(
         a.config.problem_set_sha256 == b.config.problem_set_sha256

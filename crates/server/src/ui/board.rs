@@ -33,7 +33,7 @@ pub(super) async fn leaderboard(
     State(state): State<AppState>,
     Query(board): Query<BoardQuery>,
 ) -> Page {
-    let (rows, notes) = match select_rows(&state, &board) {
+    let (rows, notes) = match select_rows(&state, &board).await {
         Ok(selected) => selected,
         Err(error) => return error.into(),
     };
@@ -177,7 +177,7 @@ fn board_row(flagged: &BoardRow) -> Markup {
 
 /// One model and variant: every planned problem and what became of it.
 pub(super) async fn results(State(state): State<AppState>, Path(name): Path<String>) -> Page {
-    let file = match state.inner.store.results(&name) {
+    let file = match state.inner.store.results(&name).await {
         Ok(file) => file,
         Err(error) => return error.into(),
     };

@@ -20,8 +20,8 @@ pub(super) struct CompareQuery {
 }
 
 /// Two selects over the store's results files.
-fn chooser(state: &AppState, a: &str, b: &str) -> Markup {
-    let names = state.inner.store.names().unwrap_or_default();
+async fn chooser(state: &AppState, a: &str, b: &str) -> Markup {
+    let names = state.inner.store.names().await.unwrap_or_default();
     html! {
         form.filters method="get" action="/compare" {
             @for (field, chosen) in [("a", a), ("b", b)] {
@@ -50,18 +50,19 @@ fn side(record: Option<&ProblemRecord>) -> Markup {
 }
 
 pub(super) async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> Page {
+    let chooser = chooser(&state, &q.a, &q.b).await;
     if q.a.is_empty() || q.b.is_empty() {
         return Page::new(
             "Compare",
             html! {
                 h1 { "Compare two runs" }
                 p.lead { "Pick two results files: the problems where they disagree, and fuel only where both pass." }
-                (chooser(&state, &q.a, &q.b))
+                (chooser)
             },
         );
     }
     let store = &state.inner.store;
-    let (a, b) = match (store.results(&q.a), store.results(&q.b)) {
+    let (a, b) = match (store.results(&q.a).await, store.results(&q.b).await) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(error), _) | (_, Err(error)) => return error.into(),
     };
@@ -76,7 +77,7 @@ pub(super) async fn compare(State(state): State<AppState>, Query(q): Query<Compa
     let pct = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:+.1}%"));
     let body = html! {
         h1 { "Compare" }
-        (chooser(&state, &q.a, &q.b))
+        (chooser)
         dl.scores {
             div { dt { "A" } dd { (label(&a)) } }
             div { dt { "B" } dd { (label(&b)) } }
@@ -130,7 +131,7 @@ pub(super) async fn compare(State(state): State<AppState>, Query(q): Query<Compa
 /// Both answers to one problem, side by side.
 pub(super) async fn problem(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> Page {
     let store = &state.inner.store;
-    let (a, b) = match (store.results(&q.a), store.results(&q.b)) {
+    let (a, b) = match (store.results(&q.a).await, store.results(&q.b).await) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(error), _) | (_, Err(error)) => return error.into(),
     };

@@ -182,7 +182,7 @@ pub(super) async fn record(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
 ) -> Page {
-    let file = match state.inner.store.results(&name) {
+    let file = match state.inner.store.results(&name).await {
         Ok(file) => file,
         Err(error) => return error.into(),
     };
