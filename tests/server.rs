@@ -856,3 +856,106 @@ fn serve_refuses_a_public_address_without_a_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("without a token"), "{stderr}");
 }
+
+/// The hidden `csrf` field of the first form on a page.
+fn csrf_field(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
+    html[at..].split('"').next().expect("a value").to_owned()
+}
+
+/// A UI form is taken only with its browser session's token, which a page
+/// on another site can neither read nor make; and whatever the UI refuses
+/// comes back as a page, never as plain text.
+#[test]
+fn ui_forms_need_their_sessions_token_and_ui_errors_are_pages() {
+    let app = app(Config::default());
+    runtime().block_on(async {
+        let page = send(&app, "GET", "/evaluate", &[], Vec::new()).await;
+        let cookie = page.headers["set-cookie"]
+            .to_str()
+            .expect("text")
+            .to_owned();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        let session = cookie.split(';').next().expect("a pair").to_owned();
+        let token = csrf_field(&String::from_utf8_lossy(&page.body));
+        let again = send(
+            &app,
+            "GET",
+            "/evaluate",
+            &[("cookie", &session)],
+            Vec::new(),
+        )
+        .await;
+        assert!(!again.headers.contains_key("set-cookie"), "one session");
+        assert_eq!(csrf_field(&String::from_utf8_lossy(&again.body)), token);
+
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        let body = |csrf: &str| {
+            format!(
+                "problem=p01_merge_intervals&form=code&text=def+merge_intervals%28x%29%3A+return+x\
+                 &csrf={csrf}"
+            )
+            .into_bytes()
+        };
+        let other = send(&app, "GET", "/evaluate", &[], Vec::new()).await;
+        let other_token = csrf_field(&String::from_utf8_lossy(&other.body));
+        for (cookie, csrf) in [
+            (session.as_str(), ""),
+            (session.as_str(), other_token.as_str()),
+            ("", token.as_str()),
+        ] {
+            let refused = send(
+                &app,
+                "POST",
+                "/evaluate",
+                &[form, ("cookie", cookie)],
+                body(csrf),
+            )
+            .await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{cookie} {csrf}");
+            assert!(String::from_utf8_lossy(&refused.body).contains("reload the page"));
+        }
+        let judged = send(
+            &app,
+            "POST",
+            "/evaluate",
+            &[form, ("cookie", &session)],
+            body(&token),
+        )
+        .await;
+        assert_eq!(judged.status, StatusCode::OK);
+        assert!(String::from_utf8_lossy(&judged.body).contains("Report: p01_merge_intervals"));
+
+        // axum's own refusals, as pages.
+        let html = |answer: &Answer| {
+            answer.headers["content-type"]
+                .to_str()
+                .is_ok_and(|value| value.starts_with("text/html"))
+        };
+        let missing = send(
+            &app,
+            "POST",
+            "/evaluate",
+            &[form, ("cookie", &session)],
+            b"form=code".to_vec(),
+        )
+        .await;
+        assert!(
+            missing.status.is_client_error() && html(&missing),
+            "{}",
+            missing.status
+        );
+        assert!(String::from_utf8_lossy(&missing.body).contains("problem"));
+        let wrong_method = send(&app, "DELETE", "/runs/new", &[], Vec::new()).await;
+        assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(html(&wrong_method));
+        let nowhere = send(&app, "GET", "/no/such/page", &[], Vec::new()).await;
+        assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+        assert!(html(&nowhere));
+        let no_route = send(&app, "GET", "/api/v1/no-such-route", &[], Vec::new()).await;
+        assert_eq!(no_route.json()["error"], "no_route", "the API answers JSON");
+    });
+}

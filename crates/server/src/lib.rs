@@ -128,6 +128,7 @@ struct Inner {
     store: Store,
     runs: Arc<runs::Runs>,
     metrics: metrics::Metrics,
+    sessions: ui::Sessions,
 }
 
 impl AppState {
@@ -151,6 +152,7 @@ impl AppState {
                 store,
                 runs,
                 metrics: metrics::Metrics::new(),
+                sessions: ui::Sessions::new()?,
             }),
         })
     }

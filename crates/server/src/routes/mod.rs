@@ -40,16 +40,24 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/runs/{id}/events", get(runs::events))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
         .route("/api/v1/runs/{id}/resume", post(runs::resume))
-        .merge(crate::ui::routes())
+        .merge(crate::ui::routes(state.clone()))
         .fallback(not_found)
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if crate::ui::is_page(uri.path()) {
+        return crate::ui::Page::from(ApiError::not_found(
+            "no_route",
+            "there is no such page here",
+        ))
+        .into_response();
+    }
     ApiError::not_found(
         "no_route",
         "no such route; GET /api/v1/openapi.json lists them",
     )
+    .into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -106,17 +114,24 @@ pub(crate) async fn deadline(
     next: Next,
 ) -> Response {
     let deadline = state.config().request_deadline;
+    let page = crate::ui::is_page(request.uri().path());
     match tokio::time::timeout(deadline, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "deadline_exceeded",
-            format!(
-                "the request passed its deadline of {} s, and its work was stopped",
-                deadline.as_secs_f64()
-            ),
-        )
-        .into_response(),
+        Err(_) => {
+            let error = ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline_exceeded",
+                format!(
+                    "the request passed its deadline of {} s, and its work was stopped",
+                    deadline.as_secs_f64()
+                ),
+            );
+            if page {
+                crate::ui::Page::from(error).into_response()
+            } else {
+                error.into_response()
+            }
+        }
     }
 }
 
@@ -199,7 +214,7 @@ fn cross_site() -> ApiError {
 
 /// Equality whose time depends on the lengths only, never on where the
 /// bytes differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

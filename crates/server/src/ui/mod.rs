@@ -10,6 +10,9 @@ mod compare;
 mod plot;
 mod problem;
 mod runs;
+mod session;
+
+pub(crate) use self::session::Sessions;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,12 +20,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 
+pub(crate) use self::session::Session;
 use crate::{ApiError, AppState};
 
 const STYLE: &str = include_str!("../../../../web/style.css");
 const LIVE: &str = include_str!("../../../../web/live.js");
 
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(board::leaderboard))
         .route("/results/{name}", get(board::results))
@@ -40,6 +44,47 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/runs/{id}/resume", post(runs::resume))
         .route("/assets/style.css", get(|| asset("text/css", STYLE)))
         .route("/assets/live.js", get(|| asset("text/javascript", LIVE)))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            session::session,
+        ))
+        .layer(axum::middleware::from_fn(errors_as_pages))
+}
+
+/// Whether `path` is the UI's, so its errors are pages rather than JSON.
+pub(crate) fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/") || path == "/metrics" || path == "/healthz")
+}
+
+/// An error the UI's handlers did not render themselves (a form, a query
+/// or a path axum could not read, a method the route does not take) as a
+/// page saying what was wrong, rather than axum's plain text.
+async fn errors_as_pages(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_html {
+        return response;
+    }
+    let message = match axum::body::to_bytes(response.into_body(), 64 << 10).await {
+        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_owned(),
+    };
+    let message = serde_json::from_str::<serde_json::Value>(&message)
+        .ok()
+        .and_then(|json| json["message"].as_str().map(str::to_owned))
+        .unwrap_or(message);
+    Page::from(ApiError::new(status, "bad_request", message)).into_response()
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

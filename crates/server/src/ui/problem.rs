@@ -3,14 +3,14 @@
 //! (`/evaluate`), which shows a report the same way.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::HeaderMap;
 use fuelbench_eval::{Answer, CaseOutcome, CaseResult, ComplexityReport, Report};
 use fuelbench_problems::{Case, Expect, Input, Problem};
 use maud::{Markup, html};
 
 use super::plot::FuelPlot;
-use super::{Page, badge, count, outcome, seconds};
+use super::{Page, Session, badge, count, outcome, seconds};
 use crate::AppState;
 use crate::routes::{find_problem, guard_form};
 
@@ -255,11 +255,20 @@ pub(super) struct PlaygroundForm {
     form: String,
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-fn playground_form(state: &AppState, chosen: &str, text: &str, reply_form: bool) -> Markup {
+fn playground_form(
+    state: &AppState,
+    session: &Session,
+    chosen: &str,
+    text: &str,
+    reply_form: bool,
+) -> Markup {
     html! {
         form.playground method="post" action="/evaluate" {
+            (session.field())
             label { "Problem "
                 select name="problem" {
                     @for problem in state.inner.problems.iter() {
@@ -281,24 +290,31 @@ fn playground_form(state: &AppState, chosen: &str, text: &str, reply_form: bool)
     }
 }
 
-pub(super) async fn playground(State(state): State<AppState>) -> Page {
+pub(super) async fn playground(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Page {
     let first = state.inner.problems.first().map_or("", |p| p.id.as_str());
     Page::new(
         "Evaluate",
         html! {
             h1 { "Evaluate" }
             p.lead { "Judge any code against a problem, in the same sandbox and with the same report as a run." }
-            (playground_form(&state, first, "", false))
+            (playground_form(&state, &session, first, "", false))
         },
     )
 }
 
 pub(super) async fn evaluate(
     State(state): State<AppState>,
+    Extension(session): Extension<Session>,
     headers: HeaderMap,
     Form(form): Form<PlaygroundForm>,
 ) -> Page {
-    if let Err(error) = guard_form(&state, &headers, &form.token) {
+    if let Err(error) = session
+        .check(&form.csrf)
+        .and_then(|()| guard_form(&state, &headers, &form.token))
+    {
         return error.into();
     }
     let problem = match find_problem(&state, &form.problem) {
@@ -334,7 +350,7 @@ pub(super) async fn evaluate(
         "Evaluate",
         html! {
             h1 { "Evaluate" }
-            (playground_form(&state, &problem.id, &form.text, is_reply))
+            (playground_form(&state, &session, &problem.id, &form.text, is_reply))
             section.result { h2 { "Report: " (problem.id) } (report_view) }
         },
     )

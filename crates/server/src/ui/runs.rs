@@ -5,14 +5,14 @@
 //! state at once, and any number of tabs can watch.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use fuelbench_llm::ModelStep;
 use fuelbench_runner::Think;
 use maud::{Markup, html};
 
-use super::{Page, badge, count, outcome, seconds};
+use super::{Page, Session, badge, count, outcome, seconds};
 use crate::routes::{endpoint_models, guard_form};
 use crate::runs::{Outcome, RunState, RunStatus, StartRun};
 use crate::{ApiError, AppState};
@@ -90,7 +90,12 @@ pub(super) async fn list(State(state): State<AppState>) -> Page {
     Page::new("Runs", body)
 }
 
-fn new_form(state: &AppState, endpoints: &[serde_json::Value], error: Option<&str>) -> Markup {
+fn new_form(
+    state: &AppState,
+    session: &Session,
+    endpoints: &[serde_json::Value],
+    error: Option<&str>,
+) -> Markup {
     html! {
         h1 { "Start a run" }
         @if let Some(error) = error { p.error role="alert" { (error) } }
@@ -98,6 +103,7 @@ fn new_form(state: &AppState, endpoints: &[serde_json::Value], error: Option<&st
             p.empty { "This server has no model server to run against. Start it with " code { "--endpoint URL" } "." }
         } @else {
             form.run method="post" action="/runs/new" {
+                (session.field())
                 @for (index, endpoint) in endpoints.iter().enumerate() {
                     fieldset {
                         @let url = endpoint["url"].as_str().unwrap_or("");
@@ -143,14 +149,18 @@ fn new_form(state: &AppState, endpoints: &[serde_json::Value], error: Option<&st
     }
 }
 
-pub(super) async fn new(State(state): State<AppState>) -> Page {
+pub(super) async fn new(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Page {
     let endpoints = endpoint_models(&state).await;
-    Page::new("Start a run", new_form(&state, &endpoints, None))
+    Page::new("Start a run", new_form(&state, &session, &endpoints, None))
 }
 
 /// The form, as the pairs it sends: checkboxes repeat their name.
 pub(super) async fn start(
     State(state): State<AppState>,
+    Extension(session): Extension<Session>,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -165,12 +175,15 @@ pub(super) async fn start(
     let refused = |state: &AppState, endpoints, error: ApiError| {
         let mut page = Page::new(
             "Start a run",
-            new_form(state, endpoints, Some(&error.message)),
+            new_form(state, &session, endpoints, Some(&error.message)),
         );
         page.status = error.status;
         page.into_response()
     };
-    if let Err(error) = guard_form(&state, &headers, &one("token")) {
+    if let Err(error) = session
+        .check(&one("csrf"))
+        .and_then(|()| guard_form(&state, &headers, &one("token")))
+    {
         return Page::from(error).into_response();
     }
     let think: Result<Vec<Think>, ApiError> = values("think")
@@ -261,7 +274,11 @@ fn run_view(run: &RunStatus) -> Markup {
     }
 }
 
-pub(super) async fn watch(State(state): State<AppState>, Path(id): Path<String>) -> Page {
+pub(super) async fn watch(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> Page {
     let run = match state.inner.runs.get(&id) {
         Ok(run) => run,
         Err(error) => return error.into(),
@@ -274,12 +291,14 @@ pub(super) async fn watch(State(state): State<AppState>, Path(id): Path<String>)
         div.actions {
             @if !run.state.is_over() {
                 form method="post" action={"/runs/" (run.id) "/cancel"} {
+                    (session.field())
                     @if state.config().token.is_some() { input type="password" name="token" placeholder="token" autocomplete="off"; }
                     button #cancel type="submit" { "Cancel" }
                 }
             }
             @if matches!(run.state, RunState::Cancelled | RunState::Failed) {
                 form method="post" action={"/runs/" (run.id) "/resume"} {
+                    (session.field())
                     @if state.config().token.is_some() { input type="password" name="token" placeholder="token" autocomplete="off"; }
                     button #resume type="submit" { "Resume" }
                 }
@@ -310,15 +329,18 @@ pub(super) async fn watch(State(state): State<AppState>, Path(id): Path<String>)
 pub(super) struct TokenForm {
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub(super) async fn cancel(
     State(state): State<AppState>,
+    Extension(session): Extension<Session>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    act(&state, &headers, &form, || {
+    act(&state, &session, &headers, &form, || {
         match state.inner.runs.cancel(&id) {
             // Already over: its page says so.
             Ok(_) => Ok(id.clone()),
@@ -330,11 +352,12 @@ pub(super) async fn cancel(
 
 pub(super) async fn resume(
     State(state): State<AppState>,
+    Extension(session): Extension<Session>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    act(&state, &headers, &form, || {
+    act(&state, &session, &headers, &form, || {
         state
             .inner
             .runs
@@ -347,11 +370,15 @@ pub(super) async fn resume(
 /// something, then on to the page of the run `action` names.
 fn act(
     state: &AppState,
+    session: &Session,
     headers: &HeaderMap,
     form: &TokenForm,
     action: impl FnOnce() -> Result<String, ApiError>,
 ) -> Response {
-    match guard_form(state, headers, &form.token).and_then(|()| action()) {
+    let checked = session
+        .check(&form.csrf)
+        .and_then(|()| guard_form(state, headers, &form.token));
+    match checked.and_then(|()| action()) {
         Ok(run) => Redirect::to(&format!("/runs/{run}")).into_response(),
         Err(error) => Page::from(error).into_response(),
     }
