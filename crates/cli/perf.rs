@@ -252,7 +252,7 @@ fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         let build = key
             .binary_sha256
             .as_ref()
-            .map(|sha| format!("sha256 {}", &sha[..12]))
+            .map(|sha| format!("sha256 {}", sha.get(..12).unwrap_or(sha)))
             .or_else(|| key.build.clone())
             .unwrap_or_else(|| "-".into());
         let summary = &head.summary;
@@ -496,7 +496,7 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
         println!(
             "{} (sha256 {}, {})",
             build.binary.display(),
-            &build.sha256[..12],
+            build.sha256.get(..12).unwrap_or(&build.sha256),
             build.version
         );
         for ((name, _), estimate) in COMPARED.iter().zip(figures) {

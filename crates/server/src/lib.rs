@@ -19,6 +19,7 @@ mod error;
 mod listen;
 mod metrics;
 mod openapi;
+mod recover;
 mod routes;
 mod runs;
 mod store;
@@ -251,6 +252,7 @@ pub fn router(state: AppState) -> Router {
             routes::deadline,
         ))
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
+        .layer(axum::middleware::from_fn(recover::catch_panics))
         .layer(DefaultBodyLimit::max(body_limit))
 }
 
