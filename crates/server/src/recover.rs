@@ -63,9 +63,10 @@ mod tests {
 
     use super::*;
 
-    async fn boom() -> &'static str {
-        let bug: Option<&str> = None;
-        bug.expect("the handler's own bug")
+    async fn boom(uri: axum::http::Uri) -> String {
+        // Slicing text from the request by bytes: the kind of bug meant.
+        let path = uri.path().to_owned() + "é";
+        path[..path.len() - 1].to_owned()
     }
 
     /// Over a real socket: the panicking request gets the error shape and an
