@@ -872,6 +872,23 @@ fn a_schema_1_results_file_loads_upgraded_with_its_scores_unchanged() {
     assert_eq!(summary, old["summary"]);
 }
 
+/// Found by `fuzz::results_files_of_any_shape_never_fail_a_route`: the
+/// upgrade indexed each record as an object, and a record that was a
+/// number panicked the leaderboard's reader. It is refused with a reason.
+#[test]
+fn a_schema_1_file_of_the_wrong_shape_is_refused_not_a_panic() {
+    let mut old: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_path(SCHEMA_1_FILE)).unwrap()).unwrap();
+    old["problems"][0] = json!(110112173);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.json");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let error = ResultsFile::read(&path).expect_err("a record that is a number");
+    assert!(run::error_text(&error).contains("odd.json"), "{error}");
+    std::fs::write(&path, "[1, 2]").unwrap();
+    assert!(ResultsFile::read(&path).is_err());
+}
+
 /// Schema 1 named both a request that timed out and a run that hit the wall
 /// clock `timeout`; each reads back under its own name.
 #[test]

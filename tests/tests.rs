@@ -22,6 +22,11 @@ mod eval_cli;
 mod fake_server;
 /// Fuel series of real Python code, fitted: the cost model the scores rest on.
 mod fuel_complexity;
+/// Property tests over what arrives from outside: results files of every
+/// schema version and run-state files with any field changed, any
+/// `Last-Event-ID`, any request body, query string or path name; no route
+/// may fail. Bounded by `FUELBENCH_FUZZ_CASES`.
+mod fuzz;
 /// HumanEval in the sandbox: canonical solutions, samples, pass@k.
 mod humaneval;
 /// The serving load generator: its figures against the stub's known

@@ -582,13 +582,18 @@ impl ResultsFile {
 /// as they are (their old `timeout` is an alias of `request_timeout` and of
 /// `wall_clock` respectively); a record's `failure_class` said `timeout` for
 /// either, so it is dropped here and derived again from those.
+/// Any part of the wrong shape is left as it is, for the typed read to
+/// refuse with its reason: indexing JSON of the wrong type would panic.
 fn upgrade_from_1(value: &mut Value) {
-    value["format"] = Value::from(FORMAT);
-    value["schema_version"] = Value::from(SCHEMA_VERSION);
-    if let Some(records) = value.get_mut("problems").and_then(Value::as_array_mut) {
-        for record in records {
-            record["failure_class"] = Value::Null;
-            record["refactor_failure_class"] = Value::Null;
+    let Some(file) = value.as_object_mut() else {
+        return;
+    };
+    file.insert("format".into(), Value::from(FORMAT));
+    file.insert("schema_version".into(), Value::from(SCHEMA_VERSION));
+    if let Some(records) = file.get_mut("problems").and_then(Value::as_array_mut) {
+        for record in records.iter_mut().filter_map(Value::as_object_mut) {
+            record.insert("failure_class".into(), Value::Null);
+            record.insert("refactor_failure_class".into(), Value::Null);
         }
     }
 }

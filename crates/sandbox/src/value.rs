@@ -502,4 +502,150 @@ mod tests {
         deep.push(b'N');
         assert!(decode_outcome(&deep).is_err());
     }
+    /// The encoding the reactor writes, for the property tests below.
+    fn encode(value: &Value, out: &mut Vec<u8>) {
+        fn blob(bytes: &[u8], out: &mut Vec<u8>) {
+            out.extend((bytes.len() as u32).to_le_bytes());
+            out.extend(bytes);
+        }
+        fn items(tag: u8, items: &[Value], out: &mut Vec<u8>) {
+            out.push(tag);
+            out.extend((items.len() as u32).to_le_bytes());
+            for item in items {
+                encode(item, out);
+            }
+        }
+        match value {
+            Value::None => out.push(b'N'),
+            Value::Bool(true) => out.push(b'T'),
+            Value::Bool(false) => out.push(b'F'),
+            Value::Int(int) => {
+                out.push(b'i');
+                blob(&int.to_signed_bytes_le(), out);
+            }
+            Value::Float(float) => {
+                out.push(b'f');
+                out.extend(float.to_le_bytes());
+            }
+            Value::Str(text) => {
+                out.push(b's');
+                blob(text.as_bytes(), out);
+            }
+            Value::Bytes(bytes) => {
+                out.push(b'b');
+                blob(bytes, out);
+            }
+            Value::List(values) => items(b'l', values, out),
+            Value::Tuple(values) => items(b't', values, out),
+            Value::Set(values) => items(b'S', values, out),
+            Value::FrozenSet(values) => items(b'z', values, out),
+            Value::Dict(pairs) => {
+                out.push(b'd');
+                out.extend((pairs.len() as u32).to_le_bytes());
+                for (key, value) in pairs {
+                    encode(key, out);
+                    encode(value, out);
+                }
+            }
+            Value::Unrepresentable(name) => {
+                out.push(b'U');
+                blob(name.as_bytes(), out);
+            }
+        }
+    }
+
+    fn values() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::None),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(int),
+            proptest::collection::vec(any::<u8>(), 0..40)
+                .prop_map(|bytes| Value::Int(BigInt::from_signed_bytes_le(&bytes))),
+            any::<f64>().prop_map(Value::Float),
+            any::<String>().prop_map(Value::Str),
+            proptest::collection::vec(any::<u8>(), 0..8).prop_map(Value::Bytes),
+            "\\PC{0,8}".prop_map(Value::Unrepresentable),
+        ];
+        leaf.prop_recursive(6, 64, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::List),
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Tuple),
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Set),
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::FrozenSet),
+                proptest::collection::vec((inner.clone(), inner), 0..4).prop_map(Value::Dict),
+            ]
+        })
+    }
+
+    /// Cases per property: `FUELBENCH_FUZZ_CASES`, or a number that runs
+    /// in a few seconds.
+    fn fuzz_config() -> proptest::test_runner::Config {
+        let cases = std::env::var("FUELBENCH_FUZZ_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(20_000);
+        proptest::test_runner::Config::with_cases(cases)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(fuzz_config())]
+
+        /// Whatever the reactor encodes decodes to itself, and prints.
+        #[test]
+        fn every_encoding_decodes_to_its_value(value in values()) {
+            let mut bytes = vec![b'R'];
+            encode(&value, &mut bytes);
+            let Ok(Outcome::Returned(decoded)) = decode_outcome(&bytes) else {
+                panic!("{value:?} did not decode");
+            };
+            let _ = decoded.to_string();
+            proptest::prop_assert_eq!(
+                format!("{decoded:?}"),
+                format!("{value:?}"),
+                "a value decodes to itself"
+            );
+        }
+
+        /// The same encoding cut, grown or with a byte changed, and raw
+        /// bytes: a value or an error, never a panic.
+        #[test]
+        fn any_bytes_decode_or_fail_cleanly(
+            value in values(),
+            raised in proptest::prelude::any::<bool>(),
+            edits in proptest::collection::vec(
+                (proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>(), 0..3u8),
+                0..4,
+            ),
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let mut bytes = Vec::new();
+            if raised {
+                bytes.push(b'E');
+                bytes.extend(1u32.to_le_bytes());
+                bytes.extend(9u32.to_le_bytes());
+                bytes.extend(b"Exception");
+                bytes.extend(5u32.to_le_bytes());
+                bytes.extend(b"Error");
+            } else {
+                bytes.push(b'R');
+            }
+            encode(&value, &mut bytes);
+            for (at, byte, kind) in edits {
+                let at = at % (bytes.len() + 1);
+                match kind {
+                    0 => bytes.truncate(at),
+                    1 => bytes.insert(at, byte),
+                    _ => if let Some(slot) = bytes.get_mut(at) { *slot = byte },
+                }
+            }
+            for bytes in [&bytes, &raw] {
+                match decode_outcome(bytes) {
+                    Ok(Outcome::Returned(value)) => { let _ = value.to_string(); }
+                    Ok(Outcome::Raised(raised)) => { let _ = raised.describe(); }
+                    Err(error) => proptest::prop_assert!(!error.0.is_empty()),
+                }
+            }
+        }
+    }
 }
