@@ -28,6 +28,10 @@ pub(crate) enum BenchCommand {
     /// The serving load generator against a stub: its token ceiling, the
     /// TTFT and ITL it adds, its schedule lag and CPU time
     Perf(crate::bench_perf::PerfBenchArgs),
+    /// One `fuelbench serve` under minutes of mixed and hostile traffic:
+    /// its RSS, descriptors, threads and p99 minute by minute, which must
+    /// stay flat
+    Soak(crate::bench_soak::SoakBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +132,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &BenchCommand) -> anyhow::Result
         BenchCommand::Eval(args) => bench_eval(global, args),
         BenchCommand::Serve(args) => crate::bench_serve::run(global, args),
         BenchCommand::Perf(args) => crate::bench_perf::run(args),
+        BenchCommand::Soak(args) => crate::bench_soak::run(global, args),
     }
 }
 

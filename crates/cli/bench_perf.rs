@@ -20,13 +20,13 @@ pub(crate) struct PerfBenchArgs {
 }
 
 /// A stub child process, ended by its PID when dropped.
-struct Stub {
+pub(crate) struct Stub {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Stub {
-    fn start(ttft_ms: u64, rate: f64, tokens_per_chunk: u32) -> anyhow::Result<Stub> {
+    pub(crate) fn start(ttft_ms: u64, rate: f64, tokens_per_chunk: u32) -> anyhow::Result<Stub> {
         let mut child = Command::new(std::env::current_exe().context("this binary")?)
             .args(["perf", "stub", "--addr", "127.0.0.1:0"])
             .args(["--ttft-ms", &ttft_ms.to_string()])

@@ -46,7 +46,7 @@ const LEADERBOARD_REPEATS: usize = 21;
 
 /// Writes `files` results files into `dir`, one model each, every record a
 /// problem's reference answered and scored for real.
-fn seed_store(
+pub(crate) fn seed_store(
     evaluator: &Evaluator,
     problems: &[fuelbench_problems::Problem],
     dir: &std::path::Path,
@@ -333,7 +333,7 @@ async fn load(
 }
 
 /// One request on a keep-alive connection; the status, with the body read.
-async fn request(
+pub(crate) async fn request(
     connection: &mut BufStream<TcpStream>,
     host: &str,
     method: &str,

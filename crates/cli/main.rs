@@ -18,6 +18,7 @@ mod exit {
 mod bench;
 mod bench_perf;
 mod bench_serve;
+mod bench_soak;
 mod evaluate;
 mod perf;
 mod problems;
