@@ -1,13 +1,14 @@
 //! Running a candidate: cases, the complexity series, numerical cases.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fuelbench_complexity::{Class, Sample, analyse};
 use fuelbench_problems::{Case, Expect, FORBIDDEN, Failure, Input, Kind, Problem};
 use fuelbench_sandbox::{
-    CallKind, Check, CheckOutcome, Ending, Inputs, Interrupt, Limits, Sandbox, Stage, Status, Value,
+    CallKind, Check, CheckOutcome, Ending, Inputs, Interrupt, Limits, Sandbox, Stage, Status,
+    Value, clipped,
 };
 use rayon::prelude::*;
 
@@ -93,9 +94,9 @@ impl Default for EvalConfig {
 type ExpectedValues = HashMap<(String, Vec<String>), Arc<Vec<Value>>>;
 
 /// The reference's run at every complexity size, by problem id, reference
-/// source and seed; a harness failure as its message.
-type ReferenceSeries =
-    HashMap<(String, String, u64), Arc<OnceLock<Result<Arc<[ReferencePoint]>, String>>>>;
+/// source and seed, once it succeeded. A failure is not kept: one that came
+/// of a loaded host (the wall clock) must not fail the problem for good.
+type ReferenceSeries = HashMap<(String, String, u64), Arc<Mutex<Option<Arc<[ReferencePoint]>>>>>;
 
 /// Evaluates candidates; cheap to clone, safe to share between threads.
 #[derive(Debug, Clone)]
@@ -404,8 +405,8 @@ impl Evaluator {
                 CaseOutcome::WrongAnswer,
                 Some(format!(
                     "changed its input, which the prompt forbids: was {}, now {}",
-                    clip(&inputs.before.to_string()),
-                    clip(&inputs.after.to_string())
+                    clipped(&inputs.before, DETAIL_CHARS),
+                    clipped(&inputs.after, DETAIL_CHARS)
                 )),
             ),
             _ => judge_case(problem, case, want, &outcome)?,
@@ -444,8 +445,8 @@ impl Evaluator {
                             Mismatch::WrongAnswer { n },
                             format!(
                                 "stopped at n = {n}: the answer differs from the reference's: got {}, want {}",
-                                clip(&answer.to_string()),
-                                clip(&point.answer.to_string())
+                                clipped(&answer, DETAIL_CHARS),
+                                clipped(&point.answer, DETAIL_CHARS)
                             ),
                         ));
                         break;
@@ -573,7 +574,11 @@ impl Evaluator {
         let cell = Arc::clone(lock(&self.reference_series).entry(key).or_default());
         // Serial on purpose: whoever computes it holds the cell, and rayon
         // work stolen while waiting could ask for the same cell.
-        cell.get_or_init(|| {
+        let mut cached = lock(&cell);
+        if let Some(points) = &*cached {
+            return Ok(Arc::clone(points));
+        }
+        let computed = (|| {
             let harness = EvalConfig {
                 seed: self.config.seed,
                 ..self.harness.clone()
@@ -609,10 +614,11 @@ impl Evaluator {
                     }
                 }
             }
-            Ok(points.into())
-        })
-        .clone()
-        .map_err(Error::Harness)
+            Ok::<Arc<[ReferencePoint]>, String>(points.into())
+        })()
+        .map_err(Error::Harness)?;
+        *cached = Some(Arc::clone(&computed));
+        Ok(computed)
     }
 }
 
@@ -729,7 +735,7 @@ fn judge_case(
                     Some(format!(
                         "returned what is not plain built-in data ({}); want {}",
                         clip(kind),
-                        clip(&want.to_string())
+                        clipped(&want, DETAIL_CHARS)
                     )),
                 )
             } else {
@@ -737,8 +743,8 @@ fn judge_case(
                     CaseOutcome::WrongAnswer,
                     Some(format!(
                         "got {}, want {}",
-                        clip(&got.to_string()),
-                        clip(&want.to_string())
+                        clipped(&got, DETAIL_CHARS),
+                        clipped(&want, DETAIL_CHARS)
                     )),
                 )
             }
@@ -747,7 +753,7 @@ fn judge_case(
             CaseOutcome::WrongAnswer,
             Some(format!(
                 "returned {} instead of raising {name}",
-                clip(&got.to_string())
+                clipped(&got, DETAIL_CHARS)
             )),
         ),
         (Ending::Raised(raised), Expect::Raises(name)) if raised.is_a(name) => {
@@ -766,7 +772,7 @@ fn ending_failure(ending: &Ending, entry_point: &str) -> (CaseOutcome, String) {
     match ending {
         Ending::Returned(value) => (
             CaseOutcome::WrongAnswer,
-            format!("returned {}", clip(&value.to_string())),
+            format!("returned {}", clipped(&value, DETAIL_CHARS)),
         ),
         Ending::Raised(raised) | Ending::LoadRaised(raised) => {
             (CaseOutcome::Exception, clip(&raised.describe()))

@@ -77,25 +77,29 @@ pub fn extract(reply: &str, entry_point: &str) -> Extraction {
 
 /// The reply without reasoning, and whether there was any; `None` when the
 /// reply never left its reasoning.
+///
+/// One pass over the reply: a reply of many short blocks costs no more than
+/// one long one.
 fn strip_reasoning(reply: &str) -> Option<(String, bool)> {
-    let mut text = reply.to_owned();
+    const OPEN: &str = "<think>";
+    const CLOSE: &str = "</think>";
+    let mut rest = reply;
     let mut skipped = false;
     // A lone closing tag: the opening one was in the prompt's template.
-    if let Some(close) = text.find("</think>")
-        && !text[..close].contains("<think>")
+    if let Some(close) = rest.find(CLOSE)
+        && !rest[..close].contains(OPEN)
     {
-        text = text[close + "</think>".len()..].to_owned();
+        rest = &rest[close + CLOSE.len()..];
         skipped = true;
     }
-    while let Some(open) = text.find("<think>") {
-        match text[open..].find("</think>") {
-            Some(close) => {
-                text.replace_range(open..open + close + "</think>".len(), "");
-                skipped = true;
-            }
-            None => return None,
-        }
+    let mut text = String::with_capacity(rest.len());
+    while let Some(open) = rest.find(OPEN) {
+        let close = rest[open..].find(CLOSE)?;
+        text.push_str(&rest[..open]);
+        rest = &rest[open + close + CLOSE.len()..];
+        skipped = true;
     }
+    text.push_str(rest);
     Some((text, skipped))
 }
 

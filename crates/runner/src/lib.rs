@@ -359,13 +359,20 @@ async fn score_answer(evaluator: &Evaluator, problem: &Problem, answer: &str) ->
     let evaluator = evaluator.clone();
     let problem_owned = problem.clone();
     let answer = answer.to_owned();
-    tokio::task::spawn_blocking(move || evaluator.evaluate_reply(&problem_owned, &answer))
-        .await
-        .expect("scoring does not panic")
-        .map_err(|source| Error::Score {
-            problem: problem.id.clone(),
-            source,
-        })
+    let scored =
+        tokio::task::spawn_blocking(move || evaluator.evaluate_reply(&problem_owned, &answer))
+            .await
+            // A panic in scoring is a bug; it fails this run with what it said
+            // rather than take down whoever drives it (and the lock it holds).
+            .unwrap_or_else(|panicked| {
+                Err(fuelbench_eval::Error::Harness(format!(
+                    "scoring failed: {panicked}"
+                )))
+            });
+    scored.map_err(|source| Error::Score {
+        problem: problem.id.clone(),
+        source,
+    })
 }
 
 /// Scores every saved answer again with this scorer and recomputes the

@@ -65,7 +65,7 @@ pub use crate::limits::Limits;
 pub use crate::outcome::{RunOutcome, Status};
 pub use crate::pins::Pins;
 pub use crate::sandbox::{Interpreter, Program, Sandbox, SandboxBuilder};
-pub use crate::value::{Raised, Value};
+pub use crate::value::{Raised, Value, clipped};
 
 /// The wasmtime version this crate is built against, for reproducibility keys.
 pub const WASMTIME_VERSION: &str = "48.0.8";

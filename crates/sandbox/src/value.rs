@@ -100,16 +100,16 @@ impl Raised {
                         }
                         _ => message.clone(),
                     },
-                    _ => self.args.to_string(),
+                    _ => clipped(&self.args, DESCRIBE_CHARS),
                 }
             }
             Value::Tuple(args) if args.is_empty() => String::new(),
             Value::Tuple(args) if args.len() == 1 => match &args[0] {
                 // KeyError shows its key as a repr, like Python does.
-                Value::Str(text) if !self.is_a("KeyError") => text.clone(),
-                other => other.to_string(),
+                Value::Str(text) if !self.is_a("KeyError") => clipped(text, DESCRIBE_CHARS),
+                other => clipped(other, DESCRIBE_CHARS),
             },
-            other => other.to_string(),
+            other => clipped(other, DESCRIBE_CHARS),
         };
         if message.is_empty() {
             self.type_name.clone()
@@ -117,6 +117,66 @@ impl Raised {
             format!("{}: {message}", self.type_name)
         }
     }
+}
+
+/// Python refuses to turn an int of more digits than this into text
+/// (`sys.int_info.default_max_str_digits`), and so do we: the conversion
+/// costs time that grows with the square of the digits, on the host.
+const MAX_INT_DIGITS: u64 = 4300;
+
+/// The most of an exception's arguments [`Raised::describe`] renders.
+const DESCRIBE_CHARS: usize = 2000;
+
+/// An int as Python shows it, or, past [`MAX_INT_DIGITS`], its size.
+fn int_repr(f: &mut fmt::Formatter<'_>, int: &BigInt) -> fmt::Result {
+    // Digits from bits, which may overcount by one: close enough to decide
+    // and to say.
+    let digits = (int.bits() as f64 * std::f64::consts::LOG10_2).floor() as u64 + 1;
+    if digits > MAX_INT_DIGITS {
+        let sign = if int.sign() == num_bigint::Sign::Minus {
+            "-"
+        } else {
+            ""
+        };
+        return write!(f, "<{sign}int of about {digits} digits>");
+    }
+    write!(f, "{int}")
+}
+
+/// `value` as text, at most `max_chars` characters of it and `...` when
+/// cut; rendering stops there, so a value of millions of items costs no
+/// more than its first `max_chars`.
+pub fn clipped(value: &dyn fmt::Display, max_chars: usize) -> String {
+    struct Bounded {
+        text: String,
+        chars: usize,
+        max_chars: usize,
+        cut: bool,
+    }
+    impl fmt::Write for Bounded {
+        fn write_str(&mut self, piece: &str) -> fmt::Result {
+            for character in piece.chars() {
+                if self.chars == self.max_chars {
+                    self.cut = true;
+                    return Err(fmt::Error);
+                }
+                self.text.push(character);
+                self.chars += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut bounded = Bounded {
+        text: String::new(),
+        chars: 0,
+        max_chars,
+        cut: false,
+    };
+    let _ = fmt::write(&mut bounded, format_args!("{value}"));
+    if bounded.cut {
+        bounded.text.push_str("...");
+    }
+    bounded.text
 }
 
 /// A result, as the reactor's `fuelbench_result` encodes it.
@@ -274,7 +334,7 @@ impl fmt::Display for Value {
             Value::None => f.write_str("None"),
             Value::Bool(true) => f.write_str("True"),
             Value::Bool(false) => f.write_str("False"),
-            Value::Int(int) => write!(f, "{int}"),
+            Value::Int(int) => int_repr(f, int),
             Value::Float(float) => f.write_str(&float_repr(*float)),
             Value::Str(text) => f.write_str(&str_repr(text)),
             Value::Bytes(bytes) => {
@@ -480,6 +540,32 @@ mod tests {
         assert!(raised.is_a("ValueError"));
         assert!(!raised.is_a("Invalid"));
         assert_eq!(raised.describe(), "Invalid: bad");
+    }
+
+    /// A huge answer costs the host no more than what it shows: an int
+    /// past Python's own limit shows its size, and a value of millions of
+    /// items is rendered only as far as the cut.
+    #[test]
+    fn huge_values_render_cheaply() {
+        let huge = Value::Int(BigInt::from(7u8).pow(3_000_000));
+        assert_eq!(huge.to_string(), "<int of about 2535295 digits>");
+        let negative = Value::Int(-BigInt::from(10u8).pow(5000));
+        assert_eq!(negative.to_string(), "<-int of about 5001 digits>");
+        assert_eq!(int(-42).to_string(), "-42");
+        let within = Value::Int(BigInt::from(10u8).pow(4000));
+        assert_eq!(within.to_string().len(), 4001);
+
+        let many = Value::List(vec![Value::None; 4_000_000]);
+        let shown = clipped(&many, 300);
+        assert_eq!(shown.chars().count(), 303);
+        assert!(shown.starts_with("[None, None") && shown.ends_with("..."));
+        assert_eq!(clipped(&int(5), 300), "5");
+        let raised = Raised {
+            builtin_classes: vec!["ValueError".into()],
+            type_name: "ValueError".into(),
+            args: Value::Tuple(vec![many]),
+        };
+        assert!(raised.describe().len() < 2100);
     }
 
     #[test]
