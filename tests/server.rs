@@ -959,3 +959,40 @@ fn ui_forms_need_their_sessions_token_and_ui_errors_are_pages() {
         assert_eq!(no_route.json()["error"], "no_route", "the API answers JSON");
     });
 }
+
+/// A route that changes something takes JSON only, which no page can send
+/// to another origin unasked, even where it reads no body; and a request
+/// from another port of the same host (the same site) is refused too.
+#[test]
+fn state_changing_api_calls_take_only_json_from_this_origin() {
+    let app = app(Config::default());
+    runtime().block_on(async {
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        let refused = send(&app, "POST", "/api/v1/runs/x/cancel", &[form], Vec::new()).await;
+        assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let refused = send(&app, "POST", "/api/v1/runs/x/resume", &[], Vec::new()).await;
+        assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let same_site = send(
+            &app,
+            "POST",
+            "/api/v1/run",
+            &[JSON, ("sec-fetch-site", "same-site")],
+            br#"{"code": "print(1)"}"#.to_vec(),
+        )
+        .await;
+        assert_eq!(same_site.status, StatusCode::FORBIDDEN);
+        let json = send(
+            &app,
+            "POST",
+            "/api/v1/runs/x/cancel",
+            &[JSON],
+            b"{}".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            json.status,
+            StatusCode::NOT_FOUND,
+            "past the guard, to the run"
+        );
+    });
+}

@@ -12,7 +12,7 @@ struct Served {
     addr: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _runtime: tokio::runtime::Runtime,
-    _store: tempfile::TempDir,
+    store: tempfile::TempDir,
 }
 
 fn served(config: Config) -> Served {
@@ -30,7 +30,7 @@ fn served(config: Config) -> Served {
         addr,
         stop: Some(stop),
         _runtime: runtime,
-        _store: store,
+        store,
     }
 }
 
@@ -244,4 +244,150 @@ fn a_batch_is_spread_over_the_slots() {
     let (_, info) = http(&server.addr, "GET", "/api/v1/info", "");
     let info: serde_json::Value = serde_json::from_str(&info).expect("JSON");
     assert_eq!(info["admitted"], 0, "every place was given back");
+}
+
+/// A client that asks for a large response and never reads it holds its
+/// connection only until the write time-out: here, the only connection
+/// the server takes is free again soon after.
+#[test]
+fn a_client_that_stops_reading_is_cut_off() {
+    let server = served(Config {
+        max_connections: 1,
+        write_timeout: Duration::from_millis(500),
+        ..Config::default()
+    });
+    // A results file of 56 MiB, more than loopback sockets buffer (up to
+    // 32 MiB received and 4 MiB sent here).
+    let mut file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::repo_path("tests/data/results-schema-1.json"))
+            .expect("the fixture"),
+    )
+    .expect("JSON");
+    file["problems"][0]["solve"]["content"] = serde_json::Value::String("x".repeat(56 << 20));
+    std::fs::write(
+        server.store.path().join("results").join("big.json"),
+        file.to_string(),
+    )
+    .expect("written");
+
+    let mut stalled = connect(&server.addr);
+    write!(
+        stalled,
+        "GET /api/v1/results/big HTTP/1.1\r\nHost: {}\r\n\r\n",
+        server.addr
+    )
+    .expect("sent");
+    // Read the head only, then nothing more.
+    let mut head = [0u8; 64];
+    stalled.read_exact(&mut head).expect("the response starts");
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+
+    // While it holds the only connection, others are refused (and may be
+    // reset); once it is cut off, they are served.
+    let healthy = |addr: &str| -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            stream,
+            "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    };
+    let started = Instant::now();
+    let answer = loop {
+        let answer = healthy(&server.addr).unwrap_or_default();
+        if answer.starts_with("HTTP/1.1 200") || started.elapsed() > Duration::from_secs(10) {
+            break answer;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the stalled connection was let go: {answer}"
+    );
+    drop(stalled);
+}
+
+/// A body is read only with a place among the slots and the queue: a
+/// client that sends half a body holds one place, and the next request
+/// past them is told 503 at once, its body never read.
+#[test]
+fn bodies_wait_for_a_place_before_they_are_read() {
+    let server = served(Config {
+        slots: 1,
+        queue: 0,
+        ..Config::default()
+    });
+    let mut half = connect(&server.addr);
+    write!(
+        half,
+        "POST /api/v1/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n{{\"code\": \"",
+        server.addr
+    )
+    .expect("sent");
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let (status, body) = http(&server.addr, "POST", "/api/v1/run", QUICK);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("busy"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(half);
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, body) = http(&server.addr, "POST", "/api/v1/run", QUICK);
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Event streams are capped like connections: past the cap, a 503.
+#[test]
+fn event_streams_past_the_cap_are_refused() {
+    let problems: Vec<_> = crate::runner::problems()[..3].to_vec();
+    let model_server =
+        crate::runner::scripted_with(problems.clone(), Duration::from_millis(300), |_, _| false);
+    let server = served(Config {
+        max_event_streams: 1,
+        runs: RunsConfig {
+            endpoints: vec![model_server.base_url.clone()],
+            ..Config::default().runs
+        },
+        ..Config::default()
+    });
+    let plan = serde_json::json!({
+        "models": ["fake"],
+        "problems": problems.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+    });
+    let (status, body) = http(&server.addr, "POST", "/api/v1/runs", &plan.to_string());
+    assert_eq!(status, 202, "{body}");
+    let run: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let id = run["id"].as_str().expect("an id").to_owned();
+    let owner = run["owner"].as_str().expect("an owner");
+    assert!(
+        owner.len() == 16 && owner.bytes().all(|b| b.is_ascii_hexdigit()),
+        "the API shows a digest, not a host and a PID: {owner}"
+    );
+
+    let mut first = connect(&server.addr);
+    write!(
+        first,
+        "GET /api/v1/runs/{id}/events HTTP/1.1\r\nHost: {}\r\n\r\n",
+        server.addr
+    )
+    .expect("sent");
+    let mut head = [0u8; 12];
+    first.read_exact(&mut head).expect("the stream starts");
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let (status, body) = http(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/runs/{id}/events"),
+        "",
+    );
+    assert_eq!(status, 503, "{body}");
+    drop(first);
 }

@@ -97,10 +97,26 @@ pub struct LoadHead {
     pub summary: Summary,
 }
 
+/// The most a saved load run may hold, its raw log included: a few
+/// thousand requests' events are tens of MiB.
+pub const MAX_SAVED_RUN_BYTES: u64 = 256 << 20;
+
 impl LoadHead {
     /// Reads a saved run's head; the raw log is skipped, not kept.
+    /// Only a regular file of at most [`MAX_SAVED_RUN_BYTES`] is read.
     pub fn read(path: &Path) -> std::io::Result<LoadHead> {
-        let text = std::fs::read_to_string(path)?;
+        use std::io::Read as _;
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() || meta.len() > MAX_SAVED_RUN_BYTES {
+            return Err(std::io::Error::other(format!(
+                "not a regular file of at most {} MiB",
+                MAX_SAVED_RUN_BYTES >> 20
+            )));
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)?
+            .take(MAX_SAVED_RUN_BYTES)
+            .read_to_string(&mut text)?;
         let head: LoadHead = serde_json::from_str(&text).map_err(std::io::Error::other)?;
         if head.format != FORMAT {
             return Err(std::io::Error::other(format!(
@@ -141,7 +157,7 @@ pub fn saved_runs(dir: &Path) -> Vec<PathBuf> {
             files
                 .flatten()
                 .map(|entry| entry.path())
-                .filter(|path| path.extension().is_some_and(|ext| ext == "json")),
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.is_file()),
         );
     }
     found.sort();

@@ -354,6 +354,15 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
         path: path.to_owned(),
         source,
     };
+    // A FIFO would block the reader, a device never end: only a regular
+    // file is opened.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file",
+        )));
+    }
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     let too_large = |len: u64| {

@@ -79,6 +79,11 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Connections open at once; one more is answered 503 and closed.
     pub max_connections: usize,
+    /// How long a response may wait for its client to read it; then the
+    /// connection is closed.
+    pub write_timeout: Duration,
+    /// Event streams open at once, over every run; one more is a 503.
+    pub max_event_streams: usize,
     /// Everything a request may cost: reading its body, waiting for a
     /// slot, and the sandbox work, which stops when this passes or the
     /// client goes away. An event stream is bounded by its run instead.
@@ -106,6 +111,8 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(15),
             max_connections: 1024,
+            write_timeout: Duration::from_secs(30),
+            max_event_streams: 256,
             request_deadline: Duration::from_secs(120),
         }
     }
@@ -130,6 +137,16 @@ struct Inner {
     runs: Arc<runs::Runs>,
     metrics: metrics::Metrics,
     sessions: ui::Sessions,
+    /// Places for [`AppState::blocking`] work.
+    blocking: Arc<Semaphore>,
+    /// Places for requests with a body (`routes::admit_bodies`): the slots
+    /// and the queue, so that bodies held in memory are bounded by what
+    /// the server will ever work on, not by the connections.
+    bodies: Arc<Semaphore>,
+    /// Event streams open at once (`Config::max_event_streams`).
+    event_streams: Arc<Semaphore>,
+    /// The model servers' own lists, when last asked (`routes::endpoint_models`).
+    endpoint_models: tokio::sync::Mutex<Option<(std::time::Instant, Vec<serde_json::Value>)>>,
 }
 
 impl AppState {
@@ -142,6 +159,8 @@ impl AppState {
     ) -> std::io::Result<AppState> {
         let store = Store::open(&config.results_dir)?;
         let runs = Arc::new(runs::Runs::new(store.clone(), config.runs.clone()));
+        let bodies = config.slots.max(1) + config.queue;
+        let event_streams = config.max_event_streams.max(1);
         Ok(AppState {
             inner: Arc::new(Inner {
                 problem_set_sha256: fuelbench_runner::problem_set_sha256(&problems),
@@ -154,6 +173,10 @@ impl AppState {
                 runs,
                 metrics: metrics::Metrics::new(),
                 sessions: ui::Sessions::new()?,
+                blocking: Arc::new(Semaphore::new(4)),
+                bodies: Arc::new(Semaphore::new(bodies)),
+                event_streams: Arc::new(Semaphore::new(event_streams)),
+                endpoint_models: tokio::sync::Mutex::new(None),
             }),
         })
     }
@@ -204,6 +227,25 @@ impl AppState {
         Ok(result)
     }
 
+    /// Runs `work` on the blocking pool, a few at a time: reads of run
+    /// states and events, which are files however small.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&AppState) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit = Arc::clone(&self.inner.blocking)
+            .acquire_owned()
+            .await
+            .map_err(ApiError::host)?;
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&state)
+        })
+        .await
+        .map_err(ApiError::host)
+    }
+
     /// Gauges for `/api/v1/info`: requests in the sandbox or waiting.
     pub fn admitted(&self) -> usize {
         self.inner.admitted.load(Ordering::Relaxed)
@@ -246,6 +288,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             routes::check_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::admit_bodies,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -80,6 +80,7 @@ pub(crate) async fn serve_connections(
             continue;
         };
         let service = TowerToHyperService::new(app.clone());
+        let stream = Stalling::new(stream, config.write_timeout);
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let stop = stop.clone();
         connections.spawn(async move {
@@ -95,7 +96,106 @@ pub(crate) async fn serve_connections(
         });
     }
     connections.close();
-    connections.wait().await;
+    // A connection that will not finish (a client that stopped reading
+    // mid-response) does not hold shutdown past its grace.
+    let _ = tokio::time::timeout(config.shutdown_grace, connections.wait()).await;
+}
+
+/// A connection whose writes must make progress: a client that stops
+/// reading holds its connection, its response and its place among the
+/// connections for at most `timeout`, then the write fails and the
+/// connection closes. Reads pass through; the header-read time-out bounds
+/// those.
+struct Stalling {
+    stream: TcpStream,
+    timeout: Duration,
+    /// Running while a write waits; reset by any progress.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Stalling {
+    fn new(stream: TcpStream, timeout: Duration) -> Stalling {
+        Stalling {
+            stream,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// `poll` as the stream answered, or a time-out once it has been
+    /// pending for `timeout` without progress.
+    fn bounded<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        poll: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::future::Future as _;
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            ))),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Stalling {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Stalling {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.bounded(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.bounded(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let poll = std::pin::Pin::new(&mut self.stream).poll_flush(cx);
+        self.bounded(cx, poll)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let poll = std::pin::Pin::new(&mut self.stream).poll_shutdown(cx);
+        self.bounded(cx, poll)
+    }
 }
 
 /// Counts refused connections and says so in the log, not too often.

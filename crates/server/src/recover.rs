@@ -42,14 +42,15 @@ pub(crate) async fn catch_panics(request: Request, next: Next) -> Response {
     response
 }
 
-/// This process's id and a count: unique in one log.
+/// Random, so it says nothing about the process; a count where the
+/// system has no randomness to give.
 fn request_id() -> String {
     static COUNT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    )
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = COUNT.fetch_add(1, Ordering::Relaxed).to_le_bytes();
+    }
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

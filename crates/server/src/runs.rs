@@ -142,9 +142,22 @@ pub struct RunStatus {
     /// when that process started (`/proc/PID/stat`'s clock ticks since
     /// boot, and the boot's id), so a PID the kernel gave to another process
     /// does not keep the run alive. Files written before it say `host:pid`.
+    /// The API shows a digest of it ([`RunStatus::public`]): which process
+    /// is its own, not the host's name or a PID.
     pub owner: String,
     /// What was asked, so the run can be resumed as it was.
     pub request: StartRun,
+}
+
+impl RunStatus {
+    /// This state as the API shows it: `owner` as a digest, which tells
+    /// runs of one process from another's without naming a host or a PID.
+    pub fn public(mut self) -> RunStatus {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.owner.as_bytes());
+        self.owner = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -800,7 +813,7 @@ impl Runs {
             }
         };
         let cursor = after.unwrap_or(status.last_event);
-        let snapshot = serde_json::json!({ "event": "snapshot", "run": status });
+        let snapshot = serde_json::json!({ "event": "snapshot", "run": status.clone().public() });
         let first = Event::default().data(snapshot.to_string());
         let state = Watch {
             source,

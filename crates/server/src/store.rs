@@ -41,6 +41,10 @@ const READERS: usize = 2;
 /// The most a run's state file may hold; a larger one is passed over.
 const MAX_RUN_STATE_BYTES: u64 = 1 << 20;
 
+/// The most a run's events file may hold: a run of every problem on many
+/// models writes well under a MiB.
+const MAX_EVENTS_BYTES: u64 = 16 << 20;
+
 /// What was read from each file, by path, with the file's length and
 /// modification time then.
 #[derive(Debug)]
@@ -127,11 +131,19 @@ impl Store {
         &self,
         read: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _reader = self.readers.acquire().await.map_err(ApiError::host)?;
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || read(&store))
+        let reader = Arc::clone(&self.readers)
+            .acquire_owned()
             .await
-            .map_err(ApiError::host)?
+            .map_err(ApiError::host)?;
+        let store = self.clone();
+        // The place goes with the work, not with the request: a client that
+        // leaves does not free it while the parse goes on.
+        tokio::task::spawn_blocking(move || {
+            let _reader = reader;
+            read(&store)
+        })
+        .await
+        .map_err(ApiError::host)?
     }
 
     /// Every row, best first, each with the serving figures of its server.
@@ -187,58 +199,23 @@ impl Store {
 
     /// `event` with every path and message naming files by their place in
     /// the store: events are served to anyone who may read the store.
-    pub fn relative_event(&self, event: RunEvent) -> RunEvent {
-        match event {
-            RunEvent::VariantComplete {
-                file,
-                model,
-                variant,
-            } => RunEvent::VariantComplete {
-                file: self.relative(&file),
-                model,
-                variant,
-            },
-            RunEvent::VariantStarted {
-                file,
-                model,
-                variant,
-                done,
-                total,
-                sessions,
-            } => RunEvent::VariantStarted {
-                file: self.relative(&file),
-                model,
-                variant,
-                done,
-                total,
-                sessions,
-            },
-            RunEvent::VariantDone {
-                file,
-                model,
-                variant,
-                summary,
-            } => RunEvent::VariantDone {
-                file: self.relative(&file),
-                model,
-                variant,
-                summary,
-            },
-            RunEvent::RunFinished { files } => RunEvent::RunFinished {
-                files: files.iter().map(|file| self.relative(file)).collect(),
-            },
-            RunEvent::ModelSkipped { model, error } => RunEvent::ModelSkipped {
-                model,
-                error: self.relative_text(&error),
-            },
-            RunEvent::Warning { message } => RunEvent::Warning {
-                message: self.relative_text(&message),
-            },
-            RunEvent::RunFailed { error } => RunEvent::RunFailed {
-                error: self.relative_text(&error),
-            },
-            other => other,
+    pub fn relative_event(&self, mut event: RunEvent) -> RunEvent {
+        match &mut event {
+            RunEvent::VariantComplete { file, .. }
+            | RunEvent::VariantStarted { file, .. }
+            | RunEvent::VariantDone { file, .. } => *file = self.relative(file),
+            RunEvent::RunFinished { files } => {
+                for file in files {
+                    *file = self.relative(file);
+                }
+            }
+            RunEvent::ModelSkipped { error, .. } | RunEvent::RunFailed { error } => {
+                *error = self.relative_text(error);
+            }
+            RunEvent::Warning { message } => *message = self.relative_text(message),
+            _ => {}
         }
+        event
     }
 
     /// Every results file's head, newest first, by name; files that cannot
@@ -372,28 +349,54 @@ impl Store {
     /// passed over: it would make the server act on, and write to, another
     /// run's files.
     pub fn run(&self, id: &str) -> Option<RunStatus> {
-        use std::io::Read as _;
-        let file = std::fs::File::open(self.run_path(id, ".json").ok()?).ok()?;
-        let mut text = String::new();
-        file.take(MAX_RUN_STATE_BYTES + 1)
-            .read_to_string(&mut text)
-            .ok()?;
-        if text.len() as u64 > MAX_RUN_STATE_BYTES {
-            return None;
-        }
+        let text = read_capped(&self.run_path(id, ".json").ok()?, MAX_RUN_STATE_BYTES).ok()?;
         let status: RunStatus = serde_json::from_str(&text).ok()?;
         (status.id == id).then_some(status)
     }
 
-    /// A stored run's events, in order, as their JSON lines.
+    /// A stored run's events, in order, as their JSON lines, each naming
+    /// files by their place in the store (older servers wrote paths).
     pub fn events(&self, id: &str) -> Vec<String> {
         let Ok(path) = self.run_path(id, ".events.jsonl") else {
             return Vec::new();
         };
-        std::fs::read_to_string(path)
-            .map(|text| text.lines().map(str::to_owned).collect())
-            .unwrap_or_default()
+        let Ok(text) = read_capped(&path, MAX_EVENTS_BYTES) else {
+            return Vec::new();
+        };
+        text.lines()
+            .map(|line| {
+                serde_json::from_str::<RunEvent>(line)
+                    .ok()
+                    .and_then(|event| serde_json::to_string(&self.relative_event(event)).ok())
+                    .unwrap_or_else(|| line.to_owned())
+            })
+            .collect()
     }
+}
+
+/// A regular file's text, refused past `cap` bytes. Anything else (a
+/// directory, a FIFO that would block the reader, a device) is refused
+/// before it is opened.
+fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() || meta.len() > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not a regular file of at most {cap} bytes"),
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("over {cap} bytes"),
+        ));
+    }
+    Ok(text)
 }
 
 /// A file stem or run id: letters, digits, `.`, `_`, `-`, and no leading
@@ -492,6 +495,31 @@ pub(crate) mod tests {
             store.run("big").is_none(),
             "an oversized state is passed over"
         );
+    }
+
+    /// A FIFO would block its reader for ever and a device never end: a
+    /// results file, a run's state or its events that is not a regular file
+    /// is refused before it is opened.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_regular_files_are_read() {
+        let root = tempfile::tempdir().expect("a temporary directory");
+        let dir = root.path().join("store");
+        let store = Store::open(&dir).expect("the store opens");
+        for fifo in [dir.join("fifo.json"), dir.join("runs").join("fifo.json")] {
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .expect("mkfifo runs");
+            assert!(made.success());
+        }
+        std::os::unix::fs::symlink("/dev/zero", dir.join("runs").join("zero.events.jsonl"))
+            .expect("a link");
+        let error = store.results("fifo").await.expect_err("refused");
+        assert_eq!(error.status, StatusCode::NOT_FOUND, "{}", error.message);
+        assert!(store.board().await.expect("a board").rows.is_empty());
+        assert!(store.run("fifo").is_none());
+        assert!(store.runs().is_empty());
+        assert!(store.events("zero").is_empty());
     }
 
     /// Parsing happens outside the cache's lock, so one slow file never

@@ -48,6 +48,8 @@ pub(super) async fn info(State(state): State<AppState>) -> Response {
             "batch_items": config.max_batch,
             "request_deadline_ms": config.request_deadline.as_millis(),
             "header_read_timeout_ms": config.header_read_timeout.as_millis(),
+            "write_timeout_ms": config.write_timeout.as_millis(),
+            "event_streams": config.max_event_streams,
             "connections": config.max_connections,
         },
         "slots": config.slots,

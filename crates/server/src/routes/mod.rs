@@ -8,6 +8,8 @@ pub(crate) use self::evaluate::{BatchRequest, EvaluateRequest, RunRequest};
 pub(crate) use self::results::{BoardQuery, BoardRow, CompareQuery, flag_rows, given, select_rows};
 pub(crate) use self::runs::{EventsQuery, endpoint_models};
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -135,6 +137,32 @@ pub(crate) async fn deadline(
     }
 }
 
+/// A request with a body (every POST) is read only once it has a place
+/// among the sandbox slots and the queue; past them it is a 503 at once,
+/// its body unread. Without this, every open connection could hold a
+/// body of the maximum size in memory, waiting for a slot.
+pub(crate) async fn admit_bodies(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    let Ok(place) = Arc::clone(&state.inner.bodies).try_acquire_owned() else {
+        state.inner.metrics.rejected();
+        let busy = ApiError::busy("the server has all the requests it can hold; try again shortly");
+        return if crate::ui::is_page(request.uri().path()) {
+            crate::ui::Page::from(busy).into_response()
+        } else {
+            busy.into_response()
+        };
+    };
+    let response = next.run(request).await;
+    drop(place);
+    response
+}
+
 fn is_loopback_host(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or(""),
@@ -179,8 +207,26 @@ pub(crate) fn guard_form(
 
 fn guard_with(state: &AppState, headers: &HeaderMap, field: Option<&str>) -> Result<(), ApiError> {
     let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+    // `same-site` too: on localhost, any other port is the same site.
+    if matches!(
+        text(header::HeaderName::from_static("sec-fetch-site")),
+        Some("cross-site" | "same-site")
+    ) {
         return Err(cross_site());
+    }
+    // An API call is JSON, which no page can send to another origin without
+    // its consent; a form can, even to a route that reads no body (cancel,
+    // resume) and even from a browser that sends no `Origin`.
+    if field.is_none()
+        && !text(header::CONTENT_TYPE)
+            .is_some_and(|value| value.trim_start().starts_with("application/json"))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the request as JSON, with Content-Type: application/json (an empty object \
+             where the route reads nothing)",
+        ));
     }
     if let (Some(origin), Some(host)) = (text(header::ORIGIN), text(header::HOST)) {
         let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);

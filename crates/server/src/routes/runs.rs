@@ -1,6 +1,7 @@
 //! Benchmark runs as jobs: start, list, watch, cancel, resume; and the model
 //! servers they may target.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -8,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use fuelbench_llm::{ChatClient, ClientConfig, Manager};
+use futures_util::StreamExt;
 use serde_json::json;
 
 use super::guard;
@@ -20,7 +22,7 @@ fn accepted(status: &RunStatus) -> Response {
     (
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
-        axum::Json(status),
+        axum::Json(status.clone().public()),
     )
         .into_response()
 }
@@ -38,15 +40,20 @@ pub(super) async fn start(
     Ok(accepted(&status))
 }
 
-pub(super) async fn list(State(state): State<AppState>) -> Response {
-    axum::Json(json!({ "runs": state.inner.runs.list() })).into_response()
+pub(super) async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let runs = state.blocking(|state| state.inner.runs.list()).await?;
+    let runs: Vec<RunStatus> = runs.into_iter().map(RunStatus::public).collect();
+    Ok(axum::Json(json!({ "runs": runs })).into_response())
 }
 
 pub(super) async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(state.inner.runs.get(&id)?).into_response())
+    let run = state
+        .blocking(move |state| state.inner.runs.get(&id))
+        .await??;
+    Ok(axum::Json(run.public()).into_response())
 }
 
 pub(super) async fn cancel(
@@ -106,7 +113,20 @@ pub(super) async fn events(
                 })?,
         ),
     };
-    let stream = state.inner.runs.events(&id, after)?;
+    // A place among the open streams, held as long as this one is.
+    let Ok(place) = Arc::clone(&state.inner.event_streams).try_acquire_owned() else {
+        return Err(ApiError::busy(format!(
+            "{} event streams are open, the most this server keeps; try again shortly",
+            state.config().max_event_streams
+        )));
+    };
+    let stream = state
+        .blocking(move |state| state.inner.runs.events(&id, after))
+        .await??
+        .map(move |event| {
+            let _ = &place;
+            event
+        });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
@@ -118,9 +138,27 @@ pub(super) async fn endpoints(State(state): State<AppState>) -> Response {
     axum::Json(json!({ "endpoints": endpoint_models(&state).await })).into_response()
 }
 
+/// How long one asking of the model servers is reused: asking opens
+/// connections to each, and a page reloaded in a loop must not turn into
+/// traffic against a server whose timings a run is measuring.
+const ENDPOINTS_FRESH: Duration = Duration::from_secs(5);
+
 /// Each configured endpoint: `url`, `kind`, `models` (or null) and
-/// `error` when it could not say.
+/// `error` when it could not say. One asking at a time; what it found is
+/// reused for [`ENDPOINTS_FRESH`].
 pub(crate) async fn endpoint_models(state: &AppState) -> Vec<serde_json::Value> {
+    let mut cached = state.inner.endpoint_models.lock().await;
+    if let Some((asked, models)) = &*cached
+        && asked.elapsed() < ENDPOINTS_FRESH
+    {
+        return models.clone();
+    }
+    let models = ask_endpoints(state).await;
+    *cached = Some((std::time::Instant::now(), models.clone()));
+    models
+}
+
+async fn ask_endpoints(state: &AppState) -> Vec<serde_json::Value> {
     let api_key = &state.config().runs.api_key;
     let asks = state.inner.runs.endpoints().iter().map(|url| async move {
         let mut config = ClientConfig::new(url);

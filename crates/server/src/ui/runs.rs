@@ -58,7 +58,10 @@ pub(crate) fn step_text(model: &str, step: &ModelStep) -> String {
 }
 
 pub(super) async fn list(State(state): State<AppState>) -> Page {
-    let runs = state.inner.runs.list();
+    let runs = match state.blocking(|state| state.inner.runs.list()).await {
+        Ok(runs) => runs,
+        Err(error) => return error.into(),
+    };
     let body = html! {
         h1 { "Runs" }
         p { a.button href="/runs/new" { "Start a run" } }
@@ -279,7 +282,11 @@ pub(super) async fn watch(
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> Page {
-    let run = match state.inner.runs.get(&id) {
+    let run = match state
+        .blocking(move |state| state.inner.runs.get(&id))
+        .await
+        .and_then(|run| run)
+    {
         Ok(run) => run,
         Err(error) => return error.into(),
     };
