@@ -338,6 +338,10 @@ fn bodies_wait_for_a_place_before_they_are_read() {
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("busy"), "{body}");
     assert!(started.elapsed() < Duration::from_secs(2));
+    // Run control needs no place: a flood of evaluations cannot keep
+    // anyone from cancelling a run.
+    let (status, body) = http(&server.addr, "POST", "/api/v1/runs/none/cancel", "{}");
+    assert_eq!(status, 404, "{body}");
     drop(half);
     std::thread::sleep(Duration::from_millis(200));
     let (status, body) = http(&server.addr, "POST", "/api/v1/run", QUICK);

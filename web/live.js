@@ -79,6 +79,14 @@
   // browser sends Last-Event-ID, which takes precedence.
   const source = new EventSource("/api/v1/runs/" + encodeURIComponent(id) + "/events?after=" + root.dataset.lastEvent);
   let skipUntil = Number(root.dataset.lastEvent);
+  // The browser reconnects a dropped stream by itself, but gives up on one
+  // the server refused (a 503 when it holds all the streams it keeps): the
+  // page then reloads a little later, which shows the state and tries again.
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) {
+      window.setTimeout(() => window.location.reload(), 5000);
+    }
+  };
   source.onmessage = (message) => {
     const e = JSON.parse(message.data);
     if (e.event === "snapshot") return;

@@ -94,9 +94,11 @@ impl Default for EvalConfig {
 type ExpectedValues = HashMap<(String, Vec<String>), Arc<Vec<Value>>>;
 
 /// The reference's run at every complexity size, by problem id, reference
-/// source and seed, once it succeeded. A failure is not kept: one that came
-/// of a loaded host (the wall clock) must not fail the problem for good.
-type ReferenceSeries = HashMap<(String, String, u64), Arc<Mutex<Option<Arc<[ReferencePoint]>>>>>;
+/// source and seed; a harness failure as its message. A failure that came of
+/// the host (its wall clock under load, a host error) is not kept: it must
+/// not fail the problem for good.
+type ReferenceSeries =
+    HashMap<(String, String, u64), Arc<Mutex<Option<Result<Arc<[ReferencePoint]>, String>>>>>;
 
 /// Evaluates candidates; cheap to clone, safe to share between threads.
 #[derive(Debug, Clone)]
@@ -465,7 +467,7 @@ impl Evaluator {
                     stopped = Some((mismatch.clone(), format!("stopped: {mismatch}")));
                     break;
                 }
-                Run::Failed(reason) => {
+                Run::Failed { reason, .. } => {
                     stopped = Some((
                         Mismatch::Failed { n },
                         format!("stopped at n = {n}: {reason}"),
@@ -555,7 +557,16 @@ impl Evaluator {
                 },
                 _,
             ) => Run::OverBudget,
-            (ending, _) => Run::Failed(ending_failure(&ending, &problem.entry_point).1),
+            (ending, _) => Run::Failed {
+                wall_clock: matches!(
+                    ending,
+                    Ending::CutOff {
+                        status: Status::WallClockExceeded,
+                        ..
+                    }
+                ),
+                reason: ending_failure(&ending, &problem.entry_point).1,
+            },
         })
     }
 
@@ -575,9 +586,10 @@ impl Evaluator {
         // Serial on purpose: whoever computes it holds the cell, and rayon
         // work stolen while waiting could ask for the same cell.
         let mut cached = lock(&cell);
-        if let Some(points) = &*cached {
-            return Ok(Arc::clone(points));
+        if let Some(series) = &*cached {
+            return series.clone().map_err(Error::Harness);
         }
+        // `Err((why, transient))`.
         let computed = (|| {
             let harness = EvalConfig {
                 seed: self.config.seed,
@@ -594,7 +606,7 @@ impl Evaluator {
                         &harness,
                         harness.measure_fuel,
                     )
-                    .map_err(|error| format!("{error:#}"))?;
+                    .map_err(|error| (format!("{error:#}"), true))?;
                 match run {
                     Run::Returned(cost, answer) => points.push(ReferencePoint {
                         n,
@@ -602,23 +614,31 @@ impl Evaluator {
                         answer: Arc::new(answer),
                     }),
                     Run::OverBudget => {
-                        return Err(format!(
-                            "the problem's reference needs more than {} fuel at n = {n}",
-                            harness.measure_fuel
+                        return Err((
+                            format!(
+                                "the problem's reference needs more than {} fuel at n = {n}",
+                                harness.measure_fuel
+                            ),
+                            false,
                         ));
                     }
-                    Run::Failed(reason) => {
-                        return Err(format!(
-                            "the problem's reference fails at n = {n}: {reason}"
+                    Run::Failed { reason, wall_clock } => {
+                        return Err((
+                            format!("the problem's reference fails at n = {n}: {reason}"),
+                            wall_clock,
                         ));
                     }
                 }
             }
-            Ok::<Arc<[ReferencePoint]>, String>(points.into())
-        })()
-        .map_err(Error::Harness)?;
-        *cached = Some(Arc::clone(&computed));
-        Ok(computed)
+            Ok::<Arc<[ReferencePoint]>, (String, bool)>(points.into())
+        })();
+        let series = match computed {
+            Ok(points) => Ok(points),
+            Err((why, true)) => return Err(Error::Harness(why)),
+            Err((why, false)) => Err(why),
+        };
+        *cached = Some(series.clone());
+        series.map_err(Error::Harness)
     }
 }
 
@@ -628,8 +648,9 @@ enum Run {
     Returned(u64, Value),
     /// The call needed more than its budget.
     OverBudget,
-    /// Anything else that stopped it, for a human.
-    Failed(String),
+    /// Anything else that stopped it, for a human; `wall_clock` when the
+    /// wall-clock backstop did, which a loaded host can cause.
+    Failed { reason: String, wall_clock: bool },
 }
 
 /// The reference's run at one complexity size.

@@ -95,10 +95,13 @@ impl Raised {
             Value::Tuple(args) if self.is_a("SyntaxError") && args.len() == 2 => {
                 match (&args[0], &args[1]) {
                     (Value::Str(message), Value::Tuple(location)) => match location.as_slice() {
-                        [Value::Str(file), Value::Int(line), ..] => {
-                            format!("{message} ({file}, line {line})")
-                        }
-                        _ => message.clone(),
+                        [Value::Str(file), Value::Int(line), ..] => format!(
+                            "{} ({}, line {})",
+                            clipped(message, DESCRIBE_CHARS),
+                            clipped(file, DESCRIBE_CHARS),
+                            clipped(&Value::Int(line.clone()), DESCRIBE_CHARS)
+                        ),
+                        _ => clipped(message, DESCRIBE_CHARS),
                     },
                     _ => clipped(&self.args, DESCRIBE_CHARS),
                 }
@@ -129,9 +132,16 @@ const DESCRIBE_CHARS: usize = 2000;
 
 /// An int as Python shows it, or, past [`MAX_INT_DIGITS`], its size.
 fn int_repr(f: &mut fmt::Formatter<'_>, int: &BigInt) -> fmt::Result {
-    // Digits from bits, which may overcount by one: close enough to decide
-    // and to say.
-    let digits = (int.bits() as f64 * std::f64::consts::LOG10_2).floor() as u64 + 1;
+    // Digits from bits, which may overcount by one; at the limit itself,
+    // the int is measured against 10^4300.
+    let mut digits = (int.bits() as f64 * std::f64::consts::LOG10_2).floor() as u64 + 1;
+    if digits == MAX_INT_DIGITS + 1 {
+        static LIMIT: std::sync::OnceLock<BigInt> = std::sync::OnceLock::new();
+        let limit = LIMIT.get_or_init(|| BigInt::from(10u8).pow(MAX_INT_DIGITS as u32));
+        if int.magnitude() < limit.magnitude() {
+            digits = MAX_INT_DIGITS;
+        }
+    }
     if digits > MAX_INT_DIGITS {
         let sign = if int.sign() == num_bigint::Sign::Minus {
             "-"
@@ -336,7 +346,7 @@ impl fmt::Display for Value {
             Value::Bool(false) => f.write_str("False"),
             Value::Int(int) => int_repr(f, int),
             Value::Float(float) => f.write_str(&float_repr(*float)),
-            Value::Str(text) => f.write_str(&str_repr(text)),
+            Value::Str(text) => str_repr(f, text),
             Value::Bytes(bytes) => {
                 f.write_str("b'")?;
                 for &byte in bytes {
@@ -429,32 +439,31 @@ fn float_repr(value: f64) -> String {
 }
 
 /// `repr(str)`: single quotes unless the text has one and no double quote.
-fn str_repr(text: &str) -> String {
+/// Python's `repr` of a str, written straight to `f`: a cut (see
+/// [`clipped`]) stops it at once, however long the text.
+fn str_repr(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    use fmt::Write as _;
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {
         '\''
     };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
+    f.write_char(quote)?;
     for ch in text.chars() {
         match ch {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
             c if c == quote => {
-                out.push('\\');
-                out.push(c);
+                f.write_char('\\')?;
+                f.write_char(c)?;
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
+            c => f.write_char(c)?,
         }
     }
-    out.push(quote);
-    out
+    f.write_char(quote)
 }
 
 #[cfg(test)]
@@ -554,6 +563,30 @@ mod tests {
         assert_eq!(int(-42).to_string(), "-42");
         let within = Value::Int(BigInt::from(10u8).pow(4000));
         assert_eq!(within.to_string().len(), 4001);
+        // Python's limit exactly: 4,300 digits print, 4,301 do not.
+        let largest = Value::Int(BigInt::from(10u8).pow(4300) - 1);
+        assert_eq!(largest.to_string().len(), 4300);
+        let past = Value::Int(BigInt::from(10u8).pow(4300));
+        assert_eq!(past.to_string(), "<int of about 4301 digits>");
+        let text = Value::Str("\u{1}".repeat(50_000_000));
+        assert_eq!(clipped(&text, 300).chars().count(), 303);
+        let syntax = Raised {
+            builtin_classes: vec!["SyntaxError".into()],
+            type_name: "SyntaxError".into(),
+            args: Value::Tuple(vec![
+                Value::Str("m".repeat(10_000)),
+                Value::Tuple(vec![
+                    Value::Str("f".into()),
+                    Value::Int(BigInt::from(7u8).pow(3_000_000)),
+                ]),
+            ]),
+        };
+        let described = syntax.describe();
+        assert!(described.len() < 2200, "{}", described.len());
+        assert!(
+            described.ends_with("line <int of about 2535295 digits>)"),
+            "{described}"
+        );
 
         let many = Value::List(vec![Value::None; 4_000_000]);
         let shown = clipped(&many, 300);

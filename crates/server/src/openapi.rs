@@ -137,7 +137,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         Operation {
             guarded: true,
             body: schema::<EvaluateRequest>(generator),
-            errors: &[400, 401, 403, 404, 413, 415, 422, 503],
+            errors: &[400, 401, 403, 404, 408, 413, 415, 422, 503, 504],
             ..plain(
                 "post",
                 "/api/v1/evaluate",
@@ -149,7 +149,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         Operation {
             guarded: true,
             body: schema::<BatchRequest>(generator),
-            errors: &[400, 401, 403, 413, 415, 422, 503],
+            errors: &[400, 401, 403, 408, 413, 415, 422, 503, 504],
             ..plain(
                 "post",
                 "/api/v1/evaluate/batch",
@@ -160,7 +160,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         Operation {
             guarded: true,
             body: schema::<RunRequest>(generator),
-            errors: &[400, 401, 403, 413, 415, 422, 503],
+            errors: &[400, 401, 403, 408, 413, 415, 422, 503, 504],
             ..plain(
                 "post",
                 "/api/v1/run",
@@ -255,7 +255,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
             )
         },
         Operation {
-            errors: &[400, 404, 422],
+            errors: &[400, 404, 422, 503],
             query: schema::<EventsQuery>(generator),
             ..plain(
                 "get",
@@ -269,7 +269,8 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         },
         Operation {
             guarded: true,
-            errors: &[401, 403, 404, 409],
+            body: schema::<NoFields>(generator),
+            errors: &[401, 403, 404, 409, 415],
             ..plain(
                 "post",
                 "/api/v1/runs/{id}/cancel",
@@ -279,7 +280,8 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         },
         Operation {
             guarded: true,
-            errors: &[401, 403, 404, 409],
+            body: schema::<NoFields>(generator),
+            errors: &[401, 403, 404, 409, 415],
             ..plain(
                 "post",
                 "/api/v1/runs/{id}/resume",
@@ -366,16 +368,26 @@ fn error_description(status: u16) -> &'static str {
     match status {
         400 => "Malformed JSON, query or header",
         401 => "The configured token is missing or wrong",
-        403 => "A cross-site request",
+        403 => "A request from another site, or from another port of this host",
         404 => "No such item",
         409 => "In conflict with what is running or stored",
+        408 => "The body did not arrive in time",
         413 => "The body or the code is too large",
         415 => "The body is not JSON",
         422 => "A field is wrong; `fields` says which",
-        503 => "Every sandbox slot is busy and the queue is full: retry after `Retry-After`",
+        503 => {
+            "Every sandbox slot is busy and the queue is full, or every event stream is \
+                taken: retry after `Retry-After`"
+        }
+        504 => "The request passed its deadline (`/api/v1/info`), and its work was stopped",
         _ => "The host failed; the request may be tried again",
     }
 }
+
+/// The body of a route that reads nothing: `{}`. It must still be sent as
+/// JSON, which no page of another origin can send unasked.
+#[derive(schemars::JsonSchema)]
+struct NoFields {}
 
 /// The one error shape of every route.
 fn error_schema() -> Value {

@@ -350,7 +350,15 @@ impl Store {
     /// run's files.
     pub fn run(&self, id: &str) -> Option<RunStatus> {
         let text = read_capped(&self.run_path(id, ".json").ok()?, MAX_RUN_STATE_BYTES).ok()?;
-        let status: RunStatus = serde_json::from_str(&text).ok()?;
+        let mut status: RunStatus = serde_json::from_str(&text).ok()?;
+        // Older servers wrote paths on this machine into these.
+        status.error = status.error.map(|error| self.relative_text(&error));
+        for warning in &mut status.warnings {
+            *warning = self.relative_text(warning);
+        }
+        for skipped in &mut status.skipped {
+            skipped.error = self.relative_text(&skipped.error);
+        }
         (status.id == id).then_some(status)
     }
 

@@ -137,28 +137,77 @@ pub(crate) async fn deadline(
     }
 }
 
-/// A request with a body (every POST) is read only once it has a place
-/// among the sandbox slots and the queue; past them it is a 503 at once,
-/// its body unread. Without this, every open connection could hold a
-/// body of the maximum size in memory, waiting for a slot.
+/// The routes whose bodies go to the sandbox.
+const SANDBOX_POSTS: [&str; 4] = [
+    "/api/v1/evaluate",
+    "/api/v1/evaluate/batch",
+    "/api/v1/run",
+    "/evaluate",
+];
+
+/// How long a body that waits for the sandbox may take to arrive.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A body bound for the sandbox is read only once its request has a place
+/// among the slots and the queue (past them, a 503 at once, its body
+/// unread), and it must then arrive within [`BODY_READ_TIMEOUT`]: so the
+/// memory bodies hold is bounded by the work the server will take, and a
+/// client that sends a head and no body gives its place back soon. An API
+/// request is checked (token, origin) before it takes a place. Run control
+/// (start, cancel, resume) takes small bodies and needs no place, so no
+/// flood of evaluations can keep anyone from cancelling a run.
 pub(crate) async fn admit_bodies(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != axum::http::Method::POST {
+    let path = request.uri().path();
+    if request.method() != axum::http::Method::POST || !SANDBOX_POSTS.contains(&path) {
         return next.run(request).await;
+    }
+    let page = crate::ui::is_page(path);
+    let refuse = |error: ApiError| {
+        if page {
+            crate::ui::Page::from(error).into_response()
+        } else {
+            error.into_response()
+        }
+    };
+    if !page && let Err(error) = guard(&state, request.headers()) {
+        return error.into_response();
     }
     let Ok(place) = Arc::clone(&state.inner.bodies).try_acquire_owned() else {
         state.inner.metrics.rejected();
-        let busy = ApiError::busy("the server has all the requests it can hold; try again shortly");
-        return if crate::ui::is_page(request.uri().path()) {
-            crate::ui::Page::from(busy).into_response()
-        } else {
-            busy.into_response()
-        };
+        return refuse(ApiError::busy(
+            "the server has all the requests it can hold; try again shortly",
+        ));
     };
-    let response = next.run(request).await;
+    let (parts, body) = request.into_parts();
+    let limit = state.config().max_body_bytes;
+    let bytes =
+        match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => {
+                return refuse(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the body is over the {limit} bytes a request may send"),
+                ));
+            }
+            Err(_) => {
+                return refuse(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    format!(
+                        "the body did not arrive within {} s",
+                        BODY_READ_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+        };
+    let response = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
     drop(place);
     response
 }
@@ -217,10 +266,7 @@ fn guard_with(state: &AppState, headers: &HeaderMap, field: Option<&str>) -> Res
     // An API call is JSON, which no page can send to another origin without
     // its consent; a form can, even to a route that reads no body (cancel,
     // resume) and even from a browser that sends no `Origin`.
-    if field.is_none()
-        && !text(header::CONTENT_TYPE)
-            .is_some_and(|value| value.trim_start().starts_with("application/json"))
-    {
+    if field.is_none() && !text(header::CONTENT_TYPE).is_some_and(is_json) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -250,6 +296,20 @@ fn guard_with(state: &AppState, headers: &HeaderMap, field: Option<&str>) -> Res
     Ok(())
 }
 
+/// `application/json` or `application/*+json`, with any parameters and in
+/// any case: what axum's `Json` takes.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|subtype| subtype == "json" || subtype.ends_with("+json"))
+}
+
 fn cross_site() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
@@ -267,6 +327,26 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_told_as_axum_tells_it() {
+        for json in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/problem+json",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/jsonx",
+        ] {
+            assert!(!is_json(other), "{other}");
+        }
+    }
 
     #[test]
     fn only_loopback_names_are_loopback_hosts() {

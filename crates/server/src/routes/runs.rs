@@ -147,15 +147,21 @@ const ENDPOINTS_FRESH: Duration = Duration::from_secs(5);
 /// `error` when it could not say. One asking at a time; what it found is
 /// reused for [`ENDPOINTS_FRESH`].
 pub(crate) async fn endpoint_models(state: &AppState) -> Vec<serde_json::Value> {
-    let mut cached = state.inner.endpoint_models.lock().await;
-    if let Some((asked, models)) = &*cached
-        && asked.elapsed() < ENDPOINTS_FRESH
-    {
-        return models.clone();
-    }
-    let models = ask_endpoints(state).await;
-    *cached = Some((std::time::Instant::now(), models.clone()));
-    models
+    // A task of its own, so a request that goes away mid-asking still
+    // leaves what was found for the next one.
+    let state = state.clone();
+    let asking = tokio::spawn(async move {
+        let mut cached = state.inner.endpoint_models.lock().await;
+        if let Some((asked, models)) = &*cached
+            && asked.elapsed() < ENDPOINTS_FRESH
+        {
+            return models.clone();
+        }
+        let models = ask_endpoints(&state).await;
+        *cached = Some((std::time::Instant::now(), models.clone()));
+        models
+    });
+    asking.await.unwrap_or_default()
 }
 
 async fn ask_endpoints(state: &AppState) -> Vec<serde_json::Value> {
