@@ -33,10 +33,16 @@ pub(super) async fn start(
     ApiJson(request): ApiJson<StartRun>,
 ) -> Result<Response, ApiError> {
     guard(&state, &headers)?;
+    // It reads the store (results files to continue, the lock), so off
+    // the async workers.
     let status = state
-        .inner
-        .runs
-        .start(request, &state.inner.evaluator, &state.inner.problems)?;
+        .blocking(move |state| {
+            state
+                .inner
+                .runs
+                .start(request, &state.inner.evaluator, &state.inner.problems)
+        })
+        .await??;
     Ok(accepted(&status))
 }
 
@@ -62,7 +68,10 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     guard(&state, &headers)?;
-    Ok(accepted(&state.inner.runs.cancel(&id)?))
+    let status = state
+        .blocking(move |state| state.inner.runs.cancel(&id))
+        .await??;
+    Ok(accepted(&status))
 }
 
 /// A new run with the same request, continuing the same results files.
@@ -73,9 +82,13 @@ pub(super) async fn resume(
 ) -> Result<Response, ApiError> {
     guard(&state, &headers)?;
     let status = state
-        .inner
-        .runs
-        .resume(&id, &state.inner.evaluator, &state.inner.problems)?;
+        .blocking(move |state| {
+            state
+                .inner
+                .runs
+                .resume(&id, &state.inner.evaluator, &state.inner.problems)
+        })
+        .await??;
     Ok(accepted(&status))
 }
 

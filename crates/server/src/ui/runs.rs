@@ -216,18 +216,27 @@ pub(super) async fn start(
         resume: one("resume") == "on",
         server_kind: None,
     });
-    let started = request.and_then(|request| {
+    let checked = request.and_then(|request| {
         if request.models.is_empty() {
             return Err(ApiError::invalid("models", "choose at least one model"));
         }
         if request.problems.is_empty() {
             return Err(ApiError::invalid("problems", "choose at least one problem"));
         }
-        state
-            .inner
-            .runs
-            .start(request, &state.inner.evaluator, &state.inner.problems)
+        Ok(request)
     });
+    let started = match checked {
+        Ok(request) => state
+            .blocking(move |state| {
+                state
+                    .inner
+                    .runs
+                    .start(request, &state.inner.evaluator, &state.inner.problems)
+            })
+            .await
+            .and_then(|started| started),
+        Err(error) => Err(error),
+    };
     match started {
         Ok(status) => Redirect::to(&format!("/runs/{}", status.id)).into_response(),
         Err(error) => refused(&state, &endpoint_models(&state).await, error),
@@ -347,7 +356,7 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    act(&state, &session, &headers, &form, || {
+    act(&state, &session, &headers, &form, move |state| {
         match state.inner.runs.cancel(&id) {
             // Already over: its page says so.
             Ok(_) => Ok(id.clone()),
@@ -355,6 +364,7 @@ pub(super) async fn cancel(
             Err(error) => Err(error),
         }
     })
+    .await
 }
 
 pub(super) async fn resume(
@@ -364,28 +374,34 @@ pub(super) async fn resume(
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    act(&state, &session, &headers, &form, || {
+    act(&state, &session, &headers, &form, move |state| {
         state
             .inner
             .runs
             .resume(&id, &state.inner.evaluator, &state.inner.problems)
             .map(|status| status.id)
     })
+    .await
 }
 
 /// A run button's form: checked like any request that starts or stops
-/// something, then on to the page of the run `action` names.
-fn act(
+/// something, then on to the page of the run `action` names. The action
+/// reads the store, so it runs off the async workers.
+async fn act(
     state: &AppState,
     session: &Session,
     headers: &HeaderMap,
     form: &TokenForm,
-    action: impl FnOnce() -> Result<String, ApiError>,
+    action: impl FnOnce(&AppState) -> Result<String, ApiError> + Send + 'static,
 ) -> Response {
     let checked = session
         .check(&form.csrf)
         .and_then(|()| guard_form(state, headers, &form.token));
-    match checked.and_then(|()| action()) {
+    let acted = match checked {
+        Ok(()) => state.blocking(action).await.and_then(|acted| acted),
+        Err(error) => Err(error),
+    };
+    match acted {
         Ok(run) => Redirect::to(&format!("/runs/{run}")).into_response(),
         Err(error) => Page::from(error).into_response(),
     }
