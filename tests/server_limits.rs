@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use fuelbench_server::{Config, RunsConfig};
 
+use crate::fake_server::FakeServer;
 use crate::server::{http, state};
 
 /// `fuelbench_server::serve` on a loopback port of its own, in this
@@ -40,6 +41,30 @@ impl Drop for Served {
             let _ = stop.send(());
         }
     }
+}
+
+/// A server with `config` whose runs may target a scripted model server
+/// that answers every 300 ms, and a run of three problems started on it
+/// (its state as the API answered).
+fn served_with_a_slow_run(config: Config) -> (Served, FakeServer, serde_json::Value) {
+    let problems: Vec<_> = crate::runner::problems()[..3].to_vec();
+    let model_server =
+        crate::runner::scripted_with(problems.clone(), Duration::from_millis(300), |_, _| false);
+    let server = served(Config {
+        runs: RunsConfig {
+            endpoints: vec![model_server.base_url.clone()],
+            ..Config::default().runs
+        },
+        ..config
+    });
+    let plan = serde_json::json!({
+        "models": ["fake"],
+        "problems": problems.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+    });
+    let (status, body) = http(&server.addr, "POST", "/api/v1/runs", &plan.to_string());
+    assert_eq!(status, 202, "{body}");
+    let run = serde_json::from_str(&body).expect("JSON");
+    (server, model_server, run)
 }
 
 fn connect(addr: &str) -> TcpStream {
@@ -124,25 +149,11 @@ fn idle_and_slow_connections_are_closed_and_the_cap_answers_503() {
 /// never cuts it: it lasts as long as its run, many time-outs over.
 #[test]
 fn an_event_stream_outlives_the_idle_time_out() {
-    let problems: Vec<_> = crate::runner::problems()[..3].to_vec();
-    let model_server =
-        crate::runner::scripted_with(problems.clone(), Duration::from_millis(300), |_, _| false);
     let timeout = Duration::from_millis(200);
-    let server = served(Config {
+    let (server, _model_server, run) = served_with_a_slow_run(Config {
         header_read_timeout: timeout,
-        runs: RunsConfig {
-            endpoints: vec![model_server.base_url.clone()],
-            ..Config::default().runs
-        },
         ..Config::default()
     });
-    let plan = serde_json::json!({
-        "models": ["fake"],
-        "problems": problems.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-    });
-    let (status, body) = http(&server.addr, "POST", "/api/v1/runs", &plan.to_string());
-    assert_eq!(status, 202, "{body}");
-    let run: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     let id = run["id"].as_str().expect("an id");
 
     let started = Instant::now();
@@ -351,24 +362,10 @@ fn bodies_wait_for_a_place_before_they_are_read() {
 /// Event streams are capped like connections: past the cap, a 503.
 #[test]
 fn event_streams_past_the_cap_are_refused() {
-    let problems: Vec<_> = crate::runner::problems()[..3].to_vec();
-    let model_server =
-        crate::runner::scripted_with(problems.clone(), Duration::from_millis(300), |_, _| false);
-    let server = served(Config {
+    let (server, _model_server, run) = served_with_a_slow_run(Config {
         max_event_streams: 1,
-        runs: RunsConfig {
-            endpoints: vec![model_server.base_url.clone()],
-            ..Config::default().runs
-        },
         ..Config::default()
     });
-    let plan = serde_json::json!({
-        "models": ["fake"],
-        "problems": problems.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-    });
-    let (status, body) = http(&server.addr, "POST", "/api/v1/runs", &plan.to_string());
-    assert_eq!(status, 202, "{body}");
-    let run: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     let id = run["id"].as_str().expect("an id").to_owned();
     let owner = run["owner"].as_str().expect("an owner");
     assert!(

@@ -233,23 +233,33 @@ impl AppState {
         &self,
         work: impl FnOnce(&AppState) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit = Arc::clone(&self.inner.blocking)
-            .acquire_owned()
-            .await
-            .map_err(ApiError::host)?;
         let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work(&state)
-        })
-        .await
-        .map_err(ApiError::host)
+        off_workers(&self.inner.blocking, move || work(&state)).await
     }
 
     /// Gauges for `/api/v1/info`: requests in the sandbox or waiting.
     pub fn admitted(&self) -> usize {
         self.inner.admitted.load(Ordering::Relaxed)
     }
+}
+
+/// Runs `work` on tokio's blocking pool once one of `places` is free. The
+/// place goes with the work, not with the request: a client that leaves
+/// does not free it while the work goes on.
+pub(crate) async fn off_workers<T: Send + 'static>(
+    places: &Arc<Semaphore>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let place = Arc::clone(places)
+        .acquire_owned()
+        .await
+        .map_err(ApiError::host)?;
+    tokio::task::spawn_blocking(move || {
+        let _place = place;
+        work()
+    })
+    .await
+    .map_err(ApiError::host)
 }
 
 /// Raises its interrupt when dropped.

@@ -131,19 +131,8 @@ impl Store {
         &self,
         read: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let reader = Arc::clone(&self.readers)
-            .acquire_owned()
-            .await
-            .map_err(ApiError::host)?;
         let store = self.clone();
-        // The place goes with the work, not with the request: a client that
-        // leaves does not free it while the parse goes on.
-        tokio::task::spawn_blocking(move || {
-            let _reader = reader;
-            read(&store)
-        })
-        .await
-        .map_err(ApiError::host)?
+        crate::off_workers(&self.readers, move || read(&store)).await?
     }
 
     /// Every row, best first, each with the serving figures of its server.
