@@ -19,40 +19,76 @@ pub(crate) struct PerfBenchArgs {
     rounds: usize,
 }
 
+/// A child process of this binary, started with `command` and its first
+/// line of output read (where it says its address); ended by its PID with
+/// `signal` when dropped.
+pub(crate) struct Spawned {
+    child: Child,
+    signal: &'static str,
+    pub(crate) first_line: String,
+}
+
+impl Spawned {
+    pub(crate) fn start(
+        command: &mut Command,
+        signal: &'static str,
+        what: &str,
+    ) -> anyhow::Result<Spawned> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("failed to start {what}"))?;
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().context("piped")?).read_line(&mut first_line)?;
+        Ok(Spawned {
+            child,
+            signal,
+            first_line,
+        })
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args([self.signal, &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
 /// A stub child process, ended by its PID when dropped.
 pub(crate) struct Stub {
-    child: Child,
+    _process: Spawned,
     pub(crate) url: String,
 }
 
 impl Stub {
     pub(crate) fn start(ttft_ms: u64, rate: f64, tokens_per_chunk: u32) -> anyhow::Result<Stub> {
-        let mut child = Command::new(std::env::current_exe().context("this binary")?)
-            .args(["perf", "stub", "--addr", "127.0.0.1:0"])
-            .args(["--ttft-ms", &ttft_ms.to_string()])
-            .args(["--rate", &rate.to_string()])
-            .args(["--tokens-per-chunk", &tokens_per_chunk.to_string()])
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("failed to start the stub")?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("piped")?).read_line(&mut line)?;
-        let url = line
+        let process = Spawned::start(
+            Command::new(std::env::current_exe().context("this binary")?)
+                .args(["perf", "stub", "--addr", "127.0.0.1:0"])
+                .args(["--ttft-ms", &ttft_ms.to_string()])
+                .args(["--rate", &rate.to_string()])
+                .args(["--tokens-per-chunk", &tokens_per_chunk.to_string()]),
+            "-INT",
+            "the stub",
+        )?;
+        let url = process
+            .first_line
             .trim()
             .rsplit(' ')
             .next()
             .context("the stub's address")?
             .to_owned();
-        Ok(Stub { child, url })
-    }
-}
-
-impl Drop for Stub {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
+        Ok(Stub {
+            _process: process,
+            url,
+        })
     }
 }
 

@@ -6,8 +6,7 @@
 //! The server and a stub model server run as child processes, so what is
 //! measured is the server's alone. Every client stops at the deadline.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use tokio::net::TcpStream;
 
 use crate::GlobalArgs;
 use crate::bench::{median, millis, percentile};
-use crate::bench_perf::Stub;
+use crate::bench_perf::{Spawned, Stub};
 use crate::bench_serve::{request, seed_store};
 use crate::problems::ProblemsArgs;
 
@@ -171,7 +170,7 @@ impl Traffic {
 
 /// A `fuelbench serve` child, ended by its PID when dropped.
 struct Server {
-    child: Child,
+    process: Spawned,
     addr: String,
 }
 
@@ -188,7 +187,7 @@ impl Server {
         if let Some(dir) = &global.interpreter {
             command.arg("--interpreter").arg(dir);
         }
-        let mut child = command
+        command
             .args([
                 "serve",
                 "--addr",
@@ -197,25 +196,22 @@ impl Server {
                 endpoint,
                 "--results",
             ])
-            .arg(store)
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("failed to start fuelbench serve")?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("piped")?).read_line(&mut line)?;
-        let addr = line
+            .arg(store);
+        let process = Spawned::start(&mut command, "-TERM", "fuelbench serve")?;
+        let addr = process
+            .first_line
             .trim()
             .rsplit("http://")
             .next()
             .filter(|addr| !addr.is_empty())
             .context("the server's address")?
             .to_owned();
-        Ok(Server { child, addr })
+        Ok(Server { process, addr })
     }
 
     /// Resident memory in MiB, open descriptors, threads.
     fn gauges(&self) -> (f64, usize, usize) {
-        let pid = self.child.id();
+        let pid = self.process.pid();
         let rss = fuelbench_llm::rss_bytes(pid).map_or(f64::NAN, |b| b as f64 / (1 << 20) as f64);
         let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count);
         let threads = std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -228,15 +224,6 @@ impl Server {
             })
             .unwrap_or(0);
         (rss, fds, threads)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
     }
 }
 
