@@ -178,8 +178,11 @@ fi
 # --- reactor -------------------------------------------------------------
 
 # The reactor: libpython and the static modules around reactor.c. MODLIBS,
-# LIBS and the stack flags come from CPython's own Makefile: a 512 KiB C stack
-# placed first in memory, so an overflow traps instead of corrupting the heap.
+# LIBS and the stack flags come from CPython's own Makefile: a C stack placed
+# first in memory, so an overflow traps instead of corrupting the heap. Its
+# 512 KiB is why CPython lowers the recursion limit to 600 on WASI; the
+# reactor sets CPython's usual 1000, so the stack is raised to match
+# (`stack_bytes`; the later -z flag wins).
 # CPython's OPT has -g; the DWARF would triple the module for nothing.
 printf 'print-%%:\n\t@echo $($*)\n' >"$root/print.mk"
 make_var() { make -s -C "$build" -f Makefile -f "$root/print.mk" "print-$1"; }
@@ -193,7 +196,7 @@ read -r -a ldflags <<<"$(make_var PY_LDFLAGS_NODIST)"
   # shellcheck disable=SC2086 # cflags is a list of flags
   clang-16 --target=wasm32-wasi $cflags -mexec-model=reactor \
     -I. -I../../Include "$here/reactor.c" -o "$root/python.wasm" \
-    "${ldflags[@]}" -Wl,--strip-debug libpython3.11.a "${modlibs[@]}" "${libs[@]}" -lm
+    "${ldflags[@]}" -Wl,-z,stack-size="$(pin stack_bytes)" -Wl,--strip-debug libpython3.11.a "${modlibs[@]}" "${libs[@]}" -lm
 ) || die "linking the reactor failed"
 
 # The standard library, less what a sandboxed program cannot use and what

@@ -18,7 +18,9 @@
  *   fuelbench_load(ptr, len)       -> 0 loaded, 1 syntax error, 2 raised,
  *                                     3 no such entry point
  *   fuelbench_invoke(dry)          -> 0 returned, 1 raised (dry: everything but
- *                                     the call, so the host can subtract it)
+ *                                     the call, so the host can subtract it);
+ *                                     a batch calls once per prepared input
+ *                                     and answers 0, each outcome kept
  *   fuelbench_check_suite()        -> 0 passed, 1 failed (suite tests)
  *   fuelbench_result()             -> pointer to [u32 length][encoding] of the
  *                                     last outcome (see `encode` below)
@@ -61,6 +63,11 @@ enum phase {
     PHASE_SUITE,
 };
 static enum phase phase = PHASE_HOST;
+/* Set while the entry point of a problem that forbids evaluating code (its
+   prompt forbids eval, exec and ast) is being called: compiling or executing
+   Python code from then on is refused, however it was reached. Loading may
+   compile (dataclasses, namedtuple and enum build code as a class is made). */
+static int compiling_forbidden = 0;
 
 static int deny(PyObject *type, const char *event) {
     PyErr_Format(type, "%s is not available to code under test in fuelbench", event);
@@ -86,6 +93,13 @@ static int event_is(const char *event, const char *const *names) {
  *   crafted bytecode reads and writes arbitrary interpreter memory.
  * - Add audit hooks of its own (they would see everything) or list other
  *   threads' frames.
+ * - Install a trace or profile function: one runs at Python events after
+ *   the call has returned, between the return and the host's reading of the
+ *   result and the inputs (a hook that sorts the caller's list then).
+ * - During the call of a problem that forbids evaluating code: compile or
+ *   run any Python source or code object (`compile`, `exec`, `eval`, `ast`,
+ *   an import that is not already loaded, a standard-library helper that
+ *   evaluates a string). The rule is about what runs, not about names.
  *
  * Frames stay available for our own problems: the host calls the entry point
  * from C, so no harness frame exists above the candidate's, and standard
@@ -107,17 +121,21 @@ static int audit_hook(const char *event, PyObject *args, void *user_data) {
     if (phase == PHASE_HOST) {
         return 0;
     }
-    if (event_is(event, always)) {
+    static const char *const compiling[] = {"compile", "exec", NULL};
+    if (event_is(event, always) || event_is(event, tracing)) {
         return deny(PyExc_PermissionError, event);
+    }
+    if (compiling_forbidden && event_is(event, compiling)) {
+        PyErr_Format(PyExc_PermissionError,
+                     "%s: this problem forbids evaluating code, and its entry point compiled or ran some",
+                     event);
+        return -1;
     }
     if (phase != PHASE_SUITE) {
         return 0;
     }
     if (strcmp(event, "sys._getframe") == 0) {
         return deny(PyExc_ValueError, event);
-    }
-    if (event_is(event, tracing)) {
-        return deny(PyExc_PermissionError, event);
     }
     if (strcmp(event, "object.__getattr__") == 0 && PyTuple_Check(args) && PyTuple_GET_SIZE(args) == 2) {
         const char *name = PyUnicode_Check(PyTuple_GET_ITEM(args, 1))
@@ -156,6 +174,7 @@ static int audit_hook(const char *event, PyObject *args, void *user_data) {
  *   'E' u32 count, count names      raised: the built-in exception classes
  *       name, value                 among its type's bases, its type's name,
  *                                   and its `args` as a value
+ *   'B' u32 count, count outcomes   a batch: each input's 'R' or 'E'
  */
 
 /* Containers nested deeper than this are not representable. */
@@ -426,10 +445,18 @@ static PyObject *last_error_type = NULL;
 static PyObject *last_error_value = NULL;
 static unsigned char *last_encoding = NULL;
 
+/* A batch's outcomes, one per prepared input: a value, or an exception's
+   type and value. Never released either. */
+static Py_ssize_t batch_count = -1;
+static PyObject **batch_values = NULL;
+static PyObject **batch_error_types = NULL;
+static PyObject **batch_error_values = NULL;
+
 static void keep_value(PyObject *value) {
     last_value = value;
     last_error_type = NULL;
     last_error_value = NULL;
+    batch_count = -1;
 }
 
 /* Takes the raised exception, without normalising it: normalising could call
@@ -445,6 +472,7 @@ static void keep_error(void) {
     last_value = NULL;
     last_error_type = type;
     last_error_value = value;
+    batch_count = -1;
 }
 
 /* Makes `out`, which holds [4 bytes][encoding], the last encoding, its length
@@ -473,7 +501,18 @@ unsigned char *fuelbench_result(void) {
     PyGC_Disable();
     Out out = {0};
     reserve(&out, 4);
-    if (last_error_type != NULL) {
+    if (batch_count >= 0) {
+        put_u8(&out, 'B');
+        put_u32(&out, (size_t)batch_count);
+        for (Py_ssize_t i = 0; i < batch_count && !out.overflow; i++) {
+            if (batch_error_types[i] != NULL) {
+                encode_exception(&out, batch_error_types[i], batch_error_values[i]);
+            } else {
+                put_u8(&out, 'R');
+                encode(&out, batch_values[i], 0);
+            }
+        }
+    } else if (last_error_type != NULL) {
         encode_exception(&out, last_error_type, last_error_value);
     } else if (last_value != NULL) {
         put_u8(&out, 'R');
@@ -489,10 +528,15 @@ unsigned char *fuelbench_result(void) {
 
 enum kind { KIND_FUNCTION = 0, KIND_CLASS = 1, KIND_SUITE = 2, KIND_DATA = 3 };
 
+/* `prepare`'s flags. */
+enum { FLAG_BATCH = 1, FLAG_FORBID_COMPILING = 2 };
+
 static enum kind prepared_kind = KIND_DATA;
+static long prepared_flags = 0;
 static PyObject *prepared_entry_point = NULL;
 /* KIND_FUNCTION: the argument tuple. KIND_CLASS: a tuple of (name, args)
-   whose first is ("__init__", args). KIND_SUITE: (namespace, test code). */
+   whose first is ("__init__", args). KIND_SUITE: (namespace, test code).
+   With FLAG_BATCH, a tuple of those: the inputs of one batch. */
 static PyObject *prepared_data = NULL;
 static PyObject *candidate_module = NULL;
 static PyObject *entry = NULL;
@@ -508,11 +552,14 @@ int fuelbench_prepare(char *payload, size_t len) {
         return 1;
     }
     long kind = -1;
-    if (PyTuple_Check(prepared) && PyTuple_GET_SIZE(prepared) == 3) {
+    if (PyTuple_Check(prepared) && PyTuple_GET_SIZE(prepared) == 4) {
         kind = PyLong_AsLong(PyTuple_GET_ITEM(prepared, 0));
+        prepared_flags = PyLong_AsLong(PyTuple_GET_ITEM(prepared, 3));
     }
-    if (kind < KIND_FUNCTION || kind > KIND_DATA) {
-        PyErr_SetString(PyExc_SystemError, "prepare() returned no (kind, entry_point, data)");
+    if (kind < KIND_FUNCTION || kind > KIND_DATA || prepared_flags < 0 ||
+        ((prepared_flags & FLAG_BATCH) && !PyTuple_Check(PyTuple_GET_ITEM(prepared, 2)))) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_SystemError, "prepare() returned no (kind, entry_point, data, flags)");
         keep_error();
         return 1;
     }
@@ -543,9 +590,16 @@ unsigned char *fuelbench_inputs(void) {
 
 __attribute__((export_name("fuelbench_load")))
 int fuelbench_load(char *source, size_t len) {
-    /* The host leaves a byte after the source for this terminator. */
+    /* The host leaves a byte after the source for this terminator. A NUL
+       inside would end the source early, so that what loads is not what
+       the host was given: such a source does not compile. */
     source[len] = '\0';
-    PyObject *code = Py_CompileStringExFlags(source, "solution.py", Py_file_input, NULL, -1);
+    PyObject *code = NULL;
+    if (memchr(source, '\0', len) != NULL) {
+        PyErr_SetString(PyExc_SyntaxError, "source code cannot contain null bytes");
+    } else {
+        code = Py_CompileStringExFlags(source, "solution.py", Py_file_input, NULL, -1);
+    }
     free(source);
     if (code == NULL) {
         int syntax = PyErr_ExceptionMatches(PyExc_SyntaxError);
@@ -574,8 +628,7 @@ int fuelbench_load(char *source, size_t len) {
     return 0;
 }
 
-static PyObject *call_class(void) {
-    PyObject *calls = prepared_data;
+static PyObject *call_class(PyObject *calls) {
     Py_ssize_t n = PyTuple_GET_SIZE(calls);
     PyObject *instance = PyObject_Call(entry, PyTuple_GET_ITEM(PyTuple_GET_ITEM(calls, 0), 1), NULL);
     if (instance == NULL) {
@@ -599,6 +652,45 @@ static PyObject *call_class(void) {
     return results;
 }
 
+static PyObject *call_once(PyObject *input) {
+    return prepared_kind == KIND_FUNCTION ? PyObject_Call(entry, input, NULL) : call_class(input);
+}
+
+/* Calls the entry point on every input of a batch, in order, in this one
+   instance, and keeps each outcome: a candidate that keeps state between
+   calls must still answer each one right. */
+static int invoke_batch(void) {
+    Py_ssize_t n = PyTuple_GET_SIZE(prepared_data);
+    batch_values = calloc((size_t)n + 1, sizeof(PyObject *));
+    batch_error_types = calloc((size_t)n + 1, sizeof(PyObject *));
+    batch_error_values = calloc((size_t)n + 1, sizeof(PyObject *));
+    if (batch_values == NULL || batch_error_types == NULL || batch_error_values == NULL) {
+        compiling_forbidden = 0;
+        PyErr_NoMemory();
+        keep_error();
+        return 1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *result = call_once(PyTuple_GET_ITEM(prepared_data, i));
+        if (result == NULL) {
+            PyObject *traceback = NULL;
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_SystemError, "a call failed without an exception");
+            }
+            PyErr_Fetch(&batch_error_types[i], &batch_error_values[i], &traceback);
+        } else {
+            batch_values[i] = result;
+        }
+    }
+    compiling_forbidden = 0;
+    PyGC_Disable();
+    last_value = NULL;
+    last_error_type = NULL;
+    last_error_value = NULL;
+    batch_count = n;
+    return 0;
+}
+
 __attribute__((export_name("fuelbench_invoke")))
 int fuelbench_invoke(int dry) {
     if (entry == NULL || (prepared_kind != KIND_FUNCTION && prepared_kind != KIND_CLASS)) {
@@ -609,7 +701,12 @@ int fuelbench_invoke(int dry) {
     if (dry) {
         return 0;
     }
-    PyObject *result = prepared_kind == KIND_FUNCTION ? PyObject_Call(entry, prepared_data, NULL) : call_class();
+    compiling_forbidden = (prepared_flags & FLAG_FORBID_COMPILING) != 0;
+    if (prepared_flags & FLAG_BATCH) {
+        return invoke_batch();
+    }
+    PyObject *result = call_once(prepared_data);
+    compiling_forbidden = 0;
     PyGC_Disable();
     if (result == NULL) {
         keep_error();
@@ -734,6 +831,10 @@ static int init_interpreter(void) {
     if (PyStatus_Exception(status)) {
         return 1;
     }
+    /* CPython lowers the limit to 600 on WASI for its default 512 KiB
+       stack; ours is larger (build.sh), so code that runs natively runs
+       here: the limit is CPython's usual 1000. */
+    Py_SetRecursionLimit(1000);
     /* Added from C, a hook cannot be removed by Python code. */
     if (PySys_AddAuditHook(audit_hook, NULL) != 0 || PyType_Ready(&ProxyType) != 0) {
         return 1;

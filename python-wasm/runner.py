@@ -134,31 +134,48 @@ class BadCase(Exception):
     """A case in the problem set is malformed: the problem's fault."""
 
 
+class Unreadable(Exception):
+    """The candidate's source could not be read for the names check: the
+    candidate's fault, and never a pass."""
+
+
 def _names_used(source, names):
-    """The sorted `names` that `source` uses as a name, an attribute, a module
-    it imports, or a string that is exactly one of them (`getattr(builtins,
-    "eval")`). Source that does not parse uses none: loading it reports why."""
+    """The sorted `names` that `source` (bytes, read as the loader reads them:
+    its encoding cookie honoured, a NUL refused) uses as a name, an attribute,
+    a module it imports, or a string that is exactly one of them
+    (`getattr(builtins, "eval")`). A name the source binds itself (a method
+    called `eval`, a variable called `ast`) is its own, not a use of the
+    built-in, except as a module it imports. Source that cannot be read
+    raises Unreadable: the check fails closed."""
     try:
+        if b"\0" in source:
+            raise ValueError("source code cannot contain null bytes")
         tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise Unreadable(f"{type(error).__name__}: {error}") from None
     wanted = set(names)
-    found = set()
+    bound = set()
+    used = set()
+    imported = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            words = [node.id]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
         elif isinstance(node, ast.Attribute):
-            words = [node.attr]
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.attr)
         elif isinstance(node, ast.alias):
-            words = node.name.split(".")
+            imported.update(node.name.split("."))
+            if node.asname is not None:
+                bound.add(node.asname)
         elif isinstance(node, ast.ImportFrom):
-            words = (node.module or "").split(".")
+            imported.update((node.module or "").split("."))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            words = [node.value]
-        else:
-            continue
-        found.update(word for word in words if word in wanted)
-    return sorted(found)
+            used.add(node.value)
+    found = (used - bound) | imported
+    return sorted(found & wanted)
 
 
 def _literal(text):
@@ -192,13 +209,37 @@ def _call_inputs(kind, inputs):
     return tuple(calls)
 
 
-def prepare(payload):
-    """Reads a check's JSON payload and returns `(kind, entry_point, data)`.
+# `prepare`'s flags; the reactor's FLAG_*.
+BATCH, FORBID_COMPILING = 1, 2
 
-    `mode` is one of:
+
+def _generate(request):
+    """Runs a problem's generator with a generator of its own, seeded from
+    the check's input seed and thrown away after: it binds `inputs` (and,
+    for numerical cases, `expected`)."""
+    namespace = {"rng": random.Random(request["input_seed"]), "count": request["count"]}
+    exec(request["code"], namespace)
+    inputs = namespace.get("inputs")
+    if not isinstance(inputs, list) or len(inputs) != request["count"]:
+        raise BadCase(f"the generator must bind `inputs`, a list of {request['count']}")
+    return namespace
+
+
+def prepare(payload):
+    """Reads a check's JSON payload and returns `(kind, entry_point, data,
+    flags)`.
+
+    `seed` seeds the module-level `random` the candidate sees; `input_seed`,
+    which the host derives apart from it, seeds the generators that build
+    inputs, each a `random.Random` of its own that is discarded before the
+    candidate loads. `mode` is one of:
       "case":     `input` is a literal: the arguments, or a class's calls;
-      "measure":  `setup` is Python that, given `n` and the seeded `random`,
-                  binds `args` (or `calls`): one complexity input;
+      "measure":  `setup` is Python that, given `n` and `random` (its own
+                  generator), binds `args` (or `calls`): one complexity input;
+      "generated": `code` is a problem's generator: given `rng` and `count`,
+                  it binds `inputs`, each an argument tuple (or a class's
+                  calls); the candidate is called on each, as a batch;
+      "expected": the same generator, whose `expected` is returned as data;
       "suite":    `prompt` and `test` are a public suite's task: the prompt is
                   run here, alone, for the names the test may use, with the
                   built-ins as they are before any candidate loads;
@@ -206,32 +247,41 @@ def prepare(payload):
       "names":    which of `names` the candidate's `source` uses, read from its
                   syntax tree alone (the source is parsed, never run), returned
                   as data.
+    `forbid_compiling` makes the call refuse to compile or run Python code.
     """
     request = json.loads(payload)
     random.seed(request["seed"])
     mode = request["mode"]
+    flags = FORBID_COMPILING if request.get("forbid_compiling") else 0
     if mode == "literals":
-        return DATA, None, [_literal(text) for text in request["literals"]]
+        return DATA, None, [_literal(text) for text in request["literals"]], 0
     if mode == "names":
-        return DATA, None, _names_used(request["source"], request["names"])
+        return DATA, None, _names_used(request["source"].encode("utf-8", "surrogatepass"), request["names"]), 0
+    if mode == "expected":
+        expected = _generate(request).get("expected")
+        if not isinstance(expected, list) or len(expected) != request["count"]:
+            raise BadCase(f"the generator must bind `expected`, a list of {request['count']}")
+        return DATA, None, expected, 0
     if mode == "suite":
         namespace = {"__builtins__": dict(builtins.__dict__), "__name__": "__main__"}
         exec(compile(request["prompt"], "prompt.py", "exec"), namespace)
         test = compile(request["test"], "test.py", "exec")
         sys.stdout = _Sink()
-        return SUITE, request["entry_point"], (namespace, test)
+        return SUITE, request["entry_point"], (namespace, test), 0
     kind = FUNCTION if request["kind"] == "function" else CLASS
     if mode == "case":
-        inputs = _literal(request["input"])
+        inputs = _call_inputs(kind, _literal(request["input"]))
     elif mode == "measure":
-        namespace = {"n": request["n"], "random": random}
+        namespace = {"n": request["n"], "random": random.Random(request["input_seed"])}
         exec(request["setup"], namespace)
         name = "args" if kind == FUNCTION else "calls"
         if name not in namespace:
             raise BadCase(f"the complexity set-up binds no `{name}`")
-        inputs = namespace[name]
+        inputs = _call_inputs(kind, namespace[name])
+    elif mode == "generated":
+        inputs = tuple(_call_inputs(kind, item) for item in _generate(request)["inputs"])
+        flags |= BATCH
     else:
         raise BadCase(f"unknown mode {mode!r}")
-    inputs = _call_inputs(kind, inputs)
     sys.stdout = _Sink()
-    return kind, request["entry_point"], inputs
+    return kind, request["entry_point"], inputs, flags

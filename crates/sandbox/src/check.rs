@@ -27,7 +27,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::outcome::Status;
-use crate::sandbox::{Guest, Sandbox, Stop};
+use crate::sandbox::{Guest, Sandbox, Stop, with_wasm_stack};
 use crate::value::{Outcome, Raised, Value, decode_outcome};
 
 /// Fuel for the harness's own steps (reading inputs, running a complexity
@@ -52,9 +52,15 @@ pub enum Inputs<'a> {
     /// A Python literal (arithmetic allowed): the argument tuple, or a class
     /// case's list of `(method, args)`.
     Literal(&'a str),
-    /// Python that, given `n` and a `random` seeded with the check's seed,
-    /// binds `args` (or `calls`): one complexity input.
+    /// Python that, given `n` and a `random` of its own seeded from the
+    /// check's seed, binds `args` (or `calls`): one complexity input.
     Setup { code: &'a str, n: u64 },
+    /// A problem's generator: Python that, given `rng` (a `random.Random`
+    /// of its own, seeded from the check's seed) and `count`, binds
+    /// `inputs`, `count` argument tuples (or class calls). The candidate is
+    /// called on each in turn, in one instance, and the check ends in
+    /// [`Ending::Batch`].
+    Generated { code: &'a str, count: usize },
 }
 
 /// One call of a candidate on one input.
@@ -65,8 +71,10 @@ pub struct Check<'a> {
     pub entry_point: &'a str,
     pub kind: CallKind,
     pub inputs: Inputs<'a>,
-    /// Seeds `random` before the inputs are built, and the guest's WASI
-    /// random source.
+    /// The check's secret: the module-level `random` the candidate sees,
+    /// the generators that build its inputs and the guest's WASI random
+    /// source are each seeded from it apart ([`derived_seed`]), so that
+    /// nothing the candidate can read tells it the inputs' seed.
     pub seed: u64,
     /// Fuel for the call alone, apart from loading. `None`: loading and the
     /// call share `Limits::fuel`. With a budget, `Limits::fuel` is loading's
@@ -75,6 +83,10 @@ pub struct Check<'a> {
     /// Read the inputs as built, and again after the call, into
     /// [`CheckOutcome::inputs`]: whether the call changed its arguments.
     pub watch_inputs: bool,
+    /// Refuse, while the entry point runs, to compile or run any Python
+    /// code (`compile`, `exec`, `eval`, `ast`, an import not yet loaded):
+    /// for a problem whose prompt forbids evaluating code.
+    pub forbid_compiling: bool,
 }
 
 /// A public suite's task (HumanEval's format) checked by its own test code.
@@ -110,6 +122,9 @@ pub enum Ending {
     /// The entry point returned; `Value::Unrepresentable` somewhere inside
     /// when it was not made of exact built-in types.
     Returned(Value),
+    /// A batch ([`Inputs::Generated`]) ran to its end: each input's ending,
+    /// in order, `Returned` or `Raised`.
+    Batch(Vec<Ending>),
     /// The entry point, or a suite's test, raised.
     Raised(Raised),
     /// A suite's test ran to its end.
@@ -168,16 +183,17 @@ impl Sandbox {
             CallKind::Function => "function",
             CallKind::Class => "class",
         };
-        let payload = match check.inputs {
-            Inputs::Literal(input) => json!({
-                "mode": "case", "kind": kind, "entry_point": check.entry_point,
-                "input": input, "seed": check.seed,
-            }),
-            Inputs::Setup { code, n } => json!({
-                "mode": "measure", "kind": kind, "entry_point": check.entry_point,
-                "setup": code, "n": n, "seed": check.seed,
-            }),
+        let mut payload = match check.inputs {
+            Inputs::Literal(input) => json!({ "mode": "case", "input": input }),
+            Inputs::Setup { code, n } => json!({ "mode": "measure", "setup": code, "n": n }),
+            Inputs::Generated { code, count } => {
+                json!({ "mode": "generated", "code": code, "count": count })
+            }
         };
+        payload["kind"] = kind.into();
+        payload["entry_point"] = check.entry_point.into();
+        payload["forbid_compiling"] = check.forbid_compiling.into();
+        seed_payload(&mut payload, check.seed);
         self.drive(
             &payload,
             check.candidate,
@@ -193,10 +209,11 @@ impl Sandbox {
     /// Runs a suite task's test against the candidate, which the test sees
     /// only through a proxy that lets plain built-in values through.
     pub fn check_suite(&self, task: &SuiteCheck<'_>, limits: &Limits) -> Result<CheckOutcome> {
-        let payload = json!({
+        let mut payload = json!({
             "mode": "suite", "prompt": task.prompt, "test": task.test,
-            "entry_point": task.entry_point, "seed": task.seed,
+            "entry_point": task.entry_point,
         });
+        seed_payload(&mut payload, task.seed);
         self.drive(&payload, task.candidate, task.seed, limits, Step::Suite)
     }
 
@@ -213,21 +230,59 @@ impl Sandbox {
         self.harness_list(&payload, limits, "evaluating literals")
     }
 
-    /// Which of `names` the candidate's source uses (as a name, an attribute,
-    /// an imported module, or a string that is exactly one), read from its
-    /// syntax tree in an instance that parses it and never runs it. Source
-    /// that does not parse uses none.
-    pub fn names_used(&self, source: &str, names: &[&str], limits: &Limits) -> Result<Vec<String>> {
+    /// The `expected` values a problem's numerical generator binds beside
+    /// its `inputs` under `seed` (see [`Inputs::Generated`]), computed in an
+    /// instance that never holds candidate code. `Ok(Err(why))` when the
+    /// generator failed: the problem's fault.
+    pub fn generated_expected(
+        &self,
+        code: &str,
+        count: usize,
+        seed: u64,
+        limits: &Limits,
+    ) -> Result<Result<Vec<Value>, String>> {
+        let mut payload = json!({ "mode": "expected", "code": code, "count": count });
+        seed_payload(&mut payload, seed);
+        self.harness_list(&payload, limits, "generating expected values")
+    }
+
+    /// Which of `names` the candidate's source uses (as a name it does not
+    /// bind itself, an attribute, an imported module, or a string that is
+    /// exactly one), read from its syntax tree in an instance that parses it
+    /// and never runs it, as the loader reads it (its encoding cookie, no NUL).
+    /// `Ok(Err(why))` when the source could not be read that far, by a
+    /// parse error, nesting or its size: the check fails closed.
+    pub fn names_used(
+        &self,
+        source: &str,
+        names: &[&str],
+        limits: &Limits,
+    ) -> Result<Result<Vec<String>, String>> {
         let payload = json!({ "mode": "names", "source": source, "names": names, "seed": 0 });
-        let what = "reading the names a solution uses";
-        self.harness_list(&payload, limits, what)?
-            .map_err(|why| Error::host(format!("{what} failed: {why}")))?
-            .into_iter()
-            .map(|name| match name {
-                Value::Str(name) => Ok(name),
-                other => Err(Error::host(format!("a name came back as {other}"))),
-            })
-            .collect()
+        let mut guest = Guest::start(self, b"", 0, limits)?;
+        let stop = match prepare(&mut guest, &payload)? {
+            Ok(()) => match read_outcome(&mut guest)? {
+                Ok(Outcome::Returned(Value::List(values))) => {
+                    return values
+                        .into_iter()
+                        .map(|name| match name {
+                            Value::Str(name) => Ok(name),
+                            other => Err(Error::host(format!("a name came back as {other}"))),
+                        })
+                        .collect::<Result<_>>()
+                        .map(Ok);
+                }
+                Ok(other) => {
+                    return Err(Error::host(format!(
+                        "reading the names a solution uses came back as {other:?}"
+                    )));
+                }
+                Err(stop) => stop,
+            },
+            Err(Prepared::Refused(why)) => return Ok(Err(why)),
+            Err(Prepared::Stopped(stop)) => stop,
+        };
+        Ok(Err(stop.detail.unwrap_or_else(|| stop.status.to_string())))
     }
 
     /// Runs `prepare` alone on a data `payload`, in an instance that never
@@ -247,6 +302,9 @@ impl Sandbox {
                 Ok(Outcome::Returned(other)) => {
                     return Err(Error::host(format!("{what} came back as {other}")));
                 }
+                Ok(Outcome::Batch(_)) => {
+                    return Err(Error::host(format!("{what} came back as a batch")));
+                }
                 Err(stop) => stop,
             },
             Err(Prepared::Refused(why)) => return Ok(Err(why)),
@@ -258,6 +316,8 @@ impl Sandbox {
         )))
     }
 
+    /// A whole check on a stack with room for the guest's (see
+    /// [`with_wasm_stack`]).
     fn drive(
         &self,
         payload: &serde_json::Value,
@@ -266,7 +326,18 @@ impl Sandbox {
         limits: &Limits,
         step: Step,
     ) -> Result<CheckOutcome> {
-        let mut guest = Guest::start(self, b"", seed, limits)?;
+        with_wasm_stack(|| self.drive_here(payload, candidate, seed, limits, step))
+    }
+
+    fn drive_here(
+        &self,
+        payload: &serde_json::Value,
+        candidate: &str,
+        seed: u64,
+        limits: &Limits,
+        step: Step,
+    ) -> Result<CheckOutcome> {
+        let mut guest = Guest::start(self, b"", derived_seed(seed, "wasi"), limits)?;
         let mut call_fuel = None;
         let mut fuel_used = None;
         let mut inputs_before = None;
@@ -287,11 +358,8 @@ impl Sandbox {
             {
                 match read_encoding(&mut guest, "fuelbench_inputs")? {
                     Ok(Outcome::Returned(value)) => inputs_before = Some(value),
-                    Ok(Outcome::Raised(raised)) => {
-                        return Err(Error::host(format!(
-                            "the inputs encoded as raised {}",
-                            raised.describe()
-                        )));
+                    Ok(other) => {
+                        return Err(Error::host(format!("the inputs encoded as {other:?}")));
                     }
                     Err(stop) => {
                         break 'ending Ending::BadInput(format!(
@@ -356,6 +424,18 @@ impl Sandbox {
                 Ok(0) if matches!(step, Step::Suite) => Ending::Passed,
                 Ok(0) => match read_outcome(&mut guest)? {
                     Ok(Outcome::Returned(value)) => Ending::Returned(value),
+                    Ok(Outcome::Batch(outcomes)) => Ending::Batch(
+                        outcomes
+                            .into_iter()
+                            .map(|outcome| match outcome {
+                                Outcome::Returned(value) => Ending::Returned(value),
+                                Outcome::Raised(raised) => Ending::Raised(raised),
+                                Outcome::Batch(_) => {
+                                    unreachable!("the decoder reads no batch inside a batch")
+                                }
+                            })
+                            .collect(),
+                    ),
                     Ok(Outcome::Raised(raised)) => {
                         return Err(Error::host(format!(
                             "a call that returned encoded as raised {}",
@@ -386,6 +466,14 @@ impl Sandbox {
                 };
                 cut_off(stage, memory_stop(&guest))
             }
+            Ending::Batch(ref endings)
+                if guest.memory_denied()
+                    && endings
+                        .iter()
+                        .any(|ending| matches!(ending, Ending::Raised(_))) =>
+            {
+                cut_off(Stage::Call, memory_stop(&guest))
+            }
             ending => ending,
         };
         if matches!(
@@ -398,12 +486,13 @@ impl Sandbox {
             fuel_used = None;
         }
         let inputs = match (inputs_before, &ending) {
-            (Some(before), Ending::Returned(_) | Ending::Raised(_)) => {
+            (Some(before), Ending::Returned(_) | Ending::Raised(_) | Ending::Batch(_)) => {
                 // The candidate's own objects may sit in them now; the
                 // encoder names those unrepresentable, so they differ.
                 let after = match read_encoding(&mut guest, "fuelbench_inputs")? {
                     Ok(Outcome::Returned(value)) => value,
                     Ok(Outcome::Raised(raised)) => Value::Unrepresentable(raised.describe()),
+                    Ok(Outcome::Batch(_)) => Value::Unrepresentable("a batch".into()),
                     Err(stop) => Value::Unrepresentable(
                         stop.detail.unwrap_or_else(|| stop.status.to_string()),
                     ),
@@ -451,6 +540,7 @@ fn prepare(guest: &mut Guest, payload: &serde_json::Value) -> Result<Result<(), 
             Ok(Outcome::Returned(value)) => {
                 Prepared::Refused(format!("prepare failed with {value}"))
             }
+            Ok(Outcome::Batch(_)) => Prepared::Refused("prepare failed with a batch".into()),
             Err(stop) => Prepared::Stopped(stop),
         })),
         Err(stop) => Ok(Err(Prepared::Stopped(stop))),
@@ -490,6 +580,9 @@ fn read_raised(guest: &mut Guest, stage: Stage, ending: fn(Raised) -> Ending) ->
                 "a failed step encoded as returning {value}"
             )));
         }
+        Ok(Outcome::Batch(_)) => {
+            return Err(Error::host("a failed step encoded as a batch".to_owned()));
+        }
         Err(stop) => cut_off(stage, stop),
     })
 }
@@ -515,4 +608,27 @@ fn cut_off(stage: Stage, stop: Stop) -> Ending {
         exit_code: stop.exit_code,
         detail,
     }
+}
+
+/// The seed `purpose` gets from a check's `seed`: the first eight bytes of
+/// SHA-256 over both. The candidate can read the module-level `random` and
+/// the WASI random source; neither tells it the seed of its inputs.
+pub fn derived_seed(seed: u64, purpose: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(seed.to_le_bytes())
+        .chain_update(purpose.as_bytes())
+        .finalize();
+    u64::from_le_bytes(
+        digest[..8]
+            .try_into()
+            .expect("a SHA-256 digest has 32 bytes"),
+    )
+}
+
+/// Puts the seeds a payload's Python reads into it: `seed` for the
+/// module-level `random`, `input_seed` for the generators of inputs.
+fn seed_payload(payload: &mut serde_json::Value, seed: u64) {
+    payload["seed"] = derived_seed(seed, "module").into();
+    payload["input_seed"] = derived_seed(seed, "inputs").into();
 }

@@ -293,6 +293,10 @@ impl Sandbox {
     /// Runs `program` in a fresh instance under `limits`. `Err` means the host
     /// failed; everything the program does is in the [`RunOutcome`].
     pub fn run(&self, program: &Program<'_>, limits: &Limits) -> Result<RunOutcome> {
+        with_wasm_stack(|| self.run_here(program, limits))
+    }
+
+    fn run_here(&self, program: &Program<'_>, limits: &Limits) -> Result<RunOutcome> {
         let mut guest = Guest::start(self, program.stdin, program.seed, limits)?;
         let Some((pointer, length)) = guest.write(program.source.as_bytes())? else {
             let (stdout, stderr) = guest.output();
@@ -474,7 +478,8 @@ impl<'a> Guest<'a> {
             .instance
             .get_typed_func::<P, R>(&mut self.store, name)
             .map_err(Error::host)?;
-        match export.call(&mut self.store, params) {
+        let called = with_wasm_stack(|| export.call(&mut self.store, params));
+        match called {
             Ok(result) => Ok(Ok(result)),
             Err(error) => self.stop(error).map(Err),
         }
@@ -559,8 +564,34 @@ impl<'a> Guest<'a> {
     }
 }
 
+/// The native stack a guest may use. Python calls through C (a function
+/// under `functools.lru_cache`, `sorted` with a key, `__eq__`) take about
+/// 2 KiB of it a level, so wasmtime's default 512 KiB ends such a recursion
+/// near 250 levels; this lets it reach CPython's recursion limit of 1000,
+/// as it does natively. [`Guest::call`] makes sure the calling thread has
+/// the room, whatever its own stack.
+const WASM_STACK_BYTES: usize = 4 << 20;
+/// Room for the host's own frames around a call into the guest.
+const HOST_STACK_BYTES: usize = 1 << 20;
+
+/// Runs `work`, which calls into a guest, where the stack has room for
+/// [`WASM_STACK_BYTES`] and the host's frames: on this thread's own stack
+/// when it has that much left (a check does this once, so that its calls
+/// find the room), else on a stack allocated for it. A guest that recursed
+/// past the thread's real stack would crash the process, not trap.
+pub(crate) fn with_wasm_stack<R>(work: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(
+        WASM_STACK_BYTES + HOST_STACK_BYTES,
+        WASM_STACK_BYTES + 2 * HOST_STACK_BYTES,
+        work,
+    )
+}
+
 fn engine_config(pool: Pool) -> Config {
     let mut config = Config::new();
+    config.max_wasm_stack(WASM_STACK_BYTES);
+    // Only checked against the wasm stack: no guest runs on a fiber.
+    config.async_stack_size(WASM_STACK_BYTES + HOST_STACK_BYTES);
     config.consume_fuel(true);
     config.epoch_interruption(true);
     config.allocation_strategy(pool.strategy());

@@ -194,6 +194,8 @@ pub fn clipped(value: &dyn fmt::Display, max_chars: usize) -> String {
 pub(crate) enum Outcome {
     Returned(Value),
     Raised(Raised),
+    /// A batch's outcomes, one per input, each `Returned` or `Raised`.
+    Batch(Vec<Outcome>),
 }
 
 /// Why an encoding could not be read: a fault of the host or of the
@@ -207,22 +209,18 @@ const MAX_DEPTH: usize = 128;
 pub(crate) fn decode_outcome(bytes: &[u8]) -> Result<Outcome, DecodeError> {
     let mut reader = Reader { bytes, at: 0 };
     let outcome = match reader.u8()? {
-        b'R' => Outcome::Returned(reader.value(0)?),
-        b'E' => {
+        b'B' => {
             let count = reader.u32()?;
-            let mut builtin_classes = Vec::new();
+            // Each outcome takes at least two bytes: never trust the count
+            // for an allocation.
+            let mut outcomes = Vec::with_capacity(count.min(bytes.len() / 2));
             for _ in 0..count {
-                builtin_classes.push(reader.text()?);
+                let tag = reader.u8()?;
+                outcomes.push(reader.single_outcome(tag)?);
             }
-            let type_name = reader.text()?;
-            let args = reader.value(0)?;
-            Outcome::Raised(Raised {
-                builtin_classes,
-                type_name,
-                args,
-            })
+            Outcome::Batch(outcomes)
         }
-        tag => return Err(reader.error(format!("unknown outcome tag {tag:#04x}"))),
+        tag => reader.single_outcome(tag)?,
     };
     if reader.at != bytes.len() {
         return Err(reader.error("trailing bytes".into()));
@@ -236,6 +234,28 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The body of a returned (`R`) or raised (`E`) outcome.
+    fn single_outcome(&mut self, tag: u8) -> Result<Outcome, DecodeError> {
+        Ok(match tag {
+            b'R' => Outcome::Returned(self.value(0)?),
+            b'E' => {
+                let count = self.u32()?;
+                let mut builtin_classes = Vec::new();
+                for _ in 0..count {
+                    builtin_classes.push(self.text()?);
+                }
+                let type_name = self.text()?;
+                let args = self.value(0)?;
+                Outcome::Raised(Raised {
+                    builtin_classes,
+                    type_name,
+                    args,
+                })
+            }
+            tag => return Err(self.error(format!("unknown outcome tag {tag:#04x}"))),
+        })
+    }
+
     fn error(&self, what: String) -> DecodeError {
         DecodeError(format!(
             "{what} at byte {} of {}",
@@ -762,6 +782,7 @@ mod tests {
                 match decode_outcome(bytes) {
                     Ok(Outcome::Returned(value)) => { let _ = value.to_string(); }
                     Ok(Outcome::Raised(raised)) => { let _ = raised.describe(); }
+                    Ok(Outcome::Batch(outcomes)) => { let _ = format!("{outcomes:?}"); }
                     Err(error) => proptest::prop_assert!(!error.0.is_empty()),
                 }
             }
