@@ -447,10 +447,30 @@ fn log_log_slope(samples: &[Sample]) -> f64 {
         .map(|sample| (sample.n as f64).ln())
         .collect();
     let log_cost: Vec<f64> = samples.iter().map(|sample| log_cost(sample.cost)).collect();
-    let (log_n, log_cost) = (log_n.as_slice(), log_cost.as_slice());
-    let variance = log_n.variance();
+    slope(&log_n, &log_cost)
+}
+
+/// The least-squares log-log slope of `samples`' cost over `reference`'s,
+/// size by size: 0 when the two grow alike, about 0.15 for an extra log
+/// factor over two decades of sizes, 1 for an extra factor of n. `None` with
+/// fewer than three sizes of positive cost.
+pub fn ratio_slope(samples: &[Sample], reference: &[Sample]) -> Option<f64> {
+    let (log_n, log_ratio): (Vec<f64>, Vec<f64>) = samples
+        .iter()
+        .zip(reference)
+        .filter(|(sample, reference)| {
+            sample.n == reference.n && sample.cost > 0.0 && reference.cost > 0.0
+        })
+        .map(|(sample, reference)| ((sample.n as f64).ln(), (sample.cost / reference.cost).ln()))
+        .unzip();
+    (log_n.len() >= 3).then(|| slope(&log_n, &log_ratio))
+}
+
+/// The least-squares slope of `ys` on `xs`; 0 when `xs` do not vary.
+fn slope(xs: &[f64], ys: &[f64]) -> f64 {
+    let variance = xs.variance();
     if variance > 0.0 {
-        log_n.covariance(log_cost) / variance
+        xs.covariance(ys) / variance
     } else {
         0.0
     }

@@ -1,10 +1,12 @@
 //! Running a candidate: cases, the complexity series, numerical cases.
 
-use std::collections::HashMap;
+mod generated;
+
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fuelbench_complexity::{Class, Sample, analyse};
+use fuelbench_complexity::{Class, Sample, analyse, ratio_slope};
 use fuelbench_problems::{Case, Expect, FORBIDDEN, Failure, Input, Kind, Problem};
 use fuelbench_sandbox::{
     CallKind, Check, CheckOutcome, Ending, Inputs, Interrupt, Limits, Sandbox, Stage, Status,
@@ -72,8 +74,22 @@ pub struct EvalConfig {
     pub memory_bytes: u64,
     /// Wall-clock backstop for any one run.
     pub wall: Duration,
-    /// Seeds `random` in every run, and the complexity inputs.
+    /// The evaluation's secret: every input the generators draw (the
+    /// generated cases, the complexity series, the generated numerical
+    /// cases) and the `random` the candidate sees are seeded from it, apart.
+    /// A benchmark run draws one and uses it for every model in it; a
+    /// one-off evaluation draws its own ([`EvalConfig::fresh_seed`]).
     pub seed: u64,
+}
+
+impl EvalConfig {
+    /// A seed from the host's entropy, for an evaluation whose tests must be
+    /// new to the candidate.
+    pub fn fresh_seed() -> std::io::Result<u64> {
+        let mut bytes = [0; 8];
+        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
 }
 
 impl Default for EvalConfig {
@@ -93,12 +109,70 @@ impl Default for EvalConfig {
 /// Expected values by problem id and the problem's expected literals.
 type ExpectedValues = HashMap<(String, Vec<String>), Arc<Vec<Value>>>;
 
-/// The reference's run at every complexity size, by problem id, reference
-/// source and seed; a harness failure as its message. A failure that came of
-/// the host (its wall clock under load, a host error) is not kept: it must
-/// not fail the problem for good.
-type ReferenceSeries =
-    HashMap<(String, String, u64), Arc<Mutex<Option<Result<Arc<[ReferencePoint]>, String>>>>>;
+/// Work of the harness that depends on a seed, by problem id, the source it
+/// ran and the seed, computed once and kept for the most recent
+/// [`SeededCache::CAPACITY`] keys: a benchmark run uses one seed throughout,
+/// while each one-off evaluation draws its own, so a map of every seed would
+/// grow with every request. A harness failure is kept as its message; one
+/// that came of the host (its wall clock under load, a host error) is not:
+/// it must not fail the problem for good.
+#[derive(Debug)]
+struct SeededCache<V> {
+    cells: Mutex<Cells<V>>,
+}
+
+/// The cells by key, and the keys oldest first.
+type Cells<V> = (HashMap<SeededKey, Cell<V>>, VecDeque<SeededKey>);
+
+type SeededKey = (String, String, u64);
+type Cell<V> = Arc<Mutex<Option<Result<V, String>>>>;
+
+impl<V: Clone> SeededCache<V> {
+    const CAPACITY: usize = 64;
+
+    /// The value for `key`, from `compute` the first time, which answers
+    /// `Err((why, transient))` when it fails.
+    fn get_or_compute(
+        &self,
+        key: SeededKey,
+        compute: impl FnOnce() -> Result<V, (String, bool)>,
+    ) -> Result<V> {
+        let cell = {
+            let mut cells = lock(&self.cells);
+            let (map, order) = &mut *cells;
+            if !map.contains_key(&key) {
+                if order.len() >= Self::CAPACITY
+                    && let Some(oldest) = order.pop_front()
+                {
+                    map.remove(&oldest);
+                }
+                order.push_back(key.clone());
+            }
+            Arc::clone(map.entry(key).or_default())
+        };
+        // Serial on purpose: whoever computes it holds the cell, and rayon
+        // work stolen while waiting could ask for the same cell.
+        let mut cached = lock(&cell);
+        if let Some(value) = &*cached {
+            return value.clone().map_err(Error::Harness);
+        }
+        let value = match compute() {
+            Ok(value) => Ok(value),
+            Err((why, true)) => return Err(Error::Harness(why)),
+            Err((why, false)) => Err(why),
+        };
+        *cached = Some(value.clone());
+        value.map_err(Error::Harness)
+    }
+}
+
+impl<V> Default for SeededCache<V> {
+    fn default() -> Self {
+        SeededCache {
+            cells: Mutex::default(),
+        }
+    }
+}
 
 /// Evaluates candidates; cheap to clone, safe to share between threads.
 #[derive(Debug, Clone)]
@@ -118,9 +192,13 @@ pub struct Evaluator {
     /// [`Evaluator::expected_values`]), keyed by the problem's id and its
     /// expected literals.
     expected: Arc<Mutex<ExpectedValues>>,
-    /// The reference's fuel and answer at each complexity size, computed
-    /// once per process (see [`Evaluator::reference_series`]).
-    reference_series: Arc<Mutex<ReferenceSeries>>,
+    /// The reference's fuel and answer at each complexity size, per seed
+    /// (see [`Evaluator::reference_series`]).
+    reference_series: Arc<SeededCache<Arc<[ReferencePoint]>>>,
+    /// The reference's outcome on each generated input, per seed.
+    reference_batches: Arc<SeededCache<Arc<generated::ReferenceBatch>>>,
+    /// The numerical generator's exact expected values, per seed.
+    numerical_expected: Arc<SeededCache<Arc<Vec<generated::Expected>>>>,
 }
 
 impl Evaluator {
@@ -132,6 +210,8 @@ impl Evaluator {
             config,
             expected: Arc::default(),
             reference_series: Arc::default(),
+            reference_batches: Arc::default(),
+            numerical_expected: Arc::default(),
         }
     }
 
@@ -146,6 +226,14 @@ impl Evaluator {
             config: limits,
             ..self.clone()
         }
+    }
+
+    /// This evaluator, its caches shared, drawing its tests from `seed`.
+    pub fn with_seed(&self, seed: u64) -> Evaluator {
+        self.with_limits(EvalConfig {
+            seed,
+            ..self.config.clone()
+        })
     }
 
     /// This evaluator, its caches shared, whose candidate runs stop with
@@ -229,28 +317,39 @@ impl Evaluator {
     pub fn evaluate(&self, problem: &Problem, code: &str) -> Result<Report> {
         let expected = self.expected_values(problem)?;
         let (tests, numerical) = pair_expected(problem, &expected);
-        let (cases, forbidden) = rayon::join(
+        let (cases, (generated, forbidden)) = rayon::join(
             || self.run_cases(problem, code, &tests),
             || {
-                (!problem.forbidden.is_empty())
-                    .then(|| self.check_forbidden(problem, code))
-                    .transpose()
+                rayon::join(
+                    || self.run_generated(problem, code),
+                    || {
+                        (!problem.forbidden.is_empty())
+                            .then(|| self.check_forbidden(problem, code))
+                            .transpose()
+                    },
+                )
             },
         );
         let mut cases = cases?;
+        cases.extend(generated?);
         cases.extend(forbidden?);
         let tests_passed = cases
             .iter()
             .filter(|case| case.outcome == CaseOutcome::Pass)
             .count();
-        let passed = tests_passed == cases.len();
+        let mut passed = tests_passed == cases.len();
         let fuel_used = cases.iter().filter_map(|case| case.fuel_used).sum();
 
         let (complexity, numerical) = if passed {
             let numerical = if problem.numerical.is_empty() {
                 None
             } else {
-                let cases = self.run_cases(problem, code, &numerical)?;
+                let (cases, generated) = rayon::join(
+                    || self.run_cases(problem, code, &numerical),
+                    || self.run_generated_numerical(problem, code),
+                );
+                let mut cases = cases?;
+                cases.extend(generated?);
                 let passed = cases
                     .iter()
                     .filter(|case| case.outcome == CaseOutcome::Pass)
@@ -266,7 +365,23 @@ impl Evaluator {
             (None, None)
         };
 
-        let failure_class = if passed {
+        // A wrong answer, or an exception, at a complexity size is a failed
+        // test like any other: a complexity verdict judges only a candidate
+        // whose answers are right.
+        let wrong_at_a_size = complexity
+            .as_ref()
+            .and_then(|report| report.stopped.as_ref())
+            .and_then(|stopped| match stopped {
+                Mismatch::WrongAnswer { .. } => Some(Failure::WrongAnswer),
+                Mismatch::Failed { raised: true, .. } => Some(Failure::Exception),
+                _ => None,
+            });
+        if wrong_at_a_size.is_some() {
+            passed = false;
+        }
+        let failure_class = if let Some(failure) = wrong_at_a_size {
+            Some(failure)
+        } else if passed {
             if complexity.as_ref().is_some_and(|report| !report.matched) {
                 Some(Failure::ComplexityMismatch)
             } else if numerical
@@ -308,10 +423,19 @@ impl Evaluator {
             &names,
             &limits_of(&self.harness, self.harness.case_fuel),
         )?;
-        let (outcome, detail) = if used.is_empty() {
-            (CaseOutcome::Pass, None)
-        } else {
-            (
+        let (outcome, detail) = match used {
+            // Fails closed: what cannot be read cannot be cleared. The loader
+            // reads the source the same way, so a source the check cannot
+            // parse rarely loads either.
+            Err(why) => (
+                CaseOutcome::WrongAnswer,
+                Some(format!(
+                    "could not be checked for the names the prompt forbids: {}",
+                    clip(&why)
+                )),
+            ),
+            Ok(used) if used.is_empty() => (CaseOutcome::Pass, None),
+            Ok(used) => (
                 CaseOutcome::WrongAnswer,
                 Some(format!(
                     "uses {}, which the prompt forbids",
@@ -320,7 +444,7 @@ impl Evaluator {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
-            )
+            ),
         };
         Ok(CaseResult {
             name: FORBIDDEN.to_owned(),
@@ -398,6 +522,7 @@ impl Evaluator {
             seed: self.config.seed,
             call_budget: None,
             watch_inputs: case.unchanged_inputs,
+            forbid_compiling: !problem.forbidden.is_empty(),
         };
         let outcome = self
             .sandbox
@@ -467,9 +592,10 @@ impl Evaluator {
                     stopped = Some((mismatch.clone(), format!("stopped: {mismatch}")));
                     break;
                 }
-                Run::Failed { reason, .. } => {
+                Run::Failed { reason, class, .. } => {
+                    let raised = matches!(class, CaseOutcome::Exception | CaseOutcome::WrongAnswer);
                     stopped = Some((
-                        Mismatch::Failed { n },
+                        Mismatch::Failed { n, raised },
                         format!("stopped at n = {n}: {reason}"),
                     ));
                     break;
@@ -488,11 +614,24 @@ impl Evaluator {
             Err(error) => (None, Some(error.to_string())),
         };
         let fitted = analysis.as_ref().map(|analysis| analysis.class);
+        let ratio_slope = ratio_slope(&samples, &reference);
+        let reference_ratio = samples
+            .last()
+            .zip(reference.get(samples.len().wrapping_sub(1)))
+            .map(|(sample, reference)| sample.cost / reference.cost.max(1.0));
+        // A whole series whose cost grows as the reference's does is in the
+        // reference's class, whatever the fit of its own says: two solutions
+        // of one class can differ in where a dict resizes, which tips a fit
+        // of either alone between neighbouring classes on some inputs.
+        let tracks_reference =
+            stopped.is_none() && ratio_slope.is_some_and(|slope| slope.abs() < TRACKING_SLOPE);
         // The fit outranks the reason the series stopped: a solution the fit
         // already shows to be dearer is caught by its class, and the budget
         // only stops one the fit had not yet told apart.
         let mismatch = match (fitted, stopped.as_ref()) {
-            (Some(fitted), _) if fitted > spec.expected => Some(Mismatch::Class { fitted }),
+            (Some(fitted), _) if fitted > spec.expected && !tracks_reference => {
+                Some(Mismatch::Class { fitted })
+            }
             (_, Some((mismatch, _))) => Some(mismatch.clone()),
             (None, None) => Some(Mismatch::Unfitted),
             (Some(_), None) => None,
@@ -511,6 +650,8 @@ impl Evaluator {
             note,
             mismatch,
             stopped,
+            reference_ratio,
+            ratio_slope,
             reference,
             budgets,
             budget_factor: factor,
@@ -540,6 +681,7 @@ impl Evaluator {
             seed: config.seed,
             call_budget: Some(budget),
             watch_inputs: false,
+            forbid_compiling: !problem.forbidden.is_empty(),
         };
         let outcome = sandbox.check(&check, &limits_of(config, config.case_fuel))?;
         Ok(match (outcome.ending, outcome.call_fuel) {
@@ -557,16 +699,20 @@ impl Evaluator {
                 },
                 _,
             ) => Run::OverBudget,
-            (ending, _) => Run::Failed {
-                wall_clock: matches!(
-                    ending,
-                    Ending::CutOff {
-                        status: Status::WallClockExceeded,
-                        ..
-                    }
-                ),
-                reason: ending_failure(&ending, &problem.entry_point).1,
-            },
+            (ending, _) => {
+                let (class, reason) = ending_failure(&ending, &problem.entry_point);
+                Run::Failed {
+                    wall_clock: matches!(
+                        ending,
+                        Ending::CutOff {
+                            status: Status::WallClockExceeded,
+                            ..
+                        }
+                    ),
+                    class,
+                    reason,
+                }
+            }
         })
     }
 
@@ -582,15 +728,7 @@ impl Evaluator {
             problem.reference.clone(),
             self.config.seed,
         );
-        let cell = Arc::clone(lock(&self.reference_series).entry(key).or_default());
-        // Serial on purpose: whoever computes it holds the cell, and rayon
-        // work stolen while waiting could ask for the same cell.
-        let mut cached = lock(&cell);
-        if let Some(series) = &*cached {
-            return series.clone().map_err(Error::Harness);
-        }
-        // `Err((why, transient))`.
-        let computed = (|| {
+        self.reference_series.get_or_compute(key, || {
             let harness = EvalConfig {
                 seed: self.config.seed,
                 ..self.harness.clone()
@@ -622,7 +760,9 @@ impl Evaluator {
                             false,
                         ));
                     }
-                    Run::Failed { reason, wall_clock } => {
+                    Run::Failed {
+                        reason, wall_clock, ..
+                    } => {
                         return Err((
                             format!("the problem's reference fails at n = {n}: {reason}"),
                             wall_clock,
@@ -630,17 +770,16 @@ impl Evaluator {
                     }
                 }
             }
-            Ok::<Arc<[ReferencePoint]>, (String, bool)>(points.into())
-        })();
-        let series = match computed {
-            Ok(points) => Ok(points),
-            Err((why, true)) => return Err(Error::Harness(why)),
-            Err((why, false)) => Err(why),
-        };
-        *cached = Some(series.clone());
-        series.map_err(Error::Harness)
+            Ok(points.into())
+        })
     }
 }
+
+/// Below this log-log slope of its cost over the reference's, a whole
+/// series is in the reference's class. An extra log factor shows as about
+/// 0.15 over the two decades every series spans, so this stays well below
+/// it.
+const TRACKING_SLOPE: f64 = 0.05;
 
 /// How one complexity run ended.
 enum Run {
@@ -648,9 +787,14 @@ enum Run {
     Returned(u64, Value),
     /// The call needed more than its budget.
     OverBudget,
-    /// Anything else that stopped it, for a human; `wall_clock` when the
-    /// wall-clock backstop did, which a loaded host can cause.
-    Failed { reason: String, wall_clock: bool },
+    /// Anything else that stopped it, for a human, and how a case ending so
+    /// would be classed; `wall_clock` when the wall-clock backstop did,
+    /// which a loaded host can cause.
+    Failed {
+        reason: String,
+        class: CaseOutcome,
+        wall_clock: bool,
+    },
 }
 
 /// The reference's run at one complexity size.
@@ -800,6 +944,13 @@ fn ending_failure(ending: &Ending, entry_point: &str) -> (CaseOutcome, String) {
         }
         Ending::SyntaxError(raised) => (CaseOutcome::SyntaxError, clip(&raised.describe())),
         Ending::Passed => (CaseOutcome::Pass, String::new()),
+        Ending::Batch(endings) => (
+            CaseOutcome::WrongAnswer,
+            format!(
+                "answered a batch of {} where one answer was due",
+                endings.len()
+            ),
+        ),
         Ending::NoEntryPoint => (
             CaseOutcome::Exception,
             format!("solution.py defines no `{entry_point}`"),

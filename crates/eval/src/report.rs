@@ -125,6 +125,15 @@ pub struct ComplexityReport {
     /// The reference's fuel at each size the candidate was run at.
     #[serde(default)]
     pub reference: Vec<Sample>,
+    /// The candidate's cost over the reference's at the largest size it
+    /// ran at: how much dearer it is, whatever its class.
+    #[serde(default)]
+    pub reference_ratio: Option<f64>,
+    /// The log-log slope of that ratio over the sizes: 0 when the candidate
+    /// grows exactly as the reference does, about 0.15 for an extra log
+    /// factor over two decades, 1 for an extra factor of n.
+    #[serde(default)]
+    pub ratio_slope: Option<f64>,
     /// The candidate's fuel budget at each of those sizes: the reference's
     /// cost there, or what a solution of the expected class would cost if
     /// it cost what the reference does at the smallest size, whichever is
@@ -148,8 +157,13 @@ pub enum Mismatch {
     OverBudget { n: u64, budget: u64, factor: u64 },
     /// The answer at size `n` differs from the reference's.
     WrongAnswer { n: u64 },
-    /// The call failed at size `n` otherwise (raised, memory, wall clock).
-    Failed { n: u64 },
+    /// The call failed at size `n` otherwise: it raised (`raised`, which
+    /// fails the problem's tests too), or ran out of memory or time.
+    Failed {
+        n: u64,
+        #[serde(default)]
+        raised: bool,
+    },
     /// Too few sizes ran to fit a class.
     Unfitted,
 }
@@ -165,7 +179,7 @@ impl std::fmt::Display for Mismatch {
             Mismatch::WrongAnswer { n } => {
                 write!(f, "the answer differs from the reference's at n = {n}")
             }
-            Mismatch::Failed { n } => write!(f, "failed at n = {n}"),
+            Mismatch::Failed { n, .. } => write!(f, "failed at n = {n}"),
             Mismatch::Unfitted => f.write_str("too few sizes ran to fit a class"),
         }
     }

@@ -89,6 +89,11 @@ impl Evaluator {
                     "a suite check returned {value} instead of passing or failing"
                 )));
             }
+            Ending::Batch(_) => {
+                return Err(Error::Harness(
+                    "a suite check answered a batch instead of passing or failing".to_owned(),
+                ));
+            }
         };
         Ok(TaskOutcome {
             task_id: task.task_id.clone(),

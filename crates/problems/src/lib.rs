@@ -29,7 +29,7 @@ use std::path::PathBuf;
 
 pub use fuelbench_complexity::Class;
 
-pub use crate::load::{COMPLEXITY, FORBIDDEN, load, load_dir};
+pub use crate::load::{COMPLEXITY, FORBIDDEN, GENERATED, GENERATED_NUMERICAL, load, load_dir};
 pub use crate::suite::{SampleCode, SuiteSample, SuiteTask, load_samples, load_suite};
 
 /// One problem, validated.
@@ -55,6 +55,13 @@ pub struct Problem {
     pub complexity: ComplexitySpec,
     /// Cases built to break naive floating point; empty where none apply.
     pub numerical: Vec<Case>,
+    /// Inputs drawn afresh from each evaluation's secret seed, on which the
+    /// candidate must agree with the reference: the test [`GENERATED`].
+    pub generated: Option<Generator>,
+    /// Numerical cases drawn the same way, with expected values the
+    /// generator computes exactly: [`GENERATED_NUMERICAL`], beside
+    /// `numerical`.
+    pub generated_numerical: Option<Generator>,
     /// What the prompt demands, each with the cases that check it.
     pub requirements: Vec<Requirement>,
     /// Names the prompt forbids the solution to use (`eval`, `ast`), checked
@@ -74,10 +81,19 @@ impl Problem {
         self.small.iter().chain(&self.edge)
     }
 
-    /// How many tests a report counts: the cases, and the forbidden-names
-    /// check where the problem forbids any.
+    /// How many tests a report counts: the cases, the generated cases as
+    /// one, and the forbidden-names check where the problem forbids any.
     pub fn test_count(&self) -> usize {
-        self.small.len() + self.edge.len() + usize::from(!self.forbidden.is_empty())
+        self.small.len()
+            + self.edge.len()
+            + usize::from(self.generated.is_some())
+            + usize::from(!self.forbidden.is_empty())
+    }
+
+    /// How many numerical checks a report counts: the fixed cases, and the
+    /// generated ones as one.
+    pub fn numerical_count(&self) -> usize {
+        self.numerical.len() + usize::from(self.generated_numerical.is_some())
     }
 }
 
@@ -182,6 +198,20 @@ pub struct ComplexitySpec {
     /// Python that, given `n` and a seeded `random`, binds `args` (a tuple)
     /// or, for a class, `calls`. Its cost is measured alone and subtracted.
     pub setup: String,
+}
+
+/// A problem's generator of inputs (`[generated]` or
+/// `[numerical_generated]` in `problem.toml`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Generator {
+    /// Inputs per evaluation.
+    pub count: usize,
+    /// Python run before the candidate loads, with `rng` (a `random.Random`
+    /// of its own, seeded from the evaluation's secret seed) and `count`: it
+    /// binds `inputs`, and for numerical cases `expected`, computed exactly.
+    pub code: String,
+    /// How answers are compared.
+    pub compare: Compare,
 }
 
 /// A correct solution written unlike the reference.

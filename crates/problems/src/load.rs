@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::{
-    Case, Class, Compare, ComplexitySpec, Error, Expect, Failure, Input, Kind, Problem,
+    Case, Class, Compare, ComplexitySpec, Error, Expect, Failure, Generator, Input, Kind, Problem,
     Requirement, Result, RightSolution, WrongSolution,
 };
 
@@ -35,6 +35,8 @@ struct RawProblem {
     complexity: RawComplexity,
     #[serde(default)]
     numerical: Vec<RawCase>,
+    generated: Option<RawGenerator>,
+    numerical_generated: Option<RawGenerator>,
     /// Every case checks that the call left its arguments as they were.
     #[serde(default)]
     unchanged_inputs: bool,
@@ -63,6 +65,17 @@ struct RawCase {
     compare: Option<Compare>,
     unchanged_inputs: Option<bool>,
 }
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGenerator {
+    count: usize,
+    code: String,
+    compare: Option<Compare>,
+}
+
+/// The most inputs a generator may draw per evaluation.
+pub const MAX_GENERATED: usize = 1000;
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -254,6 +267,36 @@ fn validate(
             reason: "has no planted wrong solution".into(),
         });
     }
+    let raw_compare = raw.compare;
+    let generator = |field: &str, raw: Option<RawGenerator>| -> Result<Option<Generator>> {
+        let Some(raw) = raw else { return Ok(None) };
+        if raw.count == 0 || raw.count > MAX_GENERATED {
+            return Err(invalid(
+                &format!("{field}.count"),
+                format!("is {}, not 1 to {MAX_GENERATED}", raw.count),
+            ));
+        }
+        if raw.code.trim().is_empty() {
+            return Err(invalid(&format!("{field}.code"), "is empty".into()));
+        }
+        if let Some(compare) = &raw.compare {
+            validate_compare(compare)
+                .map_err(|reason| invalid(&format!("{field}.compare"), reason))?;
+        }
+        Ok(Some(Generator {
+            count: raw.count,
+            code: raw.code,
+            compare: raw.compare.unwrap_or(raw_compare),
+        }))
+    };
+    let generated = generator("generated", raw.generated)?;
+    let generated_numerical = generator("numerical_generated", raw.numerical_generated)?;
+    if generated_numerical.is_some() && numerical.is_empty() {
+        return Err(invalid(
+            "numerical_generated",
+            "a problem without fixed numerical cases has none generated".into(),
+        ));
+    }
     for (index, name) in raw.forbidden.iter().enumerate() {
         if !is_identifier(name) {
             return Err(invalid(
@@ -270,6 +313,12 @@ fn validate(
         .collect();
     if !raw.forbidden.is_empty() {
         case_names.push(FORBIDDEN);
+    }
+    if generated.is_some() {
+        case_names.push(GENERATED);
+    }
+    if generated_numerical.is_some() {
+        case_names.push(GENERATED_NUMERICAL);
     }
     let mut requirements = Vec::with_capacity(raw.requirement.len());
     for (index, requirement) in raw.requirement.into_iter().enumerate() {
@@ -322,6 +371,8 @@ fn validate(
             setup: raw.complexity.setup,
         },
         numerical,
+        generated,
+        generated_numerical,
         requirements,
         forbidden: raw.forbidden,
         reference,
@@ -435,6 +486,13 @@ pub const COMPLEXITY: &str = "complexity";
 /// The test that a solution uses none of its problem's forbidden names, as
 /// reports and requirements name it.
 pub const FORBIDDEN: &str = "forbidden names";
+
+/// The test that a solution agrees with the reference on every input the
+/// problem's generator drew for this evaluation.
+pub const GENERATED: &str = "generated";
+
+/// The numerical check on inputs the problem's numerical generator drew.
+pub const GENERATED_NUMERICAL: &str = "generated numerical";
 
 fn load_wrong(dir: &Path) -> Result<Vec<WrongSolution>> {
     python_files(dir)?

@@ -1,6 +1,7 @@
 import re
 
-_TOKEN = re.compile(r"\s*(?:(\d+)|(.))")
+# Spaces only, and ASCII digits only: the prompt allows nothing else.
+_TOKEN = re.compile(r" *(?:([0-9]+)|(.))", re.DOTALL)
 
 
 class _Parser:
@@ -11,7 +12,7 @@ class _Parser:
                 self.tokens.append(int(number))
             elif symbol in "+-*/()":
                 self.tokens.append(symbol)
-            elif symbol.strip():
+            elif symbol != " ":
                 raise ValueError(f"bad character {symbol!r}")
         if text.strip() and not self.tokens:
             raise ValueError("nothing to evaluate")

@@ -34,6 +34,8 @@ fn report(
             }),
             stopped: None,
             reference: Vec::new(),
+            reference_ratio: None,
+            ratio_slope: None,
             budgets: Vec::new(),
             budget_factor: 30,
         }),
