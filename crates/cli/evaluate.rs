@@ -33,6 +33,11 @@ pub(crate) struct EvaluateArgs {
     /// Print the whole report as JSON
     #[arg(long)]
     json: bool,
+    /// Draw the generated cases, the complexity inputs and the candidate's
+    /// `random` from this seed: an earlier report's to repeat its tests
+    /// exactly [default: a fresh one from the system's entropy]
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
@@ -50,7 +55,17 @@ pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Resu
         (None, Some(response)) => (response, true),
         (None, None) => bail!("give --code FILE or --response FILE"),
     };
-    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let seed = match args.seed {
+        Some(seed) => seed,
+        None => EvalConfig::fresh_seed().context("failed to draw a seed")?,
+    };
+    let evaluator = Evaluator::new(
+        global.sandbox()?,
+        EvalConfig {
+            seed,
+            ..EvalConfig::default()
+        },
+    );
     let read = |path: &Path| {
         std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))
     };
@@ -82,14 +97,15 @@ pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Resu
 
 fn print_report(report: &Report) {
     println!(
-        "{}: {}  tests {}/{}  fuel {}",
+        "{}: {}  tests {}/{}  fuel {}  seed {}",
         report.problem,
         report
             .failure_class
             .map_or("PASS".to_owned(), |failure| failure.name().to_uppercase()),
         report.tests_passed,
         report.tests_total,
-        report.fuel_used
+        report.fuel_used,
+        report.reproducibility.seed,
     );
     for case in report.cases.iter().filter(|case| case.detail.is_some()) {
         println!(

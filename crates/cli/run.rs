@@ -102,6 +102,12 @@ pub(crate) struct RunArgs {
     /// Threads for --serve-model's server
     #[arg(long, default_value_t = 1)]
     serve_threads: u32,
+    /// Draw the run's generated cases and complexity inputs from this seed,
+    /// the same for every model and variant: a results file's
+    /// `reproducibility.seed` repeats its tests [default: a fresh one from
+    /// the system's entropy, printed and recorded]
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -125,7 +131,18 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     };
     let problems = plan.select(args.problems.load()?)?;
     let configs = plan.configs(&problems)?;
-    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let seed = match args.seed {
+        Some(seed) => seed,
+        None => EvalConfig::fresh_seed().context("failed to draw a seed")?,
+    };
+    eprintln!("tests drawn from seed {seed} (repeat them with --seed {seed})");
+    let evaluator = Evaluator::new(
+        global.sandbox()?,
+        EvalConfig {
+            seed,
+            ..EvalConfig::default()
+        },
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -23,6 +23,11 @@ pub(crate) struct SelftestArgs {
     /// Print the checks as JSON
     #[arg(long)]
     json: bool,
+    /// Draw the generated cases and complexity inputs from this seed, to
+    /// repeat an earlier selftest [default: a fresh one, printed: the set
+    /// must hold under every seed, as users draw theirs]
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Result<ExitCode> {
@@ -30,7 +35,17 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
         return selftest_suite(global, suite, args.json);
     }
     let problems = args.problems.load()?;
-    let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
+    let seed = match args.seed {
+        Some(seed) => seed,
+        None => EvalConfig::fresh_seed().context("failed to draw a seed")?,
+    };
+    let evaluator = Evaluator::new(
+        global.sandbox()?,
+        EvalConfig {
+            seed,
+            ..EvalConfig::default()
+        },
+    );
     let (checks, verdicts) = run_selftest(&evaluator, &problems);
 
     let failed = verdicts.iter().filter(|verdict| verdict.is_err()).count();
@@ -52,6 +67,7 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
             "checks": rows,
             "passed": verdicts.len() - failed,
             "failed": failed,
+            "seed": seed,
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -62,7 +78,10 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
                 Err(why) => println!("FAIL  {} {}: {why}", check.problem.id, check.label),
             }
         }
-        println!("{} passed, {failed} failed", verdicts.len() - failed);
+        println!(
+            "{} passed, {failed} failed (seed {seed}; repeat with --seed {seed})",
+            verdicts.len() - failed
+        );
     }
     Ok(if failed == 0 {
         ExitCode::SUCCESS

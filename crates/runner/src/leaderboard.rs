@@ -47,6 +47,10 @@ pub struct Row {
     pub problem_ids: Vec<String>,
     #[serde(default)]
     pub python_wasm_sha256: Option<String>,
+    /// The seed the row's generated cases and complexity inputs were drawn
+    /// from: rows judged on other seeds faced other tests.
+    #[serde(default)]
+    pub seed: Option<u64>,
     #[serde(default)]
     pub fuelbench_version: Option<String>,
     #[serde(default)]
@@ -190,6 +194,7 @@ impl Row {
             problem_set_sha256: Some(file.config.problem_set_sha256.clone()),
             problem_ids: file.config.problems.clone(),
             python_wasm_sha256: Some(file.reproducibility.python_wasm_sha256.clone()),
+            seed: Some(file.reproducibility.seed),
             fuelbench_version: Some(file.reproducibility.fuelbench_version.clone()),
             wasmtime_version: Some(file.reproducibility.wasmtime_version.clone()),
             server: file
@@ -449,6 +454,7 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
         problem_set_sha256: None,
         problem_ids: Vec::new(),
         python_wasm_sha256: None,
+        seed: None,
         fuelbench_version: None,
         wasmtime_version: None,
         server: None,

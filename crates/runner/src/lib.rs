@@ -145,7 +145,7 @@ pub async fn run_variant(
     resume: bool,
     events: EventSink<'_>,
 ) -> Result<ResultsFile> {
-    let reproducibility = context.evaluator.reproducibility();
+    let mut evaluator = context.evaluator.clone();
     let mut file = if path.exists() {
         if !resume {
             return Err(Error::Exists {
@@ -153,6 +153,9 @@ pub async fn run_variant(
             });
         }
         let mut file = ResultsFile::read(path)?;
+        // A resumed variant keeps the tests it started with: its own seed.
+        evaluator = context.evaluator.with_seed(file.reproducibility.seed);
+        let reproducibility = evaluator.reproducibility();
         let mut changes = config_changes(&file.config, &config);
         if file.reproducibility != reproducibility {
             changes.push(format!(
@@ -171,7 +174,7 @@ pub async fn run_variant(
             .retain(|record| config.problems.contains(&record.id));
         file
     } else {
-        ResultsFile::new(config, reproducibility)
+        ResultsFile::new(config, evaluator.reproducibility())
     };
     if server.is_some() {
         file.server = server;
@@ -209,7 +212,7 @@ pub async fn run_variant(
             index: file.problems.len(),
             total,
         });
-        let record = solve_problem(context, &file.config, problem).await?;
+        let record = solve_problem(context, &evaluator, &file.config, problem).await?;
         file.problems.push(record);
         file.refresh();
         file.write_atomic(path)?;
@@ -233,6 +236,7 @@ pub async fn run_variant(
 /// recorded, never raised; only the host failing to score is an error.
 async fn solve_problem(
     context: &RunContext,
+    evaluator: &Evaluator,
     config: &RunConfig,
     problem: &Problem,
 ) -> Result<ProblemRecord> {
@@ -250,7 +254,7 @@ async fn solve_problem(
     let solve = Exchange::from_result(&solve_result);
 
     let scoring_started = Instant::now();
-    let mut report = score_answer(&context.evaluator, problem, solve.answer()).await?;
+    let mut report = score_answer(evaluator, problem, solve.answer()).await?;
     let mut scoring_time_s = scoring_started.elapsed().as_secs_f64();
 
     let mut refactor = None;
@@ -278,14 +282,13 @@ async fn solve_problem(
                 refactor_time_s = Some(refactor_started.elapsed().as_secs_f64());
                 let exchange = Exchange::from_result(&result);
                 let scoring_started = Instant::now();
-                let refactored =
-                    score_answer(&context.evaluator, problem, exchange.answer()).await?;
+                let refactored = score_answer(evaluator, problem, exchange.answer()).await?;
                 scoring_time_s += scoring_started.elapsed().as_secs_f64();
                 refactor = Some(exchange);
                 refactored
             }
             // Nothing to refactor: the refactor counts as failed, unasked.
-            None => score_answer(&context.evaluator, problem, "").await?,
+            None => score_answer(evaluator, problem, "").await?,
         };
         report.refactor = Some(RefactorReport::new(&report, &refactored));
         refactor_report = Some(refactored);
@@ -375,14 +378,16 @@ async fn score_answer(evaluator: &Evaluator, problem: &Problem, answer: &str) ->
     })
 }
 
-/// Scores every saved answer again with this scorer and recomputes the
-/// summary; times and tokens are kept as recorded.
+/// Scores every saved answer again with this scorer, on the tests the run
+/// drew (its recorded seed), and recomputes the summary; times and tokens
+/// are kept as recorded.
 pub fn rescore(
     file: &mut ResultsFile,
     evaluator: &Evaluator,
     problems: &[Problem],
     path: &Path,
 ) -> Result<Vec<Rescored>> {
+    let evaluator = &evaluator.with_seed(file.reproducibility.seed);
     let mut changed = Vec::new();
     for record in &mut file.problems {
         let problem = problems

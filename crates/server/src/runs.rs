@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::sse::Event;
-use fuelbench_eval::Evaluator;
+use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{ChatClient, ClientConfig, Manager, ModelStep, ServerKind, ServerLock};
 use fuelbench_problems::Problem;
 use fuelbench_runner::{
@@ -89,6 +89,13 @@ pub struct StartRun {
     pub resume: bool,
     /// What kind of server the endpoint is; detected when absent.
     pub server_kind: Option<ServerKind>,
+    /// The seed every model and variant of the run draws its generated
+    /// cases and complexity inputs from: a results file's
+    /// `reproducibility.seed` repeats its tests. A fresh one when absent,
+    /// recorded here and in every results file. A resumed file keeps its
+    /// own.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -463,10 +470,15 @@ impl Runs {
     /// its own.
     pub(crate) fn start(
         self: &Arc<Self>,
-        request: StartRun,
+        mut request: StartRun,
         evaluator: &Evaluator,
         all_problems: &[Problem],
     ) -> Result<RunStatus, ApiError> {
+        let seed = match request.seed {
+            Some(seed) => seed,
+            None => EvalConfig::fresh_seed().map_err(ApiError::host)?,
+        };
+        request.seed = Some(seed);
         if self.shutdown.is_cancelled() {
             return Err(ApiError::busy("the server is shutting down"));
         }
@@ -556,7 +568,7 @@ impl Runs {
                 resume: request.resume,
             },
             problems,
-            evaluator: evaluator.clone(),
+            evaluator: evaluator.with_seed(seed),
         };
         let runs = Arc::clone(self);
         self.tasks.spawn(async move { runs.drive(live, job).await });

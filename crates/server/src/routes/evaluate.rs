@@ -104,6 +104,12 @@ pub(crate) struct EvaluateRequest {
     /// Limits lower than the published maxima.
     #[serde(default)]
     limits: EvaluateLimits,
+    /// The secret the generated cases, the complexity inputs and the
+    /// candidate's `random` are drawn from: give an earlier report's
+    /// `reproducibility.seed` to repeat its tests exactly. Without it each
+    /// request draws a fresh one, so resubmitting learns nothing of the
+    /// tests to come.
+    seed: Option<u64>,
 }
 
 /// Each at most its maximum at `GET /api/v1/info`.
@@ -122,8 +128,9 @@ struct Evaluation {
     text: String,
     is_reply: bool,
     refactored: Option<String>,
-    /// Lower than the evaluator's own, when the request asked.
-    limits: Option<EvalConfig>,
+    /// The evaluator's limits, lower where the request asked, and this
+    /// evaluation's seed.
+    config: EvalConfig,
 }
 
 fn check_evaluation(state: &AppState, request: EvaluateRequest) -> Result<Evaluation, ApiError> {
@@ -149,32 +156,34 @@ fn check_evaluation(state: &AppState, request: EvaluateRequest) -> Result<Evalua
         text,
         is_reply,
         refactored: request.refactored,
-        limits: evaluate_limits(state, &request.limits)?,
+        config: EvalConfig {
+            seed: match request.seed {
+                Some(seed) => seed,
+                None => EvalConfig::fresh_seed().map_err(ApiError::host)?,
+            },
+            ..evaluate_limits(state, &request.limits)?
+        },
     })
 }
 
-/// The evaluator's limits, lowered where the request asks; `None` when it
-/// asks for none.
-fn evaluate_limits(
-    state: &AppState,
-    requested: &EvaluateLimits,
-) -> Result<Option<EvalConfig>, ApiError> {
+/// The evaluator's limits, lowered where the request asks.
+fn evaluate_limits(state: &AppState, requested: &EvaluateLimits) -> Result<EvalConfig, ApiError> {
     let EvaluateLimits {
         case_fuel,
         measure_fuel,
         memory_mib,
         wall_ms,
     } = *requested;
+    let max = state.inner.evaluator.config();
     if [case_fuel, measure_fuel, memory_mib, wall_ms]
         .iter()
         .all(Option::is_none)
     {
-        return Ok(None);
+        return Ok(max.clone());
     }
-    let max = state.inner.evaluator.config();
     let memory_mib = at_most("limits.memory_mib", memory_mib, max.memory_bytes >> 20)?;
     check_memory_floor(state, memory_mib)?;
-    Ok(Some(EvalConfig {
+    Ok(EvalConfig {
         case_fuel: at_most("limits.case_fuel", case_fuel, max.case_fuel)?,
         measure_fuel: at_most("limits.measure_fuel", measure_fuel, max.measure_fuel)?,
         memory_bytes: memory_mib << 20,
@@ -184,7 +193,7 @@ fn evaluate_limits(
             max.wall.as_millis() as u64,
         )?),
         ..max.clone()
-    }))
+    })
 }
 
 /// The interpreter alone needs this much memory; less is refused.
@@ -225,13 +234,8 @@ fn score(evaluator: &fuelbench_eval::Evaluator, job: &Evaluation) -> Result<Repo
     } else {
         Answer::Code(&job.text)
     };
-    let lowered = job
-        .limits
-        .clone()
-        .map(|limits| evaluator.with_limits(limits));
-    lowered
-        .as_ref()
-        .unwrap_or(evaluator)
+    evaluator
+        .with_limits(job.config.clone())
         .evaluate_answer(&job.problem, answer, job.refactored.as_deref())
         .map_err(ApiError::from)
 }

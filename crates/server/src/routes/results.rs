@@ -134,9 +134,25 @@ pub(crate) fn flag_rows(state: &AppState, rows: Vec<Row>) -> Vec<BoardRow> {
             })
             .clone()
     };
+    // Rows judged on another seed than most faced other generated tests.
+    let mut seeds: HashMap<u64, usize> = HashMap::new();
+    for seed in rows.iter().filter_map(|row| row.seed) {
+        *seeds.entry(seed).or_default() += 1;
+    }
+    let common_seed = seeds
+        .into_iter()
+        .max_by_key(|&(seed, count)| (count, std::cmp::Reverse(seed)))
+        .map(|(seed, _)| seed);
     rows.into_iter()
         .map(|row| {
             let mut differences = Vec::new();
+            if let (Some(seed), Some(common)) = (row.seed, common_seed)
+                && seed != common
+            {
+                differences.push(format!(
+                    "judged on other generated tests (seed {seed}) than most rows (seed {common})"
+                ));
+            }
             match &row.problem_set_sha256 {
                 Some(hash) if *hash != subset_hash(&row.problem_ids) => {
                     differences.push("scored on other problems than this server's".to_owned());
@@ -318,6 +334,7 @@ pub(super) async fn compare(
     comparison["comparable"] = json!(
         a.config.problem_set_sha256 == b.config.problem_set_sha256
             && a.reproducibility.python_wasm_sha256 == b.reproducibility.python_wasm_sha256
+            && a.reproducibility.seed == b.reproducibility.seed
     );
     Ok(axum::Json(comparison).into_response())
 }

@@ -5,7 +5,7 @@
 use axum::Form;
 use axum::extract::{Extension, Path, State};
 use axum::http::HeaderMap;
-use fuelbench_eval::{Answer, CaseOutcome, CaseResult, ComplexityReport, Report};
+use fuelbench_eval::{Answer, CaseOutcome, CaseResult, ComplexityReport, EvalConfig, Report};
 use fuelbench_problems::{Case, Expect, Input, Problem};
 use maud::{Markup, html};
 
@@ -328,6 +328,10 @@ pub(super) async fn evaluate(
             .into();
     }
     let judged = problem.clone();
+    let seed = match EvalConfig::fresh_seed() {
+        Ok(seed) => seed,
+        Err(error) => return crate::ApiError::host(error).into(),
+    };
     let outcome = state
         .sandboxed(move |evaluator| {
             let answer = if is_reply {
@@ -335,7 +339,9 @@ pub(super) async fn evaluate(
             } else {
                 Answer::Code(&text)
             };
-            evaluator.evaluate_answer(&judged, answer, None)
+            evaluator
+                .with_seed(seed)
+                .evaluate_answer(&judged, answer, None)
         })
         .await;
     let report_view = match outcome {

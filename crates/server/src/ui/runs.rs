@@ -215,6 +215,7 @@ pub(super) async fn start(
         extra_body: None,
         resume: one("resume") == "on",
         server_kind: None,
+        seed: None,
     });
     let checked = request.and_then(|request| {
         if request.models.is_empty() {
