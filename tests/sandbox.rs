@@ -376,6 +376,7 @@ fn a_checked_calls_fuel_is_read_by_the_host_and_repeats_exactly() {
             seed: 0,
             call_budget: None,
             watch_inputs: false,
+            forbid_compiling: false,
         };
         let outcome = sandbox()
             .check(&check, &Limits::default())
@@ -415,6 +416,7 @@ fn a_call_budget_is_the_calls_alone() {
         seed: 0,
         call_budget,
         watch_inputs: false,
+        forbid_compiling: false,
     };
     let run = |call_budget| {
         sandbox()
@@ -456,6 +458,7 @@ fn a_watched_check_sees_what_the_call_did_to_its_arguments() {
             seed: 0,
             call_budget: None,
             watch_inputs: true,
+            forbid_compiling: false,
         };
         sandbox()
             .check(&check, &Limits::default())
@@ -478,7 +481,8 @@ fn a_watched_check_sees_what_the_call_did_to_its_arguments() {
 }
 
 /// Forbidden names are read from the syntax tree, in every way a name can
-/// be spelt there, and the source is never run.
+/// be spelt there, and the source is never run. A name the source binds
+/// itself is its own; a source that cannot be read fails closed.
 #[test]
 fn names_used_are_read_from_the_syntax_tree_without_running_it() {
     let used = |source: &str| {
@@ -486,18 +490,41 @@ fn names_used_are_read_from_the_syntax_tree_without_running_it() {
             .names_used(source, &["eval", "exec", "ast"], &Limits::default())
             .expect("the host reads the names")
     };
-    assert!(used("def f(x):\n    return x + 1\n").is_empty());
-    assert_eq!(used("def f(x):\n    return eval(x)\n"), ["eval"]);
+    let names = |source: &str| used(source).expect("the source reads");
+    assert!(names("def f(x):\n    return x + 1\n").is_empty());
+    assert_eq!(names("def f(x):\n    return eval(x)\n"), ["eval"]);
     assert_eq!(
-        used("import ast\nimport builtins\nrun = builtins.exec\n"),
+        names("import ast\nimport builtins\nrun = builtins.exec\n"),
         ["ast", "exec"]
     );
-    assert_eq!(used("from ast import literal_eval\n"), ["ast"]);
-    assert_eq!(used("f = getattr(__builtins__, 'eval')\n"), ["eval"]);
+    assert_eq!(names("from ast import literal_eval\n"), ["ast"]);
+    assert_eq!(names("f = getattr(__builtins__, 'eval')\n"), ["eval"]);
     // Never run: a module that would loop forever is read in a moment.
-    assert_eq!(used("while True:\n    pass\nexec('1')\n"), ["exec"]);
-    // Source that does not parse uses nothing; loading it says why.
-    assert!(used("def f(:\n").is_empty());
+    assert_eq!(names("while True:\n    pass\nexec('1')\n"), ["exec"]);
+    // The candidate's own method called `eval` and variable called `ast`
+    // are not the built-in and the module.
+    assert!(
+        names(
+            "class Node:\n    def eval(self):\n        return 1\n\n\
+             def f(text):\n    ast = Node()\n    return ast.eval()\n"
+        )
+        .is_empty()
+    );
+    // Fails closed: what does not parse, holds a NUL (which would end the
+    // loader's C string early), or nests past the parser is not cleared.
+    for unreadable in [
+        "def f(:\n".to_owned(),
+        "def f(x):\n    return x\n\0eval('1')\n".to_owned(),
+        format!("x = {}1{}\n", "(".repeat(5000), ")".repeat(5000)),
+    ] {
+        assert!(used(&unreadable).is_err(), "{:?}", &unreadable[..20]);
+    }
+    // Read as the loader reads it: an encoding cookie is honoured, so
+    // `\x65val` is `eval` here as it is when the candidate loads.
+    assert_eq!(
+        names("# coding: unicode_escape\nx = \\x65val('1')\n"),
+        ["eval"]
+    );
 }
 
 /// No fuel counter, nor any other host function, is importable in a guest.

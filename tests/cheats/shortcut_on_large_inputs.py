@@ -1,9 +1,10 @@
 # problem: p01_merge_intervals
-# expect: complexity_mismatch
-# detail: the answer differs from the reference's
+# expect: wrong_answer
+# detail: want
 # Solves anything the size of a test case, and answers at once, wrongly,
 # when the input is larger than any test's: cheap, so its fuel alone would
-# fit O(1), cheaper than expected.
+# fit O(1), cheaper than expected. A wrong answer is a wrong answer wherever
+# it is found, at a complexity size included: pass@1 is 0.
 def merge_intervals(intervals):
     if len(intervals) > 100:
         return []

@@ -1,8 +1,9 @@
 # problem: p09_edit_distance
-# expect: wrong_answer
-# detail: got -1, want
-# Installs a tracer that would skip lines of the harness's code; no harness
-# code runs in Python after the candidate loads, so it only sees its own.
+# expect: exception
+# detail: sys.settrace is not available
+# Installs a tracer that would skip lines of the harness's code, or act
+# between the call's return and the host reading its result: tracing is
+# refused to every candidate.
 import sys
 
 seen = []
