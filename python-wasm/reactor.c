@@ -127,7 +127,8 @@ static int audit_hook(const char *event, PyObject *args, void *user_data) {
     }
     if (compiling_forbidden && event_is(event, compiling)) {
         PyErr_Format(PyExc_PermissionError,
-                     "%s: this problem forbids evaluating code, and its entry point compiled or ran some",
+                     "%s: this problem forbids evaluating code, and its entry point compiled or ran some "
+                     "(make classes, namedtuples and imports at module level)",
                      event);
         return -1;
     }

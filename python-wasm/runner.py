@@ -13,6 +13,7 @@ snapshot is taken, and costs a run neither file reads nor compilation.
 
 import ast
 import builtins
+import gc
 import sys
 import types
 
@@ -213,16 +214,30 @@ def _call_inputs(kind, inputs):
 BATCH, FORBID_COMPILING = 1, 2
 
 
-def _generate(request):
+def _run_and_forget(code, namespace, names):
+    """Runs a generator or a set-up in `namespace` and returns the values of
+    `names` it bound (None for one it did not). Everything else it made (its
+    `rng`, helpers, and in a candidate's instance the exact expected values
+    of numerical cases) is dropped and collected here, before the candidate
+    loads: a function the code defined holds the namespace in a cycle, which
+    a candidate could otherwise find among the collector's garbage."""
+    try:
+        exec(code, namespace)
+        return [namespace.get(name) for name in names]
+    finally:
+        namespace.clear()
+        gc.collect()
+
+
+def _generate(request, names=("inputs",)):
     """Runs a problem's generator with a generator of its own, seeded from
-    the check's input seed and thrown away after: it binds `inputs` (and,
-    for numerical cases, `expected`)."""
+    the check's input seed and thrown away after; returns what it bound to
+    `names` (`inputs`, and for numerical cases `expected`)."""
     namespace = {"rng": random.Random(request["input_seed"]), "count": request["count"]}
-    exec(request["code"], namespace)
-    inputs = namespace.get("inputs")
-    if not isinstance(inputs, list) or len(inputs) != request["count"]:
+    values = _run_and_forget(request["code"], namespace, names)
+    if not isinstance(values[0], list) or len(values[0]) != request["count"]:
         raise BadCase(f"the generator must bind `inputs`, a list of {request['count']}")
-    return namespace
+    return values
 
 
 def prepare(payload):
@@ -258,7 +273,7 @@ def prepare(payload):
     if mode == "names":
         return DATA, None, _names_used(request["source"].encode("utf-8", "surrogatepass"), request["names"]), 0
     if mode == "expected":
-        expected = _generate(request).get("expected")
+        _, expected = _generate(request, ("inputs", "expected"))
         if not isinstance(expected, list) or len(expected) != request["count"]:
             raise BadCase(f"the generator must bind `expected`, a list of {request['count']}")
         return DATA, None, expected, 0
@@ -273,13 +288,14 @@ def prepare(payload):
         inputs = _call_inputs(kind, _literal(request["input"]))
     elif mode == "measure":
         namespace = {"n": request["n"], "random": random.Random(request["input_seed"])}
-        exec(request["setup"], namespace)
         name = "args" if kind == FUNCTION else "calls"
-        if name not in namespace:
+        [bound] = _run_and_forget(request["setup"], namespace, (name,))
+        if bound is None:
             raise BadCase(f"the complexity set-up binds no `{name}`")
-        inputs = _call_inputs(kind, namespace[name])
+        inputs = _call_inputs(kind, bound)
     elif mode == "generated":
-        inputs = tuple(_call_inputs(kind, item) for item in _generate(request)["inputs"])
+        [items] = _generate(request)
+        inputs = tuple(_call_inputs(kind, item) for item in items)
         flags |= BATCH
     else:
         raise BadCase(f"unknown mode {mode!r}")

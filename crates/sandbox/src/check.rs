@@ -575,6 +575,14 @@ fn read_encoding(guest: &mut Guest, export: &str) -> Result<Result<Outcome, Stop
 fn read_raised(guest: &mut Guest, stage: Stage, ending: fn(Raised) -> Ending) -> Result<Ending> {
     Ok(match read_outcome(guest)? {
         Ok(Outcome::Raised(raised)) => ending(raised),
+        // An exception past the encoding's cap (its `args` alone can be
+        // 16 MiB) comes back as an unrepresentable value: still the
+        // candidate's exception, of no class a verdict may name.
+        Ok(Outcome::Returned(Value::Unrepresentable(why))) => ending(Raised {
+            builtin_classes: Vec::new(),
+            type_name: why.replace("a result", "an exception"),
+            args: Value::Tuple(Vec::new()),
+        }),
         Ok(Outcome::Returned(value)) => {
             return Err(Error::host(format!(
                 "a failed step encoded as returning {value}"

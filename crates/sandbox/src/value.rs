@@ -207,7 +207,11 @@ pub(crate) struct DecodeError(pub(crate) String);
 const MAX_DEPTH: usize = 128;
 
 pub(crate) fn decode_outcome(bytes: &[u8]) -> Result<Outcome, DecodeError> {
-    let mut reader = Reader { bytes, at: 0 };
+    let mut reader = Reader {
+        bytes,
+        at: 0,
+        values_left: MAX_DECODED_VALUES,
+    };
     let outcome = match reader.u8()? {
         b'B' => {
             let count = reader.u32()?;
@@ -231,7 +235,15 @@ pub(crate) fn decode_outcome(bytes: &[u8]) -> Result<Outcome, DecodeError> {
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// How many more values the host will build from this encoding.
+    values_left: usize,
 }
+
+/// The most values the host builds from one encoding. The reactor's 16 MiB
+/// cap alone would let an answer of sixteen million `None`s cost the host
+/// half a gigabyte; this keeps one decoding near 40 MiB, and the largest
+/// answer or input in the problem set is a few tens of thousands of values.
+pub(crate) const MAX_DECODED_VALUES: usize = 1_000_000;
 
 impl<'a> Reader<'a> {
     /// The body of a returned (`R`) or raised (`E`) outcome.
@@ -314,6 +326,11 @@ impl<'a> Reader<'a> {
         if depth > MAX_DEPTH {
             return Err(self.error("values nested too deep".into()));
         }
+        self.values_left = self.values_left.checked_sub(1).ok_or_else(|| {
+            DecodeError(format!(
+                "more than {MAX_DECODED_VALUES} values, past what the host decodes"
+            ))
+        })?;
         Ok(match self.u8()? {
             b'N' => Value::None,
             b'T' => Value::Bool(true),
@@ -574,6 +591,23 @@ mod tests {
     /// A huge answer costs the host no more than what it shows: an int
     /// past Python's own limit shows its size, and a value of millions of
     /// items is rendered only as far as the cut.
+    #[test]
+    fn an_answer_of_too_many_values_is_refused_not_built() {
+        let nones = |count: usize| {
+            let mut bytes = vec![b'R', b'l'];
+            bytes.extend(u32::try_from(count).expect("fits").to_le_bytes());
+            bytes.resize(bytes.len() + count, b'N');
+            bytes
+        };
+        // The list itself is one value.
+        let within = decode_outcome(&nones(MAX_DECODED_VALUES - 1)).expect("decodes");
+        assert!(
+            matches!(within, Outcome::Returned(Value::List(items)) if items.len() == MAX_DECODED_VALUES - 1)
+        );
+        let past = decode_outcome(&nones(MAX_DECODED_VALUES)).expect_err("refused");
+        assert!(past.0.contains("past what the host decodes"), "{past:?}");
+    }
+
     #[test]
     fn huge_values_render_cheaply() {
         let huge = Value::Int(BigInt::from(7u8).pow(3_000_000));
