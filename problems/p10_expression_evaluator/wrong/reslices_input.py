@@ -10,7 +10,7 @@ def evaluate(expression):
         nonlocal text
         skip()
         digits = ""
-        while text and text[0].isdigit():
+        while text and "0" <= text[0] <= "9":
             digits += text[0]
             text = text[1:]
         if not digits:
