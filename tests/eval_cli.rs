@@ -11,6 +11,9 @@ fn evaluate_json(problem: &str, flag: &str, file: &str) -> (Option<i32>, serde_j
         flag,
         path.to_str().expect("utf-8"),
         "--json",
+        // A fixed seed: these tests compare reports.
+        "--seed",
+        "7",
     ]);
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
         panic!(
@@ -21,26 +24,73 @@ fn evaluate_json(problem: &str, flag: &str, file: &str) -> (Option<i32>, serde_j
     (output.status.code(), report)
 }
 
+/// The set must hold under every seed users draw: two seeds here, fixed so
+/// that a failure can be repeated (`fuelbench selftest` alone draws a fresh
+/// one each time and prints it).
 #[test]
 fn selftest_passes_on_the_checked_in_problem_set() {
-    let output = fuelbench(&["selftest"]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    for seed in ["1", "18446744073709551615"] {
+        let output = fuelbench(&["selftest", "--seed", seed]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let last = stdout.lines().last().expect("selftest prints a summary");
+        assert!(
+            last.contains(" passed, 0 failed") && last.contains(&format!("--seed {seed}")),
+            "{last}"
+        );
+        assert!(
+            stdout
+                .lines()
+                .filter(|line| line.starts_with("ok "))
+                .count()
+                >= 6,
+            "{stdout}"
+        );
+    }
+}
+
+/// Each evaluation draws its own tests; `--seed` repeats one exactly.
+#[test]
+fn evaluate_draws_fresh_tests_and_repeats_them_with_seed() {
+    let code = repo_path("problems/p02_lru_cache/right/dict_order.py");
+    let report = |extra: &[&str]| {
+        let mut args = vec![
+            "evaluate",
+            "--problem",
+            "p02_lru_cache",
+            "--code",
+            code.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend(extra);
+        let output = fuelbench(&args);
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("a JSON report")
+    };
+    let (first, second) = (report(&[]), report(&[]));
+    let seed = |report: &serde_json::Value| report["reproducibility"]["seed"].as_u64().unwrap();
+    assert_ne!(seed(&first), seed(&second), "a fresh seed each time");
+    let generated = |report: &serde_json::Value| {
+        report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|case| case["name"] == "generated")
+            .cloned()
+            .expect("the generated cases ran")
+    };
+    assert_eq!(generated(&first)["outcome"], "pass");
+    assert_ne!(
+        first["complexity"]["samples"], second["complexity"]["samples"],
+        "other seeds, other complexity inputs"
     );
-    let last = stdout.lines().last().expect("selftest prints a summary");
-    assert!(last.ends_with(" passed, 0 failed"), "{last}");
-    assert!(
-        stdout
-            .lines()
-            .filter(|line| line.starts_with("ok "))
-            .count()
-            >= 6,
-        "{stdout}"
-    );
+    let again = report(&["--seed", &seed(&first).to_string()]);
+    assert_eq!(again, first, "the same seed, the same report");
 }
 
 #[test]
@@ -144,7 +194,8 @@ fn a_prose_reply_is_no_code() {
     assert_eq!(exit_code, Some(1), "{report}");
     assert_eq!(report["failure_class"], "no_code");
     assert_eq!(report["tests_passed"], 0);
-    assert_eq!(report["tests_total"], 12);
+    // Twelve fixed cases and the generated ones.
+    assert_eq!(report["tests_total"], 13);
 }
 
 #[test]

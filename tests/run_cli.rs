@@ -25,6 +25,9 @@ fn run_command(endpoint: &str, out: &Path, extra: &[&str]) -> Command {
         .arg("--out")
         .arg(out)
         .args(["--idle-timeout", "5", "--first-byte-timeout", "5"])
+        // One seed for every run here, so runs can be compared with each
+        // other; a resumed file keeps its own whatever this says.
+        .args(["--seed", "7"])
         .args(extra)
         .env("FUELBENCH_CACHE", cache_dir())
         .env_remove("FUELBENCH_PROBLEMS")
@@ -130,6 +133,7 @@ fn sigkill_at_any_point_then_resume_gives_the_uninterrupted_summary() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let saved = ResultsFile::read(&path).expect("a killed run leaves a readable file");
+        assert_eq!(saved.reproducibility.seed, 7, "the run's seed is recorded");
         // What was saved is a prefix of the straight run, answer for answer.
         for (record, reference) in saved.problems.iter().zip(&expected.problems) {
             assert_eq!(record.id, reference.id);

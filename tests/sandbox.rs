@@ -527,6 +527,34 @@ fn names_used_are_read_from_the_syntax_tree_without_running_it() {
     );
 }
 
+/// The recursion limit is CPython's 1000, and the stacks hold it: deep
+/// recursion ends as it does natively, in a RecursionError, never a trap,
+/// also through C (a function under `functools.lru_cache`).
+#[test]
+fn recursion_reaches_cpythons_limit_as_natively() {
+    let run = |source: &str| {
+        sandbox()
+            .run(&Program::new(source), &Limits::default())
+            .expect("the host runs it")
+    };
+    let plain = run("import sys\n\
+         def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\n\
+         print(sys.getrecursionlimit(), f(990))\n");
+    assert_eq!(plain.stdout_lossy(), "1000 990\n", "{plain:#?}");
+    let cached = "import functools\n\
+         @functools.lru_cache(None)\n\
+         def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\n\
+         print(f(DEPTH))\n";
+    let within = run(&cached.replace("DEPTH", "490"));
+    assert_eq!(within.stdout_lossy(), "490\n", "{within:#?}");
+    let past = run(&cached.replace("DEPTH", "5000"));
+    assert_eq!(past.exit_code, Some(1), "{past:#?}");
+    assert!(
+        String::from_utf8_lossy(&past.stderr).contains("RecursionError"),
+        "{past:#?}"
+    );
+}
+
 /// No fuel counter, nor any other host function, is importable in a guest.
 #[test]
 fn no_fuel_function_is_reachable_from_python() {

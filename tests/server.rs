@@ -208,14 +208,23 @@ fn evaluate_answers_the_report_evaluate_json_prints_byte_for_byte() {
         let answer = runtime().block_on(post(
             &app,
             "/api/v1/evaluate",
-            &json!({ "problem": problem, "code": code }),
+            &json!({ "problem": problem, "code": code, "seed": 7 }),
         ));
         assert_eq!(
             answer.status,
             StatusCode::OK,
             "a verdict is a 200, pass or fail"
         );
-        let cli = fuelbench(&["evaluate", "--problem", problem, "--code", file, "--json"]);
+        let cli = fuelbench(&[
+            "evaluate",
+            "--problem",
+            problem,
+            "--code",
+            file,
+            "--json",
+            "--seed",
+            "7",
+        ]);
         assert_eq!(
             String::from_utf8_lossy(&answer.body),
             String::from_utf8_lossy(&cli.stdout),
@@ -374,6 +383,33 @@ fn a_reply_a_refactor_a_batch_and_a_program_are_judged() {
         let outcome = run.json();
         assert_eq!(outcome["status"], "out_of_fuel");
         assert_eq!(outcome["stdout"], "HI\n");
+    });
+}
+
+/// Each request draws its own tests, so resubmitting learns nothing of the
+/// next; `seed` repeats an earlier report's exactly.
+#[test]
+fn each_evaluation_draws_a_fresh_seed_and_seed_repeats_one() {
+    let app = app(Config::default());
+    let code = std::fs::read_to_string(repo_path(
+        "problems/p04_search_range/right/bisect_module.py",
+    ))
+    .unwrap();
+    runtime().block_on(async {
+        let evaluate = |seed: Option<u64>| {
+            let mut body = json!({ "problem": "p04_search_range", "code": code });
+            if let Some(seed) = seed {
+                body["seed"] = json!(seed);
+            }
+            let app = &app;
+            async move { post(app, "/api/v1/evaluate", &body).await.json() }
+        };
+        let first = evaluate(None).await;
+        let second = evaluate(None).await;
+        assert_eq!(first["passed"], true, "{first}");
+        let seed = |report: &serde_json::Value| report["reproducibility"]["seed"].as_u64().unwrap();
+        assert_ne!(seed(&first), seed(&second));
+        assert_eq!(evaluate(Some(seed(&first))).await, first);
     });
 }
 

@@ -139,11 +139,12 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
     runtime().block_on(async {
         let started = start(
             &app,
-            json!({ "models": ["fake"], "problems": ids(&problems) }),
+            json!({ "models": ["fake"], "problems": ids(&problems), "seed": 7 }),
         )
         .await;
         assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.json());
         let run = started.json();
+        assert_eq!(run["request"]["seed"], 7, "{run}");
         let id = run["id"].as_str().unwrap().to_owned();
         assert_eq!(started.headers["location"], format!("/api/v1/runs/{id}"));
         assert_eq!(run["problems_total"], 3);
@@ -291,7 +292,7 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         // A second variant, then the two compared.
         let other = start(
             &app,
-            json!({ "models": ["fake"], "problems": ids(&problems), "think": ["off"] }),
+            json!({ "models": ["fake"], "problems": ids(&problems), "think": ["off"], "seed": 7 }),
         )
         .await;
         assert_eq!(other.status, StatusCode::ACCEPTED, "{}", other.json());
