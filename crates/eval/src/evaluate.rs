@@ -3,6 +3,7 @@
 mod generated;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -116,16 +117,19 @@ type ExpectedValues = HashMap<(String, Vec<String>), Arc<Vec<Value>>>;
 /// grow with every request. A harness failure is kept as its message; one
 /// that came of the host (its wall clock under load, a host error) is not:
 /// it must not fail the problem for good.
+///
+/// The work runs outside any lock, so it may use every core (rayon) without
+/// a stolen task waiting on a lock its own thread holds; two callers racing
+/// on one key both compute it, and the first to finish is kept.
 #[derive(Debug)]
 struct SeededCache<V> {
     cells: Mutex<Cells<V>>,
 }
 
-/// The cells by key, and the keys oldest first.
-type Cells<V> = (HashMap<SeededKey, Cell<V>>, VecDeque<SeededKey>);
-
 type SeededKey = (String, String, u64);
-type Cell<V> = Arc<Mutex<Option<Result<V, String>>>>;
+
+/// The values by key, and the keys oldest first.
+type Cells<V> = (HashMap<SeededKey, Result<V, String>>, VecDeque<SeededKey>);
 
 impl<V: Clone> SeededCache<V> {
     const CAPACITY: usize = 64;
@@ -137,23 +141,7 @@ impl<V: Clone> SeededCache<V> {
         key: SeededKey,
         compute: impl FnOnce() -> Result<V, (String, bool)>,
     ) -> Result<V> {
-        let cell = {
-            let mut cells = lock(&self.cells);
-            let (map, order) = &mut *cells;
-            if !map.contains_key(&key) {
-                if order.len() >= Self::CAPACITY
-                    && let Some(oldest) = order.pop_front()
-                {
-                    map.remove(&oldest);
-                }
-                order.push_back(key.clone());
-            }
-            Arc::clone(map.entry(key).or_default())
-        };
-        // Serial on purpose: whoever computes it holds the cell, and rayon
-        // work stolen while waiting could ask for the same cell.
-        let mut cached = lock(&cell);
-        if let Some(value) = &*cached {
+        if let Some(value) = lock(&self.cells).0.get(&key) {
             return value.clone().map_err(Error::Harness);
         }
         let value = match compute() {
@@ -161,8 +149,18 @@ impl<V: Clone> SeededCache<V> {
             Err((why, true)) => return Err(Error::Harness(why)),
             Err((why, false)) => Err(why),
         };
-        *cached = Some(value.clone());
-        value.map_err(Error::Harness)
+        let mut cells = lock(&self.cells);
+        let (map, order) = &mut *cells;
+        if !map.contains_key(&key) {
+            if order.len() >= Self::CAPACITY
+                && let Some(oldest) = order.pop_front()
+            {
+                map.remove(&oldest);
+            }
+            order.push_back(key.clone());
+            map.insert(key.clone(), value);
+        }
+        map[&key].clone().map_err(Error::Harness)
     }
 }
 
@@ -317,18 +315,27 @@ impl Evaluator {
     pub fn evaluate(&self, problem: &Problem, code: &str) -> Result<Report> {
         let expected = self.expected_values(problem)?;
         let (tests, numerical) = pair_expected(problem, &expected);
-        let (cases, (generated, forbidden)) = rayon::join(
-            || self.run_cases(problem, code, &tests),
+        // The reference's series for this seed is built beside the tests,
+        // which it does not depend on: on a fresh seed it is most of the
+        // wait, and the complexity series needs it as soon as they pass. A
+        // failure of its own is met again, and reported, by `measure`.
+        let ((cases, (generated, forbidden)), _) = rayon::join(
             || {
                 rayon::join(
-                    || self.run_generated(problem, code),
+                    || self.run_cases(problem, code, &tests),
                     || {
-                        (!problem.forbidden.is_empty())
-                            .then(|| self.check_forbidden(problem, code))
-                            .transpose()
+                        rayon::join(
+                            || self.run_generated(problem, code),
+                            || {
+                                (!problem.forbidden.is_empty())
+                                    .then(|| self.check_forbidden(problem, code))
+                                    .transpose()
+                            },
+                        )
                     },
                 )
             },
+            || self.reference_series(problem),
         );
         let mut cases = cases?;
         cases.extend(generated?);
@@ -553,18 +560,42 @@ impl Evaluator {
         let mut samples = Vec::with_capacity(reference.len());
         let mut budgets = Vec::with_capacity(reference.len());
         let mut stopped = None;
-        for index in 0..reference.len() {
+        let budget_of = |index: usize| {
+            budget_at(&reference, index, spec.expected, factor).min(self.config.measure_fuel)
+        };
+        // Every size's budget is known from the reference, so the sizes run
+        // at once, on every core; the series is then read in order and ends
+        // at its first failure, as if run one by one. A size that has not
+        // started once a smaller one failed is skipped.
+        let first_failure = AtomicUsize::new(usize::MAX);
+        let runs: Vec<Option<Result<Run>>> = (0..reference.len())
+            .into_par_iter()
+            .map(|index| {
+                if index > first_failure.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let point = &reference[index];
+                let budget = budget_of(index);
+                let run = if code == problem.reference && budget >= point.cost {
+                    // Deterministic: running it again would give the same.
+                    Ok(Run::Returned(point.cost, Value::clone(&point.answer)))
+                } else {
+                    self.measure_once(&self.sandbox, problem, code, point.n, &self.config, budget)
+                };
+                let answered = matches!(&run, Ok(Run::Returned(_, answer))
+                    if compare::matches(answer, &point.answer, &problem.compare));
+                if !answered {
+                    first_failure.fetch_min(index, Ordering::Relaxed);
+                }
+                Some(run)
+            })
+            .collect();
+        for (index, run) in runs.into_iter().enumerate() {
             let point = &reference[index];
             let n = point.n;
-            let budget =
-                budget_at(&reference, index, spec.expected, factor).min(self.config.measure_fuel);
+            let budget = budget_of(index);
             budgets.push(budget);
-            let run = if code == problem.reference && budget >= point.cost {
-                // Deterministic: running it again would give the same.
-                Run::Returned(point.cost, Value::clone(&point.answer))
-            } else {
-                self.measure_once(&self.sandbox, problem, code, n, &self.config, budget)?
-            };
+            let run = run.expect("sizes up to the first failure all ran")?;
             match run {
                 Run::Returned(cost, answer) => {
                     if !compare::matches(&answer, &point.answer, &problem.compare) {
@@ -733,10 +764,14 @@ impl Evaluator {
                 seed: self.config.seed,
                 ..self.harness.clone()
             };
-            let mut points = Vec::with_capacity(problem.complexity.sizes.len());
-            for &n in &problem.complexity.sizes {
-                let run = self
-                    .measure_once(
+            // Every size at once: the harness's own work, and on a fresh
+            // seed most of an evaluation's wait.
+            let runs: Vec<Result<Run>> = problem
+                .complexity
+                .sizes
+                .par_iter()
+                .map(|&n| {
+                    self.measure_once(
                         &self.harness_sandbox,
                         problem,
                         &problem.reference,
@@ -744,7 +779,11 @@ impl Evaluator {
                         &harness,
                         harness.measure_fuel,
                     )
-                    .map_err(|error| (format!("{error:#}"), true))?;
+                })
+                .collect();
+            let mut points = Vec::with_capacity(problem.complexity.sizes.len());
+            for (&n, run) in problem.complexity.sizes.iter().zip(runs) {
+                let run = run.map_err(|error| (format!("{error:#}"), true))?;
                 match run {
                     Run::Returned(cost, answer) => points.push(ReferencePoint {
                         n,
