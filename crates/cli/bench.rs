@@ -454,7 +454,7 @@ fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitC
         .with_context(|| format!("{} has no right/ solution", problem.id))?;
     let mut nonref_ms = Vec::with_capacity(args.repeats);
     for _ in 0..args.repeats {
-        let fresh = evaluator.with_seed(EvalConfig::fresh_seed()?);
+        let fresh = evaluator.with_seed(EvalConfig::seed_or_fresh(None)?);
         let started = Instant::now();
         let report = fresh.evaluate(problem, &other.source)?;
         nonref_ms.push(millis(started.elapsed()));

@@ -55,17 +55,7 @@ pub(crate) fn evaluate(global: &GlobalArgs, args: &EvaluateArgs) -> anyhow::Resu
         (None, Some(response)) => (response, true),
         (None, None) => bail!("give --code FILE or --response FILE"),
     };
-    let seed = match args.seed {
-        Some(seed) => seed,
-        None => EvalConfig::fresh_seed().context("failed to draw a seed")?,
-    };
-    let evaluator = Evaluator::new(
-        global.sandbox()?,
-        EvalConfig {
-            seed,
-            ..EvalConfig::default()
-        },
-    );
+    let evaluator = global.evaluator(args.seed)?;
     let read = |path: &Path| {
         std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))
     };

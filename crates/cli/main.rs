@@ -115,6 +115,20 @@ impl GlobalArgs {
         Ok(base.join("fuelbench"))
     }
 
+    /// An evaluator on the sandbox, drawing its tests from `seed`, else from
+    /// a fresh one.
+    fn evaluator(&self, seed: Option<u64>) -> anyhow::Result<fuelbench_eval::Evaluator> {
+        let seed =
+            fuelbench_eval::EvalConfig::seed_or_fresh(seed).context("failed to draw a seed")?;
+        Ok(fuelbench_eval::Evaluator::new(
+            self.sandbox()?,
+            fuelbench_eval::EvalConfig {
+                seed,
+                ..fuelbench_eval::EvalConfig::default()
+            },
+        ))
+    }
+
     fn sandbox(&self) -> anyhow::Result<fuelbench_sandbox::Sandbox> {
         self.sandbox_builder()?
             .build()

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{
     ChatClient, ClientConfig, LocalServer, LocalServerConfig, Manager, ModelStep, ServerKind,
     ServerLock,
@@ -131,18 +130,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     };
     let problems = plan.select(args.problems.load()?)?;
     let configs = plan.configs(&problems)?;
-    let seed = match args.seed {
-        Some(seed) => seed,
-        None => EvalConfig::fresh_seed().context("failed to draw a seed")?,
-    };
+    let evaluator = global.evaluator(args.seed)?;
+    let seed = evaluator.config().seed;
     eprintln!("tests drawn from seed {seed} (repeat them with --seed {seed})");
-    let evaluator = Evaluator::new(
-        global.sandbox()?,
-        EvalConfig {
-            seed,
-            ..EvalConfig::default()
-        },
-    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -35,17 +35,8 @@ pub(crate) fn selftest(global: &GlobalArgs, args: &SelftestArgs) -> anyhow::Resu
         return selftest_suite(global, suite, args.json);
     }
     let problems = args.problems.load()?;
-    let seed = match args.seed {
-        Some(seed) => seed,
-        None => EvalConfig::fresh_seed().context("failed to draw a seed")?,
-    };
-    let evaluator = Evaluator::new(
-        global.sandbox()?,
-        EvalConfig {
-            seed,
-            ..EvalConfig::default()
-        },
-    );
+    let evaluator = global.evaluator(args.seed)?;
+    let seed = evaluator.config().seed;
     let (checks, verdicts) = run_selftest(&evaluator, &problems);
 
     let failed = verdicts.iter().filter(|verdict| verdict.is_err()).count();

@@ -79,14 +79,17 @@ pub struct EvalConfig {
     /// generated cases, the complexity series, the generated numerical
     /// cases) and the `random` the candidate sees are seeded from it, apart.
     /// A benchmark run draws one and uses it for every model in it; a
-    /// one-off evaluation draws its own ([`EvalConfig::fresh_seed`]).
+    /// one-off evaluation draws its own ([`EvalConfig::seed_or_fresh`]).
     pub seed: u64,
 }
 
 impl EvalConfig {
-    /// A seed from the host's entropy, for an evaluation whose tests must be
-    /// new to the candidate.
-    pub fn fresh_seed() -> std::io::Result<u64> {
+    /// `given`, to repeat earlier tests; else a seed from the host's
+    /// entropy, for an evaluation whose tests must be new to the candidate.
+    pub fn seed_or_fresh(given: Option<u64>) -> std::io::Result<u64> {
+        if let Some(seed) = given {
+            return Ok(seed);
+        }
         let mut bytes = [0; 8];
         getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
         Ok(u64::from_le_bytes(bytes))

@@ -474,10 +474,7 @@ impl Runs {
         evaluator: &Evaluator,
         all_problems: &[Problem],
     ) -> Result<RunStatus, ApiError> {
-        let seed = match request.seed {
-            Some(seed) => seed,
-            None => EvalConfig::fresh_seed().map_err(ApiError::host)?,
-        };
+        let seed = EvalConfig::seed_or_fresh(request.seed).map_err(ApiError::host)?;
         request.seed = Some(seed);
         if self.shutdown.is_cancelled() {
             return Err(ApiError::busy("the server is shutting down"));

@@ -157,10 +157,7 @@ fn check_evaluation(state: &AppState, request: EvaluateRequest) -> Result<Evalua
         is_reply,
         refactored: request.refactored,
         config: EvalConfig {
-            seed: match request.seed {
-                Some(seed) => seed,
-                None => EvalConfig::fresh_seed().map_err(ApiError::host)?,
-            },
+            seed: EvalConfig::seed_or_fresh(request.seed).map_err(ApiError::host)?,
             ..evaluate_limits(state, &request.limits)?
         },
     })

@@ -328,7 +328,7 @@ pub(super) async fn evaluate(
             .into();
     }
     let judged = problem.clone();
-    let seed = match EvalConfig::fresh_seed() {
+    let seed = match EvalConfig::seed_or_fresh(None) {
         Ok(seed) => seed,
         Err(error) => return crate::ApiError::host(error).into(),
     };
