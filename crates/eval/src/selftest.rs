@@ -4,7 +4,9 @@
 //! times it.
 
 use fuelbench_complexity::Class;
-use fuelbench_problems::{COMPLEXITY, Failure, Problem, Requirement};
+use fuelbench_problems::{
+    COMPLEXITY, FORBIDDEN, Failure, GENERATED, GENERATED_NUMERICAL, Problem, Requirement,
+};
 use rayon::prelude::*;
 
 use crate::report::Mismatch;
@@ -260,6 +262,43 @@ fn judge(check: &SelftestCheck<'_>, report: &Report) -> Result<(), String> {
                 "breaks \"{}\", but none of its cases ({}) fails it: {}",
                 requirement.text,
                 requirement.cases.join(", "),
+                summary(report)
+            ));
+        }
+    }
+    // The secret tests must catch every plant the public ones do, not only
+    // the plants they were written for: a wrong answer or an exception by
+    // the generated cases, a numerical failure by the generated numerical
+    // ones. A plant about a forbidden name alone is the names check's.
+    let forbidden_only = !check.requirements.is_empty()
+        && check
+            .requirements
+            .iter()
+            .all(|requirement| requirement.cases.iter().all(|case| case == FORBIDDEN));
+    let generated = match expected {
+        Failure::WrongAnswer | Failure::Exception if !forbidden_only => {
+            check.problem.generated.as_ref().map(|_| GENERATED)
+        }
+        Failure::NumericalInstability => check
+            .problem
+            .generated_numerical
+            .as_ref()
+            .map(|_| GENERATED_NUMERICAL),
+        _ => None,
+    };
+    if let Some(name) = generated {
+        let numerical = report
+            .numerical
+            .iter()
+            .flat_map(|numerical| &numerical.cases);
+        let caught = report
+            .cases
+            .iter()
+            .chain(numerical)
+            .any(|case| case.name == name && case.outcome != crate::CaseOutcome::Pass);
+        if !caught {
+            return Err(format!(
+                "the public cases catch it, but the {name} cases do not: {}",
                 summary(report)
             ));
         }
