@@ -322,27 +322,11 @@ impl Evaluator {
         // which it does not depend on: on a fresh seed it is most of the
         // wait, and the complexity series needs it as soon as they pass. A
         // failure of its own is met again, and reported, by `measure`.
-        let ((cases, (generated, forbidden)), _) = rayon::join(
-            || {
-                rayon::join(
-                    || self.run_cases(problem, code, &tests),
-                    || {
-                        rayon::join(
-                            || self.run_generated(problem, code),
-                            || {
-                                (!problem.forbidden.is_empty())
-                                    .then(|| self.check_forbidden(problem, code))
-                                    .transpose()
-                            },
-                        )
-                    },
-                )
-            },
+        let (cases, _) = rayon::join(
+            || self.run_tests(problem, code, &tests),
             || self.reference_series(problem),
         );
-        let mut cases = cases?;
-        cases.extend(generated?);
-        cases.extend(forbidden?);
+        let cases = cases?;
         let tests_passed = cases
             .iter()
             .filter(|case| case.outcome == CaseOutcome::Pass)
@@ -421,6 +405,33 @@ impl Evaluator {
             refactor: None,
             reproducibility: self.reproducibility(),
         })
+    }
+
+    /// Every test pass@1 is judged on, in order: the fixed cases, the
+    /// generated ones, and the forbidden names, run at once.
+    fn run_tests(
+        &self,
+        problem: &Problem,
+        code: &str,
+        tests: &[(&Case, Option<&Value>)],
+    ) -> Result<Vec<CaseResult>> {
+        let (cases, (generated, forbidden)) = rayon::join(
+            || self.run_cases(problem, code, tests),
+            || {
+                rayon::join(
+                    || self.run_generated(problem, code),
+                    || {
+                        (!problem.forbidden.is_empty())
+                            .then(|| self.check_forbidden(problem, code))
+                            .transpose()
+                    },
+                )
+            },
+        );
+        let mut cases = cases?;
+        cases.extend(generated?);
+        cases.extend(forbidden?);
+        Ok(cases)
     }
 
     /// The [`FORBIDDEN`] test: the names the prompt forbids, looked for in

@@ -15,7 +15,7 @@ use fuelbench_problems::{GENERATED, GENERATED_NUMERICAL, Generator, Problem};
 use fuelbench_sandbox::{Check, CheckOutcome, Ending, Inputs, Raised, Value, clipped};
 
 use super::{
-    BUDGET_FLOOR, DETAIL_CHARS, Evaluator, UNCHANGED, call_kind, ending_failure, limits_of,
+    BUDGET_FLOOR, DETAIL_CHARS, Evaluator, UNCHANGED, call_kind, clip, ending_failure, limits_of,
 };
 use crate::report::{CaseOutcome, CaseResult};
 use crate::{Error, Result, compare};
@@ -289,11 +289,7 @@ fn judge_batch(
                     // exception, not a wrong answer.
                     (
                         CaseOutcome::Exception,
-                        format!(
-                            "raised {}, want {}",
-                            clip_text(&got.describe()),
-                            want.type_name
-                        ),
+                        format!("raised {}, want {}", clip(&got.describe()), want.type_name),
                     )
                 })
             }
@@ -309,7 +305,7 @@ fn judge_batch(
                 CaseOutcome::Exception,
                 format!(
                     "raised {}; want {}",
-                    clip_text(&got.describe()),
+                    clip(&got.describe()),
                     clipped(want, DETAIL_CHARS)
                 ),
             )),
@@ -353,8 +349,4 @@ fn judge_batch(
             expected.len()
         )),
     )
-}
-
-fn clip_text(text: &str) -> String {
-    super::clip(text)
 }
