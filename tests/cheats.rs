@@ -74,6 +74,7 @@ fn details(report: &Report) -> Vec<String> {
     let mut details: Vec<String> = cases.filter_map(|case| case.detail.clone()).collect();
     if let Some(complexity) = &report.complexity {
         details.extend(complexity.note.clone());
+        details.extend(complexity.mismatch.as_ref().map(ToString::to_string));
         details.extend(complexity.fitted.map(|class| class.to_string()));
     }
     details

@@ -115,9 +115,23 @@ fn print_report(report: &Report) {
             if complexity.matched { "ok" } else { "MISMATCH" },
             complexity
                 .note
-                .as_ref()
-                .map_or(String::new(), |note| format!(" ({note})")),
+                .clone()
+                .or_else(|| complexity.mismatch.as_ref().map(ToString::to_string))
+                .map_or(String::new(), |why| format!(" ({why})")),
         );
+        if let Some(probe) = &complexity.probe {
+            println!(
+                "  probe: n = {}, past the fitted sizes: {}{:.2}x what its own curve predicts from n = {}",
+                probe.n,
+                if probe.cost.is_none() {
+                    "more than "
+                } else {
+                    ""
+                },
+                probe.over(),
+                probe.from_n
+            );
+        }
     }
     if let Some(numerical) = &report.numerical {
         println!("  numerical: {}/{}", numerical.passed, numerical.total);

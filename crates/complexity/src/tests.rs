@@ -208,3 +208,35 @@ fn a_dearer_term_that_never_dominates_is_the_class_below() {
         .expect("cubic fits");
     assert!(cubic.own_share(1280.0) < DOMINANCE, "{cubic:?}");
 }
+
+/// A quadratic burning `c * log(size)` idle turns per operation, so that its
+/// quadratic term is a quarter of its cost at the largest size, is
+/// quadratic: the term is there, whatever its share of the cost.
+#[test]
+fn a_quadratic_term_padded_below_half_is_still_quadratic() {
+    let sizes = [30, 60, 125, 250, 500, 1000, 2000, 4000];
+    check(
+        &series(&sizes, |n| 29_000.0 * n * n.ln() + 23.0 * n * n + 400_000.0),
+        Class::Quadratic,
+    );
+}
+
+/// A quadratic sliver under [`QUADRATIC_PRESENCE`] of an n log n series,
+/// as large as any correct solution in the gallery shows, is not the class.
+#[test]
+fn a_quadratic_sliver_under_its_presence_is_n_log_n() {
+    let sizes = [30, 60, 125, 250, 500, 1000, 2000, 4000];
+    let analysis = check(
+        &series(&sizes, |n| 29_000.0 * n * n.ln() + 5.0 * n * n + 400_000.0),
+        Class::NLogN,
+    );
+    let quadratic = analysis
+        .fits
+        .iter()
+        .find(|fit| fit.class == Class::Quadratic)
+        .expect("quadratic fits");
+    assert!(
+        quadratic.own_share(4000.0) < QUADRATIC_PRESENCE,
+        "{quadratic:?}"
+    );
+}

@@ -38,11 +38,11 @@ pub mod score;
 pub mod selftest;
 pub mod suite;
 
-pub use crate::evaluate::{Answer, EvalConfig, Evaluator};
+pub use crate::evaluate::{Answer, EvalConfig, Evaluator, PROBE_SLACK};
 pub use crate::extract::{Extraction, extract};
 pub use crate::report::{
-    CaseOutcome, CaseResult, ComplexityReport, Mismatch, NumericalReport, RefactorReport, Report,
-    Reproducibility,
+    CaseOutcome, CaseResult, ComplexityReport, Mismatch, NumericalReport, ProbeReport,
+    RefactorReport, Report, Reproducibility,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -134,6 +134,10 @@ pub struct ComplexityReport {
     /// factor over two decades, 1 for an extra factor of n.
     #[serde(default)]
     pub ratio_slope: Option<f64>,
+    /// The run at a size past the fitted ones, drawn from the seed, when
+    /// the problem has one and the series got that far.
+    #[serde(default)]
+    pub probe: Option<ProbeReport>,
     /// The candidate's fuel budget at each of those sizes: the reference's
     /// cost there, or what a solution of the expected class would cost if
     /// it cost what the reference does at the smallest size, whichever is
@@ -144,6 +148,33 @@ pub struct ComplexityReport {
     /// before budgets followed the reference.
     #[serde(default)]
     pub budget_factor: u64,
+}
+
+/// The complexity run at the probe: a size past the fitted range, secret
+/// until the evaluation is over, where a candidate must cost about what its
+/// own curve predicts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ProbeReport {
+    pub n: u64,
+    /// The candidate's fuel for the call; `None` when it needed more than
+    /// `budget` and was stopped there.
+    pub cost: Option<f64>,
+    pub reference_cost: f64,
+    /// The largest fitted size, which the prediction grows from.
+    pub from_n: u64,
+    /// The candidate's cost at `from_n` grown to `n` as its expected class
+    /// grows, or as the reference does when that is more.
+    pub predicted: f64,
+    /// The fuel the call had: the size's usual budget, up to a cap.
+    pub budget: u64,
+}
+
+impl ProbeReport {
+    /// The cost over the prediction (the budget's, when it ran out): about
+    /// 1 for a solution of its class, the extra growth for a dearer one.
+    pub fn over(&self) -> f64 {
+        self.cost.unwrap_or(self.budget as f64) / self.predicted.max(1.0)
+    }
 }
 
 /// Why a complexity series does not match its expected class.
@@ -166,6 +197,10 @@ pub enum Mismatch {
     },
     /// Too few sizes ran to fit a class.
     Unfitted,
+    /// At the probe, size `n`, the call cost `over` times (`at_least`:
+    /// more than, when it ran out of budget) what the candidate's own curve
+    /// predicts for its expected class.
+    Probe { n: u64, over: f64, at_least: bool },
 }
 
 impl std::fmt::Display for Mismatch {
@@ -181,6 +216,11 @@ impl std::fmt::Display for Mismatch {
             }
             Mismatch::Failed { n, .. } => write!(f, "failed at n = {n}"),
             Mismatch::Unfitted => f.write_str("too few sizes ran to fit a class"),
+            Mismatch::Probe { n, over, at_least } => write!(
+                f,
+                "at n = {n}, past the fitted sizes, it cost {}{over:.2}x what its own curve predicts for its class",
+                if *at_least { "more than " } else { "" }
+            ),
         }
     }
 }

@@ -620,8 +620,9 @@ fn cut_off(stage: Stage, stop: Stop) -> Ending {
 
 /// The seed `purpose` gets from a check's `seed`: the first eight bytes of
 /// SHA-256 over both. The candidate can read the module-level `random` and
-/// the WASI random source; neither tells it the seed of its inputs.
-pub(crate) fn derived_seed(seed: u64, purpose: &str) -> u64 {
+/// the WASI random source; neither tells it the seed of its inputs. The
+/// host draws its own secrets the same way (the evaluator's probe size).
+pub fn derived_seed(seed: u64, purpose: &str) -> u64 {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new()
         .chain_update(seed.to_le_bytes())

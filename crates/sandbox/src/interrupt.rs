@@ -16,11 +16,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt {
     raised: Arc<AtomicBool>,
+    /// The interrupt this one also answers to (see [`Interrupt::child`]).
+    parent: Option<Arc<Interrupt>>,
 }
 
 impl Interrupt {
     pub fn new() -> Interrupt {
         Interrupt::default()
+    }
+
+    /// An interrupt raised by its own [`Interrupt::raise`] or by this
+    /// one's: for part of a piece of work that may be stopped alone, as
+    /// well as with the whole.
+    pub fn child(&self) -> Interrupt {
+        Interrupt {
+            raised: Arc::default(),
+            parent: Some(Arc::new(self.clone())),
+        }
     }
 
     /// Stops every run under this interrupt, now and from now on.
@@ -30,6 +42,10 @@ impl Interrupt {
 
     pub fn is_raised(&self) -> bool {
         self.raised.load(Ordering::Acquire)
+            || self
+                .parent
+                .as_ref()
+                .is_some_and(|parent| parent.is_raised())
     }
 }
 
@@ -45,3 +61,21 @@ impl std::fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
+
+#[cfg(test)]
+mod tests {
+    use super::Interrupt;
+
+    /// A child stops with its parent, and alone; its parent never with it.
+    #[test]
+    fn a_child_answers_to_its_parent_and_to_itself() {
+        let parent = Interrupt::new();
+        let child = parent.child();
+        child.raise();
+        assert!(child.is_raised() && !parent.is_raised());
+        let other = parent.child();
+        assert!(!other.is_raised());
+        parent.raise();
+        assert!(other.is_raised());
+    }
+}

@@ -57,7 +57,7 @@ mod snapshot;
 mod value;
 
 pub use crate::check::{
-    CallKind, Check, CheckOutcome, Ending, Inputs, InputsSeen, Stage, SuiteCheck,
+    CallKind, Check, CheckOutcome, Ending, Inputs, InputsSeen, Stage, SuiteCheck, derived_seed,
 };
 pub use crate::error::{Error, Result};
 pub use crate::interrupt::Interrupt;

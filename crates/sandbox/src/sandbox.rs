@@ -268,6 +268,11 @@ impl Sandbox {
         }
     }
 
+    /// The interrupt this sandbox's runs answer to, if any.
+    pub fn interrupt(&self) -> Option<&Interrupt> {
+        self.interrupt.as_ref()
+    }
+
     pub fn interpreter(&self) -> &Interpreter {
         &self.inner.interpreter
     }

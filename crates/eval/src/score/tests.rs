@@ -35,6 +35,7 @@ fn report(
             stopped: None,
             reference: Vec::new(),
             reference_ratio: None,
+            probe: None,
             ratio_slope: None,
             budgets: Vec::new(),
             budget_factor: 30,

@@ -140,7 +140,10 @@ fn sizes(complexity: &ComplexityReport) -> Markup {
         div.scroll.fit {
             table.sizes {
                 caption { "Fuel of the call at each size; the budget is "
-                    (complexity.budget_factor) "x the reference's cost, or its expected class's growth from the smallest size, whichever is more." }
+                    (complexity.budget_factor) "x the reference's cost, or its expected class's growth from the smallest size, whichever is more."
+                    @if let Some(probe) = &complexity.probe {
+                        " The probe, a size drawn from the secret seed past the fitted ones, may cost " (fuelbench_eval::PROBE_SLACK) "x what the candidate's own cost at n = "
+                        (probe.from_n) " predicts there (" (count(probe.predicted)) "); it cost " (format!("{:.2}", probe.over())) "x." } }
                 thead { tr {
                     th scope="col" { "n" } th scope="col" { "Fuel" } th scope="col" { "Reference" }
                     th scope="col" { "x reference" } th scope="col" { "Budget" }
@@ -154,6 +157,15 @@ fn sizes(complexity: &ComplexityReport) -> Markup {
                             td.num { (count(reference.cost)) }
                             td.num { (own.map_or("–".into(), |own| format!("{:.1}", own.cost / reference.cost.max(1.0)))) }
                             td.num { (complexity.budgets.get(index).map_or("–".into(), |budget| count(*budget as f64))) }
+                        }
+                    }
+                    @if let Some(probe) = &complexity.probe {
+                        tr class=[(probe.over() > fuelbench_eval::PROBE_SLACK).then_some("failing")] {
+                            th scope="row" { (probe.n) " (probe)" }
+                            td.num { (probe.cost.map_or("over budget".into(), count)) }
+                            td.num { (count(probe.reference_cost)) }
+                            td.num { (probe.cost.map_or("–".into(), |cost| format!("{:.1}", cost / probe.reference_cost.max(1.0)))) }
+                            td.num { (count(probe.budget as f64)) }
                         }
                     }
                 }
