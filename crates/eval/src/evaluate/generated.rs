@@ -53,15 +53,43 @@ impl Evaluator {
         let budget = budget
             .saturating_add(BUDGET_FLOOR)
             .min(self.config.measure_fuel);
-        let outcome = self.run_batch(problem, generator, code, Some(budget))?;
-        Ok(Some(judge_batch(
+        let outcome = self.run_batch(
+            problem,
+            &generator.code,
+            generator.count,
+            code,
+            Some(budget),
+        )?;
+        let (mut result, smallest) = judge_batch(
             GENERATED,
             &outcome,
             &reference.expected,
             generator,
             watch,
             &problem.entry_point,
-        )))
+        );
+        if let Some((index, class)) = smallest
+            && let Some(input) = input_at(&outcome, index)
+            && let Some((shrunk, detail)) = self.shrink(
+                problem,
+                generator,
+                code,
+                Failing {
+                    input,
+                    expected: &reference.expected[index],
+                    class,
+                },
+                budget,
+            )?
+            && let Some(said) = &mut result.detail
+        {
+            said.push_str(&format!(
+                "; with items deleted, it still fails on {}{}: {detail}",
+                problem.entry_point,
+                clipped(&shrunk, DETAIL_CHARS)
+            ));
+        }
+        Ok(Some(result))
     }
 
     /// The [`GENERATED_NUMERICAL`] check, when the problem has one.
@@ -74,24 +102,27 @@ impl Evaluator {
             return Ok(None);
         };
         let expected = self.numerical_expected(problem, generator)?;
-        let outcome = self.run_batch(problem, generator, code, None)?;
-        Ok(Some(judge_batch(
+        let outcome = self.run_batch(problem, &generator.code, generator.count, code, None)?;
+        let (result, _) = judge_batch(
             GENERATED_NUMERICAL,
             &outcome,
             &expected,
             generator,
             false,
             &problem.entry_point,
-        )))
+        );
+        Ok(Some(result))
     }
 
-    /// `code` called on every input `generator` draws under this
-    /// evaluation's seed, in one instance; the inputs are always read back,
-    /// so that a failure can show the one it failed on.
+    /// `code` called on every one of the `count` inputs `generator` (a
+    /// generator's Python) draws under this evaluation's seed, in one
+    /// instance; the inputs are always read back, so that a failure can show
+    /// the one it failed on.
     fn run_batch(
         &self,
         problem: &Problem,
-        generator: &Generator,
+        generator: &str,
+        count: usize,
         code: &str,
         call_budget: Option<u64>,
     ) -> Result<CheckOutcome> {
@@ -100,8 +131,8 @@ impl Evaluator {
             entry_point: &problem.entry_point,
             kind: call_kind(problem.kind),
             inputs: Inputs::Generated {
-                code: &generator.code,
-                count: generator.count,
+                code: generator,
+                count,
             },
             seed: self.config.seed,
             call_budget,
@@ -126,57 +157,125 @@ impl Evaluator {
             self.config.seed,
         );
         self.reference_batches.get_or_compute(key, || {
-            let check = Check {
-                candidate: &problem.reference,
-                entry_point: &problem.entry_point,
-                kind: call_kind(problem.kind),
-                inputs: Inputs::Generated {
-                    code: &generator.code,
-                    count: generator.count,
-                },
-                seed: self.config.seed,
-                call_budget: None,
-                watch_inputs: false,
-                forbid_compiling: false,
-            };
-            let limits = limits_of(&self.harness, self.harness.measure_fuel);
-            let outcome = self
-                .harness_sandbox
-                .check(&check, &limits)
-                .map_err(|error| (format!("{:#}", Error::from(error)), true))?;
-            let endings = match outcome.ending {
-                Ending::Batch(endings) => endings,
-                Ending::BadInput(why) => {
-                    return Err((format!("the problem's generator failed: {why}"), false));
-                }
-                ending => {
-                    let wall_clock = matches!(
-                        ending,
-                        Ending::CutOff {
-                            status: fuelbench_sandbox::Status::WallClockExceeded,
-                            ..
-                        }
-                    );
-                    let (_, why) = ending_failure(&ending, &problem.entry_point);
-                    return Err((
-                        format!("the problem's reference fails on its generated inputs: {why}"),
-                        wall_clock,
-                    ));
-                }
-            };
-            let expected = endings
-                .into_iter()
-                .map(|ending| match ending {
-                    Ending::Returned(value) => Expected::Value(value),
-                    Ending::Raised(raised) => Expected::Raises(raised),
-                    other => unreachable!("a batch holds only returns and raises, not {other:?}"),
-                })
-                .collect();
-            Ok(Arc::new(ReferenceBatch {
-                expected,
-                call_fuel: outcome.call_fuel.unwrap_or(0),
-            }))
+            self.reference_endings(problem, &generator.code, generator.count)
+                .map(Arc::new)
         })
+    }
+
+    /// The reference's ending on each of the `count` inputs `generator`
+    /// draws, under the harness's limits; a failure as [`SeededCache`]
+    /// keeps it (its message, and whether it came of the host).
+    fn reference_endings(
+        &self,
+        problem: &Problem,
+        generator: &str,
+        count: usize,
+    ) -> Result<ReferenceBatch, (String, bool)> {
+        let check = Check {
+            candidate: &problem.reference,
+            entry_point: &problem.entry_point,
+            kind: call_kind(problem.kind),
+            inputs: Inputs::Generated {
+                code: generator,
+                count,
+            },
+            seed: self.config.seed,
+            call_budget: None,
+            watch_inputs: false,
+            forbid_compiling: false,
+        };
+        let limits = limits_of(&self.harness, self.harness.measure_fuel);
+        let outcome = self
+            .harness_sandbox
+            .check(&check, &limits)
+            .map_err(|error| (format!("{:#}", Error::from(error)), true))?;
+        let endings = match outcome.ending {
+            Ending::Batch(endings) => endings,
+            Ending::BadInput(why) => {
+                return Err((format!("the problem's generator failed: {why}"), false));
+            }
+            ending => {
+                let wall_clock = matches!(
+                    ending,
+                    Ending::CutOff {
+                        status: fuelbench_sandbox::Status::WallClockExceeded,
+                        ..
+                    }
+                );
+                let (_, why) = ending_failure(&ending, &problem.entry_point);
+                return Err((
+                    format!("the problem's reference fails on its generated inputs: {why}"),
+                    wall_clock,
+                ));
+            }
+        };
+        let expected = endings
+            .into_iter()
+            .map(|ending| match ending {
+                Ending::Returned(value) => Expected::Value(value),
+                Ending::Raised(raised) => Expected::Raises(raised),
+                other => unreachable!("a batch holds only returns and raises, not {other:?}"),
+            })
+            .collect();
+        Ok(ReferenceBatch {
+            expected,
+            call_fuel: outcome.call_fuel.unwrap_or(0),
+        })
+    }
+
+    /// A smaller input the candidate still fails on as it failed `failing`:
+    /// rounds of deleting runs of items (see [`deletions`]), each round one
+    /// batch of variants for the reference and one for the candidate, the
+    /// smallest variant kept that the reference ends as it ended the
+    /// original and the candidate fails with the same class. `None` when no
+    /// deletion keeps the failure, or the input cannot be written back as
+    /// Python. The verdict never rests on it: a deletion may leave the
+    /// prompt's promises (a `k` past the number of words), so it is shown
+    /// beside the drawn input, not instead of it.
+    fn shrink(
+        &self,
+        problem: &Problem,
+        generator: &Generator,
+        code: &str,
+        failing: Failing<'_>,
+        budget: u64,
+    ) -> Result<Option<(Value, String)>> {
+        let class_calls = matches!(problem.kind, fuelbench_problems::Kind::Class);
+        let mut current = failing.input.clone();
+        let mut best = None;
+        for _ in 0..SHRINK_ROUNDS {
+            let variants = deletions(&current, class_calls);
+            let Some(text) = literal_batch(&variants) else {
+                break;
+            };
+            let Ok(reference) = self.reference_endings(problem, &text, variants.len()) else {
+                break;
+            };
+            let outcome = self.run_batch(problem, &text, variants.len(), code, Some(budget))?;
+            let Ending::Batch(endings) = &outcome.ending else {
+                break;
+            };
+            let kept = variants
+                .iter()
+                .zip(endings)
+                .zip(&reference.expected)
+                .find_map(|((variant, ending), want)| {
+                    if !same_kind(want, failing.expected) {
+                        return None;
+                    }
+                    let (class, detail) =
+                        judge_input(ending, want, generator, &problem.entry_point)?;
+                    (class == failing.class).then(|| (variant.clone(), detail))
+                });
+            match kept {
+                Some((variant, detail)) => {
+                    current = variant.clone();
+                    best = Some((variant, detail));
+                }
+                None => break,
+            }
+        }
+        Ok(best)
     }
 
     /// The exact expected values the numerical generator computes, once per
@@ -204,9 +303,28 @@ impl Evaluator {
     }
 }
 
+/// A generated input the candidate failed, for [`Evaluator::shrink`].
+struct Failing<'a> {
+    input: &'a Value,
+    /// How the reference ended on it.
+    expected: &'a Expected,
+    class: CaseOutcome,
+}
+
+/// Rounds of shrinking a failing input: each one batch for the reference
+/// and one for the candidate, and only when a candidate has failed.
+const SHRINK_ROUNDS: usize = 12;
+
+/// The most variants one round tries.
+const SHRINK_VARIANTS: usize = 48;
+
+/// Past this many characters of text, a failing input is not shrunk.
+const SHRINK_MAX_CHARS: usize = 20_000;
+
 /// One test's verdict on a whole batch: it passes when every input ended as
 /// expected (and, with `watch`, no input was changed). A failure names how
-/// many inputs failed and shows the smallest of them.
+/// many inputs failed and shows the smallest of them, whose index and class
+/// come back beside the verdict.
 fn judge_batch(
     name: &str,
     outcome: &CheckOutcome,
@@ -214,7 +332,7 @@ fn judge_batch(
     generator: &Generator,
     watch: bool,
     entry_point: &str,
-) -> CaseResult {
+) -> (CaseResult, Option<(usize, CaseOutcome)>) {
     let result = |outcome_class, detail| CaseResult {
         name: name.to_owned(),
         outcome: outcome_class,
@@ -224,28 +342,37 @@ fn judge_batch(
     let endings = match &outcome.ending {
         Ending::Batch(endings) if endings.len() == expected.len() => endings,
         Ending::Batch(endings) => {
-            return result(
-                CaseOutcome::Exception,
-                Some(format!(
-                    "answered {} of {} generated inputs",
-                    endings.len(),
-                    expected.len()
-                )),
+            return (
+                result(
+                    CaseOutcome::Exception,
+                    Some(format!(
+                        "answered {} of {} generated inputs",
+                        endings.len(),
+                        expected.len()
+                    )),
+                ),
+                None,
             );
         }
         Ending::Returned(value) => {
             // The reactor could not encode the whole batch.
-            return result(
-                CaseOutcome::WrongAnswer,
-                Some(format!(
-                    "the answers to the generated inputs are {}",
-                    clipped(value, DETAIL_CHARS)
-                )),
+            return (
+                result(
+                    CaseOutcome::WrongAnswer,
+                    Some(format!(
+                        "the answers to the generated inputs are {}",
+                        clipped(value, DETAIL_CHARS)
+                    )),
+                ),
+                None,
             );
         }
         ending => {
             let (class, why) = ending_failure(ending, entry_point);
-            return result(class, Some(format!("{why} on the generated inputs")));
+            return (
+                result(class, Some(format!("{why} on the generated inputs"))),
+                None,
+            );
         }
     };
     let inputs = match &outcome.inputs {
@@ -259,64 +386,29 @@ fn judge_batch(
         && let Some(seen) = &outcome.inputs
         && !compare::matches(&seen.after, &seen.before, &UNCHANGED)
     {
-        return result(
-            CaseOutcome::WrongAnswer,
-            Some(format!(
-                "changed its input on a generated case, which the prompt forbids ({} inputs)",
-                expected.len()
-            )),
+        return (
+            result(
+                CaseOutcome::WrongAnswer,
+                Some(format!(
+                    "changed its input on a generated case, which the prompt forbids ({} inputs)",
+                    expected.len()
+                )),
+            ),
+            None,
         );
     }
     // (index, class, got-versus-want), for every input that failed.
-    let mut failures: Vec<(usize, CaseOutcome, String)> = Vec::new();
-    for (index, (ending, want)) in endings.iter().zip(expected).enumerate() {
-        let failure = match (ending, want) {
-            (Ending::Returned(got), Expected::Value(want)) => {
-                (!compare::matches(got, want, &generator.compare)).then(|| {
-                    (
-                        CaseOutcome::WrongAnswer,
-                        format!(
-                            "got {}, want {}",
-                            clipped(got, DETAIL_CHARS),
-                            clipped(want, DETAIL_CHARS)
-                        ),
-                    )
-                })
-            }
-            (Ending::Raised(got), Expected::Raises(want)) => {
-                (!want.builtin_classes.iter().all(|class| got.is_a(class))).then(|| {
-                    // As among the fixed cases: the wrong exception is an
-                    // exception, not a wrong answer.
-                    (
-                        CaseOutcome::Exception,
-                        format!("raised {}, want {}", clip(&got.describe()), want.type_name),
-                    )
-                })
-            }
-            (Ending::Returned(got), Expected::Raises(want)) => Some((
-                CaseOutcome::WrongAnswer,
-                format!(
-                    "returned {} instead of raising {}",
-                    clipped(got, DETAIL_CHARS),
-                    want.type_name
-                ),
-            )),
-            (Ending::Raised(got), Expected::Value(want)) => Some((
-                CaseOutcome::Exception,
-                format!(
-                    "raised {}; want {}",
-                    clip(&got.describe()),
-                    clipped(want, DETAIL_CHARS)
-                ),
-            )),
-            (other, _) => Some(ending_failure(other, entry_point)),
-        };
-        if let Some((class, detail)) = failure {
-            failures.push((index, class, detail));
-        }
-    }
+    let failures: Vec<(usize, CaseOutcome, String)> = endings
+        .iter()
+        .zip(expected)
+        .enumerate()
+        .filter_map(|(index, (ending, want))| {
+            let (class, detail) = judge_input(ending, want, generator, entry_point)?;
+            Some((index, class, detail))
+        })
+        .collect();
     if failures.is_empty() {
-        return result(CaseOutcome::Pass, None);
+        return (result(CaseOutcome::Pass, None), None);
     }
     // A wrong answer outranks an exception, as among the fixed cases.
     let class = if failures
@@ -341,12 +433,248 @@ fn judge_batch(
         || format!("#{index}"),
         |items| clipped(&items[*index], DETAIL_CHARS),
     );
-    result(
+    let verdict = result(
         class,
         Some(format!(
             "failed {} of {} generated inputs; the smallest: {entry_point}{input}: {detail}",
             failures.len(),
             expected.len()
         )),
-    )
+    );
+    (verdict, Some((*index, class)))
+}
+
+/// How one generated input failed, if it did: its class and got-versus-want.
+fn judge_input(
+    ending: &Ending,
+    want: &Expected,
+    generator: &Generator,
+    entry_point: &str,
+) -> Option<(CaseOutcome, String)> {
+    match (ending, want) {
+        (Ending::Returned(got), Expected::Value(want)) => {
+            (!compare::matches(got, want, &generator.compare)).then(|| {
+                (
+                    CaseOutcome::WrongAnswer,
+                    format!(
+                        "got {}, want {}",
+                        clipped(got, DETAIL_CHARS),
+                        clipped(want, DETAIL_CHARS)
+                    ),
+                )
+            })
+        }
+        (Ending::Raised(got), Expected::Raises(want)) => {
+            (!want.builtin_classes.iter().all(|class| got.is_a(class))).then(|| {
+                // As among the fixed cases: the wrong exception is an
+                // exception, not a wrong answer.
+                (
+                    CaseOutcome::Exception,
+                    format!("raised {}, want {}", clip(&got.describe()), want.type_name),
+                )
+            })
+        }
+        (Ending::Returned(got), Expected::Raises(want)) => Some((
+            CaseOutcome::WrongAnswer,
+            format!(
+                "returned {} instead of raising {}",
+                clipped(got, DETAIL_CHARS),
+                want.type_name
+            ),
+        )),
+        (Ending::Raised(got), Expected::Value(want)) => Some((
+            CaseOutcome::Exception,
+            format!(
+                "raised {}; want {}",
+                clip(&got.describe()),
+                clipped(want, DETAIL_CHARS)
+            ),
+        )),
+        (other, _) => Some(ending_failure(other, entry_point)),
+    }
+}
+
+/// The `index`th input the candidate was called on, as read back.
+fn input_at(outcome: &CheckOutcome, index: usize) -> Option<&Value> {
+    match &outcome.inputs.as_ref()?.before {
+        Value::Tuple(items) => items.get(index),
+        _ => None,
+    }
+}
+
+/// Whether the reference ended two inputs alike: both returned, or both
+/// raised the same type.
+fn same_kind(one: &Expected, other: &Expected) -> bool {
+    match (one, other) {
+        (Expected::Value(_), Expected::Value(_)) => true,
+        (Expected::Raises(one), Expected::Raises(other)) => one.type_name == other.type_name,
+        _ => false,
+    }
+}
+
+/// `input` (an argument tuple, or a class's calls) less one run of items:
+/// of one argument that is a list, tuple or string, or of the calls after
+/// `__init__` (`class_calls`). Runs of half the items first, down to single
+/// items, so the largest cuts come first; at most [`SHRINK_VARIANTS`].
+fn deletions(input: &Value, class_calls: bool) -> Vec<Value> {
+    let Value::Tuple(items) = input else {
+        return Vec::new();
+    };
+    let mut variants = Vec::new();
+    if class_calls {
+        if let Some((init, calls)) = items.split_first() {
+            for shorter in cuts(calls.len()).map(|(start, end)| {
+                let mut kept = vec![init.clone()];
+                kept.extend(calls[..start].iter().cloned());
+                kept.extend(calls[end..].iter().cloned());
+                kept
+            }) {
+                variants.push(Value::Tuple(shorter));
+            }
+        }
+    } else {
+        // Each argument's cuts in turn, so every argument has its share of
+        // the variants.
+        let mut each: Vec<std::vec::IntoIter<Value>> = Vec::new();
+        for (position, argument) in items.iter().enumerate() {
+            let shorter: Vec<Value> = match argument {
+                Value::List(values) | Value::Tuple(values) => cuts(values.len())
+                    .map(|(start, end)| {
+                        let kept = [&values[..start], &values[end..]].concat();
+                        match argument {
+                            Value::List(_) => Value::List(kept),
+                            _ => Value::Tuple(kept),
+                        }
+                    })
+                    .collect(),
+                Value::Str(text) => {
+                    let chars: Vec<char> = text.chars().collect();
+                    cuts(chars.len())
+                        .map(|(start, end)| {
+                            Value::Str(chars[..start].iter().chain(&chars[end..]).collect())
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            let whole: Vec<Value> = shorter
+                .into_iter()
+                .map(|argument| {
+                    let mut arguments = items.clone();
+                    arguments[position] = argument;
+                    Value::Tuple(arguments)
+                })
+                .collect();
+            each.push(whole.into_iter());
+        }
+        while variants.len() < SHRINK_VARIANTS {
+            let before = variants.len();
+            variants.extend(each.iter_mut().filter_map(Iterator::next));
+            if variants.len() == before {
+                break;
+            }
+        }
+    }
+    variants.truncate(SHRINK_VARIANTS);
+    variants
+}
+
+/// The runs `[start, end)` to delete from `len` items: halves, quarters and
+/// so on, down to single items.
+fn cuts(len: usize) -> impl Iterator<Item = (usize, usize)> {
+    std::iter::successors((len >= 1).then_some(len.div_ceil(2)), |&run: &usize| {
+        (run > 1).then_some(run / 2)
+    })
+    .flat_map(move |run| {
+        (0..len)
+            .step_by(run)
+            .map(move |start| (start, (start + run).min(len)))
+    })
+}
+
+/// Generator code that binds `inputs` to `variants`, or `None` when one
+/// cannot be written back as Python exactly (a part that is not a plain
+/// value, an integer too long to print) or is too long to be worth it.
+fn literal_batch(variants: &[Value]) -> Option<String> {
+    if variants.is_empty() {
+        return None;
+    }
+    let mut text = String::from("nan = float('nan')\ninf = float('inf')\ninputs = [\n");
+    for variant in variants {
+        if !writable(variant) {
+            return None;
+        }
+        let literal = variant.to_string();
+        if literal.len() > SHRINK_MAX_CHARS {
+            return None;
+        }
+        text.push_str(&literal);
+        text.push_str(",\n");
+    }
+    text.push_str("]\n");
+    Some(text)
+}
+
+/// Whether `value` prints as Python that reads back to it.
+fn writable(value: &Value) -> bool {
+    match value {
+        Value::Unrepresentable(_) => false,
+        // Well under the digits past which an int prints as its size.
+        Value::Int(int) => int.bits() < 10_000,
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) | Value::FrozenSet(items) => {
+            items.iter().all(writable)
+        }
+        Value::Dict(pairs) => pairs
+            .iter()
+            .all(|(key, value)| writable(key) && writable(value)),
+        Value::None | Value::Bool(_) | Value::Float(_) | Value::Str(_) | Value::Bytes(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cuts, deletions};
+    use fuelbench_sandbox::Value;
+
+    /// Halves first, then quarters, down to every single item.
+    #[test]
+    fn cuts_go_from_halves_to_single_items() {
+        let runs: Vec<(usize, usize)> = cuts(4).collect();
+        assert_eq!(runs, [(0, 2), (2, 4), (0, 1), (1, 2), (2, 3), (3, 4)]);
+        assert_eq!(cuts(0).count(), 0);
+        assert_eq!(cuts(1).collect::<Vec<_>>(), [(0, 1)]);
+    }
+
+    /// A class's `__init__` is never deleted; a function's arguments lose
+    /// items, never their place.
+    #[test]
+    fn deletions_keep_init_and_every_argument() {
+        let init = Value::Tuple(vec![Value::Str("__init__".into()), Value::Tuple(vec![])]);
+        let call = Value::Tuple(vec![Value::Str("pop".into()), Value::Tuple(vec![])]);
+        let calls = Value::Tuple(vec![init.clone(), call.clone(), call.clone()]);
+        for variant in deletions(&calls, true) {
+            let Value::Tuple(kept) = variant else {
+                panic!("a tuple")
+            };
+            assert_eq!(kept[0], init);
+            assert!(kept.len() < 3);
+        }
+        let arguments = Value::Tuple(vec![
+            Value::List(vec![Value::Bool(true); 3]),
+            Value::Str("ab".into()),
+            Value::Bool(false),
+        ]);
+        let variants = deletions(&arguments, false);
+        assert!(!variants.is_empty());
+        assert!(
+            variants
+                .iter()
+                .all(|variant| matches!(variant, Value::Tuple(items) if items.len() == 3))
+        );
+        assert!(variants.contains(&Value::Tuple(vec![
+            Value::List(vec![Value::Bool(true); 3]),
+            Value::Str("b".into()),
+            Value::Bool(false),
+        ])));
+    }
 }
