@@ -13,6 +13,7 @@
 //! ```text
 //! cost = a + c * g(n)                  constant, log, linear
 //! cost = a + b * g'(n) + c * g(n)      n log n and up; g' is the class below
+//! cost = a + d * n + b * n log n + c * n^2     quadratic
 //! ```
 //!
 //! with `b, c >= 0` and `|a| <= ` the smallest cost in the series: the
@@ -24,6 +25,10 @@
 //! quadratic solution whose quadratic part is copying done in C: the fit
 //! tells such a series from the class below by its curve, not by its plain
 //! slope, which stays between the two over any range that is cheap to run.
+//! The quadratic model has a linear term as well: without it, a quadratic
+//! under a large linear part (idle turns burnt per call) fits best as
+//! n log n, whose curve absorbs the quadratic's, and the quadratic fit
+//! reports no quadratic term at all.
 //!
 //! Each fit is by least squares on relative errors (every size weighs the
 //! same), then scored on log-log axes as the sum of squared differences
@@ -213,6 +218,9 @@ pub struct ClassFit {
     /// `b`: the class below's term; 0 for constant, log and linear.
     #[serde(default)]
     pub lower_coefficient: f64,
+    /// `d`: the linear term of the quadratic fit; 0 for every other class.
+    #[serde(default)]
+    pub linear_coefficient: f64,
     /// Sum of squared log-space residuals; lower is better.
     pub log_residual: f64,
 }
@@ -235,7 +243,8 @@ impl ClassFit {
             }
             _ => 0.0,
         };
-        Some(self.intercept + lower + self.coefficient * self.class.growth(n)?)
+        let linear = self.linear_coefficient * n;
+        Some(self.intercept + linear + lower + self.coefficient * self.class.growth(n)?)
     }
 }
 
@@ -355,12 +364,16 @@ fn fit_class(class: Class, samples: &[Sample]) -> Option<ClassFit> {
     };
     let mut terms = vec![own];
     terms.extend(lower);
+    if class == Class::Quadratic {
+        terms.push(column(Class::Linear)?);
+    }
     let (intercept, coefficients) = bounded_least_squares(&costs, &terms, bound)?;
     let mut fit = ClassFit {
         class,
         intercept,
         coefficient: coefficients[0],
         lower_coefficient: coefficients.get(1).copied().unwrap_or(0.0),
+        linear_coefficient: coefficients.get(2).copied().unwrap_or(0.0),
         log_residual: 0.0,
     };
     fit.log_residual = samples
@@ -376,7 +389,7 @@ fn fit_class(class: Class, samples: &[Sample]) -> Option<ClassFit> {
 /// Least squares on relative errors for `y = a + sum(c_j * x_j)`, with every
 /// `c_j >= 0` and `|a| <= bound`: the best over the active sets (each
 /// coefficient free or held at zero, the intercept free or held at a bound),
-/// each solved exactly. With at most three unknowns that is at most 16 small
+/// each solved exactly. With at most four unknowns that is at most 32 small
 /// systems. `None` when no active set gives a finite fit.
 fn bounded_least_squares(y: &[f64], terms: &[Vec<f64>], bound: f64) -> Option<(f64, Vec<f64>)> {
     // Row i divided by y_i: the residuals are relative errors. A cost of

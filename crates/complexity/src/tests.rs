@@ -240,3 +240,26 @@ fn a_quadratic_sliver_under_its_presence_is_n_log_n() {
         "{quadratic:?}"
     );
 }
+
+/// A quadratic under a large linear part (idle turns burnt on every call)
+/// is seen by the quadratic fit, term by term: its linear term keeps the
+/// n log n term from absorbing the curve. (Whether it is chosen is the tie
+/// rule's: within [`TIE_EPSILON`] of n log n, it is not.)
+#[test]
+fn the_quadratic_fit_separates_a_linear_pad_from_its_quadratic_term() {
+    let sizes = [30, 60, 125, 250, 500, 1000, 2000, 4000];
+    let samples = series(&sizes, |n| {
+        40_000.0 * n + 2_000.0 * n * n.ln() + 3.0 * n * n + 300_000.0
+    });
+    let analysis = analyse(&samples).expect("a valid series");
+    let quadratic = analysis
+        .fits
+        .iter()
+        .find(|fit| fit.class == Class::Quadratic)
+        .expect("quadratic fits");
+    assert!((quadratic.coefficient - 3.0).abs() < 1e-6, "{quadratic:?}");
+    assert!(
+        (quadratic.linear_coefficient - 40_000.0).abs() < 1e-3,
+        "{quadratic:?}"
+    );
+}

@@ -580,8 +580,9 @@ impl Evaluator {
             budget_at(&reference, index, spec.expected, factor).min(self.config.measure_fuel)
         };
         // The probe's budget is the size's usual one, past `measure_fuel` up
-        // to a cap of its own; what its cost means is judged once the
-        // candidate's own curve is known.
+        // to a cap of its own that no candidate within `measure_fuel` at its
+        // largest size reaches before its prediction's slack; what its cost
+        // means is judged once the candidate's own curve is known.
         let probe_budget = budget_at(
             &reference,
             fitted_sizes.min(reference.len() - 1),
@@ -602,6 +603,10 @@ impl Evaluator {
             .interrupt()
             .map_or_else(Interrupt::new, Interrupt::child);
         let probe_sandbox = self.sandbox.interruptible(&stop_probe);
+        let probe_config = EvalConfig {
+            wall: self.config.wall * PROBE_WALL_FACTOR,
+            ..self.config.clone()
+        };
         let order: Vec<usize> = (fitted_sizes..reference.len())
             .chain(0..fitted_sizes)
             .collect();
@@ -622,12 +627,12 @@ impl Evaluator {
                     // Deterministic: running it again would give the same.
                     Ok(Run::Returned(point.cost, Value::clone(&point.answer)))
                 } else {
-                    let sandbox = if index == fitted_sizes {
-                        &probe_sandbox
+                    let (sandbox, config) = if index == fitted_sizes {
+                        (&probe_sandbox, &probe_config)
                     } else {
-                        &self.sandbox
+                        (&self.sandbox, &self.config)
                     };
-                    self.measure_once(sandbox, problem, code, point.n, &self.config, budget)
+                    self.measure_once(sandbox, problem, code, point.n, config, budget)
                 };
                 let answered = matches!(&run, Ok(Run::Returned(_, answer))
                     if compare::matches(answer, &point.answer, &problem.compare));
@@ -744,9 +749,6 @@ impl Evaluator {
                     }
                     // Past its prediction's slack before its budget ran out.
                     Run::OverBudget if report.over() > PROBE_SLACK => Some(report),
-                    // Stopped by the cap before its prediction's slack: a
-                    // candidate already that dear is not judged here.
-                    Run::OverBudget if probe_budget == PROBE_FUEL => None,
                     Run::OverBudget => {
                         let mismatch = Mismatch::OverBudget {
                             n,
@@ -956,12 +958,17 @@ const TRACKING_SLOPE: f64 = 0.035;
 /// on padded candidates.
 pub const PROBE_SLACK: f64 = 1.3;
 
-/// The most fuel the probe's call may have, about 1.5 s of work, as any
-/// size's (`measure_fuel`): the probe starts before the series has failed or
-/// not, so this bounds the work a failing candidate wastes there. A
-/// candidate stopped here before its prediction's slack is not judged by
-/// the probe.
-const PROBE_FUEL: u64 = 4_000_000_000;
+/// The most fuel the probe's call may have: above what any candidate that
+/// finished its largest size within `measure_fuel` (4 billion) may need
+/// before its prediction's slack (at most 1.3 times 4 times that, for a
+/// quadratic problem at twice its largest size), so that none is let off
+/// the probe by the cap. About 9 s of work, spent only by a candidate dear
+/// enough to need it; its wall-clock backstop is [`PROBE_WALL_FACTOR`]
+/// times a run's.
+const PROBE_FUEL: u64 = 24_000_000_000;
+
+/// The probe's wall-clock backstop over a run's.
+const PROBE_WALL_FACTOR: u32 = 4;
 
 /// The sizes the reference runs at for `seed`: the problem's, then the
 /// probe's when there is one.

@@ -248,6 +248,7 @@ mod tests {
             intercept: 0.0,
             coefficient: 50.0,
             lower_coefficient: 0.0,
+            linear_coefficient: 0.0,
             log_residual: 0.0,
         };
         let svg = FuelPlot {
