@@ -996,6 +996,43 @@ fn ui_forms_need_their_sessions_token_and_ui_errors_are_pages() {
     });
 }
 
+/// The run form's seed is a whole number or nothing; anything else is
+/// refused with the reason, on the form's page, before a run is started.
+#[test]
+fn the_run_form_refuses_a_seed_that_is_not_a_number() {
+    let app = app(Config::default());
+    runtime().block_on(async {
+        let page = send(&app, "GET", "/evaluate", &[], Vec::new()).await;
+        let cookie = page.headers["set-cookie"]
+            .to_str()
+            .expect("text")
+            .to_owned();
+        let session = cookie.split(';').next().expect("a pair").to_owned();
+        let token = csrf_field(&String::from_utf8_lossy(&page.body));
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        for seed in ["-1", "12abc", "18446744073709551616"] {
+            let body = format!(
+                "model=m&problem=p01_merge_intervals&think=default&seed={seed}&csrf={token}"
+            );
+            let refused = send(
+                &app,
+                "POST",
+                "/runs/new",
+                &[form, ("cookie", &session)],
+                body.into_bytes(),
+            )
+            .await;
+            let text = String::from_utf8_lossy(&refused.body);
+            assert!(
+                refused.status.is_client_error(),
+                "{seed}: {}",
+                refused.status
+            );
+            assert!(text.contains("is not a seed"), "{seed}: {text}");
+        }
+    });
+}
+
 /// A route that changes something takes JSON only, which no page can send
 /// to another origin unasked, even where it reads no body; and a request
 /// from another port of the same host (the same site) is refused too.

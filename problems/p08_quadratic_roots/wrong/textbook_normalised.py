@@ -1,6 +1,7 @@
-# expect: numerical_instability
+# expect: wrong_answer
 # Divides by a first, then the textbook formula on x**2 + p*x + q: the same
-# cancellation in -p/2 + sqrt(p*p/4 - q) loses the small root.
+# cancellation in -p/2 + sqrt(p*p/4 - q) loses the small root, and an exact
+# double root such as (5x - 1)**2 rounds into two roots or none.
 import math
 
 

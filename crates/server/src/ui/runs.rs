@@ -142,6 +142,7 @@ fn new_form(
                     label.choice { input type="checkbox" name="refactor" value="on" checked; " ask for a refactor" }
                     label.choice { input type="checkbox" name="resume" value="on"; " continue results already in the store" }
                     label { "Max tokens " input type="number" name="max_tokens" value="8192" min="1"; }
+                    label { "Seed " input type="text" name="seed" inputmode="numeric" placeholder="fresh" autocomplete="off"; }
                     @if state.config().token.is_some() {
                         label { "Token " input type="password" name="token" autocomplete="off"; }
                     }
@@ -202,21 +203,33 @@ pub(super) async fn start(
         })
         .collect();
     let max_tokens = one("max_tokens").trim().parse::<u32>().ok();
-    let request = think.map(|think| StartRun {
-        endpoint: Some(one("endpoint")).filter(|e| !e.is_empty()),
-        models: values("model"),
-        think,
-        grammars: Vec::new(),
-        without_grammar: true,
-        problems: values("problem"),
-        refactor: one("refactor") == "on",
-        max_tokens,
-        temperature: None,
-        extra_body: None,
-        resume: one("resume") == "on",
-        server_kind: None,
-        seed: None,
-    });
+    // Empty for a fresh seed; an earlier run's, to repeat its tests.
+    let seed = match one("seed").trim() {
+        "" => Ok(None),
+        text => text.parse::<u64>().map(Some).map_err(|_| {
+            ApiError::invalid(
+                "seed",
+                format!("{text:?} is not a seed: a whole number from 0 to 18446744073709551615, or nothing for a fresh one"),
+            )
+        }),
+    };
+    let request = think
+        .and_then(|think| Ok((think, seed?)))
+        .map(|(think, seed)| StartRun {
+            endpoint: Some(one("endpoint")).filter(|e| !e.is_empty()),
+            models: values("model"),
+            think,
+            grammars: Vec::new(),
+            without_grammar: true,
+            problems: values("problem"),
+            refactor: one("refactor") == "on",
+            max_tokens,
+            temperature: None,
+            extra_body: None,
+            resume: one("resume") == "on",
+            server_kind: None,
+            seed,
+        });
     let checked = request.and_then(|request| {
         if request.models.is_empty() {
             return Err(ApiError::invalid("models", "choose at least one model"));
