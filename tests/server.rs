@@ -893,6 +893,17 @@ fn serve_refuses_a_public_address_without_a_token() {
     assert!(stderr.contains("without a token"), "{stderr}");
 }
 
+/// A new browser session: its cookie pair and its forms' token.
+async fn ui_session(app: &Router) -> (String, String) {
+    let page = send(app, "GET", "/evaluate", &[], Vec::new()).await;
+    let cookie = page.headers["set-cookie"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    let session = cookie.split(';').next().expect("a pair").to_owned();
+    (session, csrf_field(&String::from_utf8_lossy(&page.body)))
+}
+
 /// The hidden `csrf` field of the first form on a page.
 fn csrf_field(html: &str) -> String {
     let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
@@ -1002,13 +1013,7 @@ fn ui_forms_need_their_sessions_token_and_ui_errors_are_pages() {
 fn the_run_form_refuses_a_seed_that_is_not_a_number() {
     let app = app(Config::default());
     runtime().block_on(async {
-        let page = send(&app, "GET", "/evaluate", &[], Vec::new()).await;
-        let cookie = page.headers["set-cookie"]
-            .to_str()
-            .expect("text")
-            .to_owned();
-        let session = cookie.split(';').next().expect("a pair").to_owned();
-        let token = csrf_field(&String::from_utf8_lossy(&page.body));
+        let (session, token) = ui_session(&app).await;
         let form = ("content-type", "application/x-www-form-urlencoded");
         for seed in ["-1", "12abc", "18446744073709551616"] {
             let body = format!(

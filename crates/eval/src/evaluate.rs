@@ -656,39 +656,13 @@ impl Evaluator {
             let budget = budget_of(index);
             budgets.push(budget);
             let run = run.expect("sizes up to the first failure all ran")?;
-            match run {
-                Run::Returned(cost, answer) => {
-                    if !compare::matches(&answer, &point.answer, &problem.compare) {
-                        stopped = Some((
-                            Mismatch::WrongAnswer { n },
-                            format!(
-                                "stopped at n = {n}: the answer differs from the reference's: got {}, want {}",
-                                clipped(&answer, DETAIL_CHARS),
-                                clipped(&point.answer, DETAIL_CHARS)
-                            ),
-                        ));
-                        break;
-                    }
-                    samples.push(Sample {
-                        n,
-                        cost: cost as f64,
-                    });
-                }
-                Run::OverBudget => {
-                    let mismatch = Mismatch::OverBudget {
-                        n,
-                        budget,
-                        factor: budget / point.cost.max(1),
-                    };
-                    stopped = Some((mismatch.clone(), format!("stopped: {mismatch}")));
-                    break;
-                }
-                Run::Failed { reason, class, .. } => {
-                    let raised = matches!(class, CaseOutcome::Exception | CaseOutcome::WrongAnswer);
-                    stopped = Some((
-                        Mismatch::Failed { n, raised },
-                        format!("stopped at n = {n}: {reason}"),
-                    ));
+            match judge_run(run, point, budget, problem, &format!("stopped at n = {n}")) {
+                Ok(cost) => samples.push(Sample {
+                    n,
+                    cost: cost as f64,
+                }),
+                Err(stop) => {
+                    stopped = Some(stop);
                     break;
                 }
             }
@@ -729,44 +703,20 @@ impl Evaluator {
                     point,
                     probe_budget,
                 );
-                let n = point.n;
+                let at = format!("at n = {}, past the fitted sizes", point.n);
                 match run? {
-                    Run::Returned(cost, answer) => {
-                        if compare::matches(&answer, &point.answer, &problem.compare) {
-                            report.cost = Some(cost as f64);
-                            Some(report)
-                        } else {
-                            stopped = Some((
-                                Mismatch::WrongAnswer { n },
-                                format!(
-                                    "at n = {n}, past the fitted sizes: the answer differs from the reference's: got {}, want {}",
-                                    clipped(&answer, DETAIL_CHARS),
-                                    clipped(&point.answer, DETAIL_CHARS)
-                                ),
-                            ));
-                            None
-                        }
-                    }
                     // Past its prediction's slack before its budget ran out.
                     Run::OverBudget if report.over() > PROBE_SLACK => Some(report),
-                    Run::OverBudget => {
-                        let mismatch = Mismatch::OverBudget {
-                            n,
-                            budget: probe_budget,
-                            factor: probe_budget / point.cost.max(1),
-                        };
-                        stopped = Some((mismatch.clone(), format!("stopped: {mismatch}")));
-                        None
-                    }
-                    Run::Failed { reason, class, .. } => {
-                        let raised =
-                            matches!(class, CaseOutcome::Exception | CaseOutcome::WrongAnswer);
-                        stopped = Some((
-                            Mismatch::Failed { n, raised },
-                            format!("at n = {n}, past the fitted sizes: {reason}"),
-                        ));
-                        None
-                    }
+                    run => match judge_run(run, point, probe_budget, problem, &at) {
+                        Ok(cost) => {
+                            report.cost = Some(cost as f64);
+                            Some(report)
+                        }
+                        Err(stop) => {
+                            stopped = Some(stop);
+                            None
+                        }
+                    },
                 }
             }
             _ => None,
@@ -1021,6 +971,47 @@ fn probe_report(
         from_n: top_reference.n,
         predicted: top_cost * class_growth.max(reference_growth),
         budget,
+    }
+}
+
+/// A complexity run judged against the reference's at its size: its fuel,
+/// or the mismatch that stops the series there and a note that begins with
+/// `at` ("stopped at n = 4000").
+fn judge_run(
+    run: Run,
+    point: &ReferencePoint,
+    budget: u64,
+    problem: &Problem,
+    at: &str,
+) -> Result<u64, (Mismatch, String)> {
+    let n = point.n;
+    match run {
+        Run::Returned(cost, answer)
+            if compare::matches(&answer, &point.answer, &problem.compare) =>
+        {
+            Ok(cost)
+        }
+        Run::Returned(_, answer) => Err((
+            Mismatch::WrongAnswer { n },
+            format!(
+                "{at}: the answer differs from the reference's: got {}, want {}",
+                clipped(&answer, DETAIL_CHARS),
+                clipped(&point.answer, DETAIL_CHARS)
+            ),
+        )),
+        Run::OverBudget => {
+            let mismatch = Mismatch::OverBudget {
+                n,
+                budget,
+                factor: budget / point.cost.max(1),
+            };
+            let note = format!("stopped: {mismatch}");
+            Err((mismatch, note))
+        }
+        Run::Failed { reason, class, .. } => {
+            let raised = matches!(class, CaseOutcome::Exception | CaseOutcome::WrongAnswer);
+            Err((Mismatch::Failed { n, raised }, format!("{at}: {reason}")))
+        }
     }
 }
 
