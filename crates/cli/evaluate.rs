@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use fuelbench_eval::suite::mean_pass_at_k;
-use fuelbench_eval::{Answer, EvalConfig, Evaluator, Report};
+use fuelbench_eval::{Answer, EvalConfig, Evaluator, Mismatch, Report};
 use fuelbench_problems::{SampleCode, SuiteTask};
 
 use crate::GlobalArgs;
@@ -116,7 +116,14 @@ fn print_report(report: &Report) {
             complexity
                 .note
                 .clone()
-                .or_else(|| complexity.mismatch.as_ref().map(ToString::to_string))
+                .or_else(|| {
+                    // A fitted class that is too dear is already on the line.
+                    complexity
+                        .mismatch
+                        .as_ref()
+                        .filter(|mismatch| !matches!(mismatch, Mismatch::Class { .. }))
+                        .map(ToString::to_string)
+                })
                 .map_or(String::new(), |why| format!(" ({why})")),
         );
         if let Some(probe) = &complexity.probe {
