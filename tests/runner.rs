@@ -884,7 +884,7 @@ fn a_schema_1_file_of_the_wrong_shape_is_refused_not_a_panic() {
     let path = dir.path().join("odd.json");
     std::fs::write(&path, old.to_string()).unwrap();
     let error = ResultsFile::read(&path).expect_err("a record that is a number");
-    assert!(run::error_text(&error).contains("odd.json"), "{error}");
+    assert!(fuelbench_stdx::error_chain(&error).contains("odd.json"), "{error}");
     std::fs::write(&path, "[1, 2]").unwrap();
     assert!(ResultsFile::read(&path).is_err());
 }

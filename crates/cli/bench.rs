@@ -184,6 +184,7 @@ fn bench_sandbox(global: &GlobalArgs, args: &SandboxBenchArgs) -> anyhow::Result
 
     let interpreter = sandbox.interpreter();
     let report = serde_json::json!({
+        "percentiles": fuelbench_perf::PERCENTILE_METHOD,
         "fresh_start_ms_median": median(&start_times),
         "fresh_start_ms_p99": percentile(&start_times, 0.99),
         "fresh_start_ms_median_without_pool": median(&unpooled_start_times),
@@ -414,12 +415,12 @@ pub(crate) fn median(values: &[f64]) -> f64 {
     percentile(values, 0.5)
 }
 
-/// Nearest-rank percentile; `values` must not be empty.
+/// [`fuelbench_perf::percentile`] of unsorted `values`: one definition of
+/// a percentile for every figure, named in each report.
 pub(crate) fn percentile(values: &[f64], fraction: f64) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
+    fuelbench_perf::percentile(&sorted, fraction)
 }
 
 fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitCode> {
@@ -529,6 +530,7 @@ fn bench_eval(global: &GlobalArgs, args: &EvalBenchArgs) -> anyhow::Result<ExitC
     };
 
     let report = serde_json::json!({
+        "percentiles": fuelbench_perf::PERCENTILE_METHOD,
         "selftest_s": selftest_s,
         "selftest_checks": checks.len(),
         "selftest_failed": selftest_failed,
@@ -557,10 +559,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nearest_rank_percentiles() {
-        let values: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&values, 0.99), 99.0);
-        assert_eq!(percentile(&values, 0.5), 50.0);
+    fn percentiles_interpolate_between_closest_ranks_of_unsorted_values() {
+        let mut values: Vec<f64> = (1..=100).map(f64::from).collect();
+        values.reverse();
+        assert!((percentile(&values, 0.99) - 99.01).abs() < 1e-9);
+        assert_eq!(percentile(&values, 0.5), 50.5);
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(percentile(&[5.0], 0.99), 5.0);
     }

@@ -229,6 +229,7 @@ pub(crate) fn run(args: &PerfBenchArgs) -> anyhow::Result<ExitCode> {
         drop(stub);
 
         anyhow::Ok(json!({
+            "percentiles": fuelbench_perf::PERCENTILE_METHOD,
             "generator_tokens_per_s": ceiling,
             "ttft_added_p50_ms_c64": steady.added.median,
             "ttft_added_p99_ms_c64": steady.added.p99,

@@ -214,6 +214,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         let idle_p99 = percentile(&idle.latencies_ms, 0.99);
         let loaded_p99 = percentile(&loaded.latencies_ms, 0.99);
         anyhow::Ok(json!({
+            "percentiles": fuelbench_perf::PERCENTILE_METHOD,
             "slots": slots,
             "pool": !args.without_pool,
             "sandbox_slots": sandbox_slots,

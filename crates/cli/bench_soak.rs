@@ -7,7 +7,7 @@
 //! measured is the server's alone. Every client stops at the deadline.
 
 use std::process::{Command, ExitCode};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
@@ -148,7 +148,7 @@ impl Traffic {
 
     fn record(&self, what: &str, status: u16, kind: Kind) {
         let index = self.minute();
-        let mut minutes = self.minutes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut minutes = fuelbench_stdx::lock(&self.minutes);
         if minutes.len() <= index {
             minutes.resize_with(index + 1, Minute::default);
         }
@@ -316,10 +316,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &SoakBenchArgs) -> anyhow::Result<E
     let after = server.gauges();
 
     let minutes = std::mem::take(
-        &mut *traffic
-            .minutes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
+        &mut *fuelbench_stdx::lock(&traffic.minutes),
     );
     let mut rows = Vec::new();
     for (index, (minute, gauge)) in minutes.iter().zip(&gauges).enumerate() {
@@ -350,6 +347,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &SoakBenchArgs) -> anyhow::Result<E
         && after.2 <= baseline.2
         && server_errors.is_empty();
     let figures = json!({
+        "percentiles": fuelbench_perf::PERCENTILE_METHOD,
         "minutes": rows,
         "clients": args.clients,
         "mix": CYCLE.iter().map(|action| format!("{action:?}")).collect::<Vec<_>>(),

@@ -569,7 +569,7 @@ fn latency(runtime: &tokio::runtime::Runtime, args: &LatencyArgs) -> anyhow::Res
         "deltas": deltas,
     });
     let path = folder.join("report.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
+    fuelbench_stdx::write_durably(&path, (serde_json::to_string_pretty(&report)? + "\n").as_bytes())
         .with_context(|| format!("failed to write {}", path.display()))?;
     println!("\nraw logs and summary: {}", path.display());
     Ok(ExitCode::SUCCESS)
@@ -609,10 +609,9 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         profile.name().to_owned()
     };
     let extra = match &args.extra_body {
-        Some(text) => match serde_json::from_str(text) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => bail!("--extra-body must be a JSON object, e.g. '{{\"ignore_eos\": true}}'"),
-        },
+        Some(text) => {
+            fuelbench_runner::parse_extra_body(text).context("failed to read --extra-body")?
+        }
         None => serde_json::Map::new(),
     };
     let plan = LoadPlan {
@@ -777,6 +776,11 @@ fn render(summary: &Summary) -> String {
         out,
         "{:<44} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "ms", "mean", "median", "p90", "p95", "p99", "std"
+    );
+    let _ = writeln!(
+        out,
+        "(percentiles: {})",
+        fuelbench_perf::PERCENTILE_METHOD
     );
     for (name, d) in [
         ("TTFT (first reasoning or content)", &summary.ttft_ms),

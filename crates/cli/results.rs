@@ -141,7 +141,7 @@ pub(crate) fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("failed to create {}", args.out.display()))?;
         let text = serde_json::to_string_pretty(&imported)?;
-        std::fs::write(&out, text + "\n")
+        fuelbench_stdx::write_durably(&out, (text + "\n").as_bytes())
             .with_context(|| format!("failed to write {}", out.display()))?;
         eprintln!(
             "{}: {} row(s) -> {}",

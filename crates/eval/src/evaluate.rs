@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use fuelbench_complexity::{Class, Sample, analyse, ratio_slope};
 use fuelbench_problems::{Case, ComplexitySpec, Expect, FORBIDDEN, Failure, Input, Kind, Problem};
+use fuelbench_stdx::lock;
 use fuelbench_sandbox::{
     CallKind, Check, CheckOutcome, Ending, Inputs, Interrupt, Limits, Sandbox, Stage, Status,
     Value, clipped, derived_seed,
@@ -1074,13 +1075,6 @@ fn limits_of(config: &EvalConfig, fuel: u64) -> Limits {
     }
 }
 
-/// One of the evaluator's caches. A panic while one was held leaves a map
-/// that is still whole, so a poisoned lock is used as it is.
-fn lock<T>(cache: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    cache
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 type Paired<'a> = Vec<(&'a Case, Option<&'a Value>)>;
 

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 pub use crate::chat::{
     ChatClient, ChatFailure, ChatRequest, ChatStream, Chunk, ClientConfig, Completion,
-    FailureClass, Message, RetryPolicy, StreamEvent, Timeouts, Timings, Usage, clip, error_chain,
+    FailureClass, Message, RetryPolicy, StreamEvent, Timeouts, Timings, Usage, clip,
     normalize_base_url,
 };
 pub use crate::lock::ServerLock;

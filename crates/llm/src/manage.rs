@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::chat::{ChatClient, ChatRequest, Message, error_chain, read_capped};
+use fuelbench_stdx::error_chain;
+
+use crate::chat::{ChatClient, ChatRequest, Message, read_capped};
 use crate::{Error, Result};
 
 #[derive(

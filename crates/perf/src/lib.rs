@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::load::{InputUnit, LoadPlan, Rate};
 pub use crate::log::{EventKind, LoggedEvent, RequestLog, TokenSource};
-pub use crate::metrics::{Distribution, Summary};
+pub use crate::metrics::{Distribution, PERCENTILE_METHOD, Summary, percentile};
 
 /// The `format` of a saved load run.
 pub const FORMAT: &str = "fuelbench-perf-load/1";
@@ -191,7 +191,7 @@ impl LoadReport {
             .collect();
         let path = folder.join(format!("{}-{stamp}.json", head.profile));
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&path, text + "\n")?;
+        fuelbench_stdx::write_durably(&path, (text + "\n").as_bytes())?;
         Ok(path)
     }
 }

@@ -55,7 +55,11 @@ impl Distribution {
     }
 }
 
-/// Linear interpolation between closest ranks, over sorted values.
+/// How every percentile fuelbench prints is computed, as its reports say.
+pub const PERCENTILE_METHOD: &str = "linear interpolation between closest ranks";
+
+/// The `q` quantile of `sorted` (ascending) by [`PERCENTILE_METHOD`]: the
+/// one definition every figure and report uses. NaN when empty.
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;

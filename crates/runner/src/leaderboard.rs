@@ -283,14 +283,14 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
     }
     let skipped = |why: &dyn std::fmt::Display| format!("skipped {}: {why}", path.display());
     let text =
-        super::results::read_text(path).map_err(|error| skipped(&crate::error_text(&error)))?;
+        super::results::read_text(path).map_err(|error| skipped(&fuelbench_stdx::error_chain(&error)))?;
     let Ok(probe) = serde_json::from_str::<Probe>(&text) else {
         return Err(skipped(&"not a JSON object"));
     };
     match probe.format.as_deref() {
         Some(super::FORMAT | super::results::FORMAT_1) => {
             let head = ResultsFile::read_head(path)
-                .map_err(|error| skipped(&crate::error_text(&error)))?;
+                .map_err(|error| skipped(&fuelbench_stdx::error_chain(&error)))?;
             match &head.summary {
                 Some(summary) => Ok(vec![Row::from_head(&head, summary, path)]),
                 None => Err(skipped(&"no problem finished yet")),

@@ -539,7 +539,7 @@ impl Benchmark {
             },
             Err(Error::Cancelled) => RunEvent::RunCancelled,
             Err(error) => RunEvent::RunFailed {
-                error: error_text(error),
+                error: fuelbench_stdx::error_chain(error),
             },
         });
         outcome
@@ -612,7 +612,7 @@ impl Benchmark {
                 Err(error) => {
                     events(RunEvent::ModelSkipped {
                         model: model.clone(),
-                        error: fuelbench_llm::error_chain(&error),
+                        error: fuelbench_stdx::error_chain(&error),
                     });
                     first_error.get_or_insert(Error::Server(error));
                 }
@@ -666,16 +666,4 @@ impl fuelbench_llm::Workload for Variants<'_, '_> {
         }
         Ok(())
     }
-}
-
-/// An error and its sources, one line: what `run_failed` carries.
-pub fn error_text(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -3,7 +3,6 @@
 //! (see [`schema`]); field names are stable once published.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fuelbench_llm::{ChatFailure, Completion, FailureClass, ServerIdentity};
@@ -558,32 +557,12 @@ impl ResultsFile {
     /// renamed over it, and the folder synced. A crash at any moment leaves
     /// either the old file or the new one.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| Error::Io { path, source }
-        };
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".fuelbench-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(io(dir))?;
-        let json = serde_json::to_vec_pretty(self).expect("results always serialise");
-        temp.write_all(&json).map_err(io(temp.path()))?;
-        temp.write_all(b"\n").map_err(io(temp.path()))?;
-        temp.as_file().sync_all().map_err(io(temp.path()))?;
-        temp.persist(path).map_err(|error| Error::Io {
+        let mut json = serde_json::to_vec_pretty(self).expect("results always serialise");
+        json.push(b'\n');
+        fuelbench_stdx::write_durably(path, &json).map_err(|source| Error::Io {
             path: path.to_owned(),
-            source: error.error,
-        })?;
-        std::fs::File::open(dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io(dir))?;
-        Ok(())
+            source,
+        })
     }
 }
 

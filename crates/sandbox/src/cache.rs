@@ -8,7 +8,6 @@
 //! multi-second work at once.
 
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -45,14 +44,7 @@ impl Cache {
 
     /// Writes `bytes` to `path` so that it appears whole or not at all.
     pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-        let parent = path.parent().expect("cache paths always have a parent");
-        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-        file.write_all(bytes)
-            .map_err(|e| Error::io(&temporary, e))?;
-        file.sync_all().map_err(|e| Error::io(&temporary, e))?;
-        fs::rename(&temporary, path).map_err(|e| Error::io(path, e))
+        fuelbench_stdx::write_durably(path, bytes).map_err(|e| Error::io(path, e))
     }
 }
 

@@ -43,9 +43,7 @@ impl CappedPipe {
     fn lock(&self) -> MutexGuard<'_, Buffer> {
         // A poisoned lock only means another write panicked; the bytes are
         // still the bytes.
-        self.shared
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        fuelbench_stdx::lock(&self.shared)
     }
 
     /// Appends what fits; returns false when some of `data` did not.

@@ -119,7 +119,7 @@ impl Slots {
             free = self
                 .freed
                 .wait(free)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         *free -= 1;
         SlotPermit { slots: self }
@@ -128,9 +128,7 @@ impl Slots {
     fn lock(&self) -> MutexGuard<'_, usize> {
         // The count is changed only by the two lines that hold the lock, and
         // neither can panic: a poisoned lock still holds a true count.
-        self.free
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        fuelbench_stdx::lock(&self.free)
     }
 }
 

@@ -14,7 +14,7 @@
 //! [`REFUSAL_LOG_EVERY`], with how many were refused).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -236,10 +236,7 @@ impl Refusals {
     }
 
     fn log(&self, line: impl FnOnce(u64) -> String) {
-        let mut last = self
-            .last_logged
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut last = fuelbench_stdx::lock(&self.last_logged);
         if last.is_some_and(|at| at.elapsed() < REFUSAL_LOG_EVERY) {
             return;
         }

@@ -483,10 +483,10 @@ impl Runs {
         let plan = plan_of(&request)?;
         let problems = plan
             .select(all_problems.to_vec())
-            .map_err(|error| ApiError::invalid("problems", fuelbench_runner::error_text(&error)))?;
+            .map_err(|error| ApiError::invalid("problems", fuelbench_stdx::error_chain(&error)))?;
         let configs = plan
             .configs(&problems)
-            .map_err(|error| ApiError::invalid("models", fuelbench_runner::error_text(&error)))?;
+            .map_err(|error| ApiError::invalid("models", fuelbench_stdx::error_chain(&error)))?;
         self.check_files(&configs, request.resume)?;
         let server_lock =
             ServerLock::acquire(&self.locks_dir, &endpoint).map_err(|error| match error {
@@ -495,7 +495,7 @@ impl Runs {
                 fuelbench_llm::Error::Busy { ref base_url, .. } => {
                     eprintln!(
                         "fuelbench serve: a run was refused: {}",
-                        fuelbench_llm::error_chain(&error)
+                        fuelbench_stdx::error_chain(&error)
                     );
                     ApiError::new(
                         StatusCode::CONFLICT,
@@ -505,7 +505,7 @@ impl Runs {
                         ),
                     )
                 }
-                other => ApiError::host(fuelbench_llm::error_chain(&other)),
+                other => ApiError::host(fuelbench_stdx::error_chain(&other)),
             })?;
 
         let mut variants = Vec::new();
@@ -680,7 +680,7 @@ impl Runs {
             Err(error) => sink(RunEvent::RunFailed {
                 error: format!(
                     "reach the model server: {}",
-                    fuelbench_llm::error_chain(&error)
+                    fuelbench_stdx::error_chain(&error)
                 ),
             }),
         }
@@ -884,7 +884,7 @@ fn plan_of(request: &StartRun) -> Result<Plan, ApiError> {
     }
     for grammar in &request.grammars {
         let grammar = Grammar::from_text(&grammar.name, grammar.text.clone())
-            .map_err(|error| ApiError::invalid("grammars", fuelbench_runner::error_text(&error)))?;
+            .map_err(|error| ApiError::invalid("grammars", fuelbench_stdx::error_chain(&error)))?;
         grammars.push(Some(grammar));
     }
     let defaults = Plan::default();

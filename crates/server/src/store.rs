@@ -256,7 +256,7 @@ impl Store {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unreadable_results",
-            self.relative_text(&fuelbench_runner::error_text(error)),
+            self.relative_text(&fuelbench_stdx::error_chain(error)),
         )
     }
 
@@ -294,15 +294,9 @@ impl Store {
     /// Writes a run's state, whole or not at all.
     pub fn save_run(&self, status: &RunStatus) -> std::io::Result<()> {
         let path = self.run_path(&status.id, ".json")?;
-        let mut text = serde_json::to_string_pretty(status).map_err(std::io::Error::other)?;
-        text.push('\n');
-        // A name of its own per write: two requests may settle the same run
-        // at once, and a shared temporary would be renamed half-written.
-        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temporary = path.with_extension(format!("json.{}-{write}.tmp", std::process::id()));
-        std::fs::write(&temporary, text)?;
-        std::fs::rename(&temporary, &path)
+        let mut text = serde_json::to_vec_pretty(status).map_err(std::io::Error::other)?;
+        text.push(b'\n');
+        fuelbench_stdx::write_durably(&path, &text)
     }
 
     /// Appends a run's next event; its line number is its id.

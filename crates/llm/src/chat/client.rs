@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::failure::{error_chain, error_text, transport_failure};
+use fuelbench_stdx::error_chain;
+
+use super::failure::{error_text, transport_failure};
 use super::stream::Deadlines;
 use super::{ChatFailure, ChatRequest, ChatStream, Completion, FailureClass};
 
@@ -159,10 +161,7 @@ impl ChatClient {
 
     /// The generation speed measured so far, if any.
     pub fn measured_tps(&self) -> Option<f64> {
-        *self
-            .measured_tps
-            .lock()
-            .expect("never poisoned: no panics inside")
+        *fuelbench_stdx::lock(&self.measured_tps)
     }
 
     /// The deadlines for `request`: first event, and the whole response.
@@ -196,7 +195,7 @@ impl ChatClient {
                 Ok(mut completion) => {
                     completion.attempts = attempt;
                     if let Some(tps) = completion.tokens_per_second() {
-                        *self.measured_tps.lock().expect("never poisoned") = Some(tps);
+                        *fuelbench_stdx::lock(&self.measured_tps) = Some(tps);
                     }
                     if completion.answer().trim().is_empty() {
                         return Err(ChatFailure {

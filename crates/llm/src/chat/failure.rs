@@ -106,20 +106,7 @@ pub(crate) fn transport_failure(error: &reqwest::Error) -> ChatFailure {
     } else {
         FailureClass::StreamDropped
     };
-    ChatFailure::new(class, error_chain(error))
-}
-
-/// An error and its causes on one line: reqwest's top-level message is
-/// generic, and the cause says what happened.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    ChatFailure::new(class, fuelbench_stdx::error_chain(error))
 }
 
 /// The `message` of an OpenAI-style error body, else the body, clipped.

@@ -15,6 +15,6 @@ mod wire;
 pub(crate) use self::client::read_capped;
 pub use self::client::{ChatClient, ClientConfig, RetryPolicy, Timeouts, normalize_base_url};
 pub(crate) use self::failure::transport_failure;
-pub use self::failure::{ChatFailure, FailureClass, clip, error_chain};
+pub use self::failure::{ChatFailure, FailureClass, clip};
 pub use self::stream::{ChatStream, Chunk, StreamEvent};
 pub use self::wire::{ChatRequest, Completion, Message, Timings, Usage};

@@ -17,7 +17,9 @@ use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 
 use super::client::read_capped;
-use super::failure::{clip, error_chain, error_text};
+use fuelbench_stdx::error_chain;
+
+use super::failure::{clip, error_text};
 use super::wire::parse_usage;
 use super::{ChatFailure, FailureClass, Timings, Usage};
 

@@ -187,7 +187,7 @@ async fn ask_endpoints(state: &AppState) -> Vec<serde_json::Value> {
             let models = manager.available().await;
             Ok::<_, fuelbench_llm::Error>((manager.kind(), models))
         };
-        let error = |error: &fuelbench_llm::Error| fuelbench_llm::error_chain(error);
+        let error = |error: &fuelbench_llm::Error| fuelbench_stdx::error_chain(error);
         match tokio::time::timeout(Duration::from_secs(5), ask).await {
             Ok(Ok((kind, Ok(models)))) => json!({ "url": url, "kind": kind, "models": models }),
             Ok(Ok((kind, Err(failure)))) => json!({

@@ -1,0 +1,56 @@
+//! What fuelbench adds to the standard library: rules that every crate
+//! follows the same way, written once. Nothing here knows fuelbench's
+//! domain; it depends on no fuelbench crate, and every one may use it.
+
+mod durable;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+pub use crate::durable::write_durably;
+
+/// `mutex`'s guard, poisoned or not. Every lock in fuelbench guards state
+/// that stays whole when a holder panics (counts changed by one line, maps
+/// written by one insert, bytes appended), so a panic elsewhere never takes
+/// the state down with it.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// An error and its causes on one line, `outer: cause: root`: what a log
+/// line, an event or an API message carries. Top-level messages are often
+/// generic (reqwest's), and the cause says what happened.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_error_chain_names_every_cause_once() {
+        let root = std::io::Error::other("disk full");
+        let outer = std::io::Error::new(std::io::ErrorKind::Other, Wrapped(root));
+        assert_eq!(super::error_chain(&outer), "wrapped: disk full");
+    }
+
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrapped")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+}
