@@ -17,7 +17,7 @@ while read -r what path; do
     server) server=$path ;;
     model) model=$path ;;
   esac
-done < <(scripts/setup-llama.sh --quiet)
+done < <(scripts/setup-llama.sh --install-deps --quiet)
 target=${CARGO_TARGET_DIR:-target}
 out=${FUELBENCH_RESULTS:-results}
 # The 0.5B answers in 200-600 tokens but sometimes loops to the cap, and on

@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# Makes this checkout ready to run: the toolchain and the pinned interpreter
-# (python-wasm/build.sh, cached in ~/.cache/fuelbench), the release binary,
-# the interpreter's snapshot and compiled code, Chromium for the web UI's
-# tests, and a real llama-server with a small model (scripts/setup-llama.sh). Each step is skipped when its inputs
-# are unchanged, so running it again costs a few seconds.
+# The core set-up: makes this checkout ready to run fuelbench and its core
+# tests. The toolchain and the pinned interpreter (python-wasm/build.sh,
+# cached in ~/.cache/fuelbench), the release build, HumanEval, and the
+# interpreter's snapshot. Each step is skipped when its inputs are
+# unchanged, so running it again costs a few seconds. The programs only
+# the external tests need (llama-server, a model, Chromium) are
+# scripts/setup-external.sh's.
+#
+#   scripts/setup.sh [--quiet] [--tests]
+#
+# --tests builds the binary and every test at once, with the same arguments
+# scripts/test.sh then tests with, so the test run compiles nothing again:
+# a build of the binary alone resolves its dependencies' features without
+# the tests' own dependencies, and cargo would build wasmtime and its
+# neighbours a second time for the tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-quiet=0
-[ "${1:-}" = "--quiet" ] && quiet=1
+quiet=0 tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --tests) tests=1 ;;
+    *) echo "setup: unknown option $arg (give --quiet, --tests)" >&2; exit 2 ;;
+  esac
+done
 log() { [ "$quiet" = 1 ] || echo "setup: $*" >&2; }
 
 # Quiet means: say nothing unless something fails.
@@ -17,29 +33,16 @@ if [ "$quiet" = 1 ]; then
 else
   python-wasm/build.sh --install-deps >&2
 fi
-log "building fuelbench (release; the first build compiles wasmtime, about 5 minutes on 2 cores)"
-cargo build --release --locked --quiet --bin fuelbench >&2
+if [ "$tests" = 1 ]; then
+  log "building fuelbench and its tests (release; the first build compiles wasmtime, about 10 minutes on 2 cores)"
+  cargo test --release --locked --quiet --workspace --lib --bins --tests \
+    --features fuelbench/external-tests --no-run >&2
+else
+  log "building fuelbench (release; the first build compiles wasmtime, about 6 minutes on 2 cores)"
+  cargo build --release --locked --quiet --bin fuelbench >&2
+fi
 target=${CARGO_TARGET_DIR:-target}
 log "fetching the HumanEval suite"
 scripts/fetch-humaneval.sh >/dev/null
 log "preparing the interpreter snapshot"
 "$target/release/fuelbench" sandbox prepare >/dev/null
-# The web UI's tests drive Debian's Chromium through its WebDriver; the two
-# packages come from one source version, so they always speak the same
-# protocol.
-browser=()
-for pkg in chromium chromium-driver; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || browser+=("$pkg")
-done
-if [ ${#browser[@]} -gt 0 ]; then
-  log "installing ${browser[*]} (the web UI's tests drive it)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq "${browser[@]}" >&2
-fi
-log "installing llama-server and the model (the first time builds llama.cpp: 10-20 minutes on 2 cores)"
-if [ "$quiet" = 1 ]; then
-  scripts/setup-llama.sh --install-deps --quiet >/dev/null
-else
-  scripts/setup-llama.sh --install-deps >/dev/null
-fi

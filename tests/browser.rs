@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_problems::load_dir;
-use fuelbench_server::{AppState, Config, RunsConfig};
+use fuelbench_server::{AppState, Config, JobsConfig};
 use serde_json::{Value, json};
 
-use crate::fake_server::{FakeServer, Reply};
-use crate::runner::{problems, scripted_handler};
-use crate::util::{repo_path, sandbox};
+use crate::support::fake_server::{FakeServer, Reply};
+use crate::support::scripted::{problems, scripted_handler};
+use crate::support::{repo_path, sandbox};
 
 /// chromedriver, started for one test and ended by its PID.
 struct Driver {
@@ -25,15 +25,7 @@ struct Driver {
 
 impl Driver {
     fn start() -> Driver {
-        let binary = ["chromedriver", "/usr/bin/chromedriver"]
-            .into_iter()
-            .find(|path| Command::new(path).arg("--version").output().is_ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "chromedriver is not installed: the UI tests need Debian's chromium and \
-                     chromium-driver (scripts/setup.sh installs them); they never skip"
-                )
-            });
+        let binary = crate::support::external::chromedriver();
         let port = free_port();
         let child = Command::new(binary)
             .arg(format!("--port={port}"))
@@ -209,8 +201,7 @@ fn the_web_ui_in_a_real_browser() {
     });
     let store = tempfile::tempdir().expect("a store");
     let config = Config {
-        results_dir: store.path().join("results"),
-        runs: RunsConfig {
+        jobs: JobsConfig {
             endpoints: vec![model_server.base_url.clone()],
             api_key: None,
             locks_dir: store.path().join("locks"),
@@ -219,7 +210,15 @@ fn the_web_ui_in_a_real_browser() {
     };
     let problems_all = load_dir(&repo_path("problems")).expect("the problem set");
     let evaluator = Evaluator::new(sandbox().clone(), EvalConfig::default());
-    let state = AppState::new(evaluator, problems_all, config).expect("the store opens");
+    let results =
+        fuelbench_runner::DirStore::open(&store.path().join("results")).expect("the store opens");
+    let state = AppState::new(
+        evaluator,
+        problems_all,
+        std::sync::Arc::new(results),
+        config,
+    )
+    .expect("the service starts");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

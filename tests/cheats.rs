@@ -1,7 +1,7 @@
 use fuelbench_eval::{EvalConfig, Evaluator, Report};
 use fuelbench_problems::{Problem, SampleCode, load_dir, load_suite};
 
-use crate::util::{cache_dir, repo_path, sandbox};
+use crate::support::{cache_dir, repo_path, sandbox};
 
 /// Evaluates `tests/cheats/<name>.py` and checks it against its header:
 ///

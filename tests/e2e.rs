@@ -1,35 +1,14 @@
-use std::path::PathBuf;
 use std::process::Command;
 
 use fuelbench_runner::ResultsFile;
 use serde_json::Value;
 
-use crate::util::{cache_dir, fuelbench};
-
-/// The llama-server and model scripts/setup-llama.sh installs; scripts/test.sh
-/// runs it and passes both paths on.
-fn installed(variable: &str) -> PathBuf {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!(
-                "{variable} is not set: this test runs a real llama-server with a real model. \
-             Run `scripts/setup-llama.sh --install-deps` and set FUELBENCH_LLAMA_SERVER and \
-             FUELBENCH_MODEL to the paths it prints (scripts/test.sh does both)"
-            )
-        });
-    assert!(
-        path.is_file(),
-        "{variable}={} does not exist",
-        path.display()
-    );
-    path
-}
+use crate::support::{cache_dir, external, fuelbench};
 
 #[test]
 fn a_real_model_on_a_real_llama_server_solves_refactors_and_resumes() {
-    let server = installed("FUELBENCH_LLAMA_SERVER");
-    let model = installed("FUELBENCH_MODEL");
+    let server = external::llama_server();
+    let model = external::model();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let run = |resume: bool| {
@@ -182,8 +161,8 @@ impl Router {
     /// A router in `dir` whose models folder holds the installed model as
     /// `coder-0.5b-Q4_K_M`.
     fn serving_the_model(dir: &std::path::Path) -> Router {
-        let server = installed("FUELBENCH_LLAMA_SERVER");
-        let model = installed("FUELBENCH_MODEL");
+        let server = external::llama_server();
+        let model = external::model();
         let models = dir.join("models");
         std::fs::create_dir(&models).expect("a models folder");
         std::os::unix::fs::symlink(&model, models.join("coder-0.5b-Q4_K_M.gguf"))
@@ -277,21 +256,21 @@ fn the_service_runs_a_real_router_and_streams_every_step() {
     let dir = tempfile::tempdir().unwrap();
     let router = Router::serving_the_model(dir.path());
     let store = dir.path().join("store");
-    let (mut serve, addr) = crate::server::spawn_serve(&[
+    let (mut serve, addr) = crate::support::service::spawn_serve(&[
         "--results".as_ref(),
         store.as_os_str(),
         "--endpoint".as_ref(),
         router.base_url.as_ref(),
     ]);
 
-    let (status, body) = crate::server::http(&addr, "GET", "/api/v1/endpoints", "");
+    let (status, body) = crate::support::service::http(&addr, "GET", "/api/v1/endpoints", "");
     assert_eq!(status, 200, "{body}");
     let endpoints: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(endpoints["endpoints"][0]["kind"], "router", "{body}");
     assert_eq!(endpoints["endpoints"][0]["models"][0], "coder-0.5b-Q4_K_M");
 
     let start = r#"{"models": ["coder-0.5b-Q4_K_M"], "problems": ["p14"], "refactor": false, "max_tokens": 512}"#;
-    let (status, body) = crate::server::http(&addr, "POST", "/api/v1/runs", start);
+    let (status, body) = crate::support::service::http(&addr, "POST", "/api/v1/runs", start);
     assert_eq!(status, 202, "{body}");
     let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
         .as_str()
@@ -320,7 +299,7 @@ fn the_service_runs_a_real_router_and_streams_every_step() {
         assert!(events.contains(step), "{step} missing from:\n{events}");
     }
 
-    let (_, board) = crate::server::http(&addr, "GET", "/api/v1/leaderboard", "");
+    let (_, board) = crate::support::service::http(&addr, "GET", "/api/v1/leaderboard", "");
     let board: Value = serde_json::from_str(&board).unwrap();
     assert_eq!(board["rows"][0]["model"], "coder-0.5b-Q4_K_M", "{board}");
     assert_eq!(board["rows"][0]["progress"], "1/1");
@@ -343,8 +322,8 @@ fn the_service_runs_a_real_router_and_streams_every_step() {
 /// figures beside its quality, and `perf compare` lists the run.
 #[test]
 fn perf_load_measures_a_real_llama_server_with_two_slots() {
-    let server = installed("FUELBENCH_LLAMA_SERVER");
-    let model = installed("FUELBENCH_MODEL");
+    let server = external::llama_server();
+    let model = external::model();
     let dir = tempfile::tempdir().unwrap();
     let mut config = fuelbench_llm::LocalServerConfig::new(
         server,
@@ -494,8 +473,8 @@ fn perf_load_measures_a_real_llama_server_with_two_slots() {
 /// argv, the binary's hash; then a small `multi` suite.
 #[test]
 fn perf_latency_starts_real_servers_and_compares_builds() {
-    let server = installed("FUELBENCH_LLAMA_SERVER");
-    let model = installed("FUELBENCH_MODEL");
+    let server = external::llama_server();
+    let model = external::model();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("perf");
     let (server, model, out) = (

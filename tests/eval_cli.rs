@@ -1,4 +1,4 @@
-use crate::util::{fuelbench, repo_path};
+use crate::support::{fuelbench, repo_path};
 
 /// `fuelbench evaluate --problem PROBLEM FLAG FILE --json`, with FILE
 /// relative to the repository: the exit code and the report.

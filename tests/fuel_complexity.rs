@@ -1,7 +1,7 @@
 use fuelbench_complexity::{Class, Sample, analyse};
 use fuelbench_sandbox::{Limits, Program};
 
-use crate::util::sandbox;
+use crate::support::sandbox;
 
 /// Fuel of `setup` followed by `work`, less the fuel of `setup` alone, for
 /// each size: the cost of the work and nothing else.

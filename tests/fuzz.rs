@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::{Value, json};
 
-use crate::server::{Answer, runtime, send, state};
-use crate::util::repo_path;
+use crate::support::repo_path;
+use crate::support::service::{Answer, runtime, send, state};
 
 /// Cases per target: `FUELBENCH_FUZZ_CASES` (scripts/test.sh sets it), or
 /// `default`. A failure proptest finds is saved under

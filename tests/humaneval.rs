@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use crate::util::{cache_dir, fuelbench};
+use crate::support::{cache_dir, fuelbench};
 
 /// The suite as scripts/fetch-humaneval.sh leaves it (the README's test
 /// command runs that script); without it these tests fail, loudly.

@@ -5,8 +5,8 @@ use fuelbench_perf::stub::StubConfig;
 use fuelbench_perf::{LoadPlan, RequestLog, Summary};
 use serde_json::Value;
 
-use crate::fake_server::{End, FakeServer, Reply};
-use crate::util::{fuelbench, repo_path};
+use crate::support::fake_server::{End, FakeServer, Reply};
+use crate::support::{fuelbench, repo_path};
 
 fn plan(requests: usize, output: u32, concurrency: usize) -> LoadPlan {
     LoadPlan {

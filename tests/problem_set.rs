@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use fuelbench_problems::{COMPLEXITY, Class, Failure, load_dir};
 
-use crate::util::repo_path;
+use crate::support::repo_path;
 
 /// What the checked-in set must plant, so that selftest proves each kind of
 /// failure is caught: a wrong answer in every problem, and across the set at

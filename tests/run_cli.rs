@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use fuelbench_runner::{ResultsFile, Summary};
 use serde_json::Value;
 
-use crate::runner::{problems, scripted_with};
-use crate::util::{cache_dir, fuelbench};
+use crate::support::scripted::{problems, scripted_with};
+use crate::support::{cache_dir, fuelbench};
 
 const FIVE: &str = "p01,p02,p03,p04,p05";
 

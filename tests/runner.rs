@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_llm::{
-    ChatClient, ChatRequest, ClientConfig, FailureClass, ManageConfig, Manager, Message, ModelStep,
-    ServerKind,
+    ChatClient, ChatRequest, FailureClass, ManageConfig, Manager, Message, ModelStep, ServerKind,
 };
 use fuelbench_problems::{Failure, Problem};
 use fuelbench_runner::{
@@ -16,21 +15,9 @@ use fuelbench_runner::{
 };
 use serde_json::{Value, json};
 
-use crate::fake_server::{End, FakeServer, Reply, Request};
-use crate::util::{check_committed, repo_path, sandbox};
-
-pub fn problems() -> Vec<Problem> {
-    fuelbench_problems::load_dir(&repo_path("problems")).expect("the problem set loads")
-}
-
-/// Timeouts short enough for tests: a stall is seen in a second.
-pub fn client(base_url: &str) -> ChatClient {
-    let mut config = ClientConfig::new(base_url);
-    config.timeouts.first_byte = Duration::from_secs(2);
-    config.timeouts.idle = Duration::from_secs(1);
-    config.retry.backoff = Duration::from_millis(20);
-    ChatClient::new(config)
-}
+use crate::support::fake_server::{End, FakeServer, Reply, Request};
+use crate::support::scripted::{client, problems, scripted, scripted_with};
+use crate::support::{check_committed, repo_path, sandbox};
 
 fn context(base_url: &str) -> RunContext {
     RunContext::new(
@@ -500,58 +487,6 @@ fn ollama_models_are_unloaded_with_keep_alive_zero() {
     assert!(error.to_string().contains("other:7b, coder:1b"), "{error}");
 }
 
-/// A server that answers every problem with its reference, or with its
-/// planted wrong answer for odd-numbered problems; `gap` between chunks.
-pub fn scripted(problems: Vec<Problem>) -> FakeServer {
-    scripted_with(problems, Duration::ZERO, |_, number| number % 2 == 1)
-}
-
-/// As [`scripted`], with a pause between chunks and `wrong(request,
-/// problem number)` choosing which solves get the planted wrong answer.
-pub fn scripted_with(
-    problems: Vec<Problem>,
-    gap: Duration,
-    wrong: impl Fn(&Request, u32) -> bool + Send + Sync + 'static,
-) -> FakeServer {
-    FakeServer::start(scripted_handler(problems, gap, wrong))
-}
-
-/// What [`scripted_with`] answers, for a server that answers more.
-pub fn scripted_handler(
-    problems: Vec<Problem>,
-    gap: Duration,
-    wrong: impl Fn(&Request, u32) -> bool + Send + Sync + 'static,
-) -> impl Fn(&Request) -> Reply + Send + Sync + 'static {
-    move |request| {
-        if !request.is_chat() {
-            return Reply::error(404, "no such route");
-        }
-        if request.is_probe() {
-            return Reply::answer("OK");
-        }
-        let problem = request.problem(&problems).expect("a known prompt");
-        let number: u32 = problem.id[1..3].parse().expect("ids are pNN_name");
-        let planted = problem
-            .wrong
-            .iter()
-            .find(|w| w.expect == Failure::WrongAnswer);
-        let code = match planted {
-            Some(planted) if !request.is_refactor() && wrong(request, number) => {
-                planted.source.clone()
-            }
-            _ => problem.reference.clone(),
-        };
-        Reply::Stream {
-            text: format!("Here it is.\n\n```python\n{code}\n```\n"),
-            reasoning: false,
-            gap,
-            end: End::Done {
-                finish_reason: "stop",
-            },
-        }
-    }
-}
-
 #[test]
 fn resume_keeps_finished_problems_and_refuses_a_changed_configuration() {
     let chosen: Vec<Problem> = problems()[..3].to_vec();
@@ -884,7 +819,10 @@ fn a_schema_1_file_of_the_wrong_shape_is_refused_not_a_panic() {
     let path = dir.path().join("odd.json");
     std::fs::write(&path, old.to_string()).unwrap();
     let error = ResultsFile::read(&path).expect_err("a record that is a number");
-    assert!(fuelbench_stdx::error_chain(&error).contains("odd.json"), "{error}");
+    assert!(
+        fuelbench_stdx::error_chain(&error).contains("odd.json"),
+        "{error}"
+    );
     std::fs::write(&path, "[1, 2]").unwrap();
     assert!(ResultsFile::read(&path).is_err());
 }

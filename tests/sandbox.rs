@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use fuelbench_sandbox::{Limits, Program, RunOutcome, Status};
 
-use crate::util::{repo_path, sandbox};
+use crate::support::{repo_path, sandbox};
 
 /// Runs `tests/guests/<name>.py` and checks the outcome against the file's
 /// own header:

@@ -1,4 +1,4 @@
-use crate::util::{fuelbench, repo_path};
+use crate::support::{fuelbench, repo_path};
 
 fn json_stdout(output: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {

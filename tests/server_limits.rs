@@ -2,10 +2,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use fuelbench_server::{Config, RunsConfig};
+use fuelbench_server::{Config, JobsConfig};
 
-use crate::fake_server::FakeServer;
-use crate::server::{http, state};
+use crate::support::fake_server::FakeServer;
+use crate::support::service::{http, state};
 
 /// `fuelbench_server::serve` on a loopback port of its own, in this
 /// process, until dropped.
@@ -18,7 +18,7 @@ struct Served {
 
 fn served(config: Config) -> Served {
     let (state, store) = state(config);
-    let runtime = crate::server::runtime();
+    let runtime = crate::support::service::runtime();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a port");
@@ -47,13 +47,16 @@ impl Drop for Served {
 /// that answers every 300 ms, and a run of three problems started on it
 /// (its state as the API answered).
 fn served_with_a_slow_run(config: Config) -> (Served, FakeServer, serde_json::Value) {
-    let problems: Vec<_> = crate::runner::problems()[..3].to_vec();
-    let model_server =
-        crate::runner::scripted_with(problems.clone(), Duration::from_millis(300), |_, _| false);
+    let problems: Vec<_> = crate::support::scripted::problems()[..3].to_vec();
+    let model_server = crate::support::scripted::scripted_with(
+        problems.clone(),
+        Duration::from_millis(300),
+        |_, _| false,
+    );
     let server = served(Config {
-        runs: RunsConfig {
+        jobs: JobsConfig {
             endpoints: vec![model_server.base_url.clone()],
-            ..Config::default().runs
+            ..Config::default().jobs
         },
         ..config
     });
@@ -270,8 +273,10 @@ fn a_client_that_stops_reading_is_cut_off() {
     // A results file of 56 MiB, more than loopback sockets buffer (up to
     // 32 MiB received and 4 MiB sent here).
     let mut file: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::util::repo_path("tests/data/results-schema-1.json"))
-            .expect("the fixture"),
+        &std::fs::read_to_string(crate::support::repo_path(
+            "tests/data/results-schema-1.json",
+        ))
+        .expect("the fixture"),
     )
     .expect("JSON");
     file["problems"][0]["solve"]["content"] = serde_json::Value::String("x".repeat(56 << 20));

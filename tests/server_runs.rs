@@ -3,21 +3,21 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use fuelbench_problems::Problem;
-use fuelbench_server::{Config, RunsConfig};
+use fuelbench_server::{Config, JobsConfig};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::runner::{problems, scripted, scripted_with};
-use crate::server::{App, JSON, app, post, runtime, send};
-use crate::util::check_committed;
+use crate::support::check_committed;
+use crate::support::scripted::{problems, scripted, scripted_with};
+use crate::support::service::{App, JSON, app, post, runtime, send};
 
 /// A service whose runs may target `endpoint`.
 fn service(endpoint: &str) -> App {
     app(Config {
-        runs: RunsConfig {
+        jobs: JobsConfig {
             endpoints: vec![endpoint.to_owned()],
-            ..Config::default().runs
+            ..Config::default().jobs
         },
         ..Config::default()
     })
@@ -111,11 +111,11 @@ fn ids(problems: &[Problem]) -> Vec<String> {
     problems.iter().map(|problem| problem.id.clone()).collect()
 }
 
-async fn get(app: &App, path: &str) -> crate::server::Answer {
+async fn get(app: &App, path: &str) -> crate::support::service::Answer {
     send(app, "GET", path, &[], Vec::new()).await
 }
 
-async fn start(app: &App, body: Value) -> crate::server::Answer {
+async fn start(app: &App, body: Value) -> crate::support::service::Answer {
     post(app, "/api/v1/runs", &body).await
 }
 
@@ -232,7 +232,7 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         assert_eq!(rows[1]["comparable"], false);
         assert_eq!(
             rows[1]["differences"][0],
-            "scored on other problems than this server's"
+            "scored on other problems than this problem set"
         );
         std::fs::remove_file(app.store_dir().join("stale.json")).unwrap();
         let csv = get(&app, "/api/v1/leaderboard?format=csv").await;

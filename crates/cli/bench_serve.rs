@@ -114,10 +114,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         .clone();
     let sandbox = global.sandbox_pooled(!args.without_pool)?;
     let store = tempfile::tempdir().context("failed to make a results store")?;
-    let config = Config {
-        results_dir: store.path().to_owned(),
-        ..Config::default()
-    };
+    let config = Config::default();
     let slots = config.slots;
     let sandbox_slots = sandbox.slots();
     let evaluator = Evaluator::new(sandbox.clone(), EvalConfig::default());
@@ -129,8 +126,10 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
         "bench serve: wrote {LEADERBOARD_FILES} results files in {:.1}s",
         seed_started.elapsed().as_secs_f64()
     );
-    let state =
-        AppState::new(evaluator, problems, config).context("failed to open the results store")?;
+    let results = fuelbench_runner::DirStore::open(store.path())
+        .context("failed to open the results store")?;
+    let state = AppState::new(evaluator, problems, std::sync::Arc::new(results), config)
+        .context("failed to start the service")?;
     let duration = Duration::from_secs_f64(args.seconds);
     let evaluations = args.evaluations;
 

@@ -315,9 +315,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &SoakBenchArgs) -> anyhow::Result<E
     std::thread::sleep(Duration::from_secs(25));
     let after = server.gauges();
 
-    let minutes = std::mem::take(
-        &mut *fuelbench_stdx::lock(&traffic.minutes),
-    );
+    let minutes = std::mem::take(&mut *fuelbench_stdx::lock(&traffic.minutes));
     let mut rows = Vec::new();
     for (index, (minute, gauge)) in minutes.iter().zip(&gauges).enumerate() {
         rows.push(json!({

@@ -21,6 +21,7 @@ mod bench_serve;
 mod bench_soak;
 mod evaluate;
 mod perf;
+mod perf_latency;
 mod problems;
 
 mod results;
@@ -129,6 +130,19 @@ impl GlobalArgs {
         ))
     }
 
+    /// sha256 of the interpreter a sandbox would run, without preparing
+    /// one: `--interpreter`'s `python.wasm`, else the pinned build's.
+    fn interpreter_sha256(&self) -> anyhow::Result<String> {
+        use sha2::Digest as _;
+        let Some(dir) = &self.interpreter else {
+            return Ok(fuelbench_sandbox::Pins::compiled_in().python_wasm_sha256);
+        };
+        let path = dir.join("python.wasm");
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("failed to read the interpreter {}", path.display()))?;
+        Ok(format!("{:x}", sha2::Sha256::digest(&bytes)))
+    }
+
     fn sandbox(&self) -> anyhow::Result<fuelbench_sandbox::Sandbox> {
         self.sandbox_builder()?
             .build()
@@ -167,7 +181,7 @@ fn main() -> ExitCode {
         Command::EvaluateSamples(args) => evaluate::evaluate_samples(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::Rescore(args) => results::rescore(&cli.global, args),
-        Command::Leaderboard(args) => results::leaderboard(args),
+        Command::Leaderboard(args) => results::leaderboard(&cli.global, args),
         Command::Compare(args) => results::compare(args),
         Command::Import(args) => results::import(args),
         Command::Serve(args) => serve::serve(&cli.global, args),

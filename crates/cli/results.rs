@@ -33,6 +33,10 @@ pub(crate) enum Format {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct LeaderboardArgs {
+    /// The problem set rows are compared with: a row scored on other
+    /// problems is flagged as not comparable
+    #[command(flatten)]
+    problems: ProblemsArgs,
     /// A folder of results files (and files written by `fuelbench import`)
     #[arg(default_value = "results")]
     dir: PathBuf,
@@ -99,16 +103,35 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn leaderboard(args: &LeaderboardArgs) -> anyhow::Result<ExitCode> {
-    let (rows, notes) = leaderboard::collect(&args.dir)
+/// The board of `args.dir`, each row flagged as the web board flags it:
+/// the table and CSV as they are, with a note on stderr for each row that
+/// cannot be compared; JSON with `comparable` and `differences`.
+pub(crate) fn leaderboard(global: &GlobalArgs, args: &LeaderboardArgs) -> anyhow::Result<ExitCode> {
+    let board = leaderboard::collect(&args.dir)
         .with_context(|| format!("failed to read the results in {}", args.dir.display()))?;
-    for note in notes {
+    for note in &board.notes {
         eprintln!("note: {note}");
     }
+    let problems = args.problems.load()?;
+    let flagged = leaderboard::flag(board.rows, &problems, &global.interpreter_sha256()?);
+    for (number, flagged) in flagged.iter().enumerate() {
+        if !flagged.comparable {
+            let row = &flagged.row;
+            eprintln!(
+                "note: row {} ({}, think {}, grammar {}) is not comparable: {}",
+                number + 1,
+                row.model,
+                row.think,
+                row.grammar,
+                flagged.differences.join("; ")
+            );
+        }
+    }
+    let rows: Vec<leaderboard::Row> = flagged.iter().map(|flagged| flagged.row.clone()).collect();
     match args.format {
         Format::Md => print!("{}", render::markdown(&rows)),
         Format::Csv => print!("{}", render::csv(&rows)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&flagged)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,12 +7,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use fuelbench_llm::{
-    ChatClient, ClientConfig, LocalServer, LocalServerConfig, Manager, ModelStep, ServerKind,
-    ServerLock,
-};
+use fuelbench_llm::{ClientConfig, LocalServerConfig, ModelStep, ServerKind};
 use fuelbench_runner::{
-    self as run, Benchmark, Grammar, Plan, ProblemOutcome, RunContext, RunEvent, Think, leaderboard,
+    self as run, Benchmark, Endpoint, Grammar, Plan, ProblemOutcome, RunContext, RunEvent,
+    RunProgress, Target, Think, leaderboard,
 };
 use serde_json::Map;
 
@@ -134,15 +132,18 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     let seed = evaluator.config().seed;
     eprintln!("tests drawn from seed {seed} (repeat them with --seed {seed})");
 
+    // Before any server starts or model loads: a run that cannot write its
+    // results must not begin.
+    run::preflight(&args.out, &configs, args.resume)?;
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
 
-    // A server we start lives until the end of this function.
-    let local = match &args.serve_model {
-        Some(model) => {
+    let endpoint = match (&args.serve_model, &args.endpoint) {
+        (Some(model), _) => {
             if args.models.len() != 1 {
                 bail!("--serve-model serves one model; give exactly one --model (its alias)");
             }
@@ -160,32 +161,29 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
             );
             config.threads = args.serve_threads;
             eprintln!("starting llama-server for {} on 127.0.0.1", model.display());
-            let server = LocalServer::start(&config).context("failed to start llama-server")?;
-            eprintln!(
-                "llama-server (pid {}) is up at {}",
-                server.pid(),
-                server.base_url()
-            );
-            Some(server)
+            Endpoint::Local(config)
         }
-        None => None,
-    };
-    let endpoint = match (&local, &args.endpoint) {
-        (Some(server), _) => server.base_url().to_owned(),
-        (None, Some(endpoint)) => endpoint.clone(),
+        (None, Some(url)) => Endpoint::Url(url.clone()),
         (None, None) => bail!("give --endpoint URL or --serve-model FILE"),
     };
-    let mut client_config = ClientConfig::new(&endpoint);
-    client_config.api_key = std::env::var("FUELBENCH_API_KEY")
+    let mut settings = ClientConfig::new("");
+    settings.api_key = std::env::var("FUELBENCH_API_KEY")
         .ok()
         .filter(|k| !k.is_empty());
-    client_config.timeouts.idle = Duration::from_secs(args.idle_timeout);
-    client_config.timeouts.first_byte = Duration::from_secs(args.first_byte_timeout);
-    let client = ChatClient::new(client_config);
-    let base_url = client.config().base_url.clone();
-
-    let _lock = ServerLock::acquire(&global.cache_dir()?.join("locks"), &base_url)
-        .context("failed to take the server for this run")?;
+    settings.timeouts.idle = Duration::from_secs(args.idle_timeout);
+    settings.timeouts.first_byte = Duration::from_secs(args.first_byte_timeout);
+    // A server we start lives as long as the target, to the end of this
+    // function.
+    let target = Target::open(endpoint, settings, &global.cache_dir()?.join("locks"))
+        .context("failed to take the model server for this run")?;
+    if let Some(server) = target.local() {
+        eprintln!(
+            "llama-server (pid {}) is up at {}",
+            server.pid(),
+            server.base_url()
+        );
+    }
+    let base_url = target.base_url().to_owned();
 
     let kind = match args.server_kind {
         KindArg::Auto => None,
@@ -194,7 +192,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         KindArg::Single => Some(ServerKind::Single),
     };
     let manager = runtime
-        .block_on(Manager::connect(client.clone(), kind))
+        .block_on(target.manager(kind))
         .with_context(|| format!("failed to reach the model server at {base_url}"))?;
 
     let benchmark = Benchmark {
@@ -202,7 +200,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         out_dir: args.out.clone(),
         resume: args.resume,
     };
-    let context = RunContext::new(client, evaluator);
+    let context = RunContext::new(target.client().clone(), evaluator);
     let mut progress = Progress::new(args.json);
     let outcome = runtime.block_on(benchmark.run(&context, &manager, &problems, &mut |event| {
         progress.show(event)
@@ -226,7 +224,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
             println!("results: {}", path.display());
         }
     }
-    drop(local);
+    drop(target);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -253,6 +251,8 @@ struct Progress {
     json: bool,
     bar: Option<indicatif::ProgressBar>,
     started: Instant,
+    /// The run's events folded, as the service folds a job's.
+    run: RunProgress,
 }
 
 impl Progress {
@@ -273,6 +273,7 @@ impl Progress {
             json,
             bar,
             started: Instant::now(),
+            run: RunProgress::default(),
         }
     }
 
@@ -291,6 +292,7 @@ impl Progress {
 
     /// One event: printed as a JSON line with `--json`, else rendered.
     fn show(&mut self, event: RunEvent) {
+        self.run.apply(&event);
         if self.json {
             println!(
                 "{}",
@@ -313,8 +315,8 @@ impl Progress {
                 model,
                 variant,
                 done,
-                total,
                 sessions,
+                ..
             } => {
                 let label = format!("{model} {variant}");
                 let resumed = if sessions > 1 {
@@ -325,8 +327,8 @@ impl Progress {
                 self.line(format!("== {label} -> {}{resumed}", file.display()));
                 if let Some(bar) = &self.bar {
                     bar.set_prefix(label);
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
+                    bar.set_length(self.run.variant_total as u64);
+                    bar.set_position(self.run.variant_done as u64);
                 }
             }
             RunEvent::ProblemStarted { problem, .. } => {
@@ -334,13 +336,10 @@ impl Progress {
                     bar.set_message(format!("{problem} (solve, score, refactor)"));
                 }
             }
-            RunEvent::ProblemDone {
-                outcome, progress, ..
-            } => {
+            RunEvent::ProblemDone { outcome, .. } => {
                 self.line(problem_line(&outcome, self.started.elapsed()));
                 if let Some(bar) = &self.bar {
-                    let done = progress.split('/').next().and_then(|n| n.parse().ok());
-                    bar.set_position(done.unwrap_or(0));
+                    bar.set_position(self.run.variant_done as u64);
                     bar.set_message(String::new());
                 }
             }

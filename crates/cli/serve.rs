@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use fuelbench_eval::{EvalConfig, Evaluator};
-use fuelbench_server::{AppState, Config, RunsConfig};
+use std::sync::Arc;
+
+use fuelbench_runner::DirStore;
+use fuelbench_server::{AppState, Config, JobsConfig};
 
 use crate::GlobalArgs;
 use crate::problems::ProblemsArgs;
@@ -71,8 +74,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
             .max(1),
         token,
         loopback_only: args.addr.ip().is_loopback(),
-        results_dir: args.results.clone(),
-        runs: RunsConfig {
+        jobs: JobsConfig {
             endpoints: args.endpoints.clone(),
             api_key: std::env::var("FUELBENCH_API_KEY")
                 .ok()
@@ -86,12 +88,14 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
         config.queue = 32 * config.slots;
     }
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let state = AppState::new(evaluator, args.problems.load()?, config).with_context(|| {
+    let store = DirStore::open(&args.results).with_context(|| {
         format!(
             "failed to open the results store {}",
             args.results.display()
         )
     })?;
+    let state = AppState::new(evaluator, args.problems.load()?, Arc::new(store), config)
+        .context("failed to start the service")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

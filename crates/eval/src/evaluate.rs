@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use fuelbench_complexity::{Class, Sample, analyse, ratio_slope};
 use fuelbench_problems::{Case, ComplexitySpec, Expect, FORBIDDEN, Failure, Input, Kind, Problem};
-use fuelbench_stdx::lock;
 use fuelbench_sandbox::{
     CallKind, Check, CheckOutcome, Ending, Inputs, Interrupt, Limits, Sandbox, Stage, Status,
     Value, clipped, derived_seed,
 };
+use fuelbench_stdx::lock;
 use rayon::prelude::*;
 
 use crate::report::{
@@ -1074,7 +1074,6 @@ fn limits_of(config: &EvalConfig, fuel: u64) -> Limits {
         ..Limits::default()
     }
 }
-
 
 type Paired<'a> = Vec<(&'a Case, Option<&'a Value>)>;
 

@@ -20,6 +20,8 @@
 
 use std::time::{Duration, Instant};
 
+pub mod compare;
+
 use fuelbench_llm::{ChatClient, ChatRequest, Message};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 

@@ -165,6 +165,93 @@ impl RunEvent {
     }
 }
 
+/// How far a run has got: the fold of its events, the same for every
+/// watcher (a job's state in the service, the progress bar in a terminal),
+/// so no front end reads numbers back out of an event's text.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct RunProgress {
+    /// Problems done, counting those already in resumed files.
+    pub problems_done: usize,
+    /// Every model's every variant's problems, less a skipped model's.
+    pub problems_total: usize,
+    /// The model being worked with, and its last step.
+    pub model: Option<String>,
+    pub model_step: Option<ModelStep>,
+    pub variant: Option<String>,
+    /// The variant in flight: problems in its results file, and how many it has.
+    #[serde(default)]
+    pub variant_done: usize,
+    #[serde(default)]
+    pub variant_total: usize,
+    /// The problem in flight.
+    pub problem: Option<String>,
+    /// Problems per variant and variants per model, from `run_started`.
+    #[serde(skip)]
+    shape: (usize, usize),
+}
+
+impl RunProgress {
+    /// Progress before any event, when the run's size is known already.
+    pub fn new(problems_total: usize) -> RunProgress {
+        RunProgress {
+            problems_total,
+            ..RunProgress::default()
+        }
+    }
+
+    /// Folds the next event in.
+    pub fn apply(&mut self, event: &RunEvent) {
+        let (problems, variants) = self.shape;
+        match event {
+            RunEvent::RunStarted {
+                models,
+                variants,
+                problems,
+                ..
+            } => {
+                self.shape = (*problems, variants.len());
+                self.problems_total = models.len() * variants.len() * problems;
+            }
+            RunEvent::Model { model, step } => {
+                self.model = Some(model.clone());
+                self.model_step = Some(step.clone());
+            }
+            RunEvent::ModelSkipped { .. } => {
+                self.problems_total = self.problems_total.saturating_sub(problems * variants);
+            }
+            RunEvent::ModelDone { .. } => {
+                self.variant = None;
+                self.problem = None;
+            }
+            RunEvent::VariantComplete { .. } => self.problems_done += problems,
+            RunEvent::VariantStarted {
+                variant,
+                done,
+                total,
+                ..
+            } => {
+                self.problems_done += done;
+                self.variant = Some(variant.clone());
+                self.variant_done = *done;
+                self.variant_total = *total;
+            }
+            RunEvent::ProblemStarted { problem, .. } => self.problem = Some(problem.clone()),
+            RunEvent::ProblemDone { .. } => {
+                self.problems_done += 1;
+                self.variant_done += 1;
+                self.problem = None;
+            }
+            RunEvent::RunFinished { .. } | RunEvent::RunFailed { .. } | RunEvent::RunCancelled => {
+                self.problem = None;
+                self.model_step = None;
+            }
+            RunEvent::VariantDone { .. } | RunEvent::Warning { .. } => {}
+        }
+    }
+}
+
 /// The JSON Schema of one event, as `schema/events.schema.json` holds it.
 pub fn event_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(RunEvent)).expect("a schema is JSON")

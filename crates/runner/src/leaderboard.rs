@@ -9,6 +9,14 @@ use serde_json::Value;
 use super::{Error, Result, ResultsFile, Summary};
 use fuelbench_eval::score::Verdict;
 
+mod comparison;
+mod flag;
+mod imported;
+
+pub use self::comparison::{Agreement, Comparison, FuelRatio, ProblemDelta, Side, compare};
+pub use self::flag::{BoardRow, flag};
+pub use self::imported::{Imported, import};
+
 /// The `format` of a file `fuelbench import` writes.
 pub const IMPORTED_FORMAT: &str = "fuelbench-imported/1";
 
@@ -243,21 +251,42 @@ fn quant_in(token: &str) -> Option<String> {
     Some(quant)
 }
 
-/// Every row in `dir`: results files and imported files, best first. A
-/// file that is not one, or cannot be read, is passed over and named in the
-/// returned notes: one bad file never hides the others.
-pub fn collect(dir: &Path) -> Result<(Vec<Row>, Vec<String>)> {
-    let mut rows = Vec::new();
-    let mut notes = Vec::new();
-    for path in json_files(dir)? {
-        match rows_of(&path) {
-            Ok(found) => rows.extend(found),
-            Err(note) => notes.push(note),
+/// Every row of a store, best first, and the files passed over, and why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Board {
+    pub rows: Vec<Row>,
+    pub notes: Vec<String>,
+}
+
+impl Board {
+    /// The board of what each file held ([`rows_of`]: its rows, or why it
+    /// holds none), each row with the newest serving figures of its
+    /// server, best first. One bad file never hides the others.
+    pub fn assemble(
+        files: impl IntoIterator<Item = Result<Vec<Row>, String>>,
+        serving: &[(fuelbench_llm::ServerKey, Serving)],
+    ) -> Board {
+        let mut board = Board::default();
+        for file in files {
+            match file {
+                Ok(rows) => board.rows.extend(rows),
+                Err(note) => board.notes.push(note),
+            }
         }
+        attach_serving(&mut board.rows, serving);
+        sort(&mut board.rows);
+        board
     }
-    attach_serving(&mut rows, &serving_runs(dir));
-    sort(&mut rows);
-    Ok((rows, notes))
+}
+
+/// Every row in `dir`: results files and imported files, best first, with
+/// a note for each file passed over.
+pub fn collect(dir: &Path) -> Result<Board> {
+    let files = json_files(dir)?
+        .iter()
+        .map(|path| rows_of(path))
+        .collect::<Vec<_>>();
+    Ok(Board::assemble(files, &serving_runs(dir)))
 }
 
 /// The `.json` files directly in `dir`, sorted by name.
@@ -282,8 +311,8 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
         format: Option<String>,
     }
     let skipped = |why: &dyn std::fmt::Display| format!("skipped {}: {why}", path.display());
-    let text =
-        super::results::read_text(path).map_err(|error| skipped(&fuelbench_stdx::error_chain(&error)))?;
+    let text = super::results::read_text(path)
+        .map_err(|error| skipped(&fuelbench_stdx::error_chain(&error)))?;
     let Ok(probe) = serde_json::from_str::<Probe>(&text) else {
         return Err(skipped(&"not a JSON object"));
     };
@@ -318,346 +347,6 @@ pub fn sort(rows: &mut [Row]) {
             )
             .then(a.model.cmp(&b.model))
     });
-}
-
-/// Rows read from another harness's results, as `fuelbench import` writes
-/// them for `leaderboard` to pick up.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Imported {
-    pub format: String,
-    pub source: PathBuf,
-    pub rows: Vec<Row>,
-}
-
-/// Reads an older harness's results: either a nested `summary.<label>` per
-/// model and variant, or a flat `summary` with a `problems` list whose
-/// `solve_tokens` / `solve_time_s` give tokens and speed.
-pub fn import(path: &Path) -> Result<Imported> {
-    let bad = |detail: String| Error::Format {
-        path: path.to_owned(),
-        detail,
-    };
-    let text = super::results::read_text(path)?;
-    let value: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
-        path: path.to_owned(),
-        source,
-    })?;
-    let summary = value
-        .get("summary")
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            bad("no `summary` object: neither a nested nor a flat result file".into())
-        })?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = value
-        .get("model")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| stem.strip_prefix("results_").unwrap_or(&stem).to_owned());
-    let mut rows = Vec::new();
-    if summary.contains_key("pass_at_1") {
-        let problems = value.get("problems").and_then(Value::as_array);
-        let (tokens, seconds, count) =
-            problems
-                .into_iter()
-                .flatten()
-                .fold((0.0, 0.0, 0usize), |(t, s, n), p| {
-                    (
-                        t + p.get("solve_tokens").and_then(Value::as_f64).unwrap_or(0.0),
-                        s + p.get("solve_time_s").and_then(Value::as_f64).unwrap_or(0.0),
-                        n + 1,
-                    )
-                });
-        let mut row = imported_row(&name, &Value::Object(summary.clone()), path).map_err(bad)?;
-        if row.avg_tokens.is_none() && count > 0 {
-            row.avg_tokens = Some(tokens / count as f64);
-        }
-        if row.tokens_per_s.is_none() && seconds > 0.0 {
-            row.tokens_per_s = Some(tokens / seconds);
-        }
-        if row.wall_time_s.is_none() && seconds > 0.0 {
-            row.wall_time_s = Some(seconds);
-        }
-        row.progress = value
-            .get("progress")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("{count}/{count}"), str::to_owned);
-        rows.push(row);
-    } else {
-        for (label, entry) in summary {
-            if !entry.is_object() {
-                continue;
-            }
-            let row = imported_row(label, entry, path)
-                .map_err(|detail| bad(format!("summary.{label}: {detail}")))?;
-            rows.push(row);
-        }
-        if rows.is_empty() {
-            return Err(bad(
-                "`summary` has neither `pass_at_1` nor per-label objects".into(),
-            ));
-        }
-    }
-    Ok(Imported {
-        format: IMPORTED_FORMAT.to_owned(),
-        source: path.to_owned(),
-        rows,
-    })
-}
-
-fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String> {
-    let number = |key: &str| summary.get(key).and_then(Value::as_f64);
-    let pass_at_1 = number("pass_at_1").ok_or("no numeric `pass_at_1`")?;
-    let overall = number("overall_score").ok_or("no numeric `overall_score`")?;
-    let think = summary
-        .get("think")
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_bool().map(|b| if b { "on" } else { "off" }.into()))
-        })
-        .unwrap_or_else(|| "-".into());
-    let grammar = summary
-        .get("grammar")
-        .and_then(Value::as_str)
-        .unwrap_or("-")
-        .to_owned();
-    Ok(Row {
-        model: summary
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or(label)
-            .to_owned(),
-        quant: quant_of(label),
-        think,
-        grammar,
-        pass_at_1,
-        complexity: number("complexity_match_rate"),
-        numerical: number("numerical_stability"),
-        refactor: number("refactor_stability"),
-        overall,
-        go: None,
-        avg_tokens: number("avg_tokens"),
-        tokens_per_s: number("avg_tps"),
-        wall_time_s: number("wall_time_s"),
-        progress: summary
-            .get("progress")
-            .and_then(Value::as_str)
-            .unwrap_or("-")
-            .to_owned(),
-        failures: Default::default(),
-        source: path.to_owned(),
-        updated_at: None,
-        problem_set_sha256: None,
-        problem_ids: Vec::new(),
-        python_wasm_sha256: None,
-        seed: None,
-        fuelbench_version: None,
-        wasmtime_version: None,
-        server: None,
-        serving: None,
-    })
-}
-
-/// The delta table between two runs: B measured against A.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Comparison {
-    pub a: String,
-    pub b: String,
-    pub token_delta_pct: Option<f64>,
-    pub wall_delta_pct: Option<f64>,
-    pub tps_delta_pct: Option<f64>,
-    pub pass_at_1_delta: f64,
-    pub score_delta: f64,
-    /// Problems whose outcome differs: passed, failure class, refactor.
-    pub problems: Vec<ProblemDelta>,
-    /// Pass and fail agreement over the problems both ran.
-    pub agreement: Agreement,
-    /// Fuel of B over A, only on problems both pass: a cheaper answer to a
-    /// problem one side fails says nothing.
-    pub fuel: Vec<FuelRatio>,
-    /// The geometric mean of the `fuel` ratios; `None` when no problem
-    /// passes in both.
-    pub fuel_ratio_geomean: Option<f64>,
-}
-
-/// The 2×2 of pass and fail over the problems both runs have a record of.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-pub struct Agreement {
-    pub both_pass: usize,
-    pub only_a_passes: usize,
-    pub only_b_passes: usize,
-    pub both_fail: usize,
-    /// Problems only one of the runs reached.
-    pub unpaired: usize,
-}
-
-/// One problem both runs pass: what its solutions cost.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct FuelRatio {
-    pub id: String,
-    /// Fuel of the test cases, A and B.
-    pub tests_a: u64,
-    pub tests_b: u64,
-    /// `tests_b / tests_a`.
-    pub tests_ratio: Option<f64>,
-    /// The largest complexity size both measured, and its call's fuel.
-    pub largest_n: Option<u64>,
-    pub largest_n_a: Option<f64>,
-    pub largest_n_b: Option<f64>,
-    /// `largest_n_b / largest_n_a`: the figure that says which scales better.
-    pub largest_n_ratio: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct ProblemDelta {
-    pub id: String,
-    pub a: Option<Side>,
-    pub b: Option<Side>,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Side {
-    pub passed: bool,
-    pub failure_class: Option<super::ProblemFailure>,
-    pub refactor_stable: Option<bool>,
-    pub tokens: u64,
-    pub time_s: f64,
-}
-
-pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {
-    let label = |file: &ResultsFile| format!("{} {}", file.config.model, file.config.variant());
-    let pct = |from: f64, to: f64| (from != 0.0).then(|| (to - from) / from * 100.0);
-    let summary = |file: &ResultsFile| file.summary.clone();
-    let (sa, sb) = (summary(a), summary(b));
-    let get = |s: &Option<Summary>, f: fn(&Summary) -> Option<f64>| s.as_ref().and_then(f);
-    let side = |file: &ResultsFile, id: &str| {
-        file.problems
-            .iter()
-            .find(|r| r.id == id)
-            .map(|record| Side {
-                passed: record.passed(),
-                failure_class: record.failure_class,
-                refactor_stable: record.report.refactor.as_ref().map(|r| r.stable),
-                tokens: record.total_tokens(),
-                time_s: record.total_time_s,
-            })
-    };
-    let mut ids: Vec<&String> = a.config.problems.iter().chain(&b.config.problems).collect();
-    ids.dedup();
-    let mut seen = std::collections::HashSet::new();
-    let problems = ids
-        .into_iter()
-        .filter(|id| seen.insert(id.as_str()))
-        .filter_map(|id| {
-            let (left, right) = (side(a, id), side(b, id));
-            let same = match (&left, &right) {
-                (Some(l), Some(r)) => {
-                    l.passed == r.passed
-                        && l.failure_class == r.failure_class
-                        && l.refactor_stable == r.refactor_stable
-                }
-                (None, None) => true,
-                _ => false,
-            };
-            (!same).then(|| ProblemDelta {
-                id: id.clone(),
-                a: left,
-                b: right,
-            })
-        })
-        .collect();
-    let (agreement, fuel) = agreement_and_fuel(a, b);
-    let ratios: Vec<f64> = fuel
-        .iter()
-        .filter_map(|f| f.largest_n_ratio.or(f.tests_ratio))
-        .filter(|r| *r > 0.0 && r.is_finite())
-        .collect();
-    let fuel_ratio_geomean = (!ratios.is_empty())
-        .then(|| (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp());
-    let delta = |f: fn(&Summary) -> Option<f64>| match (get(&sa, f), get(&sb, f)) {
-        (Some(x), Some(y)) => pct(x, y),
-        _ => None,
-    };
-    Comparison {
-        a: label(a),
-        b: label(b),
-        token_delta_pct: delta(|s| Some(s.avg_tokens)),
-        wall_delta_pct: delta(|s| Some(s.wall_time_s)),
-        tps_delta_pct: delta(|s| s.avg_tps),
-        pass_at_1_delta: get(&sb, |s| Some(s.scores.pass_at_1)).unwrap_or(0.0)
-            - get(&sa, |s| Some(s.scores.pass_at_1)).unwrap_or(0.0),
-        score_delta: get(&sb, |s| Some(s.scores.overall_score)).unwrap_or(0.0)
-            - get(&sa, |s| Some(s.scores.overall_score)).unwrap_or(0.0),
-        problems,
-        agreement,
-        fuel,
-        fuel_ratio_geomean,
-    }
-}
-
-fn agreement_and_fuel(a: &ResultsFile, b: &ResultsFile) -> (Agreement, Vec<FuelRatio>) {
-    let mut agreement = Agreement::default();
-    let mut fuel = Vec::new();
-    let ratio = |x: f64, y: f64| (x > 0.0).then(|| y / x);
-    for left in &a.problems {
-        let Some(right) = b.problems.iter().find(|r| r.id == left.id) else {
-            agreement.unpaired += 1;
-            continue;
-        };
-        match (left.passed(), right.passed()) {
-            (true, true) => agreement.both_pass += 1,
-            (true, false) => agreement.only_a_passes += 1,
-            (false, true) => agreement.only_b_passes += 1,
-            (false, false) => agreement.both_fail += 1,
-        }
-        if !(left.passed() && right.passed()) {
-            continue;
-        }
-        let samples = |record: &super::ProblemRecord| {
-            record
-                .report
-                .complexity
-                .as_ref()
-                .map(|c| c.samples.clone())
-                .unwrap_or_default()
-        };
-        let (samples_a, samples_b) = (samples(left), samples(right));
-        let largest = samples_a
-            .iter()
-            .rev()
-            .find_map(|sa| Some((sa, samples_b.iter().find(|sb| sb.n == sa.n)?)));
-        let (tests_a, tests_b) = (left.report.fuel_used, right.report.fuel_used);
-        fuel.push(FuelRatio {
-            id: left.id.clone(),
-            tests_a,
-            tests_b,
-            tests_ratio: ratio(tests_a as f64, tests_b as f64),
-            largest_n: largest.map(|(sa, _)| sa.n),
-            largest_n_a: largest.map(|(sa, _)| sa.cost),
-            largest_n_b: largest.map(|(_, sb)| sb.cost),
-            largest_n_ratio: largest.and_then(|(sa, sb)| ratio(sa.cost, sb.cost)),
-        });
-    }
-    agreement.unpaired += b
-        .problems
-        .iter()
-        .filter(|r| !a.problems.iter().any(|l| l.id == r.id))
-        .count();
-    (agreement, fuel)
 }
 
 #[cfg(test)]

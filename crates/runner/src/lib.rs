@@ -8,13 +8,19 @@
 //! unload. The model server is only ever asked through `fuelbench-llm`.
 //!
 //! After the run, [`rescore`] scores saved answers again offline, and
-//! [`leaderboard`] builds leaderboards, comparisons and imports.
+//! [`leaderboard`] builds leaderboards, comparisons and imports. The service
+//! drives runs as [`jobs`] over a [`Store`], and every front end starts a
+//! run the same way ([`preflight`], [`Target`]).
 
+mod error;
 mod events;
+pub mod jobs;
 pub mod leaderboard;
 mod plan;
 pub mod render;
 mod results;
+mod start;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,61 +31,19 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 pub use tokio_util::sync::CancellationToken;
 
-pub use self::events::{ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, event_schema};
+pub use self::error::{Error, Result};
+pub use self::events::{
+    ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, RunProgress, event_schema,
+};
 pub use self::plan::{Plan, parse_extra_body, select_problems};
 pub use self::results::{
     Exchange, FORMAT, Grammar, MAX_RESULTS_BYTES, ProblemFailure, ProblemRecord, RequestFailure,
     ResultsFile, ResultsHead, RunConfig, SCHEMA_VERSION, Summary, Think, now, results_path, schema,
     slug,
 };
+pub use self::start::{Endpoint, Target, preflight};
+pub use self::store::{DirStore, Store};
 use fuelbench_eval::{Evaluator, RefactorReport, Report, Reproducibility};
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("access {}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("read {} as JSON", path.display())]
-    Json {
-        path: PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("read {}: {detail}", path.display())]
-    Format { path: PathBuf, detail: String },
-    #[error(
-        "start {}: it exists; pass --resume to continue it, or remove it to start again",
-        path.display()
-    )]
-    Exists { path: PathBuf },
-    #[error(
-        "resume {}: its configuration differs from this run's:\n  {}\nrun with the same options, \
-         or write to another --out folder",
-        path.display(), changes.join("\n  ")
-    )]
-    ConfigChanged { path: PathBuf, changes: Vec<String> },
-    #[error("score {problem}")]
-    Score {
-        problem: String,
-        #[source]
-        source: fuelbench_eval::Error,
-    },
-    #[error("find problem {id:?} of {}: it is not in the problem set", path.display())]
-    UnknownProblem { id: String, path: PathBuf },
-    #[error("manage the model server")]
-    Server(#[from] fuelbench_llm::Error),
-    #[error(
-        "finish the run: it was cancelled; every results file is whole, and resuming finishes it"
-    )]
-    Cancelled,
-    #[error("plan the run: {0}")]
-    Plan(String),
-}
 
 /// Sent before every prompt. The prompts themselves say what to write; this
 /// says how to answer so the code can be found.
@@ -585,7 +549,7 @@ impl Benchmark {
                 }
                 continue;
             }
-            let mut variants = Variants {
+            let mut variants = ModelTurn {
                 benchmark: self,
                 context,
                 manager,
@@ -625,8 +589,8 @@ impl Benchmark {
     }
 }
 
-/// One model's variants, run while the model is loaded.
-struct Variants<'b, 'e> {
+/// One model's turn on the server: its variants, run while it is loaded.
+struct ModelTurn<'b, 'e> {
     benchmark: &'b Benchmark,
     context: &'b RunContext,
     manager: &'b Manager,
@@ -637,7 +601,7 @@ struct Variants<'b, 'e> {
     loaded: bool,
 }
 
-impl fuelbench_llm::Workload for Variants<'_, '_> {
+impl fuelbench_llm::Workload for ModelTurn<'_, '_> {
     type Output = Result<()>;
 
     fn step(&mut self, model: &str, step: fuelbench_llm::ModelStep) {

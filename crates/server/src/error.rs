@@ -1,6 +1,12 @@
 //! One error shape for every route: `{"error": code, "message": text,
 //! "fields": {...}?}`, with the status that says whose fault it is. A
 //! guest's failure is never one of these: it is the body of a 200.
+//!
+//! The libraries' errors become these in one place each: the `From` impls
+//! below, the runner's as one table. What the operator should see and the
+//! client should not (a host fault's cause, which process holds a model
+//! server) travels as [`HostDetail`] on the response, for the request
+//! guard to log once (`recover::guard_requests`); nothing here prints.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -22,7 +28,14 @@ pub struct ApiError {
     pub fields: Option<Map<String, Value>>,
     /// Seconds to wait before trying again (503).
     pub retry_after: Option<u32>,
+    /// For the server's log, never for the client.
+    pub detail: Option<String>,
 }
+
+/// What the server's log says about a response: the detail of an
+/// [`ApiError`] the client is not shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostDetail(pub String);
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -32,6 +45,7 @@ impl ApiError {
             message: message.into(),
             fields: None,
             retry_after: None,
+            detail: None,
         }
     }
 
@@ -61,12 +75,14 @@ impl ApiError {
 
     /// 500. The detail goes to the server's log, not to the client.
     pub fn host(detail: impl std::fmt::Display) -> ApiError {
-        eprintln!("fuelbench serve: host error: {detail:#}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "host_error",
-            "the server failed; the request may be tried again",
-        )
+        ApiError {
+            detail: Some(format!("host error: {detail:#}")),
+            ..ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "host_error",
+                "the server failed; the request may be tried again",
+            )
+        }
     }
 }
 
@@ -81,6 +97,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(detail) = self.detail {
+            response.extensions_mut().insert(HostDetail(detail));
         }
         response
     }
@@ -97,6 +116,65 @@ impl From<fuelbench_sandbox::Error> for ApiError {
                 "the request's sandbox work was stopped before it finished",
             ),
             other => ApiError::host(other),
+        }
+    }
+}
+
+/// The runner's errors (jobs, the store, starting a run), each to its
+/// status and code. The API names results files by their stem, never by a
+/// path on this machine.
+impl From<fuelbench_runner::Error> for ApiError {
+    fn from(error: fuelbench_runner::Error) -> ApiError {
+        use fuelbench_runner::Error;
+        let stem = |path: &std::path::Path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        match error {
+            Error::NotFound { code, message } => ApiError::not_found(code, message),
+            Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            Error::Invalid { field, message } => ApiError::invalid(field, message),
+            Error::Busy(message) => ApiError::busy(message),
+            Error::Unreadable(message) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_results",
+                message,
+            ),
+            Error::Exists { path } => ApiError::new(
+                StatusCode::CONFLICT,
+                "results_exist",
+                format!(
+                    "the store already has results {}; ask with \"resume\": true to continue them",
+                    stem(&path)
+                ),
+            ),
+            Error::ConfigChanged { path, changes } => ApiError::new(
+                StatusCode::CONFLICT,
+                "config_changed",
+                format!(
+                    "{} was run with other settings: {}",
+                    stem(&path),
+                    changes.join("; ")
+                ),
+            ),
+            // Which process holds it, and where its lock file is, are the
+            // operator's to know, not the client's.
+            Error::Server(fuelbench_llm::Error::Busy { ref base_url, .. }) => ApiError {
+                detail: Some(format!(
+                    "a run was refused: {}",
+                    fuelbench_stdx::error_chain(&error)
+                )),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    "server_busy",
+                    format!(
+                        "another fuelbench run holds {base_url}; a second run would spoil both \
+                         runs' timings. Wait for it to end, or cancel it"
+                    ),
+                )
+            },
+            other => ApiError::host(fuelbench_stdx::error_chain(&other)),
         }
     }
 }

@@ -12,8 +12,11 @@
 //! `Retry-After`, at once. A guest's failure is a 200 with its verdict; a
 //! 4xx is the request's fault, a 5xx the host's ([`ApiError`]).
 //!
-//! This crate is the only one that knows axum. Tests drive [`router`] with
-//! `oneshot`, without a socket.
+//! This crate is the only one that knows axum, and it knows nothing of how
+//! runs are stored or driven: jobs and the store are the runner's
+//! ([`fuelbench_runner::jobs`], [`fuelbench_runner::Store`]); here are
+//! routes, pages, OpenAPI, metrics, the sandbox slots and SSE. Tests drive
+//! [`router`] with `oneshot`, without a socket.
 
 mod error;
 mod listen;
@@ -21,11 +24,9 @@ mod metrics;
 mod openapi;
 mod recover;
 mod routes;
-mod runs;
 mod store;
 mod ui;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -34,14 +35,17 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use fuelbench_eval::Evaluator;
 use fuelbench_problems::Problem;
+use fuelbench_runner::Store;
+use fuelbench_runner::jobs::Jobs;
 use fuelbench_sandbox::Interrupt;
 use tokio::sync::Semaphore;
+
+use crate::store::StoreReader;
 
 pub use crate::error::{ApiError, ApiJson};
 pub use crate::listen::{default_max_connections, raise_open_files_limit};
 pub use crate::openapi::openapi;
-pub use crate::runs::{RunState, RunStatus, RunsConfig, StartRun};
-pub use crate::store::Store;
+pub use fuelbench_runner::jobs::{JobsConfig, RunState, RunStatus, StartRun};
 
 /// The service's policy. Every maximum is published at `/api/v1/info`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,10 +72,8 @@ pub struct Config {
     /// Listening on loopback: a request must name a loopback host, so a
     /// web page cannot reach the service by rebinding its own name.
     pub loopback_only: bool,
-    /// The results store: results files, and the runs the service started.
-    pub results_dir: PathBuf,
     /// The model servers runs may target, and how to reach them.
-    pub runs: RunsConfig,
+    pub jobs: JobsConfig,
     /// How long shutdown waits for running runs to checkpoint.
     pub shutdown_grace: Duration,
     /// How long a connection may take to send a request's head, and how
@@ -102,8 +104,7 @@ impl Default for Config {
             max_batch: 20,
             token: None,
             loopback_only: true,
-            results_dir: PathBuf::from("results"),
-            runs: RunsConfig {
+            jobs: JobsConfig {
                 endpoints: Vec::new(),
                 api_key: None,
                 locks_dir: std::env::temp_dir().join("fuelbench-locks"),
@@ -121,11 +122,11 @@ impl Default for Config {
 /// What every handler shares; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
+    inner: Arc<Shared>,
 }
 
 #[derive(Debug)]
-struct Inner {
+struct Shared {
     evaluator: Evaluator,
     problems: Vec<Problem>,
     problem_set_sha256: String,
@@ -133,8 +134,8 @@ struct Inner {
     slots: Arc<Semaphore>,
     /// Requests holding or waiting for a slot.
     admitted: AtomicUsize,
-    store: Store,
-    runs: Arc<runs::Runs>,
+    store: StoreReader,
+    jobs: Arc<Jobs>,
     metrics: metrics::Metrics,
     sessions: ui::Sessions,
     /// Places for [`AppState::blocking`] work.
@@ -150,27 +151,27 @@ struct Inner {
 }
 
 impl AppState {
-    /// The service's state over the store in `config.results_dir`, created
-    /// if missing.
+    /// The service's state over `store`: its results, and the runs the
+    /// service starts.
     pub fn new(
         evaluator: Evaluator,
         problems: Vec<Problem>,
+        store: Arc<dyn Store>,
         config: Config,
     ) -> std::io::Result<AppState> {
-        let store = Store::open(&config.results_dir)?;
-        let runs = Arc::new(runs::Runs::new(store.clone(), config.runs.clone()));
+        let jobs = Arc::new(Jobs::new(Arc::clone(&store), config.jobs.clone()));
         let bodies = config.slots.max(1) + config.queue;
         let event_streams = config.max_event_streams.max(1);
         Ok(AppState {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Shared {
                 problem_set_sha256: fuelbench_runner::problem_set_sha256(&problems),
                 evaluator,
                 problems,
                 slots: Arc::new(Semaphore::new(config.slots.max(1))),
                 admitted: AtomicUsize::new(0),
                 config,
-                store,
-                runs,
+                store: StoreReader::new(store),
+                jobs,
                 metrics: metrics::Metrics::new(),
                 sessions: ui::Sessions::new()?,
                 blocking: Arc::new(Semaphore::new(4)),
@@ -308,7 +309,7 @@ pub fn router(state: AppState) -> Router {
             routes::deadline,
         ))
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
-        .layer(axum::middleware::from_fn(recover::catch_panics))
+        .layer(axum::middleware::from_fn(recover::guard_requests))
         .layer(DefaultBodyLimit::max(body_limit))
 }
 
@@ -322,16 +323,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let runs = Arc::clone(&state.inner.runs);
-    let token = runs.shutdown.clone();
+    let jobs = Arc::clone(&state.inner.jobs);
+    let token = jobs.shutdown_token();
     let signal = async move {
         shutdown.await;
         token.cancel();
     };
     let config = state.config().clone();
-    let stop = runs.shutdown.clone();
+    let stop = jobs.shutdown_token();
     tokio::spawn(signal);
     listen::serve_connections(listener, router(state), &config, stop).await;
-    runs.shut_down(config.shutdown_grace).await;
+    jobs.shut_down(config.shutdown_grace).await;
     Ok(())
 }

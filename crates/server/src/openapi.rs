@@ -8,10 +8,12 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
+use fuelbench_runner::jobs::{RunStatus, StartRun};
+use fuelbench_runner::leaderboard::BoardRow;
+
 use crate::routes::{
-    BatchRequest, BoardQuery, BoardRow, CompareQuery, EvaluateRequest, EventsQuery, RunRequest,
+    BatchRequest, BoardQuery, CompareQuery, EvaluateRequest, EventsQuery, RunRequest,
 };
-use crate::runs::{RunStatus, StartRun};
 
 /// One operation: its method and path, what it takes and what it answers.
 struct Operation {

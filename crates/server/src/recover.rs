@@ -1,6 +1,7 @@
 //! No panic reaches a client. A handler that panics is answered with the
 //! API's 500 and a request id, the log gets a line with the same id, and
-//! the connection stays up for the client's next request.
+//! the connection stays up for the client's next request. And the one
+//! place that logs what an answer kept from its client ([`HostDetail`]).
 //!
 //! Panics are bugs, and the code avoids them (no slicing of text from
 //! outside, no `unwrap` on it); this is the net under whatever was missed.
@@ -15,12 +16,18 @@ use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 
 use crate::ApiError;
+use crate::error::HostDetail;
 
-pub(crate) async fn catch_panics(request: Request, next: Next) -> Response {
+pub(crate) async fn guard_requests(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let payload = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
-        Ok(response) => return response,
+        Ok(response) => {
+            if let Some(HostDetail(detail)) = response.extensions().get::<HostDetail>() {
+                eprintln!("fuelbench serve: {method} {path}: {detail}");
+            }
+            return response;
+        }
         Err(payload) => payload,
     };
     let id = request_id();
@@ -77,7 +84,7 @@ mod tests {
         let app = Router::new()
             .route("/boom", get(boom))
             .route("/fine", get(|| async { "fine" }))
-            .layer(axum::middleware::from_fn(catch_panics));
+            .layer(axum::middleware::from_fn(guard_requests));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port");

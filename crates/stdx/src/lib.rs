@@ -35,7 +35,7 @@ mod tests {
     #[test]
     fn an_error_chain_names_every_cause_once() {
         let root = std::io::Error::other("disk full");
-        let outer = std::io::Error::new(std::io::ErrorKind::Other, Wrapped(root));
+        let outer = std::io::Error::other(Wrapped(root));
         assert_eq!(super::error_chain(&outer), "wrapped: disk full");
     }
 

@@ -55,7 +55,7 @@ pub(super) async fn info(State(state): State<AppState>) -> Response {
         "slots": config.slots,
         "queue": config.queue,
         "admitted": state.admitted(),
-        "endpoints": state.inner.runs.endpoints(),
+        "endpoints": state.inner.jobs.endpoints(),
     }))
     .into_response()
 }

@@ -5,7 +5,7 @@ mod results;
 mod runs;
 
 pub(crate) use self::evaluate::{BatchRequest, EvaluateRequest, RunRequest};
-pub(crate) use self::results::{BoardQuery, BoardRow, CompareQuery, flag_rows, given, select_rows};
+pub(crate) use self::results::{BoardQuery, CompareQuery, flag_rows, non_empty, select_rows};
 pub(crate) use self::runs::{EventsQuery, endpoint_models};
 
 use std::sync::Arc;
@@ -66,7 +66,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let text = state
         .inner
         .metrics
-        .render(state.admitted(), state.inner.runs.active());
+        .render(state.admitted(), state.inner.jobs.active());
     (
         [(
             header::CONTENT_TYPE,
@@ -281,11 +281,11 @@ fn guard_with(state: &AppState, headers: &HeaderMap, field: Option<&str>) -> Res
         }
     }
     if let Some(token) = &state.config().token {
-        let given = text(header::AUTHORIZATION)
+        let non_empty = text(header::AUTHORIZATION)
             .and_then(|value| value.strip_prefix("Bearer "))
             .or(field)
             .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+        if !constant_time_eq(non_empty.as_bytes(), token.as_bytes()) {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

@@ -2,13 +2,11 @@
 //! problem's record, and two runs compared.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use fuelbench_problems::Problem;
-use fuelbench_runner::leaderboard::{self, Row};
+use fuelbench_runner::leaderboard::{self, BoardRow, Row};
 use serde_json::{Value, json};
 
 use crate::{ApiError, AppState};
@@ -31,17 +29,6 @@ pub(crate) struct BoardQuery {
     pub(crate) verdict: Option<String>,
     /// `json` (the default) or `csv`.
     pub(crate) format: Option<String>,
-}
-
-/// What makes a row's scores comparable with this server's.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct BoardRow {
-    #[serde(flatten)]
-    pub(crate) row: Row,
-    /// Scored on this server's problem set and interpreter.
-    pub(crate) comparable: bool,
-    /// What differs, when it is not.
-    pub(crate) differences: Vec<String>,
 }
 
 pub(super) async fn leaderboard(
@@ -83,12 +70,12 @@ pub(crate) async fn select_rows(
     state: &AppState,
     query: &BoardQuery,
 ) -> Result<(Vec<Row>, Vec<String>), ApiError> {
-    if let Some(verdict) = given(&query.verdict)
+    if let Some(verdict) = non_empty(&query.verdict)
         && !matches!(verdict, "go" | "no_go")
     {
         return Err(ApiError::invalid("verdict", "`verdict` is `go` or `no_go`"));
     }
-    let descending = match given(&query.order) {
+    let descending = match non_empty(&query.order) {
         None | Some("desc") => true,
         Some("asc") => false,
         Some(other) => {
@@ -102,9 +89,9 @@ pub(crate) async fn select_rows(
     let mut rows: Vec<Row> = board
         .rows
         .into_iter()
-        .filter(|row| keep(row, query))
+        .filter(|row| matches_query(row, query))
         .collect();
-    if let Some(key) = given(&query.sort) {
+    if let Some(key) = non_empty(&query.sort) {
         sort_by(&mut rows, key, descending)?;
     } else if !descending {
         rows.reverse();
@@ -113,75 +100,18 @@ pub(crate) async fn select_rows(
 }
 
 /// Each row with what keeps it from being compared with this server's own
-/// scores: other problems, another interpreter, another harness.
+/// scores: the runner's rule, which `fuelbench leaderboard` follows too.
 pub(crate) fn flag_rows(state: &AppState, rows: Vec<Row>) -> Vec<BoardRow> {
     let interpreter = state.inner.evaluator.sandbox().interpreter();
-    // A row run on some of the problems is compared with the same problems
-    // of this server's set.
-    let mut subsets: HashMap<Vec<String>, String> = HashMap::new();
-    let mut subset_hash = |ids: &[String]| {
-        subsets
-            .entry(ids.to_vec())
-            .or_insert_with(|| {
-                let chosen: Vec<Problem> = state
-                    .inner
-                    .problems
-                    .iter()
-                    .filter(|problem| ids.contains(&problem.id))
-                    .cloned()
-                    .collect();
-                fuelbench_runner::problem_set_sha256(&chosen)
-            })
-            .clone()
-    };
-    // Rows judged on another seed than most faced other generated tests.
-    let mut seeds: HashMap<u64, usize> = HashMap::new();
-    for seed in rows.iter().filter_map(|row| row.seed) {
-        *seeds.entry(seed).or_default() += 1;
-    }
-    let common_seed = seeds
-        .into_iter()
-        .max_by_key(|&(seed, count)| (count, std::cmp::Reverse(seed)))
-        .map(|(seed, _)| seed);
-    rows.into_iter()
-        .map(|row| {
-            let mut differences = Vec::new();
-            if let (Some(seed), Some(common)) = (row.seed, common_seed)
-                && seed != common
-            {
-                differences.push(format!(
-                    "judged on other generated tests (seed {seed}) than most rows (seed {common})"
-                ));
-            }
-            match &row.problem_set_sha256 {
-                Some(hash) if *hash != subset_hash(&row.problem_ids) => {
-                    differences.push("scored on other problems than this server's".to_owned());
-                }
-                None => differences.push("imported from another harness".to_owned()),
-                Some(_) => {}
-            }
-            if row
-                .python_wasm_sha256
-                .as_deref()
-                .is_some_and(|hash| *hash != interpreter.python_wasm_sha256)
-            {
-                differences.push("scored by another interpreter build".to_owned());
-            }
-            BoardRow {
-                comparable: differences.is_empty(),
-                differences,
-                row,
-            }
-        })
-        .collect()
+    leaderboard::flag(rows, &state.inner.problems, &interpreter.python_wasm_sha256)
 }
 
-fn keep(row: &Row, query: &BoardQuery) -> bool {
+fn matches_query(row: &Row, query: &BoardQuery) -> bool {
     let contains = |text: &str, part: &str| text.to_lowercase().contains(&part.to_lowercase());
-    given(&query.model).is_none_or(|m| contains(&row.model, m))
-        && given(&query.think).is_none_or(|t| row.think == t)
-        && given(&query.grammar).is_none_or(|g| row.grammar == g)
-        && given(&query.verdict).is_none_or(|v| match v {
+    non_empty(&query.model).is_none_or(|m| contains(&row.model, m))
+        && non_empty(&query.think).is_none_or(|t| row.think == t)
+        && non_empty(&query.grammar).is_none_or(|g| row.grammar == g)
+        && non_empty(&query.verdict).is_none_or(|v| match v {
             "go" => row.go == Some(true),
             "no_go" => row.go == Some(false),
             _ => true,
@@ -189,7 +119,7 @@ fn keep(row: &Row, query: &BoardQuery) -> bool {
 }
 
 /// A query parameter's value; an empty one (a form's blank field) is none.
-pub(crate) fn given(value: &Option<String>) -> Option<&str> {
+pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|text| !text.is_empty())
 }
 

@@ -6,15 +6,14 @@ use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{KeepAlive, Sse};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use fuelbench_llm::{ChatClient, ClientConfig, Manager};
 use futures_util::StreamExt;
 use serde_json::json;
 
 use super::guard;
-use crate::runs::{RunStatus, StartRun};
 use crate::{ApiError, ApiJson, AppState};
+use fuelbench_runner::jobs::{JobEvent, RunStatus, StartRun};
 
 /// 202, the run's state, and where to watch it.
 fn accepted(status: &RunStatus) -> Response {
@@ -39,7 +38,7 @@ pub(super) async fn start(
         .blocking(move |state| {
             state
                 .inner
-                .runs
+                .jobs
                 .start(request, &state.inner.evaluator, &state.inner.problems)
         })
         .await??;
@@ -47,7 +46,7 @@ pub(super) async fn start(
 }
 
 pub(super) async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let runs = state.blocking(|state| state.inner.runs.list()).await?;
+    let runs = state.blocking(|state| state.inner.jobs.list()).await?;
     let runs: Vec<RunStatus> = runs.into_iter().map(RunStatus::public).collect();
     Ok(axum::Json(json!({ "runs": runs })).into_response())
 }
@@ -57,7 +56,7 @@ pub(super) async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let run = state
-        .blocking(move |state| state.inner.runs.get(&id))
+        .blocking(move |state| state.inner.jobs.get(&id))
         .await??;
     Ok(axum::Json(run.public()).into_response())
 }
@@ -69,7 +68,7 @@ pub(super) async fn cancel(
 ) -> Result<Response, ApiError> {
     guard(&state, &headers)?;
     let status = state
-        .blocking(move |state| state.inner.runs.cancel(&id))
+        .blocking(move |state| state.inner.jobs.cancel(&id))
         .await??;
     Ok(accepted(&status))
 }
@@ -85,7 +84,7 @@ pub(super) async fn resume(
         .blocking(move |state| {
             state
                 .inner
-                .runs
+                .jobs
                 .resume(&id, &state.inner.evaluator, &state.inner.problems)
         })
         .await??;
@@ -134,15 +133,24 @@ pub(super) async fn events(
         )));
     };
     let stream = state
-        .blocking(move |state| state.inner.runs.events(&id, after))
+        .blocking(move |state| state.inner.jobs.events(&id, after))
         .await??
         .map(move |event| {
             let _ = &place;
-            event
+            Ok::<_, std::convert::Infallible>(sse_event(event))
         });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
+}
+
+/// A job's event as SSE: its number as the id a reconnect resumes from.
+fn sse_event(event: JobEvent) -> Event {
+    let sse = Event::default().data(&*event.data);
+    match event.number {
+        Some(number) => sse.id(number.to_string()),
+        None => sse,
+    }
 }
 
 /// The configured model servers, each with the models it offers (asked
@@ -170,35 +178,9 @@ pub(crate) async fn endpoint_models(state: &AppState) -> Vec<serde_json::Value> 
         {
             return models.clone();
         }
-        let models = ask_endpoints(&state).await;
+        let models = state.inner.jobs.ask_endpoints().await;
         *cached = Some((std::time::Instant::now(), models.clone()));
         models
     });
     asking.await.unwrap_or_default()
-}
-
-async fn ask_endpoints(state: &AppState) -> Vec<serde_json::Value> {
-    let api_key = &state.config().runs.api_key;
-    let asks = state.inner.runs.endpoints().iter().map(|url| async move {
-        let mut config = ClientConfig::new(url);
-        config.api_key = api_key.clone();
-        let ask = async {
-            let manager = Manager::connect(ChatClient::new(config), None).await?;
-            let models = manager.available().await;
-            Ok::<_, fuelbench_llm::Error>((manager.kind(), models))
-        };
-        let error = |error: &fuelbench_llm::Error| fuelbench_stdx::error_chain(error);
-        match tokio::time::timeout(Duration::from_secs(5), ask).await {
-            Ok(Ok((kind, Ok(models)))) => json!({ "url": url, "kind": kind, "models": models }),
-            Ok(Ok((kind, Err(failure)))) => json!({
-                "url": url,
-                "kind": kind,
-                "models": null,
-                "error": format!("it does not list its models: {}", error(&failure)),
-            }),
-            Ok(Err(failure)) => json!({ "url": url, "models": null, "error": error(&failure) }),
-            Err(_) => json!({ "url": url, "models": null, "error": "no answer within 5 s" }),
-        }
-    });
-    futures_util::future::join_all(asks).await
 }

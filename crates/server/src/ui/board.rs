@@ -6,7 +6,9 @@ use maud::{Markup, html};
 
 use super::{Page, THRESHOLDS, badge, count, file_name, outcome, query, score, seconds};
 use crate::AppState;
-use crate::routes::{BoardQuery, BoardRow, flag_rows, given, select_rows};
+use fuelbench_runner::leaderboard::BoardRow;
+
+use crate::routes::{BoardQuery, flag_rows, non_empty, select_rows};
 
 /// The columns a person can sort by: label, row field, and whether the
 /// best comes first when sorted descending.
@@ -40,41 +42,41 @@ pub(super) async fn leaderboard(
     let rows = flag_rows(&state, rows);
     let filters = |sort: &str, order: &str| {
         query(&[
-            ("model", given(&board.model).unwrap_or("")),
-            ("think", given(&board.think).unwrap_or("")),
-            ("grammar", given(&board.grammar).unwrap_or("")),
-            ("verdict", given(&board.verdict).unwrap_or("")),
+            ("model", non_empty(&board.model).unwrap_or("")),
+            ("think", non_empty(&board.think).unwrap_or("")),
+            ("grammar", non_empty(&board.grammar).unwrap_or("")),
+            ("verdict", non_empty(&board.verdict).unwrap_or("")),
             ("sort", sort),
             ("order", order),
         ])
     };
-    let sorted = given(&board.sort);
-    let ascending = given(&board.order) == Some("asc");
+    let sorted = non_empty(&board.sort);
+    let ascending = non_empty(&board.order) == Some("asc");
     let body = html! {
         h1 { "Leaderboard" }
-        p.lead { "One row per model and variant in the results store, best first. Follow a model to see every problem it was given." }
+        p.lead { "One row per model and variant in the results store, best first. Follow a model to see every problem it was non_empty." }
         form.filters method="get" action="/" {
-            label { "Model " input type="search" name="model" value=(given(&board.model).unwrap_or("")) placeholder="any"; }
+            label { "Model " input type="search" name="model" value=(non_empty(&board.model).unwrap_or("")) placeholder="any"; }
             label { "Think "
                 select name="think" {
                     @for (value, text) in [("", "any"), ("default", "default"), ("on", "on"), ("off", "off")] {
-                        option value=(value) selected[given(&board.think).unwrap_or("") == value] { (text) }
+                        option value=(value) selected[non_empty(&board.think).unwrap_or("") == value] { (text) }
                     }
                 }
             }
-            label { "Grammar " input type="text" name="grammar" value=(given(&board.grammar).unwrap_or("")) placeholder="any" size="8"; }
+            label { "Grammar " input type="text" name="grammar" value=(non_empty(&board.grammar).unwrap_or("")) placeholder="any" size="8"; }
             label { "Verdict "
                 select name="verdict" {
                     @for (value, text) in [("", "any"), ("go", "GO"), ("no_go", "NO-GO")] {
-                        option value=(value) selected[given(&board.verdict).unwrap_or("") == value] { (text) }
+                        option value=(value) selected[non_empty(&board.verdict).unwrap_or("") == value] { (text) }
                     }
                 }
             }
             @if let Some(sort) = sorted { input type="hidden" name="sort" value=(sort); }
-            @if let Some(order) = given(&board.order) { input type="hidden" name="order" value=(order); }
+            @if let Some(order) = non_empty(&board.order) { input type="hidden" name="order" value=(order); }
             button type="submit" { "Filter" }
-            a.export href={"/api/v1/leaderboard?" (filters(sorted.unwrap_or(""), given(&board.order).unwrap_or("")) ) "&format=csv"} { "CSV" }
-            a.export href={"/api/v1/leaderboard?" (filters(sorted.unwrap_or(""), given(&board.order).unwrap_or(""))) } { "JSON" }
+            a.export href={"/api/v1/leaderboard?" (filters(sorted.unwrap_or(""), non_empty(&board.order).unwrap_or("")) ) "&format=csv"} { "CSV" }
+            a.export href={"/api/v1/leaderboard?" (filters(sorted.unwrap_or(""), non_empty(&board.order).unwrap_or(""))) } { "JSON" }
         }
         @if rows.is_empty() {
             p.empty { "No results yet. Start a run from " a href="/runs/new" { "Runs" } ", or point " code { "--results" } " at the folder " code { "fuelbench run --out" } " wrote." }

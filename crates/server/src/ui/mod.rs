@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 
 pub(crate) use self::session::Session;
+use crate::error::HostDetail;
 use crate::{ApiError, AppState};
 
 const STYLE: &str = include_str!("../../../../web/style.css");
@@ -73,6 +74,7 @@ async fn errors_as_pages(
     if !(status.is_client_error() || status.is_server_error()) || is_html {
         return response;
     }
+    let detail = response.extensions().get::<HostDetail>().cloned();
     let message = match axum::body::to_bytes(response.into_body(), 64 << 10).await {
         Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
         _ => status
@@ -84,7 +86,11 @@ async fn errors_as_pages(
         .ok()
         .and_then(|json| json["message"].as_str().map(str::to_owned))
         .unwrap_or(message);
-    Page::from(ApiError::new(status, "bad_request", message)).into_response()
+    let mut page = Page::from(ApiError::new(status, "bad_request", message)).into_response();
+    if let Some(detail) = detail {
+        page.extensions_mut().insert(detail);
+    }
+    page
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -105,6 +111,8 @@ pub(crate) struct Page {
     pub body: Markup,
     /// Scripts the page needs, from `/assets`.
     pub scripts: &'static [&'static str],
+    /// For the server's log: what an error page keeps from its reader.
+    pub detail: Option<String>,
 }
 
 impl Page {
@@ -114,6 +122,7 @@ impl Page {
             title: title.into(),
             body,
             scripts: &[],
+            detail: None,
         }
     }
 }
@@ -161,6 +170,9 @@ impl IntoResponse for Page {
             HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"),
         );
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if let Some(detail) = self.detail {
+            response.extensions_mut().insert(HostDetail(detail));
+        }
         response
     }
 }
@@ -170,6 +182,7 @@ impl From<ApiError> for Page {
     fn from(error: ApiError) -> Page {
         Page {
             status: error.status,
+            detail: error.detail,
             ..Page::new(
                 "Not here",
                 html! {

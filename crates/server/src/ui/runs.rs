@@ -6,7 +6,7 @@
 
 use axum::Form;
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use fuelbench_llm::ModelStep;
 use fuelbench_runner::Think;
@@ -14,8 +14,8 @@ use maud::{Markup, html};
 
 use super::{Page, Session, badge, count, outcome, seconds};
 use crate::routes::{endpoint_models, guard_form};
-use crate::runs::{Outcome, RunState, RunStatus, StartRun};
 use crate::{ApiError, AppState};
+use fuelbench_runner::jobs::{Outcome, RunState, RunStatus, StartRun};
 
 fn state_badge(state: RunState) -> Markup {
     let (kind, text) = match state {
@@ -58,7 +58,7 @@ pub(crate) fn step_text(model: &str, step: &ModelStep) -> String {
 }
 
 pub(super) async fn list(State(state): State<AppState>) -> Page {
-    let runs = match state.blocking(|state| state.inner.runs.list()).await {
+    let runs = match state.blocking(|state| state.inner.jobs.list()).await {
         Ok(runs) => runs,
         Err(error) => return error.into(),
     };
@@ -81,7 +81,7 @@ pub(super) async fn list(State(state): State<AppState>) -> Page {
                                 td { (state_badge(run.state)) }
                                 td { (run.models.join(", ")) }
                                 td { (run.variants.join(", ")) }
-                                td.num { (run.problems_done) " / " (run.problems_total) }
+                                td.num { (run.progress.problems_done) " / " (run.progress.problems_total) }
                                 td { (run.created_at) }
                             }
                         }
@@ -244,11 +244,11 @@ pub(super) async fn start(
             .blocking(move |state| {
                 state
                     .inner
-                    .runs
+                    .jobs
                     .start(request, &state.inner.evaluator, &state.inner.problems)
             })
             .await
-            .and_then(|started| started),
+            .and_then(|started| Ok(started?)),
         Err(error) => Err(error),
     };
     match started {
@@ -287,12 +287,12 @@ fn run_view(run: &RunStatus) -> Markup {
                 @if let Some(error) = &run.error { span.error { " · " (error) } }
             }
             p.progress {
-                progress #progress value=(run.problems_done) max=(run.problems_total.max(1)) {}
-                " " span #progress-text { (run.problems_done) " of " (run.problems_total) " problems" }
+                progress #progress value=(run.progress.problems_done) max=(run.progress.problems_total.max(1)) {}
+                " " span #progress-text { (run.progress.problems_done) " of " (run.progress.problems_total) " problems" }
             }
             p #now {
-                @if let (Some(model), Some(step)) = (&run.model, &run.model_step) { (step_text(model, step)) }
-                @if let Some(problem) = &run.problem { " · asking " strong { (problem) } }
+                @if let (Some(model), Some(step)) = (&run.progress.model, &run.progress.model_step) { (step_text(model, step)) }
+                @if let Some(problem) = &run.progress.problem { " · asking " strong { (problem) } }
             }
             @for skipped in &run.skipped { p.error { "Skipped " (skipped.model) ": " (skipped.error) } }
             @for warning in &run.warnings { p.note { (warning) } }
@@ -306,9 +306,9 @@ pub(super) async fn watch(
     Path(id): Path<String>,
 ) -> Page {
     let run = match state
-        .blocking(move |state| state.inner.runs.get(&id))
+        .blocking(move |state| state.inner.jobs.get(&id))
         .await
-        .and_then(|run| run)
+        .and_then(|run| Ok(run?))
     {
         Ok(run) => run,
         Err(error) => return error.into(),
@@ -370,12 +370,11 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    act(&state, &session, &headers, &form, move |state| {
-        match state.inner.runs.cancel(&id) {
+    run_button(&state, &session, &headers, &form, move |state| {
+        match state.inner.jobs.cancel(&id) {
             // Already over: its page says so.
-            Ok(_) => Ok(id.clone()),
-            Err(error) if error.status == StatusCode::CONFLICT => Ok(id.clone()),
-            Err(error) => Err(error),
+            Ok(_) | Err(fuelbench_runner::Error::Conflict { .. }) => Ok(id.clone()),
+            Err(error) => Err(error.into()),
         }
     })
     .await
@@ -388,12 +387,13 @@ pub(super) async fn resume(
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    act(&state, &session, &headers, &form, move |state| {
+    run_button(&state, &session, &headers, &form, move |state| {
         state
             .inner
-            .runs
+            .jobs
             .resume(&id, &state.inner.evaluator, &state.inner.problems)
             .map(|status| status.id)
+            .map_err(ApiError::from)
     })
     .await
 }
@@ -401,7 +401,7 @@ pub(super) async fn resume(
 /// A run button's form: checked like any request that starts or stops
 /// something, then on to the page of the run `action` names. The action
 /// reads the store, so it runs off the async workers.
-async fn act(
+async fn run_button(
     state: &AppState,
     session: &Session,
     headers: &HeaderMap,

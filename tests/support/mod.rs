@@ -1,3 +1,16 @@
+//! Helpers every test module may use; no test module imports another.
+//! The cache, one shared sandbox, the binary, and:
+
+/// What the external tier needs from outside: llama-server, a model, Chromium.
+#[cfg(feature = "external-tests")]
+pub mod external;
+/// A scripted HTTP server for fault injection.
+pub mod fake_server;
+/// Model servers that answer from a script, with known verdicts.
+pub mod scripted;
+/// The service's router over a store of its own, and `fuelbench serve`.
+pub mod service;
+
 use std::path::PathBuf;
 
 use serde_json::Value;

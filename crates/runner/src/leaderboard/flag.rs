@@ -1,0 +1,80 @@
+//! Which rows of a board can be compared with this scorer's own: the same
+//! problems, the same interpreter, the same generated tests. The web board
+//! and `fuelbench leaderboard` flag rows by this one rule.
+
+use std::collections::HashMap;
+
+use fuelbench_problems::Problem;
+
+use super::Row;
+
+/// A row and what keeps its scores from being compared with this scorer's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct BoardRow {
+    #[serde(flatten)]
+    pub row: Row,
+    /// Scored on this problem set and interpreter, on the tests most rows faced.
+    pub comparable: bool,
+    /// What differs, when it is not.
+    pub differences: Vec<String>,
+}
+
+/// Each row with what differs from a scorer of `problems` on the
+/// interpreter `python_wasm_sha256`: other problems (a row run on some of
+/// them is compared with the same ones of this set), another interpreter
+/// build, another harness, or other generated tests than most rows faced.
+pub fn flag(rows: Vec<Row>, problems: &[Problem], python_wasm_sha256: &str) -> Vec<BoardRow> {
+    let mut subsets: HashMap<Vec<String>, String> = HashMap::new();
+    let mut subset_hash = |ids: &[String]| {
+        subsets
+            .entry(ids.to_vec())
+            .or_insert_with(|| {
+                let chosen: Vec<Problem> = problems
+                    .iter()
+                    .filter(|problem| ids.contains(&problem.id))
+                    .cloned()
+                    .collect();
+                crate::problem_set_sha256(&chosen)
+            })
+            .clone()
+    };
+    let mut seeds: HashMap<u64, usize> = HashMap::new();
+    for seed in rows.iter().filter_map(|row| row.seed) {
+        *seeds.entry(seed).or_default() += 1;
+    }
+    let common_seed = seeds
+        .into_iter()
+        .max_by_key(|&(seed, count)| (count, std::cmp::Reverse(seed)))
+        .map(|(seed, _)| seed);
+    rows.into_iter()
+        .map(|row| {
+            let mut differences = Vec::new();
+            if let (Some(seed), Some(common)) = (row.seed, common_seed)
+                && seed != common
+            {
+                differences.push(format!(
+                    "judged on other generated tests (seed {seed}) than most rows (seed {common})"
+                ));
+            }
+            match &row.problem_set_sha256 {
+                Some(hash) if *hash != subset_hash(&row.problem_ids) => {
+                    differences.push("scored on other problems than this problem set".to_owned());
+                }
+                None => differences.push("imported from another harness".to_owned()),
+                Some(_) => {}
+            }
+            if row
+                .python_wasm_sha256
+                .as_deref()
+                .is_some_and(|hash| hash != python_wasm_sha256)
+            {
+                differences.push("scored by another interpreter build".to_owned());
+            }
+            BoardRow {
+                comparable: differences.is_empty(),
+                differences,
+                row,
+            }
+        })
+        .collect()
+}
