@@ -1,11 +1,14 @@
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
 use fuelbench_server::{Config, JobsConfig};
+use serde_json::{Value, json};
 
 use crate::support::fake_server::FakeServer;
-use crate::support::service::{http, state};
+use crate::support::service::{JSON, app, http, runtime, send, spawn_serve, state};
 
 /// `fuelbench_server::serve` on a loopback port of its own, in this
 /// process, until dropped.
@@ -396,4 +399,183 @@ fn event_streams_past_the_cap_are_refused() {
     );
     assert_eq!(status, 503, "{body}");
     drop(first);
+}
+
+/// Far more concurrent requests than slots: each is a 200 or a quick 503
+/// with `Retry-After`, never a host error, and the server is healthy after.
+#[test]
+fn overload_sees_only_200s_and_503s() {
+    let app = app(Config {
+        slots: 1,
+        queue: 2,
+        queue_wait: Duration::from_millis(500),
+        ..Config::default()
+    });
+    // About 0.1 s of work each.
+    let body = json!({ "code": "x = 0\nfor i in range(300000): x += i\nprint(x)" }).to_string();
+    let statuses = runtime().block_on(async {
+        let requests = (0..24).map(|_| {
+            let app = app.clone();
+            let body = body.clone().into_bytes();
+            tokio::spawn(async move { send(&app, "POST", "/api/v1/run", &[JSON], body).await })
+        });
+        let mut statuses = Vec::new();
+        for request in requests.collect::<Vec<_>>() {
+            let answer = request.await.expect("no panic");
+            if answer.status == StatusCode::SERVICE_UNAVAILABLE {
+                assert_eq!(answer.headers["retry-after"], "1");
+                assert_eq!(answer.json()["error"], "busy");
+            }
+            statuses.push(answer.status);
+        }
+        let health = send(&app, "GET", "/api/v1/info", &[], Vec::new()).await;
+        assert_eq!(health.json()["admitted"], 0, "every place was given back");
+        statuses
+    });
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses.contains(&StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process is alive");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc")
+}
+
+/// `fuelbench serve` as a user starts it, over a real socket: overloaded,
+/// then stopped by SIGTERM in the middle of a run it is streaming.
+#[test]
+fn serve_over_a_real_socket_survives_overload_and_stops_on_sigterm_mid_run() {
+    let problems: Vec<fuelbench_problems::Problem> =
+        crate::support::scripted::problems()[..3].to_vec();
+    let model_server = crate::support::scripted::scripted_with(
+        problems.clone(),
+        Duration::from_millis(100),
+        |_, _| false,
+    );
+    let store = tempfile::tempdir().unwrap();
+    let (mut child, addr) = spawn_serve(&[
+        "--slots".as_ref(),
+        "1".as_ref(),
+        "--results".as_ref(),
+        store.path().as_os_str(),
+        "--endpoint".as_ref(),
+        model_server.base_url.as_ref(),
+    ]);
+
+    let program = r#"{"code": "print(sum(range(10)))"}"#;
+    let (status, body) = http(&addr, "POST", "/api/v1/run", program);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""stdout":"45\n""#), "{body}");
+    for _ in 0..20 {
+        http(&addr, "POST", "/api/v1/run", program);
+    }
+    let before = rss_kib(child.id());
+
+    // 64 clients at once on one slot and a queue of 32.
+    let busy = r#"{"code": "x = 0\nfor i in range(200000): x += i\nprint(x)"}"#;
+    let clients: Vec<_> = (0..64)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || http(&addr, "POST", "/api/v1/run", busy).0)
+        })
+        .collect();
+    let statuses: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&503), "{statuses:?}");
+    let (status, _) = http(&addr, "GET", "/healthz", "");
+    assert_eq!(status, 200);
+    let after = rss_kib(child.id());
+    eprintln!("serve RSS: {before} KiB before the overload, {after} KiB after");
+    assert!(after < before + 32 * 1024, "{before} KiB -> {after} KiB");
+    let (_, metrics) = http(&addr, "GET", "/metrics", "");
+    assert!(metrics.contains("fuelbench_rejections_total"), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"fuelbench_http_requests_total{route="/api/v1/run",method="POST",status="503"}"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"fuelbench_sandbox_runs_total{status="exited"}"#),
+        "{metrics}"
+    );
+
+    // A run, watched; SIGTERM while it is in flight.
+    let ids: Vec<&str> = problems.iter().map(|p| p.id.as_str()).collect();
+    let start = json!({ "models": ["fake"], "problems": ids, "refactor": false }).to_string();
+    let (status, body) = http(&addr, "POST", "/api/v1/runs", &start);
+    assert_eq!(status, 202, "{body}");
+    let run: Value = serde_json::from_str(&body).unwrap();
+    let id = run["id"].as_str().unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/runs/{id}/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut events = BufReader::new(stream);
+    let mut seen = String::new();
+    while !seen.contains("problem_started") {
+        let mut line = String::new();
+        assert!(
+            events.read_line(&mut line).unwrap() > 0,
+            "the stream ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    // The child is ours: end it by its PID.
+    let pid = child.id().to_string();
+    let signalled = std::time::Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    events
+        .read_to_string(&mut rest)
+        .expect("the stream ends, not times out");
+    assert!(rest.contains("run_cancelled"), "{rest}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        signalled.elapsed()
+    );
+
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(store.path().join("runs").join(format!("{id}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["state"], "cancelled");
+    let file = saved["files"][0].as_str().unwrap();
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(store.path().join(format!("{file}.json"))).unwrap(),
+    )
+    .expect("the results file is whole");
+    assert_eq!(results["complete"], false);
 }

@@ -18,9 +18,14 @@ mod browser;
 mod cheats;
 /// The real thing: `fuelbench run` against a real llama-server with a real
 /// small model (scripts/setup-llama.sh): solve, refactor, scores, resume;
-/// and a real router loading and unloading it.
+/// a real router loading and unloading it; the service driving that router.
 #[cfg(feature = "external-tests")]
 mod e2e;
+/// The serving benchmarks for real: `perf load` against a real
+/// llama-server with two slots, and `perf latency` starting real servers
+/// and comparing builds.
+#[cfg(feature = "external-tests")]
+mod e2e_perf;
 /// `fuelbench selftest`, `evaluate` and `problems` over the checked-in problem set.
 mod eval_cli;
 /// Fuel series of real Python code, fitted: the cost model the scores rest on.
@@ -32,28 +37,38 @@ mod fuel_complexity;
 mod fuzz;
 /// HumanEval in the sandbox: canonical solutions, samples, pass@k.
 mod humaneval;
+/// Model servers managed one model at a time through the runner: a
+/// llama.cpp router swapping models, Ollama's unload, a model the router
+/// lacks, a server that never becomes ready.
+mod models;
 /// The serving load generator: its figures against the stub's known
 /// timings, and failures counted, never retried away.
 mod perf;
 /// The checked-in problem set as a whole: what it plants and covers.
 mod problem_set;
+/// Results files of every schema: the committed schemas, schema 1 upgraded
+/// with its scores unchanged, malformed and future files refused.
+mod results_files;
 /// `fuelbench run`, `rescore`, `leaderboard`, `compare`, `import` from the
 /// outside, against scripted servers: SIGKILL and resume, variants, the lock.
 mod run_cli;
 /// The model runner through its library API against scripted servers:
-/// failure classes, retries, timeouts, model management, resume, rescore.
+/// failure classes, retries, timeouts, streaming, resume, cancel, rescore.
 mod runner;
 /// The sandbox library against hostile and ordinary guests: one `.py` file
 /// per guest in tests/guests/, its expected outcome in its header.
 mod sandbox;
 /// `fuelbench sandbox ...` from the outside: JSON shape and exit codes.
 mod sandbox_cli;
-/// `fuelbench serve`: every route and error path through `oneshot`, bad
-/// input, overload, the token and cross-site rules, and a real socket.
+/// `fuelbench serve`: every route and error path through `oneshot`: the
+/// read-only routes, evaluate in each form, fresh seeds, bad input.
 mod server;
+/// Who may call `fuelbench serve`: cross-site posts, the token, a public
+/// address, UI sessions and their forms' tokens, JSON only from this origin.
+mod server_access;
 /// `fuelbench serve` over a real socket, as an attacker meets it: the
 /// header-read and idle time-outs, the connection cap, request deadlines,
-/// clients that leave, panics.
+/// clients that leave, panics, overload, and SIGTERM mid-run.
 mod server_limits;
 /// `fuelbench serve`'s runs and store: runs started, watched over SSE,
 /// cancelled and resumed against scripted servers; the leaderboard, results

@@ -6,6 +6,8 @@
 pub mod external;
 /// A scripted HTTP server for fault injection.
 pub mod fake_server;
+/// The runner library driven against scripted servers.
+pub mod runs;
 /// Model servers that answer from a script, with known verdicts.
 pub mod scripted;
 /// The service's router over a store of its own, and `fuelbench serve`.

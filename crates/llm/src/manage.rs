@@ -8,15 +8,22 @@
 //! [`Manager::end`] wrap a benchmark of one model; nothing here unloads in
 //! between.
 
+mod http;
+mod identity;
+mod memory;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use fuelbench_stdx::error_chain;
-
-use crate::chat::{ChatClient, ChatRequest, Message, read_capped};
+use crate::chat::{ChatClient, ChatRequest, Message};
 use crate::{Error, Result};
+
+pub use http::{apply_template, tokenize};
+use http::{get_json, post_json};
+pub use identity::{ServerIdentity, ServerKey};
+pub use memory::{MemoryBaseline, mem_available};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
@@ -72,83 +79,6 @@ impl Default for ManageConfig {
             check_memory: true,
         }
     }
-}
-
-/// What was true of the server when a model was benchmarked.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct ServerIdentity {
-    pub kind: ServerKind,
-    pub base_url: String,
-    /// `GET /props` (per model on a router): build, model path, context...
-    pub props: Option<Value>,
-    /// `GET /v1/models`.
-    pub models: Option<Value>,
-    /// The process listening on the server's port, when it is on this
-    /// machine: its binary and the binary's hash.
-    #[serde(default)]
-    pub process: Option<crate::LocalProcess>,
-}
-
-impl ServerIdentity {
-    /// The parts of it that say which server and model a figure belongs to.
-    pub fn key(&self, model: &str) -> ServerKey {
-        let prop = |name: &str| {
-            self.props
-                .as_ref()
-                .and_then(|props| props.get(name))
-                .and_then(Value::as_str)
-                .filter(|value| !value.is_empty())
-                .map(str::to_owned)
-        };
-        ServerKey {
-            base_url: self.base_url.clone(),
-            model: model.to_owned(),
-            model_path: prop("model_path"),
-            build: prop("build_info"),
-            binary_sha256: self
-                .process
-                .as_ref()
-                .and_then(|process| process.binary_sha256.clone()),
-        }
-    }
-}
-
-/// Which server, build and model a run measured, compact enough to keep on
-/// a leaderboard row.
-#[derive(
-    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-pub struct ServerKey {
-    pub base_url: String,
-    pub model: String,
-    /// From `/props`, where the server offers it (llama-server).
-    pub model_path: Option<String>,
-    /// `/props`' `build_info`.
-    pub build: Option<String>,
-    pub binary_sha256: Option<String>,
-}
-
-impl ServerKey {
-    /// Whether two runs measured the same server binary, build and model:
-    /// by what both servers say of themselves, else by URL and model name.
-    pub fn same_server(&self, other: &ServerKey) -> bool {
-        let agree = |a: &Option<String>, b: &Option<String>| match (a, b) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        };
-        agree(&self.binary_sha256, &other.binary_sha256)
-            && agree(&self.build, &other.build)
-            && match (&self.model_path, &other.model_path) {
-                (Some(a), Some(b)) => a == b,
-                _ => self.base_url == other.base_url && self.model == other.model,
-            }
-    }
-}
-
-/// Memory before a model was loaded, to check it comes back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemoryBaseline {
-    pub mem_available_before: Option<u64>,
 }
 
 /// One step of taking a model through its benchmark, as it happens: what a
@@ -574,69 +504,6 @@ impl Manager {
         }
     }
 
-    /// Polls `MemAvailable` until two readings a poll apart agree within
-    /// the tolerance: the kernel has finished handing back the last model.
-    async fn wait_memory_settled(&self) -> Result<u64> {
-        let started = Instant::now();
-        let mut previous = mem_available()?;
-        loop {
-            tokio::time::sleep(self.config.poll).await;
-            let now = mem_available()?;
-            if now.abs_diff(previous) <= self.config.memory_tolerance_bytes / 4
-                || started.elapsed() >= self.config.memory_timeout
-            {
-                return Ok(now);
-            }
-            previous = now;
-        }
-    }
-
-    async fn wait_memory_back(&self, before: u64) -> Result<u64> {
-        let started = Instant::now();
-        loop {
-            let now = mem_available()?;
-            if memory_back(before, now, self.config.memory_tolerance_bytes) {
-                return Ok(now);
-            }
-            if started.elapsed() >= self.config.memory_timeout {
-                return Err(Error::MemoryNotBack {
-                    before,
-                    now,
-                    waited: self.config.memory_timeout,
-                });
-            }
-            tokio::time::sleep(self.config.poll).await;
-        }
-    }
-}
-
-/// Memory counts as back when `MemAvailable` is within `tolerance` of where
-/// it was before the model was loaded, or above it.
-fn memory_back(before: u64, now: u64, tolerance: u64) -> bool {
-    now.saturating_add(tolerance) >= before
-}
-
-/// `MemAvailable` from `/proc/meminfo`, in bytes.
-pub fn mem_available() -> Result<u64> {
-    let path = "/proc/meminfo";
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.into(),
-        source,
-    })?;
-    parse_mem_available(&text)
-        .ok_or_else(|| Error::Protocol(format!("{path} has no readable MemAvailable line")))
-}
-
-fn parse_mem_available(meminfo: &str) -> Option<u64> {
-    let line = meminfo
-        .lines()
-        .find(|line| line.starts_with("MemAvailable:"))?;
-    let mut words = line.split_whitespace().skip(1);
-    let value: u64 = words.next()?.parse().ok()?;
-    match words.next() {
-        Some("kB") | None => Some(value * 1024),
-        Some(_) => None,
-    }
 }
 
 /// True when `base_url` names this machine, so its memory is the server's.
@@ -668,132 +535,8 @@ fn encode_query(text: &str) -> String {
         .collect()
 }
 
-/// Management calls are small JSON; 4 MiB is generous for a model list.
-const MANAGE_BODY_CAP: usize = 4 << 20;
-/// A management call does no generation; a minute is long.
-const MANAGE_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// How long a run cancelled while loading waits for its model's unload.
 const CANCEL_UNLOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How many tokens `text` is to the server (`/tokenize`: llama-server's, or vLLM's).
-pub async fn tokenize(client: &ChatClient, text: &str) -> Result<usize> {
-    // llama-server reads `content`, vLLM `prompt`; neither adds a BOS here.
-    let body = serde_json::json!({
-        "content": text, "prompt": text, "add_special": false, "add_special_tokens": false,
-    });
-    let answer = post_json(client, "/tokenize", &body).await?;
-    answer
-        .get("tokens")
-        .and_then(Value::as_array)
-        .map(Vec::len)
-        .ok_or_else(|| Error::Protocol("/tokenize answered without `tokens`".into()))
-}
-
-/// The prompt text `messages` become through the server's chat template
-/// (llama-server's `/apply-template`); `None` where the server has no such
-/// route.
-pub async fn apply_template(client: &ChatClient, messages: &[crate::Message]) -> Option<String> {
-    let body = serde_json::json!({ "messages": messages });
-    let answer = post_json(client, "/apply-template", &body).await.ok()?;
-    answer
-        .get("prompt")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-async fn get_json(client: &ChatClient, path: &str) -> Result<Value> {
-    let request = client.authorized(client.http().get(client.url(path)));
-    send_json(client, path, request).await
-}
-
-async fn post_json(client: &ChatClient, path: &str, body: &Value) -> Result<Value> {
-    let request = client
-        .authorized(client.http().post(client.url(path)))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body.to_string());
-    send_json(client, path, request).await
-}
-
-async fn send_json(
-    client: &ChatClient,
-    path: &str,
-    request: reqwest::RequestBuilder,
-) -> Result<Value> {
-    let what = || format!("call {}{path}", client.config().base_url);
-    let response = tokio::time::timeout(MANAGE_TIMEOUT, request.send())
-        .await
-        .map_err(|_| Error::Protocol(format!("{} took over {MANAGE_TIMEOUT:?}", what())))?
-        .map_err(|error| Error::Request {
-            what: what(),
-            failure: crate::chat::transport_failure(&error),
-        })?;
-    let status = response.status();
-    let text = read_capped(response, MANAGE_BODY_CAP)
-        .await
-        .map_err(|failure| Error::Request {
-            what: what(),
-            failure,
-        })?;
-    if !status.is_success() {
-        return Err(Error::Status {
-            what: what(),
-            status: status.as_u16(),
-            body: text.chars().take(300).collect(),
-        });
-    }
-    serde_json::from_str(&text).map_err(|error| {
-        Error::Protocol(format!(
-            "{} answered with something not JSON: {}",
-            what(),
-            error_chain(&error)
-        ))
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mem_available_is_read_in_bytes() {
-        let meminfo = "MemTotal: 100 kB\nMemFree: 10 kB\nMemAvailable:   2048 kB\n";
-        assert_eq!(parse_mem_available(meminfo), Some(2048 * 1024));
-        assert_eq!(parse_mem_available("MemTotal: 1 kB\n"), None);
-        assert!(mem_available().unwrap() > 0);
-    }
-
-    #[test]
-    fn memory_that_never_comes_back_is_reported_with_both_figures() {
-        let gib = 1u64 << 30;
-        assert!(memory_back(20 * gib, 20 * gib - (256 << 20), 512 << 20));
-        assert!(memory_back(20 * gib, 21 * gib, 512 << 20));
-        assert!(!memory_back(20 * gib, 12 * gib, 512 << 20));
-        let error = Error::MemoryNotBack {
-            before: 20 * gib,
-            now: 12 * gib,
-            waited: Duration::from_secs(120),
-        };
-        let text = error.to_string();
-        assert!(text.contains("12.00 GiB after 120s"), "{text}");
-        assert!(text.contains("20.00 GiB before loading"), "{text}");
-        assert!(
-            text.contains("something still holds the model's memory"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn local_hosts_are_recognised() {
-        assert!(is_local("http://127.0.0.1:8080"));
-        assert!(is_local("http://localhost:11434/v1"));
-        assert!(is_local("http://[::1]:8080"));
-        assert!(!is_local("http://10.0.0.5:8080"));
-        assert!(!is_local("http://gpu-box:8080"));
-    }
-
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(encode_query("a b/c.gguf"), "a%20b%2Fc.gguf");
-    }
-}
+mod tests;

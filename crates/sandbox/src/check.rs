@@ -20,6 +20,8 @@
 //! behind a proxy instead of step 3, and the host learns pass or fail from the
 //! export's result.
 
+mod reactor;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -27,8 +29,11 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::outcome::Status;
-use crate::sandbox::{Guest, Sandbox, Stop, with_wasm_stack};
-use crate::value::{Outcome, Raised, Value, decode_outcome};
+use crate::instance::{Guest, with_wasm_stack};
+use crate::sandbox::Sandbox;
+use crate::value::{Outcome, Raised, Value};
+
+use reactor::{Prepared, cut_off, memory_stop, prepare, read_encoding, read_outcome, read_raised};
 
 /// Fuel for the harness's own steps (reading inputs, running a complexity
 /// set-up, encoding a result), apart from the candidate's budget. The largest
@@ -54,13 +59,19 @@ pub enum Inputs<'a> {
     Literal(&'a str),
     /// Python that, given `n` and a `random` of its own seeded from the
     /// check's seed, binds `args` (or `calls`): one complexity input.
-    Setup { code: &'a str, n: u64 },
+    Setup {
+        code: &'a str,
+        n: u64,
+    },
     /// A problem's generator: Python that, given `rng` (a `random.Random`
     /// of its own, seeded from the check's seed) and `count`, binds
     /// `inputs`, `count` argument tuples (or class calls). The candidate is
     /// called on each in turn, in one instance, and the check ends in
     /// [`Ending::Batch`].
-    Generated { code: &'a str, count: usize },
+    Generated {
+        code: &'a str,
+        count: usize,
+    },
 }
 
 /// One call of a candidate on one input.
@@ -519,103 +530,6 @@ enum Step {
         watch_inputs: bool,
     },
     Suite,
-}
-
-enum Prepared {
-    /// Our Python raised: the payload's inputs are malformed.
-    Refused(String),
-    Stopped(Stop),
-}
-
-/// Runs `fuelbench_prepare` on `payload` under the harness's fuel.
-fn prepare(guest: &mut Guest, payload: &serde_json::Value) -> Result<Result<(), Prepared>> {
-    let Some((pointer, length)) = guest.write(payload.to_string().as_bytes())? else {
-        return Ok(Err(Prepared::Stopped(memory_stop(guest))));
-    };
-    guest.set_fuel(HARNESS_FUEL)?;
-    match guest.call::<(u32, u32), i32>("fuelbench_prepare", (pointer, length))? {
-        Ok(0) => Ok(Ok(())),
-        Ok(_) => Ok(Err(match read_outcome(guest)? {
-            Ok(Outcome::Raised(raised)) => Prepared::Refused(raised.describe()),
-            Ok(Outcome::Returned(value)) => {
-                Prepared::Refused(format!("prepare failed with {value}"))
-            }
-            Ok(Outcome::Batch(_)) => Prepared::Refused("prepare failed with a batch".into()),
-            Err(stop) => Prepared::Stopped(stop),
-        })),
-        Err(stop) => Ok(Err(Prepared::Stopped(stop))),
-    }
-}
-
-/// The reactor's encoding of the last outcome, under the harness's fuel.
-fn read_outcome(guest: &mut Guest) -> Result<Result<Outcome, Stop>> {
-    read_encoding(guest, "fuelbench_result")
-}
-
-/// What `export` encodes (the last outcome, or the inputs), under the
-/// harness's fuel.
-fn read_encoding(guest: &mut Guest, export: &str) -> Result<Result<Outcome, Stop>> {
-    guest.set_fuel(HARNESS_FUEL)?;
-    let pointer = match guest.call::<(), u32>(export, ())? {
-        Ok(0) => return Ok(Err(memory_stop(guest))),
-        Ok(pointer) => pointer,
-        Err(stop) => return Ok(Err(stop)),
-    };
-    let header = guest.read(pointer, 4)?;
-    let length = u32::from_le_bytes(header.try_into().expect("read four bytes"));
-    let bytes = guest.read(pointer + 4, length)?;
-    Ok(decode_outcome(&bytes).map_err(|error| Stop {
-        status: Status::Trapped,
-        exit_code: None,
-        detail: Some(format!("the result could not be decoded: {}", error.0)),
-    }))
-}
-
-/// The exception the last step raised, as `ending`.
-fn read_raised(guest: &mut Guest, stage: Stage, ending: fn(Raised) -> Ending) -> Result<Ending> {
-    Ok(match read_outcome(guest)? {
-        Ok(Outcome::Raised(raised)) => ending(raised),
-        // An exception past the encoding's cap (its `args` alone can be
-        // 16 MiB) comes back as an unrepresentable value: still the
-        // candidate's exception, of no class a verdict may name.
-        Ok(Outcome::Returned(Value::Unrepresentable(why))) => ending(Raised {
-            builtin_classes: Vec::new(),
-            type_name: why.replace("a result", "an exception"),
-            args: Value::Tuple(Vec::new()),
-        }),
-        Ok(Outcome::Returned(value)) => {
-            return Err(Error::host(format!(
-                "a failed step encoded as returning {value}"
-            )));
-        }
-        Ok(Outcome::Batch(_)) => {
-            return Err(Error::host("a failed step encoded as a batch".to_owned()));
-        }
-        Err(stop) => cut_off(stage, stop),
-    })
-}
-
-fn memory_stop(guest: &Guest) -> Stop {
-    Stop {
-        status: Status::MemoryExceeded,
-        exit_code: None,
-        detail: Some(guest.memory_detail()),
-    }
-}
-
-fn cut_off(stage: Stage, stop: Stop) -> Ending {
-    let detail = match (stop.status, stop.exit_code) {
-        (Status::Exited, Some(code)) => {
-            format!("the candidate ended the process with status {code}")
-        }
-        (status, _) => stop.detail.unwrap_or_else(|| status.to_string()),
-    };
-    Ending::CutOff {
-        stage,
-        status: stop.status,
-        exit_code: stop.exit_code,
-        detail,
-    }
 }
 
 /// The seed `purpose` gets from a check's `seed`: the first eight bytes of

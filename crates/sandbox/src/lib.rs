@@ -45,6 +45,7 @@ mod cache;
 mod check;
 mod error;
 mod guest;
+mod instance;
 mod interrupt;
 mod limits;
 mod outcome;

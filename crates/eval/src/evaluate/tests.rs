@@ -1,7 +1,7 @@
 use fuelbench_complexity::Class;
 use fuelbench_problems::ComplexitySpec;
 
-use super::probe_size;
+use super::series::probe_size;
 
 fn spec(expected: Class) -> ComplexitySpec {
     ComplexitySpec {

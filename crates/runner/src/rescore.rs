@@ -1,0 +1,123 @@
+//! Scoring saved answers again, offline, and what changed since they were
+//! scored.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use fuelbench_eval::{Evaluator, RefactorReport, Reproducibility};
+use fuelbench_problems::Problem;
+
+use crate::{Error, Result, ResultsFile, RunConfig, failure_of};
+
+/// Scores every saved answer again with this scorer, on the tests the run
+/// drew (its recorded seed), and recomputes the summary; times and tokens
+/// are kept as recorded.
+pub fn rescore(
+    file: &mut ResultsFile,
+    evaluator: &Evaluator,
+    problems: &[Problem],
+    path: &Path,
+) -> Result<Vec<Rescored>> {
+    let evaluator = &evaluator.with_seed(file.reproducibility.seed);
+    let mut changed = Vec::new();
+    for record in &mut file.problems {
+        let problem = problems
+            .iter()
+            .find(|problem| problem.id == record.id)
+            .ok_or_else(|| Error::UnknownProblem {
+                id: record.id.clone(),
+                path: path.to_owned(),
+            })?;
+        let score = |answer: &str| {
+            evaluator
+                .evaluate_reply(problem, answer)
+                .map_err(|source| Error::Score {
+                    problem: problem.id.clone(),
+                    source,
+                })
+        };
+        let mut report = score(record.solve.answer())?;
+        let old_refactor = record.refactor_report.clone();
+        if record.refactor_report.is_some() {
+            let refactored = match &record.refactor {
+                Some(exchange) => score(exchange.answer())?,
+                None => score("")?,
+            };
+            report.refactor = Some(RefactorReport::new(&report, &refactored));
+            record.refactor_failure_class = failure_of(record.refactor.as_ref(), &refactored);
+            record.refactor_report = Some(refactored);
+        }
+        record.failure_class = failure_of(Some(&record.solve), &report);
+        let mut changes = report.changes_since(&record.report);
+        if let (Some(old), Some(new)) = (&old_refactor, &record.refactor_report) {
+            changes.extend(
+                new.changes_since(old)
+                    .into_iter()
+                    .map(|change| format!("refactor {change}")),
+            );
+        }
+        if !changes.is_empty() {
+            changed.push(Rescored {
+                problem: record.id.clone(),
+                changes,
+            });
+        }
+        record.report = report;
+    }
+    file.reproducibility = evaluator.reproducibility();
+    file.refresh();
+    Ok(changed)
+}
+
+/// A problem whose verdict a rescore changed, and what changed, a line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rescored {
+    pub problem: String,
+    pub changes: Vec<String>,
+}
+
+/// What differs between two scorers' reproducibility keys, one line each.
+pub fn reproducibility_changes(saved: &Reproducibility, now: &Reproducibility) -> Vec<String> {
+    let saved = serde_json::to_value(saved).expect("serialises");
+    let now = serde_json::to_value(now).expect("serialises");
+    value_changes(&saved, &now, "")
+}
+
+/// What differs between a saved configuration and this run's, one line each.
+pub fn config_changes(saved: &RunConfig, now: &RunConfig) -> Vec<String> {
+    let saved = serde_json::to_value(saved).expect("serialises");
+    let now = serde_json::to_value(now).expect("serialises");
+    value_changes(&saved, &now, "")
+}
+
+fn value_changes(saved: &Value, now: &Value, prefix: &str) -> Vec<String> {
+    match (saved, now) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .flat_map(|key| {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    value_changes(
+                        a.get(key).unwrap_or(&Value::Null),
+                        b.get(key).unwrap_or(&Value::Null),
+                        &path,
+                    )
+                })
+                .collect()
+        }
+        (a, b) if a == b => Vec::new(),
+        (a, b) => vec![format!(
+            "{prefix}: was {}, now {}",
+            fuelbench_llm::clip(&a.to_string(), 80),
+            fuelbench_llm::clip(&b.to_string(), 80)
+        )],
+    }
+}
+
