@@ -4,17 +4,34 @@
 
 use std::path::Path;
 
-/// The modules of tests/tests.rs built only with `external-tests`.
-const EXTERNAL: [&str; 2] = ["tests/e2e.rs", "tests/browser.rs"];
+/// The test binary's root, whose modules under `EXTERNAL_CFG` are the
+/// external tier.
+const TESTS_ROOT: &str = "tests/tests.rs";
+const EXTERNAL_CFG: &str = r#"#[cfg(feature = "external-tests")]"#;
+
+/// The files of the modules `root` builds only with `external-tests`: each
+/// `mod name;` right after the feature's `cfg`.
+fn external_modules(root: &str) -> Vec<String> {
+    let lines: Vec<&str> = root.lines().map(str::trim).collect();
+    lines
+        .windows(2)
+        .filter(|pair| pair[0] == EXTERNAL_CFG)
+        .filter_map(|pair| pair[1].strip_prefix("mod ")?.strip_suffix(';'))
+        .map(|name| format!("tests/{name}.rs"))
+        .collect()
+}
 
 fn main() {
-    for path in EXTERNAL {
+    println!("cargo:rerun-if-changed={TESTS_ROOT}");
+    let root = std::fs::read_to_string(TESTS_ROOT).unwrap_or_default();
+    let external = external_modules(&root);
+    for path in &external {
         println!("cargo:rerun-if-changed={path}");
     }
     if std::env::var_os("CARGO_FEATURE_EXTERNAL_TESTS").is_some() {
         return;
     }
-    let tests: usize = EXTERNAL
+    let tests: usize = external
         .iter()
         .filter_map(|path| std::fs::read_to_string(Path::new(path)).ok())
         .map(|text| {

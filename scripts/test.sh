@@ -22,6 +22,16 @@ trap 'rm -f "$log"' EXIT
 status=0
 cargo test --release --locked --workspace --lib --bins --tests \
   --features fuelbench/external-tests "$@" 2>&1 | tee "$log" || status=$?
+# One build: the binary's own build must find everything the tests' build
+# made (Cargo.toml's feature alignment); a crate compiled again here means
+# a dependency's features drifted, and every fresh machine pays twice.
+rebuilt=$(cargo build --release --locked --bin fuelbench --features fuelbench/external-tests 2>&1 \
+  | sed -n 's/^ *Compiling //p')
+if [ -n "$rebuilt" ]; then
+  echo "test: the binary's build compiled again what the tests' build had made:" >&2
+  echo "$rebuilt" >&2
+  status=1
+fi
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i - 1); if ($(i) ~ /^failed/) f += $(i - 1) } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
 exit "$status"

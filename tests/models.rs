@@ -4,18 +4,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fuelbench_llm::{
-    ManageConfig, Manager, ModelStep, ServerKind,
-};
+use fuelbench_llm::{ManageConfig, Manager, ModelStep, ServerKind};
 use fuelbench_problems::Problem;
-use fuelbench_runner::{
-    self as run, Benchmark, ProblemFailure, ResultsFile, RunEvent,
-};
+use fuelbench_runner::{self as run, Benchmark, ProblemFailure, ResultsFile, RunEvent};
 use serde_json::json;
 
 use crate::support::fake_server::{FakeServer, Reply};
+use crate::support::runs::{Record, block_on, config, context, quick_manager, reference};
 use crate::support::scripted::{client, problems};
-use crate::support::runs::{quick_manager, Record, block_on, config, context, reference};
 
 /// A llama.cpp router with two models, one of which is loaded when the run
 /// starts, and which loses our model after `unload_after` solves.

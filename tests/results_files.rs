@@ -1,9 +1,6 @@
-
 use fuelbench_llm::FailureClass;
 use fuelbench_problems::Failure;
-use fuelbench_runner::{
-    self as run, ProblemFailure, ResultsFile,
-};
+use fuelbench_runner::{self as run, ProblemFailure, ResultsFile};
 use serde_json::{Value, json};
 
 use crate::support::{check_committed, repo_path};

@@ -3,18 +3,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fuelbench_eval::{EvalConfig, Evaluator};
-use fuelbench_llm::{
-    ChatRequest, FailureClass, Message, ServerKind,
-};
+use fuelbench_llm::{ChatRequest, FailureClass, Message, ServerKind};
 use fuelbench_problems::Problem;
-use fuelbench_runner::{
-    self as run, Benchmark, ProblemFailure, ResultsFile, RunConfig, RunEvent,
-};
+use fuelbench_runner::{self as run, Benchmark, ProblemFailure, ResultsFile, RunConfig, RunEvent};
 
 use crate::support::fake_server::{End, FakeServer, Reply};
-use crate::support::scripted::{client, problems, scripted, scripted_with};
+use crate::support::runs::{Record, block_on, by_id, config, context, quick_manager, run_once};
 use crate::support::sandbox;
-use crate::support::runs::{quick_manager, Record, block_on, by_id, config, context, run_once};
+use crate::support::scripted::{client, problems, scripted, scripted_with};
 
 #[test]
 fn every_fault_gets_its_class_and_the_run_goes_on() {
@@ -391,4 +387,3 @@ fn the_runners_futures_are_send() {
     spawnable(&context.client.stream(&request));
     spawnable(&context.client.chat(&request));
 }
-

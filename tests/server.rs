@@ -1,4 +1,3 @@
-
 use axum::http::StatusCode;
 use fuelbench_server::Config;
 use serde_json::{Value, json};

@@ -1,12 +1,10 @@
-use std::io::BufRead;
-
 use axum::Router;
 use axum::http::StatusCode;
 use fuelbench_server::Config;
 use serde_json::json;
 
-use crate::support::service::{Answer, JSON, app, runtime, send};
 use crate::support::fuelbench;
+use crate::support::service::{Answer, JSON, app, runtime, send};
 
 #[test]
 fn cross_site_posts_are_refused_and_a_configured_token_is_required() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use fuelbench_llm::{ChatClient, ClientConfig};
 use fuelbench_perf::stub::StubConfig;
-use fuelbench_perf::{LoadHead, LoadPlan, LoadReport, Profile, Rate, Summary};
+use fuelbench_perf::{LoadHead, LoadPlan, LoadRun, Profile, Rate, Summary};
 use serde_json::json;
 
 #[derive(Debug, clap::Subcommand)]
@@ -257,23 +257,15 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         bail!("--scale must be above 0");
     }
     let (input, output, ratio, prompts) = profile.shape(args.scale);
-    // What the run is filed and compared under: a profile with its lengths
-    // changed is not that profile (its prompt count may change).
     let custom =
         args.input_len.is_some() || args.output_len.is_some() || args.range_ratio.is_some();
-    let profile_name = if custom {
-        "custom".to_owned()
-    } else if args.scale != 1.0 {
-        format!("{}-x{}", profile.name(), args.scale)
-    } else {
-        profile.name().to_owned()
-    };
     let extra = match &args.extra_body {
         Some(text) => {
             fuelbench_runner::parse_extra_body(text).context("failed to read --extra-body")?
         }
         None => serde_json::Map::new(),
     };
+    let started_at = fuelbench_runner::now();
     let plan = LoadPlan {
         model: args.model.clone(),
         requests: args.num_prompts.unwrap_or(prompts),
@@ -287,7 +279,7 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         // The run's start time: a later run of the same seed finds none of
         // these prompts in the server's cache.
-        tag: fuelbench_runner::now()
+        tag: started_at
             .chars()
             .filter(char::is_ascii_digit)
             .take(14)
@@ -305,100 +297,21 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     // A load test measures failures; it does not retry them away.
     config.retry.attempts = 1;
     let client = ChatClient::new(config);
-    let mut plan = plan;
-    let input_unit = match fuelbench_llm::tokenize(&client, "Count these tokens.").await {
-        Ok(_) => "tokens of the prompt's text, fitted through the server's /tokenize".to_owned(),
-        Err(error) => {
-            plan.input_unit = fuelbench_perf::InputUnit::Words;
-            eprintln!(
-                "perf load: the server cannot count tokens ({error}); input lengths are words, \
-                 and its usage says how many tokens they became"
-            );
-            format!("words (no /tokenize: {error})")
-        }
+    let run = LoadRun {
+        plan,
+        profile: profile.filed_name(args.scale, custom),
+        started_at,
     };
-    let identity = match fuelbench_llm::Manager::detect(&client).await {
-        Ok(kind) => Some(
-            fuelbench_llm::Manager::new(client.clone(), kind, Default::default())
-                .identity(&plan.model)
-                .await,
-        ),
-        Err(error) => {
-            eprintln!("perf load: the server did not say what it is ({error}); measuring anyway");
-            None
-        }
-    };
-    let pid = identity
-        .as_ref()
-        .and_then(|identity| identity.process.as_ref())
-        .map(|process| process.pid);
-    let started_at = fuelbench_runner::now();
-    eprintln!(
-        "perf load: {} requests of {} {} in, {} tokens out (range ratio {}), rate {:?}, \
-         concurrency {}",
-        plan.requests,
-        plan.input_len,
-        match plan.input_unit {
-            fuelbench_perf::InputUnit::Tokens => "tokens",
-            fuelbench_perf::InputUnit::Words => "words",
-        },
-        plan.output_len,
-        plan.range_ratio,
-        plan.rate,
-        plan.max_concurrency
-            .map_or("unlimited".into(), |c| c.to_string())
-    );
-    let memory_before = fuelbench_llm::MemoryReading::now(pid);
-    let logs = fuelbench_perf::load::run(&client, &plan).await;
-    let memory_after = fuelbench_llm::MemoryReading::now(pid);
-    if plan.input_unit == fuelbench_perf::InputUnit::Tokens {
-        let exact = logs
-            .iter()
-            .filter(|log| log.input_tokens == Some(log.input_len as u64))
-            .count();
-        if exact < logs.len() {
-            let off = logs
-                .iter()
-                .filter_map(|log| Some(log.input_tokens?.abs_diff(log.input_len as u64)))
-                .max()
-                .unwrap_or(0);
-            eprintln!(
-                "perf load: {exact} of {} prompts are exactly their drawn length in tokens, the \
-                 rest within {off} (each prompt's own count is in the log; no prompt is shorter \
-                 than the sentence every one begins with)",
-                logs.len()
-            );
-        }
-    }
-    let summary = Summary::of(&logs);
-    let report = LoadReport {
-        head: LoadHead {
-            format: fuelbench_perf::FORMAT.to_owned(),
-            server: client.config().base_url.clone(),
-            model: plan.model.clone(),
-            profile: profile_name,
-            started_at,
-            plan: json!({
-                "requests": plan.requests, "input_len": plan.input_len,
-                "output_len": plan.output_len, "range_ratio": plan.range_ratio,
-                "rate": format!("{:?}", plan.rate), "max_concurrency": plan.max_concurrency,
-                "deadline_s": args.deadline, "seed": plan.seed, "tag": plan.tag, "extra_body": plan.extra,
-                "length_convention": "sglang [r*L, L]", "input_unit": input_unit,
-            }),
-            server_identity: identity,
-            memory_before: Some(memory_before),
-            memory_after: Some(memory_after),
-            summary: summary.clone(),
-        },
-        requests: logs,
-    };
+    let report =
+        fuelbench_perf::measure(&client, run, &mut |note| eprintln!("perf load: {note}")).await;
     let path = report
         .save(&args.out)
         .with_context(|| format!("failed to save the run under {}", args.out.display()))?;
+    let summary = &report.head.summary;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
-        print!("{}", render(&summary));
+        print!("{}", render(summary));
         print!("{}", render_memory(&report.head));
         println!("raw log and summary: {}", path.display());
     }

@@ -8,17 +8,17 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The llama-server binary `scripts/setup-external.sh` built.
-pub fn llama_server() -> PathBuf {
+pub(crate) fn llama_server() -> PathBuf {
     installed("FUELBENCH_LLAMA_SERVER", "a llama-server binary")
 }
 
 /// The GGUF model `scripts/setup-external.sh` joined.
-pub fn model() -> PathBuf {
+pub(crate) fn model() -> PathBuf {
     installed("FUELBENCH_MODEL", "a GGUF model")
 }
 
 /// chromedriver, for driving Debian's Chromium.
-pub fn chromedriver() -> &'static str {
+pub(crate) fn chromedriver() -> &'static str {
     ["chromedriver", "/usr/bin/chromedriver"]
         .into_iter()
         .find(|path| Command::new(path).arg("--version").output().is_ok())

@@ -15,7 +15,7 @@ use fuelbench_problems::Problem;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     pub method: String,
     pub path: String,
     pub body: Value,
@@ -23,7 +23,7 @@ pub struct Request {
 
 impl Request {
     /// The chat's first user message: the problem's prompt.
-    pub fn prompt(&self) -> Option<&str> {
+    pub(crate) fn prompt(&self) -> Option<&str> {
         self.body["messages"]
             .as_array()?
             .iter()
@@ -33,31 +33,31 @@ impl Request {
     }
 
     /// The problem this chat is about, found by its prompt.
-    pub fn problem<'a>(&self, problems: &'a [Problem]) -> Option<&'a Problem> {
+    pub(crate) fn problem<'a>(&self, problems: &'a [Problem]) -> Option<&'a Problem> {
         let prompt = self.prompt()?;
         problems.iter().find(|p| p.prompt == prompt)
     }
 
     /// A refactor request: the chat goes on after the model's first answer.
-    pub fn is_refactor(&self) -> bool {
+    pub(crate) fn is_refactor(&self) -> bool {
         self.body["messages"]
             .as_array()
             .is_some_and(|m| m.len() > 3)
     }
 
-    pub fn is_chat(&self) -> bool {
+    pub(crate) fn is_chat(&self) -> bool {
         self.method == "POST" && self.path == "/v1/chat/completions"
     }
 
     /// The readiness probe's one-token request.
-    pub fn is_probe(&self) -> bool {
+    pub(crate) fn is_probe(&self) -> bool {
         self.is_chat() && self.body["max_tokens"] == 1
     }
 }
 
 /// How the stream ends.
 #[derive(Debug, Clone)]
-pub enum End {
+pub(crate) enum End {
     /// `finish_reason`, usage, timings, `[DONE]`, and the last chunk.
     Done { finish_reason: &'static str },
     /// Nothing more for this long, then the connection closes.
@@ -67,7 +67,7 @@ pub enum End {
 }
 
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// An event stream of `content` (or `reasoning_content`) deltas.
     Stream {
         text: String,
@@ -85,7 +85,7 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub fn answer(text: impl Into<String>) -> Reply {
+    pub(crate) fn answer(text: impl Into<String>) -> Reply {
         Reply::Stream {
             text: text.into(),
             reasoning: false,
@@ -97,11 +97,11 @@ impl Reply {
     }
 
     /// A fenced block, as a model answers.
-    pub fn code(code: &str) -> Reply {
+    pub(crate) fn code(code: &str) -> Reply {
         Reply::answer(format!("Here it is.\n\n```python\n{code}\n```\n"))
     }
 
-    pub fn error(status: u16, message: &str) -> Reply {
+    pub(crate) fn error(status: u16, message: &str) -> Reply {
         Reply::Json(
             status,
             json!({ "error": { "code": status, "message": message } }),
@@ -121,9 +121,9 @@ fn usage_and_timings(text: &str) -> (Value, Value) {
     )
 }
 
-pub type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
+pub(crate) type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
-pub struct FakeServer {
+pub(crate) struct FakeServer {
     pub base_url: String,
     requests: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
@@ -132,7 +132,7 @@ pub struct FakeServer {
 }
 
 impl FakeServer {
-    pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> FakeServer {
+    pub(crate) fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("bound").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -162,12 +162,12 @@ impl FakeServer {
         }
     }
 
-    pub fn requests(&self) -> Vec<Request> {
+    pub(crate) fn requests(&self) -> Vec<Request> {
         self.requests.lock().expect("not poisoned").clone()
     }
 
     /// Chat requests other than readiness probes.
-    pub fn chats(&self) -> Vec<Request> {
+    pub(crate) fn chats(&self) -> Vec<Request> {
         self.requests()
             .into_iter()
             .filter(|r| r.is_chat() && !r.is_probe())

@@ -3,15 +3,15 @@
 
 /// What the external tier needs from outside: llama-server, a model, Chromium.
 #[cfg(feature = "external-tests")]
-pub mod external;
+pub(crate) mod external;
 /// A scripted HTTP server for fault injection.
-pub mod fake_server;
+pub(crate) mod fake_server;
 /// The runner library driven against scripted servers.
-pub mod runs;
+pub(crate) mod runs;
 /// Model servers that answer from a script, with known verdicts.
-pub mod scripted;
+pub(crate) mod scripted;
 /// The service's router over a store of its own, and `fuelbench serve`.
-pub mod service;
+pub(crate) mod service;
 
 use std::path::PathBuf;
 
@@ -24,7 +24,7 @@ use fuelbench_sandbox::{Sandbox, SandboxBuilder};
 /// The cache the README's commands fill: FUELBENCH_CACHE, else
 /// ~/.cache/fuelbench. Tests need the pinned interpreter built there
 /// (python-wasm/build.sh) and fail loudly when it is not.
-pub fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("FUELBENCH_CACHE") {
         return PathBuf::from(dir);
     }
@@ -37,7 +37,7 @@ pub fn cache_dir() -> PathBuf {
 }
 
 /// One sandbox for the whole test binary, as a long-running service holds.
-pub fn sandbox() -> &'static Sandbox {
+pub(crate) fn sandbox() -> &'static Sandbox {
     static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
     SANDBOX.get_or_init(|| {
         SandboxBuilder::new(cache_dir())
@@ -46,12 +46,12 @@ pub fn sandbox() -> &'static Sandbox {
     })
 }
 
-pub fn repo_path(relative: &str) -> PathBuf {
+pub(crate) fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
 /// Runs the built `fuelbench` binary with the test cache.
-pub fn fuelbench(args: &[&str]) -> Output {
+pub(crate) fn fuelbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fuelbench"))
         .args(args)
         .env("FUELBENCH_CACHE", cache_dir())
@@ -64,7 +64,7 @@ pub fn fuelbench(args: &[&str]) -> Output {
 
 /// Fails when the committed JSON at `path` differs from `current`, saying
 /// which `command` writes it afresh.
-pub fn check_committed(path: &str, command: &str, current: Value) {
+pub(crate) fn check_committed(path: &str, command: &str, current: Value) {
     let committed: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_path(path))
             .unwrap_or_else(|error| panic!("{path} is committed: {error}")),

@@ -5,27 +5,24 @@ use std::path::Path;
 use std::time::Duration;
 
 use fuelbench_eval::{EvalConfig, Evaluator};
-use fuelbench_llm::{
-    ChatClient, ManageConfig, Manager, ServerKind,
-};
+use fuelbench_llm::{ChatClient, ManageConfig, Manager, ServerKind};
 use fuelbench_problems::Problem;
 use fuelbench_runner::{
-    self as run, EventSink, ProblemRecord, ResultsFile, RunConfig,
-    RunContext, RunEvent, Think,
+    self as run, EventSink, ProblemRecord, ResultsFile, RunConfig, RunContext, RunEvent, Think,
 };
 
 use crate::support::fake_server::{FakeServer, Request};
-use crate::support::scripted::client;
 use crate::support::sandbox;
+use crate::support::scripted::client;
 
-pub fn context(base_url: &str) -> RunContext {
+pub(crate) fn context(base_url: &str) -> RunContext {
     RunContext::new(
         client(base_url),
         Evaluator::new(sandbox().clone(), EvalConfig::default()),
     )
 }
 
-pub fn config(model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
+pub(crate) fn config(model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
     RunConfig {
         model: model.to_owned(),
         think: Think::Default,
@@ -42,17 +39,17 @@ pub fn config(model: &str, problems: &[Problem], refactor: bool) -> RunConfig {
 
 /// Every event a run sent, in order.
 #[derive(Default)]
-pub struct Record {
+pub(crate) struct Record {
     pub events: Vec<RunEvent>,
 }
 
 impl Record {
-    pub fn sink(&mut self) -> impl FnMut(RunEvent) + Send + '_ {
+    pub(crate) fn sink(&mut self) -> impl FnMut(RunEvent) + Send + '_ {
         |event| self.events.push(event)
     }
 
     /// `problem progress` of each problem_done event.
-    pub fn done(&self) -> Vec<String> {
+    pub(crate) fn done(&self) -> Vec<String> {
         self.events
             .iter()
             .filter_map(|event| match event {
@@ -65,7 +62,7 @@ impl Record {
     }
 }
 
-pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -74,7 +71,7 @@ pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
 }
 
 /// One variant against `server`, into `path`.
-pub fn run_once(
+pub(crate) fn run_once(
     server: &FakeServer,
     config: RunConfig,
     problems: &[Problem],
@@ -93,7 +90,7 @@ pub fn run_once(
     ))
 }
 
-pub fn reference(problems: &[Problem], request: &Request) -> String {
+pub(crate) fn reference(problems: &[Problem], request: &Request) -> String {
     request
         .problem(problems)
         .expect("every chat is about a problem")
@@ -101,7 +98,7 @@ pub fn reference(problems: &[Problem], request: &Request) -> String {
         .clone()
 }
 
-pub fn by_id<'a>(file: &'a ResultsFile, id: &str) -> &'a ProblemRecord {
+pub(crate) fn by_id<'a>(file: &'a ResultsFile, id: &str) -> &'a ProblemRecord {
     file.problems
         .iter()
         .find(|r| r.id.starts_with(id))
@@ -109,7 +106,7 @@ pub fn by_id<'a>(file: &'a ResultsFile, id: &str) -> &'a ProblemRecord {
 }
 
 /// A manager that waits seconds, not minutes, for what never comes.
-pub fn quick_manager(client: ChatClient, kind: ServerKind) -> Manager {
+pub(crate) fn quick_manager(client: ChatClient, kind: ServerKind) -> Manager {
     let config = ManageConfig {
         ready_timeout: Duration::from_secs(10),
         poll: Duration::from_millis(50),

@@ -10,12 +10,12 @@ use fuelbench_problems::{Failure, Problem};
 use super::fake_server::{End, FakeServer, Reply, Request};
 use super::repo_path;
 
-pub fn problems() -> Vec<Problem> {
+pub(crate) fn problems() -> Vec<Problem> {
     fuelbench_problems::load_dir(&repo_path("problems")).expect("the problem set loads")
 }
 
 /// Timeouts short enough for tests: a stall is seen in a second.
-pub fn client(base_url: &str) -> ChatClient {
+pub(crate) fn client(base_url: &str) -> ChatClient {
     let mut config = ClientConfig::new(base_url);
     config.timeouts.first_byte = Duration::from_secs(2);
     config.timeouts.idle = Duration::from_secs(1);
@@ -25,13 +25,13 @@ pub fn client(base_url: &str) -> ChatClient {
 
 /// A server that answers every problem with its reference, or with its
 /// planted wrong answer for odd-numbered problems; `gap` between chunks.
-pub fn scripted(problems: Vec<Problem>) -> FakeServer {
+pub(crate) fn scripted(problems: Vec<Problem>) -> FakeServer {
     scripted_with(problems, Duration::ZERO, |_, number| number % 2 == 1)
 }
 
 /// As [`scripted`], with a pause between chunks and `wrong(request,
 /// problem number)` choosing which solves get the planted wrong answer.
-pub fn scripted_with(
+pub(crate) fn scripted_with(
     problems: Vec<Problem>,
     gap: Duration,
     wrong: impl Fn(&Request, u32) -> bool + Send + Sync + 'static,
@@ -40,7 +40,7 @@ pub fn scripted_with(
 }
 
 /// What [`scripted_with`] answers, for a server that answers more.
-pub fn scripted_handler(
+pub(crate) fn scripted_handler(
     problems: Vec<Problem>,
     gap: Duration,
     wrong: impl Fn(&Request, u32) -> bool + Send + Sync + 'static,

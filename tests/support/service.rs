@@ -18,7 +18,7 @@ use super::{cache_dir, repo_path, sandbox};
 /// The service's router over a results store of its own, which lives as
 /// long as it does.
 #[derive(Clone)]
-pub struct App {
+pub(crate) struct App {
     router: Router,
     /// Removed when the last clone goes.
     store: std::sync::Arc<tempfile::TempDir>,
@@ -34,13 +34,13 @@ impl std::ops::Deref for App {
 
 impl App {
     /// Where the results files are.
-    pub fn store_dir(&self) -> std::path::PathBuf {
+    pub(crate) fn store_dir(&self) -> std::path::PathBuf {
         self.store.path().join("results")
     }
 }
 
 /// `config` with a fresh store and locks of its own.
-pub fn app(config: Config) -> App {
+pub(crate) fn app(config: Config) -> App {
     let (state, store) = state(config);
     App {
         router: router(state),
@@ -50,7 +50,7 @@ pub fn app(config: Config) -> App {
 
 /// The service's state for `config`, over a fresh store and locks of its
 /// own in the directory returned.
-pub fn state(config: Config) -> (AppState, tempfile::TempDir) {
+pub(crate) fn state(config: Config) -> (AppState, tempfile::TempDir) {
     let store = tempfile::tempdir().expect("a store");
     let problems = load_dir(&repo_path("problems")).expect("the checked-in set loads");
     let evaluator = Evaluator::new(sandbox().clone(), EvalConfig::default());
@@ -68,7 +68,7 @@ pub fn state(config: Config) -> (AppState, tempfile::TempDir) {
     (state, store)
 }
 
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -76,20 +76,20 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl Answer {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
-pub async fn send(
+pub(crate) async fn send(
     app: &Router,
     method: &str,
     path: &str,
@@ -118,14 +118,14 @@ pub async fn send(
     }
 }
 
-pub const JSON: (&str, &str) = ("content-type", "application/json");
+pub(crate) const JSON: (&str, &str) = ("content-type", "application/json");
 
-pub async fn post(app: &Router, path: &str, body: &Value) -> Answer {
+pub(crate) async fn post(app: &Router, path: &str, body: &Value) -> Answer {
     send(app, "POST", path, &[JSON], body.to_string().into_bytes()).await
 }
 
 /// One request over a fresh connection: the status and the body.
-pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(addr).expect("the server accepts");
     write!(
         stream,
@@ -148,7 +148,7 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
 
 /// `fuelbench serve` on a free loopback port with `args` (`--results` and
 /// so on), as a user starts it; the child and the address it listens on.
-pub fn spawn_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+pub(crate) fn spawn_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fuelbench"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)

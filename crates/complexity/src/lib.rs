@@ -106,6 +106,8 @@ pub enum Class {
 }
 
 impl Class {
+    /// Every class, cheapest first: the order [`analyse`] fits them in, so a near-tie
+    /// goes to the cheaper.
     pub const ALL: [Class; 7] = [
         Class::Constant,
         Class::Log,
@@ -199,6 +201,7 @@ impl std::fmt::Display for Class {
     Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct Sample {
+    /// The input size; at least 1.
     pub n: u64,
     /// Fuel, with the harness's own cost subtracted; may be zero.
     pub cost: f64,
@@ -209,6 +212,7 @@ pub struct Sample {
     Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct ClassFit {
+    /// The class fitted, whose growth function is `g(n)` below.
     pub class: Class,
     /// `a` in `cost = a + b * g'(n) + c * g(n)`; may be negative, never
     /// beyond the smallest cost.
@@ -257,6 +261,7 @@ pub struct Analysis {
     pub log_log_slope: f64,
     /// Every class that could be fitted, in [`Class`] order.
     pub fits: Vec<ClassFit>,
+    /// The series as given, in its order.
     pub samples: Vec<Sample>,
 }
 
@@ -275,16 +280,32 @@ impl Analysis {
     }
 }
 
+/// A result whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a series cannot be fitted: each is found before any fit is tried.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
+    /// The series has fewer than [`MIN_DISTINCT_SIZES`] distinct sizes.
     #[error("fit a series of {distinct} distinct sizes; at least {MIN_DISTINCT_SIZES} are needed")]
-    TooFewSizes { distinct: usize },
+    TooFewSizes {
+        /// How many distinct sizes the series has.
+        distinct: usize,
+    },
+    /// A sample has size 0, which has no logarithm to fit on.
     #[error("fit sample {index}: a size must be at least 1")]
-    ZeroSize { index: usize },
+    ZeroSize {
+        /// The sample's position in the series, from 0.
+        index: usize,
+    },
+    /// A sample's cost is negative, NaN or infinite.
     #[error("fit sample {index}: cost {cost} is not a finite, non-negative number")]
-    InvalidCost { index: usize, cost: f64 },
+    InvalidCost {
+        /// The sample's position in the series, from 0.
+        index: usize,
+        /// The cost as given, in fuel.
+        cost: f64,
+    },
 }
 
 /// Fits `samples` to every class and picks one (see the crate docs).

@@ -18,7 +18,9 @@ use crate::report::{
 use crate::{Result, extract};
 
 use cache::SeededCache;
-use cases::{DETAIL_CHARS, UNCHANGED, call_kind, clip, ending_failure, pair_expected, test_failure};
+use cases::{
+    DETAIL_CHARS, UNCHANGED, call_kind, clip, ending_failure, pair_expected, test_failure,
+};
 pub use series::PROBE_SLACK;
 use series::{BUDGET_FLOOR, ReferencePoint};
 
@@ -408,7 +410,6 @@ impl Evaluator {
     pub(crate) fn limits(&self, fuel: u64) -> Limits {
         limits_of(&self.config, fuel)
     }
-
 }
 
 fn limits_of(config: &EvalConfig, fuel: u64) -> Limits {

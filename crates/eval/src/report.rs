@@ -6,16 +6,24 @@ use fuelbench_problems::Failure;
 
 use crate::Extraction;
 
+/// The verdict on one answer to one problem: its tests, complexity and
+/// numerical cases, and what it ran under.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Report {
+    /// The problem's id.
     pub problem: String,
     /// Every small and edge case passed: pass@1 for this problem.
     pub passed: bool,
+    /// How many of the tests in `cases` passed.
     pub tests_passed: usize,
+    /// How many tests there are: `cases`'s length, or the problem's test count
+    /// when no code was found.
     pub tests_total: usize,
     /// Why the candidate fell short, the first of: a test failure, a
     /// complexity mismatch, a numerical failure. `None` when it did not.
     pub failure_class: Option<Failure>,
+    /// Each test's result, in order: the fixed cases, the generated ones, then
+    /// the check for forbidden names; empty when no code was found.
     pub cases: Vec<CaseResult>,
     /// `None` when the tests failed and complexity was not measured.
     pub complexity: Option<ComplexityReport>,
@@ -29,6 +37,8 @@ pub struct Report {
     pub extraction: Option<Extraction>,
     /// The refactored version's verdict, when one was evaluated.
     pub refactor: Option<RefactorReport>,
+    /// What the evaluation ran under; reports compare only when these are
+    /// equal.
     pub reproducibility: Reproducibility,
 }
 
@@ -37,10 +47,17 @@ pub struct Report {
 pub struct RefactorReport {
     /// Both versions pass every test: refactor stability 1 for this problem.
     pub stable: bool,
+    /// The refactored version passed every test on its own.
     pub passed: bool,
+    /// How many tests the refactored version passed.
     pub tests_passed: usize,
+    /// How many tests the refactored version was run on.
     pub tests_total: usize,
+    /// Why the refactored version fell short, as [`Report::failure_class`];
+    /// `None` when it did not.
     pub failure_class: Option<Failure>,
+    /// How the refactored version's code was found, when it came from a model's
+    /// reply.
     pub extraction: Option<Extraction>,
 }
 
@@ -58,9 +75,13 @@ impl RefactorReport {
     }
 }
 
+/// How one test case went.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CaseResult {
+    /// The case's name; [`Report::changes_since`] matches cases of two reports
+    /// by it.
     pub name: String,
+    /// How the case ended.
     pub outcome: CaseOutcome,
     /// What went wrong, for a human: the exception, or got-versus-want.
     pub detail: Option<String>,
@@ -68,6 +89,7 @@ pub struct CaseResult {
     pub fuel_used: Option<u64>,
 }
 
+/// How one test case ended: `pass`, or what made it fail.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
@@ -102,16 +124,24 @@ impl CaseOutcome {
     }
 }
 
+/// The complexity verdict: the candidate's fuel over a series of input sizes,
+/// fitted to a class and set against the reference's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ComplexityReport {
+    /// The class the problem expects a solution to have.
     pub expected: Class,
     /// `None` when too few sizes ran to fit (see `note`).
     pub fitted: Option<Class>,
+    /// No mismatch was found (`mismatch` is `None`); `match` in JSON.
     #[serde(rename = "match")]
     pub matched: bool,
+    /// The least-squares slope of `ln fuel` against `ln n` over `samples`;
+    /// `None` when too few sizes ran to fit.
     pub log_log_slope: Option<f64>,
     /// Fuel of the call alone, per size.
     pub samples: Vec<Sample>,
+    /// Every class that could be fitted to `samples`, in class order; empty
+    /// when none could.
     pub fits: Vec<ClassFit>,
     /// Why the series stopped early or could not be fitted.
     pub note: Option<String>,
@@ -155,10 +185,12 @@ pub struct ComplexityReport {
 /// own curve predicts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProbeReport {
+    /// The probe's input size, drawn from the evaluation's seed.
     pub n: u64,
     /// The candidate's fuel for the call; `None` when it needed more than
     /// `budget` and was stopped there.
     pub cost: Option<f64>,
+    /// The reference's fuel for the call at `n`.
     pub reference_cost: f64,
     /// The largest fitted size, which the prediction grows from.
     pub from_n: u64,
@@ -182,16 +214,33 @@ impl ProbeReport {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Mismatch {
     /// The series fits a dearer class than expected.
-    Class { fitted: Class },
+    Class {
+        /// The class the series fits.
+        fitted: Class,
+    },
     /// The call needed more than its budget at size `n`: more than
     /// `factor` times the reference.
-    OverBudget { n: u64, budget: u64, factor: u64 },
+    OverBudget {
+        /// The input size.
+        n: u64,
+        /// The call's fuel budget at `n`.
+        budget: u64,
+        /// `budget` over the reference's fuel at `n`, rounded down.
+        factor: u64,
+    },
     /// The answer at size `n` differs from the reference's.
-    WrongAnswer { n: u64 },
+    WrongAnswer {
+        /// The input size.
+        n: u64,
+    },
     /// The call failed at size `n` otherwise: it raised (`raised`, which
     /// fails the problem's tests too), or ran out of memory or time.
     Failed {
+        /// The input size the call failed at.
         n: u64,
+        /// It raised, or failed as a wrong answer does, which fails the
+        /// problem's tests too; `false` when a limit or a crash stopped it, or
+        /// the report predates the field.
         #[serde(default)]
         raised: bool,
     },
@@ -200,7 +249,14 @@ pub enum Mismatch {
     /// At the probe, size `n`, the call cost `over` times (`at_least`:
     /// more than, when it ran out of budget) what the candidate's own curve
     /// predicts for its expected class.
-    Probe { n: u64, over: f64, at_least: bool },
+    Probe {
+        /// The probe's input size.
+        n: u64,
+        /// The call's cost over its prediction (see [`ProbeReport::over`]).
+        over: f64,
+        /// The call ran out of budget, so `over` is a lower bound.
+        at_least: bool,
+    },
 }
 
 impl std::fmt::Display for Mismatch {
@@ -225,10 +281,15 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
+/// How the candidate fared on the problem's numerical cases, fixed and
+/// generated; run only once its tests pass.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct NumericalReport {
+    /// How many numerical cases passed.
     pub passed: usize,
+    /// How many numerical cases ran: the fixed ones and the generated ones.
     pub total: usize,
+    /// Each numerical case's result, the fixed ones first.
     pub cases: Vec<CaseResult>,
 }
 
@@ -237,16 +298,25 @@ pub struct NumericalReport {
     Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct Reproducibility {
+    /// The version of fuelbench that evaluated.
     pub fuelbench_version: String,
+    /// The version of wasmtime the sandbox ran on.
     pub wasmtime_version: String,
+    /// SHA-256 of the CPython-for-WASI reactor module, in hex.
     pub python_wasm_sha256: String,
+    /// SHA-256 of the interpreter snapshot every run starts from, in hex.
     pub snapshot_sha256: String,
+    /// Fuel for one test case, loading included (`EvalConfig::case_fuel`).
     pub case_fuel: u64,
+    /// The most fuel one complexity call may have, whatever its budget
+    /// (`EvalConfig::measure_fuel`).
     pub measure_fuel: u64,
     /// 0 in reports written before budgets followed the reference.
     #[serde(default)]
     pub budget_factor: u64,
+    /// Fuel for one public-suite task (`EvalConfig::suite_fuel`).
     pub suite_fuel: u64,
+    /// The evaluation's secret seed, which every generated input is drawn from.
     pub seed: u64,
 }
 

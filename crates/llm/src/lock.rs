@@ -53,6 +53,7 @@ impl ServerLock {
         Ok(ServerLock { file, path })
     }
 
+    /// The lock file: `<dir>/<base URL made a file name>.lock`.
     pub fn path(&self) -> &Path {
         &self.path
     }

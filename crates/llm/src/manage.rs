@@ -25,6 +25,8 @@ use http::{get_json, post_json};
 pub use identity::{ServerIdentity, ServerKey};
 pub use memory::{MemoryBaseline, mem_available};
 
+/// Which kind of server a [`Manager`] talks to, and so how it lists, loads and
+/// unloads models.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
@@ -32,12 +34,15 @@ pub use memory::{MemoryBaseline, mem_available};
 pub enum ServerKind {
     /// llama.cpp `llama-server` in router mode.
     Router,
+    /// Ollama: models listed by `/api/tags` and `/api/ps`, loaded and unloaded by
+    /// `keep_alive`.
     Ollama,
     /// One model, nothing to load or unload.
     Single,
 }
 
 impl ServerKind {
+    /// The serialised name: `router`, `ollama` or `single`.
     pub fn name(self) -> &'static str {
         match self {
             ServerKind::Router => "router",
@@ -89,20 +94,25 @@ pub enum ModelStep {
     /// A single-model server lists other names than the one the results
     /// are labelled with.
     NotListed {
+        /// The names the server lists.
         available: Vec<String>,
     },
     /// A model is being unloaded: another one before loading, or this one
     /// after its benchmark.
     Unloading {
+        /// The model's name as the server lists it.
         model: String,
     },
     /// Nothing is loaded and `MemAvailable` has settled (local servers).
     MemorySettled {
+        /// `MemAvailable` once settled, in bytes: the level to come back to.
         mem_available_bytes: u64,
     },
+    /// The model's load has been asked for.
     Loading,
     /// The model answered a one-token request.
     Ready {
+        /// From the first readiness probe to the first answer, in seconds.
         waited_s: f64,
     },
     /// The model went away during the run (crashed, evicted): nothing to
@@ -110,7 +120,9 @@ pub enum ModelStep {
     NoLongerLoaded,
     /// After unloading, `MemAvailable` came back to its level before loading.
     MemoryBack {
+        /// `MemAvailable` now, in bytes.
         mem_available_bytes: u64,
+        /// `MemAvailable` before loading, in bytes.
         before_bytes: u64,
     },
 }
@@ -118,6 +130,7 @@ pub enum ModelStep {
 /// What runs while one model is loaded: the quality benchmark, a latency
 /// suite. [`Manager::with_model`] takes a model through its turn around it.
 pub trait Workload {
+    /// What the work yields, handed back by [`Manager::with_model`].
     type Output;
 
     /// Each model-management step, as it happens.
@@ -130,6 +143,8 @@ pub trait Workload {
     ) -> impl std::future::Future<Output = Self::Output> + Send + 'a;
 }
 
+/// Takes models through their turns on one server, one model at a time, within
+/// its [`ManageConfig`] bounds.
 #[derive(Debug, Clone)]
 pub struct Manager {
     client: ChatClient,
@@ -138,6 +153,8 @@ pub struct Manager {
 }
 
 impl Manager {
+    /// A manager for a server of `kind`, as given; [`Manager::connect`] detects the
+    /// kind and whether to check memory.
     pub fn new(client: ChatClient, kind: ServerKind, config: ManageConfig) -> Manager {
         Manager {
             client,
@@ -146,6 +163,7 @@ impl Manager {
         }
     }
 
+    /// The kind of server it manages.
     pub fn kind(&self) -> ServerKind {
         self.kind
     }
@@ -366,6 +384,9 @@ impl Manager {
         Ok(())
     }
 
+    /// Asks the server to load `model` (a router's `POST /models/load`, or an
+    /// Ollama request with no prompt that keeps it until unloaded); nothing for a
+    /// single-model server. [`Manager::wait_ready`] waits for it to answer.
     pub async fn load(&self, model: &str) -> Result<()> {
         match self.kind {
             ServerKind::Router => {
@@ -386,6 +407,9 @@ impl Manager {
         Ok(())
     }
 
+    /// Asks the server to unload `model` (`POST /models/unload`, or Ollama's
+    /// `keep_alive: 0`); nothing for a single-model server. Does not wait for it to
+    /// go.
     pub async fn unload(&self, model: &str) -> Result<()> {
         match self.kind {
             ServerKind::Router => {
@@ -503,7 +527,6 @@ impl Manager {
             tokio::time::sleep(self.config.poll).await;
         }
     }
-
 }
 
 /// True when `base_url` names this machine, so its memory is the server's.

@@ -9,6 +9,7 @@ use std::path::PathBuf;
     Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct LocalProcess {
+    /// The listening process's PID.
     pub pid: u32,
     /// What `/proc/<pid>/exe` points at.
     pub binary: PathBuf,
@@ -21,7 +22,11 @@ pub struct LocalProcess {
 /// used memory where `nvidia-smi` answers.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryReading {
+    /// The server process's resident set, in bytes; `None` when it is not local or
+    /// cannot be read.
     pub server_rss_bytes: Option<u64>,
+    /// The machine's `MemAvailable`, in bytes; `None` when `/proc/meminfo` cannot be
+    /// read.
     pub mem_available_bytes: Option<u64>,
     /// MiB used on each GPU, in `nvidia-smi`'s order; absent without one.
     pub gpu_used_mib: Option<Vec<u64>>,

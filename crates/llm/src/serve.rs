@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::{Error, Result};
 
+/// How to start a [`LocalServer`]: the binary, the model and the few settings
+/// fuelbench chooses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalServerConfig {
     /// The `llama-server` binary.
@@ -33,6 +35,8 @@ pub struct LocalServerConfig {
 }
 
 impl LocalServerConfig {
+    /// The defaults around the given paths and alias: one thread, a 16384-token
+    /// context, no extra arguments, and five minutes to start.
     pub fn new(binary: PathBuf, model: PathBuf, alias: String, log: PathBuf) -> LocalServerConfig {
         LocalServerConfig {
             binary,
@@ -128,10 +132,12 @@ impl LocalServer {
         Ok(server)
     }
 
+    /// Where it listens: `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
+    /// The server process's PID.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -141,6 +147,7 @@ impl LocalServer {
         &self.argv
     }
 
+    /// The file its stdout and stderr go to.
     pub fn log(&self) -> &std::path::Path {
         &self.log
     }

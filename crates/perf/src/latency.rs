@@ -29,16 +29,25 @@ use crate::load::stream_text_into;
 use crate::log::RequestLog;
 use crate::metrics::Distribution;
 
+/// Which sequential latency suite to run (see the module's docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Suite {
+    /// One tiny prompt, asked `requests` times.
     Base,
+    /// A few short prompts in turn, `requests` of them or for `duration`.
     Multi,
+    /// One filler prompt calibrated to `target_tokens` through the server's
+    /// `/tokenize`.
     Long,
+    /// One conversation that grows by about `turn_tokens` a turn until its
+    /// prompt reaches `target_tokens`, with the prompt cache on.
     MediumTurns,
 }
 
 impl Suite {
+    /// The suite's name as the CLI prints it and names its output folder:
+    /// `medium-turns`, where serde writes `medium_turns`.
     pub fn name(self) -> &'static str {
         match self {
             Suite::Base => "base",
@@ -49,17 +58,25 @@ impl Suite {
     }
 }
 
+/// How to run one suite: what to ask, how many times, and each request's
+/// limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SuiteConfig {
+    /// Which suite to run.
     pub suite: Suite,
+    /// The model's name as each request sends it.
     pub model: String,
     /// Unmeasured requests first: this many, or for this long.
     pub warmup: usize,
+    /// Warm up for this long instead of with `warmup` requests, when given.
     pub warmup_for: Option<Duration>,
     /// Measured requests; `multi` with `duration` asks until it is up
     /// instead, and `medium-turns` until its conversation is long enough.
     pub requests: usize,
+    /// For `multi`: ask for this long instead of `requests` times; ignored by
+    /// the other suites.
     pub duration: Option<Duration>,
+    /// Each request's `max_tokens`: the most tokens a reply may have.
     pub max_tokens: u32,
     /// Prompt tokens for `long`; the conversation's length at which
     /// `medium-turns` stops.
@@ -73,18 +90,25 @@ pub struct SuiteConfig {
 /// One suite run: every measured request and what was found on the way.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SuiteRun {
+    /// Every measured request's log, in order; warm-up requests are not kept.
     pub requests: Vec<RequestLog>,
     /// For `long`: the prompt's length in tokens, as the server counted it;
     /// for `medium-turns`, each turn's new text.
     pub calibrated_prompt_tokens: Option<usize>,
+    /// What went wrong without stopping the run: a failed warm-up, a cold
+    /// request that hit the prompt cache, a turn whose conversation the cache
+    /// did not keep.
     pub warnings: Vec<String>,
+    /// The figures over `requests`.
     pub summary: SuiteSummary,
 }
 
 /// A suite run's figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SuiteSummary {
+    /// Measured requests, failed ones included.
     pub requests: usize,
+    /// Requests that failed, or produced no text.
     pub failed: usize,
     /// Prompt tokens the server processed (not taken from its cache) per
     /// second of prompt processing: llama-server's `timings` where sent,
@@ -92,14 +116,22 @@ pub struct SuiteSummary {
     pub processed_prompt_tokens_per_s: Option<f64>,
     /// Generated tokens per second of generation, by the same rule.
     pub completion_tokens_per_s: Option<f64>,
+    /// E2E latency (sending to the last event) of the successful requests, in
+    /// ms.
     pub latency_ms: Distribution,
+    /// TTFT (sending to the first reasoning or content text) of the successful
+    /// requests, in ms.
     pub ttft_ms: Distribution,
+    /// The longest prompt of a successful request, in tokens as the server
+    /// counted them (its usage, else its `timings`); 0 when it never said.
     pub max_prompt_tokens: u64,
     /// Requests that took prompt tokens from the cache.
     pub cache_hits: usize,
 }
 
 impl SuiteSummary {
+    /// The figures of `requests`; rates and latencies count successful requests
+    /// only.
     pub fn of(requests: &[RequestLog]) -> SuiteSummary {
         let ok: Vec<&RequestLog> = requests.iter().filter(|r| r.succeeded()).collect();
         let (mut prompt_tokens, mut prompt_s, mut out_tokens, mut out_s) = (0.0, 0.0, 0.0, 0.0);
@@ -396,12 +428,17 @@ async fn conversation(
 /// width (Student's t); no interval from one repeat.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimate {
+    /// The mean of the finite values.
     pub mean: f64,
+    /// Half the width of the 95% confidence interval (Student's t); `None` from
+    /// one value.
     pub half_width: Option<f64>,
+    /// How many finite values it is over.
     pub n: usize,
 }
 
 impl Estimate {
+    /// The estimate over the finite `values`; `None` when there are none.
     pub fn of(values: &[f64]) -> Option<Estimate> {
         let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let n = values.len();

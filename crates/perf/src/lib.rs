@@ -7,6 +7,8 @@
 //!   times and every stream event's arrival and kind.
 //! - [`metrics`] computes every figure from that log alone, each named by
 //!   the definition it follows.
+//! - [`measure`] is a whole load run as it is filed: the plan fitted to
+//!   what the server counts, its identity and memory, the saved report.
 //! - [`latency`] runs sequential suites on a server the caller started,
 //!   and compares builds by their confidence intervals.
 //! - [`stub`] is a streaming server with known timings, to measure the
@@ -15,6 +17,7 @@
 pub mod latency;
 pub mod load;
 pub mod log;
+mod measure;
 pub mod metrics;
 pub mod stub;
 
@@ -22,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::load::{InputUnit, LoadPlan, Rate};
 pub use crate::log::{EventKind, LoggedEvent, RequestLog, TokenSource};
+pub use crate::measure::{LoadRun, measure};
 pub use crate::metrics::{Distribution, PERCENTILE_METHOD, Summary, percentile};
 
 /// The `format` of a saved load run.
@@ -40,6 +44,8 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// The profile's own name, `random`, `short` or `long`: what a run of it,
+    /// unchanged and unscaled, is filed under.
     pub fn name(self) -> &'static str {
         match self {
             Profile::Random => "random",
@@ -69,8 +75,10 @@ impl Profile {
 /// its summary.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadReport {
+    /// Everything but the raw log, flattened into the same JSON object.
     #[serde(flatten)]
     pub head: LoadHead,
+    /// Every request's raw log, in index order.
     pub requests: Vec<RequestLog>,
 }
 
@@ -78,10 +86,16 @@ pub struct LoadReport {
 /// reads.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadHead {
+    /// Always [`FORMAT`]; [`LoadHead::read`] refuses any other.
     pub format: String,
+    /// The server's base URL, as the client was given it.
     pub server: String,
+    /// The model's name as each request sent it.
     pub model: String,
+    /// The profile the run is filed and compared under (see
+    /// [`Profile::filed_name`]).
     pub profile: String,
+    /// When the run started, RFC 3339.
     pub started_at: String,
     /// The plan, as given.
     pub plan: serde_json::Value,
@@ -92,8 +106,10 @@ pub struct LoadHead {
     /// Memory just before the first request and just after the last.
     #[serde(default)]
     pub memory_before: Option<fuelbench_llm::MemoryReading>,
+    /// The same reading just after the last request.
     #[serde(default)]
     pub memory_after: Option<fuelbench_llm::MemoryReading>,
+    /// The figures computed from `requests` alone (see [`Summary::of`]).
     pub summary: Summary,
 }
 

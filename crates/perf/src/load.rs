@@ -68,21 +68,28 @@ pub enum InputUnit {
 /// A load run: how many requests, of what lengths, how they arrive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadPlan {
+    /// The model's name as each request sends it.
     pub model: String,
+    /// How many requests to send.
     pub requests: usize,
     /// Input length, in `input_unit`s.
     pub input_len: usize,
+    /// What `input_len` counts: tokens, or words.
     pub input_unit: InputUnit,
     /// Output length, as `max_tokens`.
     pub output_len: u32,
     /// Each length is drawn from `[ratio·L, L]` (SGLang's convention); 1
     /// keeps them fixed.
     pub range_ratio: f64,
+    /// When the requests are sent: all at once, or at Poisson or constant
+    /// arrivals.
     pub rate: Rate,
     /// Requests in flight at most; `None` for no limit.
     pub max_concurrency: Option<usize>,
     /// The run stops here, whatever is left; requests in flight are cut.
     pub deadline: Duration,
+    /// Seeds the arrival times, the lengths and the prompts' words, so a plan
+    /// repeats exactly.
     pub seed: u64,
     /// In every prompt, before the seed: a word of this run alone (its
     /// start time, say), so no prefix cache holds a prompt from an earlier

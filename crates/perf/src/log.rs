@@ -14,7 +14,9 @@ use fuelbench_llm::{Chunk, StreamEvent};
 pub enum EventKind {
     /// `role` and no text: not a token.
     Role,
+    /// Reasoning text: output that TTFT counts and first content does not.
     Reasoning,
+    /// Content text: the reply itself.
     Content,
     /// `usage` (or llama-server's `timings`) and no text.
     Usage,
@@ -36,12 +38,15 @@ impl EventKind {
 pub struct LoggedEvent {
     /// Seconds since the request was sent, on a monotonic clock.
     pub at_s: f64,
+    /// What it carried (see [`EventKind`]).
     pub kind: EventKind,
-    /// Characters of text it carried.
+    /// Bytes of UTF-8 text it carried.
     pub chars: usize,
 }
 
 impl LoggedEvent {
+    /// `event` as logged: its arrival in seconds, its kind, and the length of
+    /// its text.
     pub fn of(event: &StreamEvent) -> LoggedEvent {
         let (kind, chars) = match &event.chunk {
             None => (EventKind::Done, 0),
@@ -72,6 +77,7 @@ fn kind_of(chunk: &Chunk) -> EventKind {
 /// One request of a run, from its schedule to its last event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequestLog {
+    /// The request's place in the run, from 0.
     pub index: usize,
     /// When the arrival process meant to send it, in seconds since the run
     /// began.
@@ -85,24 +91,35 @@ pub struct RequestLog {
     /// them when it was fitted to a length in tokens.
     #[serde(default)]
     pub input_len: usize,
+    /// The prompt's length in words, as the generator built it.
     pub input_words: usize,
+    /// The prompt's tokens as `/tokenize` counted them; `None` unless fitted to
+    /// a length in tokens.
     #[serde(default)]
     pub input_tokens: Option<u64>,
+    /// The `max_tokens` the request asked for.
     pub max_tokens: u32,
+    /// Every stream event, in the order it arrived.
     pub events: Vec<LoggedEvent>,
     /// From the server's usage, when it sent one.
     pub prompt_tokens: Option<u64>,
+    /// Output tokens, from the server's usage.
     pub completion_tokens: Option<u64>,
+    /// Prompt tokens taken from the server's cache, from its usage.
     pub cached_tokens: Option<u64>,
     /// llama-server's own `timings`, when it sent them: tokens generated,
     /// prompt tokens processed and taken from the cache, and their times.
     pub predicted_n: Option<u64>,
+    /// Milliseconds llama-server spent generating `predicted_n` tokens.
     #[serde(default)]
     pub predicted_ms: Option<f64>,
+    /// Prompt tokens llama-server processed, not taking them from its cache.
     #[serde(default)]
     pub prompt_n: Option<u64>,
+    /// Milliseconds llama-server spent processing `prompt_n` prompt tokens.
     #[serde(default)]
     pub prompt_ms: Option<f64>,
+    /// Prompt tokens llama-server took from its cache.
     #[serde(default)]
     pub cache_n: Option<u64>,
     /// The failure class and message, when the request failed.
@@ -110,6 +127,9 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
+    /// A request scheduled `scheduled` after the run began, with no events yet;
+    /// until set, its woken and sent times are its schedule and its `input_len`
+    /// is `input_words`.
     pub fn new(
         index: usize,
         scheduled: Duration,
@@ -195,6 +215,7 @@ impl RequestLog {
         times.windows(2).map(|pair| pair[1] - pair[0]).collect()
     }
 
+    /// How many events carried text (reasoning or content): chunks, not tokens.
     pub fn text_events(&self) -> usize {
         self.events
             .iter()
@@ -230,6 +251,7 @@ impl RequestLog {
         }
     }
 
+    /// Whether it ended without a failure and produced text.
     pub fn succeeded(&self) -> bool {
         self.failure.is_none() && self.ttft_s().is_some()
     }
@@ -239,7 +261,9 @@ impl RequestLog {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenSource {
+    /// The server's usage (`completion_tokens`).
     Usage,
+    /// llama-server's `timings` (`predicted_n`), where no usage came.
     Timings,
     /// Text chunks counted: an undercount where a chunk holds several.
     Chunks,

@@ -16,13 +16,22 @@ use crate::log::{RequestLog, TokenSource};
 /// Mean, median, tail percentiles and spread of one figure, in ms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Distribution {
+    /// How many finite values it is over; with 0, every figure is 0.
     pub count: usize,
+    /// The arithmetic mean, in ms.
     pub mean: f64,
+    /// The 50th percentile by [`PERCENTILE_METHOD`], in ms.
     pub median: f64,
+    /// The 90th percentile by [`PERCENTILE_METHOD`], in ms.
     pub p90: f64,
+    /// The 95th percentile by [`PERCENTILE_METHOD`], in ms.
     pub p95: f64,
+    /// The 99th percentile by [`PERCENTILE_METHOD`], in ms.
     pub p99: f64,
+    /// The largest value, in ms.
     pub max: f64,
+    /// The population standard deviation (over `count`, not `count - 1`), in
+    /// ms.
     pub std: f64,
 }
 
@@ -72,17 +81,27 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// A run's figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
+    /// Requests in the run, failed ones included.
     pub requests: usize,
+    /// Requests that ended without a failure and produced text.
     pub succeeded: usize,
+    /// Requests that failed, or produced no text (`no_text` in `failures`).
     pub failed: usize,
     /// Failures by class.
     pub failures: std::collections::BTreeMap<String, usize>,
     /// From the first scheduled send to the last event, seconds.
     pub duration_s: f64,
+    /// Successful requests per second of `duration_s`.
     pub request_throughput: f64,
+    /// Prompt tokens of the successful requests, as the server's usage counted
+    /// them.
     pub input_tokens: u64,
+    /// Output tokens of the successful requests, each from its best source (see
+    /// `output_token_sources`).
     pub output_tokens: u64,
+    /// `input_tokens` per second of `duration_s`.
     pub input_tokens_per_s: f64,
+    /// `output_tokens` per second of `duration_s`.
     pub output_tokens_per_s: f64,
     /// The most output tokens in any one-second window.
     pub peak_output_tokens_per_s: f64,
@@ -95,14 +114,20 @@ pub struct Summary {
     /// token: a warm cache shortens TTFT, so a cold run should have no hits.
     #[serde(default)]
     pub cache_hits: usize,
+    /// Prompt tokens the successful requests took from the cache, the
+    /// template's opening included.
     #[serde(default)]
     pub cached_prompt_tokens: u64,
+    /// TTFT: sending to the first reasoning or content text, never a role-only
+    /// chunk.
     pub ttft_ms: Distribution,
+    /// Sending to the first content text, reasoning excluded.
     pub first_content_ms: Distribution,
     /// ITL as SGLang and vLLM define it: per-chunk gaps.
     pub itl_chunk_gap_ms: Distribution,
     /// TPOT as SGLang and vLLM define it; AIPerf and GuideLLM call this ITL.
     pub tpot_ms: Distribution,
+    /// E2E: sending to the last event.
     pub e2e_ms: Distribution,
     /// E2E counted from the scheduled send time.
     pub e2e_from_schedule_ms: Distribution,
@@ -113,6 +138,8 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The figures of `logs`, from them alone; latencies and token counts are
+    /// over successful requests.
     pub fn of(logs: &[RequestLog]) -> Summary {
         let ok: Vec<&RequestLog> = logs.iter().filter(|log| log.succeeded()).collect();
         let mut failures = std::collections::BTreeMap::new();

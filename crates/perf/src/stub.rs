@@ -13,10 +13,16 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
+/// The stub's timings, the same for every chat.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StubConfig {
+    /// From a request's arrival to its first content chunk; the role-only chunk
+    /// goes at once.
     pub ttft: Duration,
+    /// Output tokens per second after the first chunk; must be positive, or
+    /// [`StubConfig::chunk_gap`] panics.
     pub tokens_per_s: f64,
+    /// Tokens in each content chunk (0 counts as 1); the last may hold fewer.
     pub tokens_per_chunk: u32,
 }
 

@@ -37,12 +37,15 @@ pub use crate::suite::{SampleCode, SuiteSample, SuiteTask, load_samples, load_su
 pub struct Problem {
     /// The folder name, e.g. `p04_lru_cache`.
     pub id: String,
+    /// A short human name, e.g. "Merge intervals"; never empty.
     pub title: String,
     /// 1 (warm-up) to 4 (separates strong models from weak ones).
     pub difficulty: u8,
+    /// A free-text grouping, e.g. "data structures"; never empty.
     pub category: String,
     /// The function or class the tests call.
     pub entry_point: String,
+    /// Whether the tests call a function or drive a class.
     pub kind: Kind,
     /// The statement the model is given.
     pub prompt: String,
@@ -50,8 +53,11 @@ pub struct Problem {
     pub refactor_request: String,
     /// How results are compared unless a case says otherwise.
     pub compare: Compare,
+    /// Ordinary cases, at least five; with `edge`, what pass@1 is judged on.
     pub small: Vec<Case>,
+    /// Boundary cases (empty, huge or repeated inputs), at least five.
     pub edge: Vec<Case>,
+    /// How the complexity series is built, and the class it must show.
     pub complexity: ComplexitySpec,
     /// Cases built to break naive floating point; empty where none apply.
     pub numerical: Vec<Case>,
@@ -67,11 +73,14 @@ pub struct Problem {
     /// Names the prompt forbids the solution to use (`eval`, `ast`), checked
     /// on its syntax tree as the extra test [`FORBIDDEN`].
     pub forbidden: Vec<String>,
+    /// `reference.py`: a correct solution, scoring 1.0 on every metric that applies.
     pub reference: String,
+    /// The planted wrong solutions in `wrong/`, each with how it must be caught.
     pub wrong: Vec<WrongSolution>,
     /// Correct solutions other than the reference: another algorithm, style
     /// or class, each of which must score 1.0.
     pub right: Vec<RightSolution>,
+    /// The folder it was loaded from.
     pub dir: PathBuf,
 }
 
@@ -111,11 +120,14 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Compare {
+    /// Whether order matters; exact by default.
     #[serde(default)]
     pub mode: CompareMode,
     /// Floats match when `math.isclose(got, want, rel_tol, abs_tol)`.
     #[serde(default = "default_tolerance")]
     pub rel_tol: f64,
+    /// The absolute tolerance in that check. Both are 1e-9 unless given, and must be
+    /// finite and not negative.
     #[serde(default = "default_tolerance")]
     pub abs_tol: f64,
 }
@@ -134,6 +146,7 @@ impl Default for Compare {
     }
 }
 
+/// Whether a result's outer sequence must be in the expected order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CompareMode {
@@ -149,8 +162,11 @@ pub enum CompareMode {
 pub struct Case {
     /// Names the case in reports: `small[2]`, or the name given in the file.
     pub name: String,
+    /// What the entry point is called with.
     pub input: Input,
+    /// The value it must return, or the exception it must raise.
     pub expect: Expect,
+    /// How the result is compared: the case's own setting, else the problem's.
     pub compare: Compare,
     /// The call must leave its arguments as they were.
     pub unchanged_inputs: bool,
@@ -170,6 +186,8 @@ pub struct Requirement {
     pub plant: String,
 }
 
+/// A case's input, by the problem's [`Kind`]: arguments for a function,
+/// calls for a class.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Input {
@@ -180,6 +198,7 @@ pub enum Input {
     Calls(String),
 }
 
+/// What a case's call must do.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
@@ -192,8 +211,9 @@ pub enum Expect {
 /// How growing inputs are built, and the class a good solution is in.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ComplexitySpec {
+    /// The class a good solution is in; a cheaper one passes too.
     pub expected: Class,
-    /// At least six, increasing, spanning at least 30x.
+    /// At least six, increasing, spanning at least 100x.
     pub sizes: Vec<u64>,
     /// Python that, given `n` and a seeded `random`, binds `args` (a tuple)
     /// or, for a class, `calls`. Its cost is measured alone and subtracted.
@@ -219,6 +239,7 @@ pub struct Generator {
 pub struct RightSolution {
     /// File name without `.py`.
     pub name: String,
+    /// The file's Python source.
     pub source: String,
 }
 
@@ -227,7 +248,9 @@ pub struct RightSolution {
 pub struct WrongSolution {
     /// File name without `.py`.
     pub name: String,
+    /// The file's Python source.
     pub source: String,
+    /// The failure it must be caught with, from its `# expect:` first line.
     pub expect: Failure,
     /// For a complexity mismatch, the class the plant is in: the fit must
     /// say so, not only the budget.
@@ -269,6 +292,7 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Every failure, in declaration order: for reading a name back and listing them all.
     pub const ALL: [Failure; 10] = [
         Failure::NoCode,
         Failure::SyntaxError,
@@ -282,6 +306,8 @@ impl Failure {
         Failure::NumericalInstability,
     ];
 
+    /// The stable snake_case name that serde writes, as results files and `# expect:`
+    /// lines spell it.
     pub fn name(self) -> &'static str {
         match self {
             Failure::NoCode => "no_code",
@@ -297,6 +323,7 @@ impl Failure {
         }
     }
 
+    /// The failure whose [`Failure::name`] is `text`; `None` for anything else.
     pub fn parse(text: &str) -> Option<Failure> {
         Failure::ALL
             .into_iter()
@@ -310,26 +337,39 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// A result whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a problem or a suite could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A file or folder could not be read.
     #[error("read {path}")]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
+    /// A `problem.toml` does not parse: bad TOML, or a field missing, unknown or of
+    /// the wrong type.
     #[error("parse {file}")]
     Toml {
+        /// The `problem.toml` at fault.
         file: PathBuf,
+        /// The parser's account of where and what.
         #[source]
         source: toml::de::Error,
     },
+    /// A file parses but breaks a rule of the problem set or of the suite format.
     #[error("load {file}: field `{field}`: {reason}")]
     Invalid {
+        /// The file at fault.
         file: PathBuf,
+        /// The field, case or line at fault, e.g. `small[2].args` or `line 7`.
         field: String,
+        /// What is wrong with it, read after the field: `is empty`.
         reason: String,
     },
 }

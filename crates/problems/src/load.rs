@@ -8,12 +8,12 @@ use crate::{
 };
 
 /// The fewest small and edge cases a problem may have, each.
-pub const MIN_CASES: usize = 5;
+pub(crate) const MIN_CASES: usize = 5;
 /// The fewest sizes in a complexity series, and the least span from the
 /// smallest to the largest: two decades. Fewer or narrower cannot tell n from
 /// n log n, nor a quadratic part done in C from the linear work around it.
-pub const MIN_SIZES: usize = 6;
-pub const MIN_SIZE_SPAN: u64 = 100;
+pub(crate) const MIN_SIZES: usize = 6;
+pub(crate) const MIN_SIZE_SPAN: u64 = 100;
 
 /// `problem.toml` as written; [`validate`] turns it into a [`Problem`].
 #[derive(Debug, serde::Deserialize)]
@@ -75,7 +75,7 @@ struct RawGenerator {
 }
 
 /// The most inputs a generator may draw per evaluation.
-pub const MAX_GENERATED: usize = 1000;
+pub(crate) const MAX_GENERATED: usize = 1000;
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

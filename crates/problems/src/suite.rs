@@ -11,21 +11,31 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
+/// One task of a suite, as its JSONL line has it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct SuiteTask {
+    /// The task's name in the suite, e.g. `HumanEval/0`; samples refer to it.
     pub task_id: String,
+    /// The signature and docstring a model completes.
     pub prompt: String,
+    /// The suite's own solution: the body that follows `prompt`.
     pub canonical_solution: String,
+    /// Python defining `check(candidate)`, which asserts on a solution.
     pub test: String,
+    /// The function `check` is given; never empty.
     pub entry_point: String,
 }
 
+/// One sample to score: code for one task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuiteSample {
+    /// The task it answers, by [`SuiteTask::task_id`].
     pub task_id: String,
+    /// Its code, and how that joins the task's prompt.
     pub code: SampleCode,
 }
 
+/// A sample's code: `completion` or `solution` in the samples file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SampleCode {
     /// Follows the task's prompt.

@@ -99,4 +99,3 @@ pub fn problem_set_sha256(problems: &[Problem]) -> String {
     }
     format!("{:x}", hasher.finalize())
 }
-

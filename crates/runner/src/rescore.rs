@@ -120,4 +120,3 @@ fn value_changes(saved: &Value, now: &Value, prefix: &str) -> Vec<String> {
         )],
     }
 }
-

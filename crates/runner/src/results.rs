@@ -15,8 +15,8 @@ use fuelbench_problems::Failure;
 
 use super::{Error, Result};
 
-pub use read::{MAX_RESULTS_BYTES, ResultsHead};
 pub(crate) use read::read_text;
+pub use read::{MAX_RESULTS_BYTES, ResultsHead};
 pub use summary::Summary;
 
 /// The `format` of every results file.

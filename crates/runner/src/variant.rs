@@ -10,9 +10,8 @@ use fuelbench_problems::Problem;
 use fuelbench_eval::{Evaluator, RefactorReport, Report};
 
 use crate::{
-    Error, EventSink, Exchange, ProblemFailure, ProblemOutcome, ProblemRecord, Result,
-    ResultsFile, RunConfig, RunContext, RunEvent, Think, config_changes, now,
-    reproducibility_changes,
+    Error, EventSink, Exchange, ProblemFailure, ProblemOutcome, ProblemRecord, Result, ResultsFile,
+    RunConfig, RunContext, RunEvent, Think, config_changes, now, reproducibility_changes,
 };
 
 /// Runs one model in one variant into `path`, which must not exist unless
@@ -259,4 +258,3 @@ async fn score_answer(evaluator: &Evaluator, problem: &Problem, answer: &str) ->
         source,
     })
 }
-

@@ -27,9 +27,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::error::{Error, Result};
+use crate::instance::{Guest, with_wasm_stack};
 use crate::limits::Limits;
 use crate::outcome::Status;
-use crate::instance::{Guest, with_wasm_stack};
 use crate::sandbox::Sandbox;
 use crate::value::{Outcome, Raised, Value};
 
@@ -60,7 +60,9 @@ pub enum Inputs<'a> {
     /// Python that, given `n` and a `random` of its own seeded from the
     /// check's seed, binds `args` (or `calls`): one complexity input.
     Setup {
+        /// The set-up's Python source.
         code: &'a str,
+        /// The input size the set-up builds for.
         n: u64,
     },
     /// A problem's generator: Python that, given `rng` (a `random.Random`
@@ -69,7 +71,9 @@ pub enum Inputs<'a> {
     /// called on each in turn, in one instance, and the check ends in
     /// [`Ending::Batch`].
     Generated {
+        /// The generator's Python source.
         code: &'a str,
+        /// How many inputs it binds: how many calls the candidate gets.
         count: usize,
     },
 }
@@ -79,8 +83,11 @@ pub enum Inputs<'a> {
 pub struct Check<'a> {
     /// The candidate's whole source.
     pub candidate: &'a str,
+    /// The name of the function or class to call, as the candidate defines it.
     pub entry_point: &'a str,
+    /// Whether `entry_point` is a function or a class.
     pub kind: CallKind,
+    /// What the call is given, built in the guest before the candidate loads.
     pub inputs: Inputs<'a>,
     /// The check's secret: the module-level `random` the candidate sees,
     /// the generators that build its inputs and the guest's WASI random
@@ -111,7 +118,10 @@ pub struct SuiteCheck<'a> {
     pub candidate: &'a str,
     /// The suite's test code, which defines `check(candidate)`.
     pub test: &'a str,
+    /// The name of the function the test's `check` is given, behind a proxy.
     pub entry_point: &'a str,
+    /// The check's secret, as [`Check::seed`]: the `random` the candidate sees
+    /// and the guest's WASI random source are each seeded from it apart.
     pub seed: u64,
 }
 
@@ -149,9 +159,14 @@ pub enum Ending {
     /// A limit, a trap, or the candidate ending the process (`os._exit`:
     /// `Status::Exited` with its code). `detail` says what, for a human.
     CutOff {
+        /// Where the check stopped.
         stage: Stage,
+        /// What stopped it: a limit, a trap, or the candidate exiting.
         status: Status,
+        /// The status the candidate ended the process with, for
+        /// `Status::Exited`; `None` when a limit or trap stopped it.
         exit_code: Option<i32>,
+        /// What stopped it, for a human.
         detail: String,
     },
     /// The inputs are malformed: our Python refused them before any
@@ -162,6 +177,7 @@ pub enum Ending {
 /// Everything a check produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckOutcome {
+    /// How the check ended.
     pub ending: Ending,
     /// Fuel of the call alone, read by the host just before and just after
     /// it, less the same reading around an empty call. `None` unless the call
@@ -180,7 +196,10 @@ pub struct CheckOutcome {
 /// A call's inputs as the reactor encoded them, before and after.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputsSeen {
+    /// The inputs as built, before the candidate loaded.
     pub before: Value,
+    /// The inputs after the call; a part the candidate replaced with its own
+    /// objects is `Value::Unrepresentable`.
     pub after: Value,
 }
 

@@ -15,7 +15,6 @@ use crate::pipe::CappedPipe;
 use crate::sandbox::{SETUP_FUEL, Sandbox, epoch_ticks};
 use crate::slots::SlotPermit;
 
-
 /// How an export call stopped short of returning: a limit, a trap, or the
 /// guest ending the process (`os._exit`, `sys.exit` in a plain program).
 #[derive(Debug, Clone, PartialEq, Eq)]

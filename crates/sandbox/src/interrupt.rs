@@ -21,6 +21,7 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
+    /// An interrupt not yet raised, answering to no parent.
     pub fn new() -> Interrupt {
         Interrupt::default()
     }
@@ -40,6 +41,7 @@ impl Interrupt {
         self.raised.store(true, Ordering::Release);
     }
 
+    /// Whether it, or any interrupt it is a child of, has been raised.
     pub fn is_raised(&self) -> bool {
         self.raised.load(Ordering::Acquire)
             || self

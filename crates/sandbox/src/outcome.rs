@@ -35,6 +35,8 @@ impl Status {
         Status::Trapped,
     ];
 
+    /// The status's snake_case name, the same as its serde name
+    /// (`out_of_fuel`).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Exited => "exited",
@@ -56,6 +58,7 @@ impl std::fmt::Display for Status {
 /// Everything a run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutcome {
+    /// How the run ended.
     pub status: Status,
     /// The process status, for [`Status::Exited`] and for
     /// [`Status::MemoryExceeded`] when the guest exited after its
@@ -75,10 +78,12 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// `stdout` as text, with invalid UTF-8 replaced by U+FFFD.
     pub fn stdout_lossy(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.stdout)
     }
 
+    /// `stderr` as text, with invalid UTF-8 replaced by U+FFFD.
     pub fn stderr_lossy(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.stderr)
     }

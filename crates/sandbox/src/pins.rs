@@ -13,7 +13,9 @@ pub struct Pins {
     pub python_wasm_sha256: String,
     /// sha256 over the installed standard library (see build.sh).
     pub stdlib_sha256: String,
+    /// The CPython release the interpreter is built from, such as `3.11.2`.
     pub cpython_version: String,
+    /// The optimisation flags CPython and the reactor are compiled with.
     pub cflags: String,
 }
 

@@ -35,7 +35,9 @@ const SNAPSHOT_FORMAT: &str = "fuelbench-snapshot-1";
 /// One program to run: its source, its stdin, and the seed of `random`.
 #[derive(Debug, Clone, Copy)]
 pub struct Program<'a> {
+    /// The Python source, run as the main program.
     pub source: &'a str,
+    /// What the program reads from its standard input.
     pub stdin: &'a [u8],
     /// Seeds Python's `random` module before the program starts, and the
     /// guest's WASI random source (`os.urandom`).
@@ -43,6 +45,7 @@ pub struct Program<'a> {
 }
 
 impl<'a> Program<'a> {
+    /// `source` with an empty stdin and seed 0.
     pub fn new(source: &'a str) -> Program<'a> {
         Program {
             source,
@@ -51,10 +54,12 @@ impl<'a> Program<'a> {
         }
     }
 
+    /// The same program, reading `stdin` from its standard input.
     pub fn stdin(self, stdin: &'a [u8]) -> Program<'a> {
         Program { stdin, ..self }
     }
 
+    /// The same program, seeded with `seed`.
     pub fn seed(self, seed: u64) -> Program<'a> {
         Program { seed, ..self }
     }
@@ -69,6 +74,9 @@ pub struct Interpreter {
     pub python_wasm_sha256: String,
     /// sha256 of the snapshot every run starts from (reactor + runner).
     pub snapshot_sha256: String,
+    /// The CPython version `python-wasm/pins.toml` names, whichever interpreter
+    /// runs: it is not read from a module given by
+    /// [`SandboxBuilder::interpreter_dir`].
     pub cpython_version: String,
 }
 
@@ -126,6 +134,9 @@ impl SandboxBuilder {
         self
     }
 
+    /// Finds the interpreter, then takes its snapshot and compiles it where the
+    /// cache lacks them; [`Error::InterpreterMissing`] when the interpreter is
+    /// not built.
     pub fn build(self) -> Result<Sandbox> {
         let pins = Pins::compiled_in();
         let interpreter_dir = self.interpreter_dir.unwrap_or_else(|| {
@@ -270,6 +281,7 @@ impl Sandbox {
         self.interrupt.as_ref()
     }
 
+    /// What this sandbox runs, for reproducibility keys.
     pub fn interpreter(&self) -> &Interpreter {
         &self.inner.interpreter
     }

@@ -15,15 +15,27 @@ use num_bigint::BigInt;
 /// with its tolerances, is the scoring crate's.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// Python's `None`.
     None,
+    /// A `bool`, kept apart from `int`.
     Bool(bool),
+    /// An `int`, of any size.
     Int(BigInt),
+    /// A `float`, as its IEEE 754 double.
     Float(f64),
+    /// A `str`.
     Str(String),
+    /// A `bytes`.
     Bytes(Vec<u8>),
+    /// A `list`'s items, in order.
     List(Vec<Value>),
+    /// A `tuple`'s items, in order.
     Tuple(Vec<Value>),
+    /// A `set`'s items, in the guest's iteration order (fixed by its hash
+    /// seed).
     Set(Vec<Value>),
+    /// A `frozenset`'s items, in the guest's iteration order (fixed by its hash
+    /// seed).
     FrozenSet(Vec<Value>),
     /// Pairs in the dict's own order.
     Dict(Vec<(Value, Value)>),

@@ -35,7 +35,7 @@ pub struct ApiError {
 /// What the server's log says about a response: the detail of an
 /// [`ApiError`] the client is not shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostDetail(pub String);
+pub(crate) struct HostDetail(pub String);
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {

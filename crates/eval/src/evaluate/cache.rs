@@ -68,4 +68,3 @@ impl<V> Default for SeededCache<V> {
         }
     }
 }
-

@@ -118,7 +118,10 @@ pub(super) type Paired<'a> = Vec<(&'a Case, Option<&'a Value>)>;
 /// The tests and the numerical cases, each with its expected value when it
 /// expects one; `expected` is in the order [`Evaluator::expected_values`]
 /// gives.
-pub(super) fn pair_expected<'a>(problem: &'a Problem, expected: &'a [Value]) -> (Paired<'a>, Paired<'a>) {
+pub(super) fn pair_expected<'a>(
+    problem: &'a Problem,
+    expected: &'a [Value],
+) -> (Paired<'a>, Paired<'a>) {
     let mut expected = expected.iter();
     let mut pair = |case: &'a Case| {
         let want = match case.expect {

@@ -442,4 +442,3 @@ fn same_kind(one: &Expected, other: &Expected) -> bool {
         _ => false,
     }
 }
-

@@ -499,7 +499,12 @@ pub(super) const BUDGET_FLOOR: u64 = 2_000_000;
 /// the reference's cost at the smallest size, plus [`BUDGET_FLOOR`]. The
 /// second term keeps a correct solution of exactly the expected class within
 /// budget where the reference is cheaper than its class on these inputs.
-pub(super) fn budget_at(reference: &[ReferencePoint], index: usize, expected: Class, factor: u64) -> u64 {
+pub(super) fn budget_at(
+    reference: &[ReferencePoint],
+    index: usize,
+    expected: Class,
+    factor: u64,
+) -> u64 {
     let (first, point) = (&reference[0], &reference[index]);
     let grown = match (
         expected.growth(point.n as f64),

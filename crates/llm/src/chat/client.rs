@@ -61,6 +61,7 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How to reach one server, and the bounds every request to it keeps to.
 #[derive(Clone, PartialEq)]
 pub struct ClientConfig {
     /// The server's root, e.g. `http://127.0.0.1:8080` (a trailing `/v1`
@@ -68,7 +69,9 @@ pub struct ClientConfig {
     pub base_url: String,
     /// Sent as a bearer token; never printed or written anywhere.
     pub api_key: Option<String>,
+    /// How long each phase of a request may take.
     pub timeouts: Timeouts,
+    /// How often, and after what wait, a failure that cost the server nothing is retried.
     pub retry: RetryPolicy,
     /// Cap on one response, stream included. Replies of 8192 tokens are well
     /// under 1 MiB even with per-token JSON framing; 32 MiB only stops a
@@ -89,6 +92,8 @@ impl fmt::Debug for ClientConfig {
 }
 
 impl ClientConfig {
+    /// The defaults for the server at `base_url` (normalised): no API key, the
+    /// default timeouts and retries, and a 32 MiB cap on a response.
     pub fn new(base_url: &str) -> ClientConfig {
         ClientConfig {
             base_url: normalize_base_url(base_url),
@@ -127,6 +132,8 @@ impl Clone for ChatClient {
 }
 
 impl ChatClient {
+    /// A client for the server `config` names, with no speed measured yet.
+    /// Proxy settings in the environment are ignored.
     pub fn new(config: ClientConfig) -> ChatClient {
         let http = reqwest::Client::builder()
             .connect_timeout(config.timeouts.connect)
@@ -140,6 +147,7 @@ impl ChatClient {
         }
     }
 
+    /// The configuration it was made with.
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }

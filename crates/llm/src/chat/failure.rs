@@ -43,6 +43,7 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
+    /// Every class, in declaration order: for reading a name back and listing them all.
     pub const ALL: [FailureClass; 7] = [
         FailureClass::Connect,
         FailureClass::HttpStatus,
@@ -53,6 +54,7 @@ impl FailureClass {
         FailureClass::TokenLimit,
     ];
 
+    /// The stable snake_case name that serde writes to results files.
     pub fn name(self) -> &'static str {
         match self {
             FailureClass::Connect => "connect",
@@ -76,7 +78,10 @@ impl fmt::Display for FailureClass {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{class}: {message}")]
 pub struct ChatFailure {
+    /// How it failed, as results files record it.
     pub class: FailureClass,
+    /// What happened, in words: the transport error, the deadline missed, what was
+    /// malformed, or the server's own message (clipped).
     pub message: String,
     /// The HTTP status, when there was one.
     pub status: Option<u16>,

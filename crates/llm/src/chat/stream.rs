@@ -36,15 +36,19 @@ pub struct StreamEvent {
 /// usage-only chunk has `usage` and no choices.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Chunk {
+    /// The `role` delta, usually `assistant` on the first chunk.
     pub role: Option<String>,
     /// The `content` delta.
     pub content: String,
     /// The `reasoning_content` (or `reasoning`) delta.
     pub reasoning: String,
+    /// Why generation stopped (`stop`, or `length` at `max_tokens`), on the chunk that ends it.
     pub finish_reason: Option<String>,
+    /// The server's token counts, usually on a chunk of their own at the end.
     pub usage: Option<Usage>,
     /// llama-server's `timings`, usually on the last chunk.
     pub timings: Option<Timings>,
+    /// The model the server says is answering.
     pub model: Option<String>,
 }
 

@@ -7,13 +7,17 @@ use serde_json::{Map, Value, json};
 
 use super::Chunk;
 
+/// One chat message, as the OpenAI API has it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Message {
+    /// Who speaks: `system`, `user` or `assistant`.
     pub role: String,
+    /// The message's text.
     pub content: String,
 }
 
 impl Message {
+    /// A `system` message: instructions ahead of the conversation.
     pub fn system(content: impl Into<String>) -> Message {
         Message {
             role: "system".to_owned(),
@@ -21,6 +25,7 @@ impl Message {
         }
     }
 
+    /// A `user` message: what the model is asked.
     pub fn user(content: impl Into<String>) -> Message {
         Message {
             role: "user".to_owned(),
@@ -28,6 +33,7 @@ impl Message {
         }
     }
 
+    /// An `assistant` message: one of the model's earlier answers, sent back as history.
     pub fn assistant(content: impl Into<String>) -> Message {
         Message {
             role: "assistant".to_owned(),
@@ -39,9 +45,13 @@ impl Message {
 /// One request, as llama-server, vLLM, SGLang and Ollama accept it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
+    /// The model's name as the server lists it.
     pub model: String,
+    /// The conversation so far, oldest first.
     pub messages: Vec<Message>,
+    /// The most tokens to generate; it also sizes the request's overall deadline.
     pub max_tokens: u32,
+    /// Sampling temperature; 0 is greedy.
     pub temperature: f64,
     /// A GBNF grammar (llama-server's `grammar` field).
     pub grammar: Option<String>,
@@ -53,6 +63,8 @@ pub struct ChatRequest {
 }
 
 impl ChatRequest {
+    /// A request with the defaults: 8192 tokens at most, temperature 0, and no
+    /// grammar, chat-template arguments or extra fields.
     pub fn new(model: impl Into<String>, messages: Vec<Message>) -> ChatRequest {
         ChatRequest {
             model: model.into(),
@@ -95,8 +107,11 @@ impl ChatRequest {
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct Usage {
+    /// Tokens in the prompt.
     pub prompt_tokens: Option<u64>,
+    /// Tokens generated, reasoning included.
     pub completion_tokens: Option<u64>,
+    /// Prompt and completion tokens together.
     pub total_tokens: Option<u64>,
     /// `usage.prompt_tokens_details.cached_tokens`.
     pub cached_tokens: Option<u64>,
@@ -107,11 +122,17 @@ pub struct Usage {
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct Timings {
+    /// Prompt tokens evaluated, not counting those reused from the cache.
     pub prompt_n: Option<u64>,
+    /// Time spent evaluating them, in milliseconds.
     pub prompt_ms: Option<f64>,
+    /// Tokens generated.
     pub predicted_n: Option<u64>,
+    /// Time spent generating them, in milliseconds.
     pub predicted_ms: Option<f64>,
+    /// Generation speed, in tokens a second, prompt processing excluded.
     pub predicted_per_second: Option<f64>,
+    /// Prompt tokens reused from the server's cache.
     pub cache_n: Option<u64>,
 }
 
@@ -128,8 +149,11 @@ pub struct Completion {
     pub reasoning: String,
     /// `content` was empty and the answer was taken from `reasoning`.
     pub answer_from_reasoning: bool,
+    /// Why generation stopped, as the server said: `stop`, or `length` at `max_tokens`.
     pub finish_reason: Option<String>,
+    /// The server's token counts, from the last chunk that carried them.
     pub usage: Option<Usage>,
+    /// llama-server's `timings`, from the last chunk that carried them.
     pub timings: Option<Timings>,
     /// The model the server says answered.
     pub model: Option<String>,

@@ -8,7 +8,9 @@ use super::ServerKind;
 /// What was true of the server when a model was benchmarked.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ServerIdentity {
+    /// The kind of server, as detected or given.
     pub kind: ServerKind,
+    /// The server's root URL, as the client uses it.
     pub base_url: String,
     /// `GET /props` (per model on a router): build, model path, context...
     pub props: Option<Value>,
@@ -50,12 +52,15 @@ impl ServerIdentity {
     Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct ServerKey {
+    /// The server's root URL, as the client uses it.
     pub base_url: String,
+    /// The model's name, as the run asked for it.
     pub model: String,
     /// From `/props`, where the server offers it (llama-server).
     pub model_path: Option<String>,
     /// `/props`' `build_info`.
     pub build: Option<String>,
+    /// The sha256 of the server's binary, where the server runs on this machine.
     pub binary_sha256: Option<String>,
 }
 
@@ -75,4 +80,3 @@ impl ServerKey {
             }
     }
 }
-

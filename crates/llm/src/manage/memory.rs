@@ -46,9 +46,10 @@ impl Manager {
 /// Memory before a model was loaded, to check it comes back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryBaseline {
+    /// `MemAvailable` once settled before loading, in bytes; `None` where memory is
+    /// not checked (a remote or single-model server).
     pub mem_available_before: Option<u64>,
 }
-
 
 /// Memory counts as back when `MemAvailable` is within `tolerance` of where
 /// it was before the model was loaded, or above it.

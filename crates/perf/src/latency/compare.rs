@@ -22,21 +22,32 @@ pub const COMPARED: [(&str, bool); 4] = [
 /// One build's runs of the suite.
 #[derive(Debug, serde::Serialize)]
 pub struct Build {
+    /// The path of the llama-server binary.
     pub binary: PathBuf,
+    /// SHA-256 of the binary, in hex.
     pub sha256: String,
+    /// The line of its `--version` output that mentions `version`; empty when
+    /// there is none.
     pub version: String,
+    /// Each repeat's run, in order.
     pub runs: Vec<BuildRun>,
 }
 
 /// One run of the suite on a fresh server of a build.
 #[derive(Debug, serde::Serialize)]
 pub struct BuildRun {
+    /// The command line the server was started with.
     pub argv: Vec<String>,
+    /// Where the server's own log was written.
     pub log: PathBuf,
     /// The server's `/props`, as it described itself.
     pub props: Option<serde_json::Value>,
+    /// Memory just before the suite ran: the server's resident set, the
+    /// machine's available memory, each GPU's use.
     pub memory_before: fuelbench_llm::MemoryReading,
+    /// The same reading just after the suite ended.
     pub memory_after: fuelbench_llm::MemoryReading,
+    /// The suite's requests and figures.
     pub run: SuiteRun,
 }
 
@@ -75,9 +86,11 @@ pub fn estimates(builds: &[Build]) -> Vec<Vec<Option<Estimate>>> {
 pub struct Delta {
     /// Which build is B, by its place in the report.
     pub b: usize,
+    /// The figure's name, as [`COMPARED`] gives it.
     pub figure: &'static str,
     /// B's change from A, `+3.1%`; `-` without both means, or from a zero.
     pub delta: String,
+    /// `B better`, `B worse`, or `no verdict: ` and why there is none.
     pub verdict: &'static str,
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::{Error, Result};
 
-use super::{FORMAT, FORMAT_1, ResultsFile, SCHEMA_VERSION, Summary, RunConfig};
+use super::{FORMAT, FORMAT_1, ResultsFile, RunConfig, SCHEMA_VERSION, Summary};
 
 impl ResultsFile {
     /// Reads and checks a results file.

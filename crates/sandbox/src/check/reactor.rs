@@ -15,7 +15,10 @@ pub(super) enum Prepared {
 }
 
 /// Runs `fuelbench_prepare` on `payload` under the harness's fuel.
-pub(super) fn prepare(guest: &mut Guest, payload: &serde_json::Value) -> Result<Result<(), Prepared>> {
+pub(super) fn prepare(
+    guest: &mut Guest,
+    payload: &serde_json::Value,
+) -> Result<Result<(), Prepared>> {
     let Some((pointer, length)) = guest.write(payload.to_string().as_bytes())? else {
         return Ok(Err(Prepared::Stopped(memory_stop(guest))));
     };
@@ -59,7 +62,11 @@ pub(super) fn read_encoding(guest: &mut Guest, export: &str) -> Result<Result<Ou
 }
 
 /// The exception the last step raised, as `ending`.
-pub(super) fn read_raised(guest: &mut Guest, stage: Stage, ending: fn(Raised) -> Ending) -> Result<Ending> {
+pub(super) fn read_raised(
+    guest: &mut Guest,
+    stage: Stage,
+    ending: fn(Raised) -> Ending,
+) -> Result<Ending> {
     Ok(match read_outcome(guest)? {
         Ok(Outcome::Raised(raised)) => ending(raised),
         // An exception past the encoding's cap (its `args` alone can be

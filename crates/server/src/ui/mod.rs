@@ -116,7 +116,7 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    pub fn new(title: impl Into<String>, body: Markup) -> Page {
+    pub(crate) fn new(title: impl Into<String>, body: Markup) -> Page {
         Page {
             status: StatusCode::OK,
             title: title.into(),

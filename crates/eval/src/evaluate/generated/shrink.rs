@@ -6,9 +6,9 @@ use fuelbench_problems::{Generator, Problem};
 use fuelbench_sandbox::{Ending, Value};
 
 use super::{Expected, judge_input, same_kind};
+use crate::Result;
 use crate::evaluate::Evaluator;
 use crate::report::CaseOutcome;
-use crate::Result;
 
 impl Evaluator {
     /// A smaller input the candidate still fails on as it failed `failing`:
