@@ -25,8 +25,11 @@ cargo test --release --locked --workspace --lib --bins --tests \
 # One build: the binary's own build must find everything the tests' build
 # made (Cargo.toml's feature alignment); a crate compiled again here means
 # a dependency's features drifted, and every fresh machine pays twice.
-rebuilt=$(cargo build --release --locked --bin fuelbench --features fuelbench/external-tests 2>&1 \
-  | sed -n 's/^ *Compiling //p')
+if ! build=$(cargo build --release --locked --bin fuelbench --features fuelbench/external-tests 2>&1); then
+  echo "$build" >&2
+  status=1
+fi
+rebuilt=$(sed -n 's/^ *Compiling //p' <<< "$build")
 if [ -n "$rebuilt" ]; then
   echo "test: the binary's build compiled again what the tests' build had made:" >&2
   echo "$rebuilt" >&2
