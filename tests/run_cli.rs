@@ -280,17 +280,24 @@ fn variants_run_side_by_side_then_leaderboard_compare_and_import() {
     assert!((flat_row["tokens_per_s"].as_f64().unwrap() - 4087.0 / 350.0).abs() < 1e-9);
     assert_eq!(rows[2]["quant"], "Q4_0");
     assert_eq!(rows[0]["pass_at_1"], 1.0);
-    assert_eq!(rows[0]["go"], true);
+    // Every problem passed, but a handful of problems cannot show pass@1 of
+    // 0.80 or more at 95%: the threshold lies inside the interval.
+    assert_eq!(rows[0]["go"], false);
+    assert_eq!(rows[0]["verdict"], "undecided");
+    let interval = &rows[0]["intervals"]["pass_at_1"];
+    assert_eq!(interval["method"], "wilson");
+    assert_eq!(interval["high"], 1.0);
+    assert!(interval["low"].as_f64().unwrap() < 0.8, "{interval}");
     assert_eq!(rows[4]["pass_at_1"], 0.4);
 
     let output = fuelbench(&["leaderboard", out.to_str().unwrap()]);
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(
-        table.starts_with("| model | quant | think | grammar | pass@1 |"),
+        table.starts_with("| rank | model | quant | think | grammar | pass@1 |"),
         "{table}"
     );
     assert!(
-        table.contains("| fake | - | off | none | 1.00 |"),
+        table.contains("| 1 | fake | - | off | none | 1.00 (0.57-1.00) |"),
         "{table}"
     );
     let output = fuelbench(&["leaderboard", out.to_str().unwrap(), "--format", "csv"]);
@@ -303,6 +310,29 @@ fn variants_run_side_by_side_then_leaderboard_compare_and_import() {
         table.contains("| -0.60 |"),
         "pass@1 falls from 1.0 to 0.4: {table}"
     );
+    // Three problems more of five fail with B, each one way: McNemar's exact
+    // p = 2 * (1/2)^3 = 0.25, not significant.
+    assert!(
+        table.contains(
+            "A passes 3 more of the 5 problems both ran; that difference is not significant at \
+             5% (p = 0.250); run with --samples 5 or more problems to decide (mcnemar exact)."
+        ),
+        "{table}"
+    );
+    let plan = fuelbench(&["plan-samples", "--results", on.to_str().unwrap(), "--json"]);
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(plan["samples"], 1);
+    assert_eq!(
+        plan["samples_needed"],
+        Value::Null,
+        "one sample shows no noise"
+    );
+    assert!(plan["problems_needed"].as_u64().unwrap() > 100, "{plan}");
     for id in [
         "p01_merge_intervals",
         "p03_mean_variance",

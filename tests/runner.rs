@@ -387,3 +387,84 @@ fn the_runners_futures_are_send() {
     spawnable(&context.client.stream(&request));
     spawnable(&context.client.chat(&request));
 }
+
+/// Three samples a problem: each is asked with a seed of its own, scored and
+/// kept; a run killed between samples resumes with only the missing ones;
+/// pass@1 is the mean pass rate, pass@k is reported up to 3, and every score
+/// has a bootstrap interval.
+#[test]
+fn samples_are_asked_with_their_own_seeds_kept_and_resumed_one_by_one() {
+    let chosen: Vec<Problem> = problems()[..2].to_vec();
+    // A sample fails when its request's seed is odd: some pass, some fail.
+    let server = scripted_with(chosen.clone(), Duration::ZERO, |request, _| {
+        request.body["seed"]
+            .as_u64()
+            .is_some_and(|seed| seed % 2 == 1)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let mut sampled = config("fake", &chosen, false);
+    sampled.samples = 3;
+    sampled.temperature = 0.8;
+    let mut record = Record::default();
+    let full = run_once(
+        &server,
+        sampled.clone(),
+        &chosen,
+        &path,
+        false,
+        &mut record.sink(),
+    )
+    .unwrap();
+    assert_eq!(full.problems.len(), 6);
+    assert_eq!(full.progress, "6/6");
+    assert!(full.complete);
+    let seeds: Vec<u64> = server
+        .chats()
+        .iter()
+        .map(|chat| {
+            chat.body["seed"]
+                .as_u64()
+                .expect("every sample carries a seed")
+        })
+        .collect();
+    let mut distinct = seeds.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 6, "each sample its own seed: {seeds:?}");
+    let recorded: Vec<Option<u64>> = full.problems.iter().map(|r| r.request_seed).collect();
+    assert_eq!(recorded, seeds.iter().map(|s| Some(*s)).collect::<Vec<_>>());
+    assert_eq!(record.done().len(), 6);
+
+    let summary = full.summary.as_ref().unwrap();
+    let scores = &summary.scores;
+    assert_eq!((scores.problems, scores.samples), (2, 3));
+    let rate = |id: &str| {
+        let records: Vec<_> = full.problems.iter().filter(|r| r.id == id).collect();
+        records.iter().filter(|r| r.passed()).count() as f64 / records.len() as f64
+    };
+    let mean = (rate(&chosen[0].id) + rate(&chosen[1].id)) / 2.0;
+    assert!(
+        (scores.pass_at_1 - mean).abs() < 1e-12,
+        "{} vs {mean}",
+        scores.pass_at_1
+    );
+    let ks: Vec<usize> = scores.pass_at_k.iter().map(|p| p.k).collect();
+    assert_eq!(ks, [1, 2, 3]);
+    let intervals = scores.intervals.as_ref().unwrap();
+    assert_eq!(
+        intervals.pass_at_1.method,
+        fuelbench_eval::stats::IntervalMethod::Bootstrap
+    );
+
+    // As if killed after the second sample of the first problem.
+    let mut partial = full.clone();
+    partial.problems.truncate(2);
+    partial.refresh();
+    partial.write_atomic(&path).unwrap();
+    let before = server.chats().len();
+    let resumed = run_once(&server, sampled, &chosen, &path, true, &mut |_| {}).unwrap();
+    assert_eq!(server.chats().len() - before, 4, "only the missing samples");
+    assert_eq!(resumed.problems[..2], full.problems[..2]);
+    assert_eq!(resumed.summary.as_ref().unwrap().scores, *scores);
+}

@@ -239,7 +239,7 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
         let csv = String::from_utf8(csv.body).unwrap();
         assert_eq!(csv.lines().count(), 2, "{csv}");
-        assert!(csv.starts_with("model,quant,think"), "{csv}");
+        assert!(csv.starts_with("rank,model,quant,think"), "{csv}");
         let filtered = get(&app, "/api/v1/leaderboard?model=nothing-like-it")
             .await
             .json();

@@ -59,6 +59,8 @@ pub(crate) fn seed_store(
         let report = evaluator.evaluate_reply(problem, &content)?;
         records.push(ProblemRecord {
             id: problem.id.clone(),
+            sample: 0,
+            request_seed: None,
             title: problem.title.clone(),
             solve: Exchange {
                 completion: fuelbench_llm::Completion {

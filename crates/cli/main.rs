@@ -86,8 +86,12 @@ enum Command {
     Rescore(results::RescoreArgs),
     /// One row per model and variant, best first
     Leaderboard(results::LeaderboardArgs),
-    /// The delta table between two results files
+    /// The delta table between two results files, and whether they differ
+    /// by more than chance
     Compare(results::CompareArgs),
+    /// How many samples or problems would tell a run's model apart from
+    /// another, from its per-problem pass rates
+    PlanSamples(results::PlanSamplesArgs),
     /// Convert other harnesses' result files into leaderboard rows
     Import(results::ImportArgs),
     /// Serve the HTTP API: evaluate code, run programs, start and watch
@@ -183,6 +187,7 @@ fn main() -> ExitCode {
         Command::Rescore(args) => results::rescore(&cli.global, args),
         Command::Leaderboard(args) => results::leaderboard(&cli.global, args),
         Command::Compare(args) => results::compare(args),
+        Command::PlanSamples(args) => results::plan_samples(args),
         Command::Import(args) => results::import(args),
         Command::Serve(args) => serve::serve(&cli.global, args),
         Command::ResultsSchema => results::results_schema(),

@@ -55,6 +55,18 @@ pub(crate) struct CompareArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub(crate) struct PlanSamplesArgs {
+    /// A finished run's results file, whose per-problem pass rates to plan from
+    #[arg(long)]
+    results: PathBuf,
+    /// The difference in pass@1 to tell apart
+    #[arg(long, default_value_t = 0.05)]
+    delta: f64,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub(crate) struct ImportArgs {
     /// Result files of other harnesses
     #[arg(required = true)]
@@ -145,6 +157,31 @@ pub(crate) fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
     } else {
         print!("{}", render::comparison_markdown(&comparison));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn plan_samples(args: &PlanSamplesArgs) -> anyhow::Result<ExitCode> {
+    if !(args.delta > 0.0 && args.delta < 1.0) {
+        anyhow::bail!("--delta must be between 0 and 1, not {}", args.delta);
+    }
+    let file = ResultsFile::read(&args.results)
+        .with_context(|| format!("failed to read {}", args.results.display()))?;
+    let plan = leaderboard::plan_samples(&file, args.delta);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+    } else {
+        println!(
+            "{} problems, {} sample(s) each, mean pass rate {:.2}.",
+            plan.problems, plan.samples, plan.pass_rate
+        );
+        println!("{}.", plan.sentence);
+        println!(
+            "Method: a paired comparison on the same problems leaves only the samples' noise, \
+             so the difference of two means has variance 2·Σ p(1-p) / (n·m²) over m problems \
+             with pass rates p and n samples each; n is the least that makes delta \
+             (1.96 + 0.84) standard errors (5% two-sided, 80% power)."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

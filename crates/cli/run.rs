@@ -105,6 +105,11 @@ pub(crate) struct RunArgs {
     /// the system's entropy, printed and recorded]
     #[arg(long)]
     seed: Option<u64>,
+    /// Answers asked per problem, each scored and kept: pass@1 becomes the
+    /// mean over samples, and pass@k is reported for every k up to N. Give
+    /// a temperature above 0 for samples that differ
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    samples: u32,
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -125,7 +130,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
             Some(text) => run::parse_extra_body(text).context("failed to read --extra-body")?,
             None => Map::new(),
         },
+        samples: args.samples,
     };
+    for note in plan.notes() {
+        eprintln!("note: {note}");
+    }
     let problems = plan.select(args.problems.load()?)?;
     let configs = plan.configs(&problems)?;
     let evaluator = global.evaluator(args.seed)?;
@@ -201,7 +210,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         resume: args.resume,
     };
     let context = RunContext::new(target.client().clone(), evaluator);
-    let mut progress = Progress::new(args.json);
+    let mut progress = Progress::new(args.json, args.samples);
     let outcome = runtime.block_on(benchmark.run(&context, &manager, &problems, &mut |event| {
         progress.show(event)
     }));
@@ -253,10 +262,12 @@ struct Progress {
     started: Instant,
     /// The run's events folded, as the service folds a job's.
     run: RunProgress,
+    /// Answers per problem: lines name the sample when there is more than one.
+    samples: u32,
 }
 
 impl Progress {
-    fn new(json: bool) -> Progress {
+    fn new(json: bool, samples: u32) -> Progress {
         let bar = (!json && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
@@ -274,6 +285,7 @@ impl Progress {
             bar,
             started: Instant::now(),
             run: RunProgress::default(),
+            samples,
         }
     }
 
@@ -331,13 +343,20 @@ impl Progress {
                     bar.set_position(self.run.variant_done as u64);
                 }
             }
-            RunEvent::ProblemStarted { problem, .. } => {
+            RunEvent::ProblemStarted {
+                problem, sample, ..
+            } => {
                 if let Some(bar) = &self.bar {
-                    bar.set_message(format!("{problem} (solve, score, refactor)"));
+                    let sample = if self.samples > 1 {
+                        format!(" sample {}", sample + 1)
+                    } else {
+                        String::new()
+                    };
+                    bar.set_message(format!("{problem}{sample} (solve, score, refactor)"));
                 }
             }
             RunEvent::ProblemDone { outcome, .. } => {
-                self.line(problem_line(&outcome, self.started.elapsed()));
+                self.line(problem_line(&outcome, self.samples, self.started.elapsed()));
                 if let Some(bar) = &self.bar {
                     bar.set_position(self.run.variant_done as u64);
                     bar.set_message(String::new());
@@ -380,7 +399,7 @@ fn model_step(model: &str, step: &ModelStep) -> String {
 }
 
 /// `[wall 312s] p07 edit_distance  PASS  complexity O(n*m) ok  refactor ok  41.2s  1,234 tok  18.3 tok/s`
-fn problem_line(outcome: &ProblemOutcome, wall: Duration) -> String {
+fn problem_line(outcome: &ProblemOutcome, samples: u32, wall: Duration) -> String {
     let verdict = if outcome.passed {
         "PASS".to_owned()
     } else {
@@ -415,6 +434,11 @@ fn problem_line(outcome: &ProblemOutcome, wall: Duration) -> String {
         .problem
         .split_once('_')
         .unwrap_or((&outcome.problem, ""));
+    let name = if samples > 1 {
+        format!("{name} #{}", outcome.sample + 1)
+    } else {
+        name.to_owned()
+    };
     format!(
         "[wall {}s] {id} {name}  {verdict}{complexity}{refactor}  {:.1}s  {} tok{speed}",
         wall.as_secs(),

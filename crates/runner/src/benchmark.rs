@@ -51,6 +51,10 @@ impl Benchmark {
                 .configs
                 .first()
                 .map_or(0, |config| config.problems.len()),
+            samples: self
+                .configs
+                .first()
+                .map_or(1, |config| config.samples.max(1) as usize),
         });
         let outcome = self
             .run_models(context, manager, problems, &models, events)

@@ -29,6 +29,9 @@ pub enum RunEvent {
         models: Vec<String>,
         variants: Vec<String>,
         problems: usize,
+        /// Answers asked per problem.
+        #[serde(default = "one")]
+        samples: usize,
     },
     /// A step of taking a model through its benchmark: unloading others,
     /// memory settling, loading, ready, unloading, memory back.
@@ -60,8 +63,11 @@ pub enum RunEvent {
         model: String,
         variant: String,
         problem: String,
+        /// Which of the problem's samples, from 0.
+        #[serde(default)]
+        sample: u32,
         title: String,
-        /// Problems done before this one.
+        /// Answers done before this one.
         index: usize,
         total: usize,
     },
@@ -79,7 +85,7 @@ pub enum RunEvent {
         file: PathBuf,
         model: String,
         variant: String,
-        summary: Option<Summary>,
+        summary: Option<Box<Summary>>,
     },
     /// Something a person should know that is not a failure.
     Warning { message: String },
@@ -96,6 +102,9 @@ pub enum RunEvent {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProblemOutcome {
     pub problem: String,
+    /// Which of the problem's samples, from 0.
+    #[serde(default)]
+    pub sample: u32,
     pub title: String,
     pub passed: bool,
     /// Why it fell short: a request failure or the verdict's class.
@@ -126,6 +135,7 @@ impl ProblemOutcome {
     pub fn of(record: &ProblemRecord) -> ProblemOutcome {
         ProblemOutcome {
             problem: record.id.clone(),
+            sample: record.sample,
             title: record.title.clone(),
             passed: record.passed(),
             failure_class: record.failure_class,
@@ -159,10 +169,14 @@ impl RunEvent {
             model: file.config.model.clone(),
             variant: file.config.variant(),
             done: file.problems.len(),
-            total: file.config.problems.len(),
+            total: file.config.planned().count(),
             sessions: file.sessions,
         }
     }
+}
+
+fn one() -> usize {
+    1
 }
 
 /// How far a run has got: the fold of its events, the same for every
@@ -172,9 +186,10 @@ impl RunEvent {
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct RunProgress {
-    /// Problems done, counting those already in resumed files.
+    /// Answers done (a problem's every sample counts), counting those
+    /// already in resumed files.
     pub problems_done: usize,
-    /// Every model's every variant's problems, less a skipped model's.
+    /// Every model's every variant's answers, less a skipped model's.
     pub problems_total: usize,
     /// The model being worked with, and its last step.
     pub model: Option<String>,
@@ -209,10 +224,12 @@ impl RunProgress {
                 models,
                 variants,
                 problems,
+                samples,
                 ..
             } => {
-                self.shape = (*problems, variants.len());
-                self.problems_total = models.len() * variants.len() * problems;
+                let answers = problems * samples.max(&1);
+                self.shape = (answers, variants.len());
+                self.problems_total = models.len() * variants.len() * answers;
             }
             RunEvent::Model { model, step } => {
                 self.model = Some(model.clone());

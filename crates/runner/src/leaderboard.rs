@@ -7,13 +7,16 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Error, Result, ResultsFile, Summary};
-use fuelbench_eval::score::Verdict;
+use fuelbench_eval::score::{Intervals, PassAtK, Verdict};
 
 mod comparison;
 mod flag;
 mod imported;
 
-pub use self::comparison::{Agreement, Comparison, FuelRatio, ProblemDelta, Side, compare};
+pub use self::comparison::{
+    ALPHA, Agreement, Comparison, FuelRatio, PairedTest, ProblemDelta, SamplePlan, Side, compare,
+    plan_samples,
+};
 pub use self::flag::{BoardRow, flag};
 pub use self::imported::{Imported, import};
 
@@ -32,8 +35,26 @@ pub struct Row {
     pub numerical: Option<f64>,
     pub refactor: Option<f64>,
     pub overall: f64,
-    /// Every metric that applies, and overall, at or above its threshold.
+    /// Every metric that applies, and overall, at or above its threshold
+    /// across its whole interval.
     pub go: Option<bool>,
+    /// GO when every metric is GO, NO-GO when any is, else undecided (a
+    /// threshold lies inside an interval); `None` for imported rows.
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+    /// A 95% interval on each score; `None` for imported rows.
+    #[serde(default)]
+    pub intervals: Option<Intervals>,
+    /// Answers per problem (the fewest any problem has).
+    #[serde(default)]
+    pub samples: Option<usize>,
+    /// pass@k for each k up to the samples.
+    #[serde(default)]
+    pub pass_at_k: Vec<PassAtK>,
+    /// Whether this row's overall interval overlaps the row above's: the two
+    /// share a rank, since nothing says they differ.
+    #[serde(default)]
+    pub tied_with_above: bool,
     pub avg_tokens: Option<f64>,
     pub tokens_per_s: Option<f64>,
     pub wall_time_s: Option<f64>,
@@ -165,7 +186,7 @@ impl Row {
             .and_then(Value::as_str);
         let scores = &summary.scores;
         let verdicts = &scores.verdicts;
-        let go = [
+        let all: Vec<Verdict> = [
             Some(verdicts.pass_at_1),
             Some(verdicts.complexity),
             verdicts.numerical,
@@ -174,7 +195,15 @@ impl Row {
         ]
         .into_iter()
         .flatten()
-        .all(|verdict| verdict == Verdict::Go);
+        .collect();
+        let go = all.iter().all(|verdict| *verdict == Verdict::Go);
+        let verdict = if go {
+            Verdict::Go
+        } else if all.contains(&Verdict::NoGo) {
+            Verdict::NoGo
+        } else {
+            Verdict::Undecided
+        };
         Row {
             model: file.config.model.clone(),
             quant: model_path
@@ -192,6 +221,11 @@ impl Row {
             refactor: scores.refactor_stability,
             overall: scores.overall_score,
             go: Some(go),
+            verdict: Some(verdict),
+            intervals: scores.intervals.clone(),
+            samples: Some(scores.samples),
+            pass_at_k: scores.pass_at_k.clone(),
+            tied_with_above: false,
             avg_tokens: Some(summary.avg_tokens),
             tokens_per_s: summary.avg_tps,
             wall_time_s: Some(summary.wall_time_s),
@@ -334,7 +368,8 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
     }
 }
 
-/// Best first: by overall score, then pass@1, then speed.
+/// Best first: by overall score, then pass@1, then speed; then each row
+/// whose overall interval overlaps the row above's is marked tied with it.
 pub fn sort(rows: &mut [Row]) {
     rows.sort_by(|a, b| {
         b.overall
@@ -347,6 +382,29 @@ pub fn sort(rows: &mut [Row]) {
             )
             .then(a.model.cmp(&b.model))
     });
+    for index in 1..rows.len() {
+        let above = rows[index - 1].intervals.as_ref().map(|i| i.overall);
+        let here = rows[index].intervals.as_ref().map(|i| i.overall);
+        rows[index].tied_with_above =
+            matches!((above, here), (Some(above), Some(here)) if above.overlaps(&here));
+    }
+}
+
+/// Each row's rank, best first: a row tied with the one above shares its
+/// rank, shown as `1=`.
+pub fn ranks(rows: &[Row]) -> Vec<String> {
+    let mut rank = 0;
+    rows.iter()
+        .enumerate()
+        .map(|(index, row)| {
+            if row.tied_with_above {
+                format!("{rank}=")
+            } else {
+                rank = index + 1;
+                rank.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -442,5 +500,38 @@ mod tests {
         assert!(bare("http://a:1").same_server(&bare("http://a:1")));
         assert!(!bare("http://a:1").same_server(&bare("http://b:1")));
         assert!(!mine.same_server(&key("aaa", "b7001", Some("/m/coder.gguf"))));
+    }
+
+    /// Rows whose overall intervals overlap the row above share its rank.
+    #[test]
+    fn overlapping_intervals_share_a_rank() {
+        let interval = |low: f64, high: f64| fuelbench_eval::stats::Interval {
+            low,
+            high,
+            method: fuelbench_eval::stats::IntervalMethod::Bootstrap,
+        };
+        let row = |overall: f64, low: f64, high: f64| -> Row {
+            let mut row: Row = serde_json::from_value(serde_json::json!({
+                "model": format!("m{overall}"), "quant": null, "think": "default",
+                "grammar": "none", "pass_at_1": overall, "complexity": null, "numerical": null,
+                "refactor": null, "overall": overall, "go": null, "avg_tokens": null,
+                "tokens_per_s": null, "wall_time_s": null, "progress": "1/1", "source": "r.json",
+            }))
+            .expect("a row");
+            row.intervals = Some(Intervals {
+                pass_at_1: interval(low, high),
+                complexity: interval(low, high),
+                numerical: None,
+                refactor: None,
+                overall: interval(low, high),
+            });
+            row
+        };
+        let mut rows = vec![row(0.5, 0.3, 0.7), row(0.9, 0.8, 1.0), row(0.75, 0.6, 0.85)];
+        sort(&mut rows);
+        assert_eq!(ranks(&rows), ["1", "1=", "1="]);
+        rows[2] = row(0.2, 0.1, 0.25);
+        sort(&mut rows);
+        assert_eq!(ranks(&rows), ["1", "1=", "3"]);
     }
 }

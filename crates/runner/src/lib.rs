@@ -35,7 +35,7 @@ pub use self::error::{Error, Result};
 pub use self::events::{
     ComplexityVerdict, EventSink, ProblemOutcome, RunEvent, RunProgress, event_schema,
 };
-pub use self::plan::{Plan, parse_extra_body, select_problems};
+pub use self::plan::{MAX_SAMPLES, Plan, parse_extra_body, select_problems};
 pub use self::rescore::{Rescored, config_changes, reproducibility_changes, rescore};
 pub use self::results::{
     Exchange, FORMAT, Grammar, MAX_RESULTS_BYTES, ProblemFailure, ProblemRecord, RequestFailure,

@@ -26,7 +26,13 @@ pub struct Plan {
     pub temperature: f64,
     /// Extra top-level request fields.
     pub extra_body: Map<String, Value>,
+    /// Answers asked per problem, 1 to [`MAX_SAMPLES`].
+    pub samples: u32,
 }
+
+/// The most samples a run may ask per problem: a hundred answers to each
+/// problem already tell apart pass rates a few points apart.
+pub const MAX_SAMPLES: u32 = 100;
 
 impl Default for Plan {
     fn default() -> Plan {
@@ -39,6 +45,7 @@ impl Default for Plan {
             max_tokens: 8192,
             temperature: 0.0,
             extra_body: Map::new(),
+            samples: 1,
         }
     }
 }
@@ -66,6 +73,12 @@ impl Plan {
         if problems.is_empty() {
             return Err(plan_error("choose at least one problem"));
         }
+        if !(1..=MAX_SAMPLES).contains(&self.samples) {
+            return Err(plan_error(format!(
+                "samples must be 1 to {MAX_SAMPLES}, not {}",
+                self.samples
+            )));
+        }
         let ids: Vec<String> = problems.iter().map(|problem| problem.id.clone()).collect();
         let problem_set_sha256 = problem_set_sha256(problems);
         let mut configs = Vec::new();
@@ -83,11 +96,35 @@ impl Plan {
                         temperature: self.temperature,
                         extra_body: self.extra_body.clone(),
                         system_prompt: SYSTEM_PROMPT.to_owned(),
+                        samples: self.samples,
                     });
                 }
             }
         }
         Ok(configs)
+    }
+}
+
+impl Plan {
+    /// What a person starting this plan should know before it runs.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.samples > 1 && self.temperature == 0.0 {
+            notes.push(format!(
+                "{} samples at temperature 0: each sample's requests carry a seed of their own, \
+                 but a server that samples greedily answers them alike; give a temperature \
+                 above 0 for samples that differ",
+                self.samples
+            ));
+        }
+        if self.samples > 1 && self.extra_body.contains_key("seed") {
+            notes.push(
+                "the extra body sets `seed`: every sample's requests carry that one seed, so a \
+                 server that honours it answers the samples alike"
+                    .into(),
+            );
+        }
+        notes
     }
 }
 

@@ -4,9 +4,12 @@
 
 use std::fmt::Write as _;
 
-use crate::leaderboard::{Comparison, Row, Side};
+use fuelbench_eval::stats::Interval;
 
-const HEADER: [&str; 16] = [
+use crate::leaderboard::{Comparison, Row, Side, ranks};
+
+const HEADER: [&str; 17] = [
+    "rank",
     "model",
     "quant",
     "think",
@@ -25,20 +28,35 @@ const HEADER: [&str; 16] = [
     "progress",
 ];
 
-fn cells(row: &Row) -> [String; 16] {
-    let metric = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.2}"));
+/// A score with its 95% interval when it has one: `0.80 (0.55-0.93)`.
+pub fn with_interval(value: f64, interval: Option<&Interval>, places: usize) -> String {
+    match interval {
+        Some(i) => format!("{value:.places$} ({:.places$}-{:.places$})", i.low, i.high),
+        None => format!("{value:.places$}"),
+    }
+}
+
+fn cells(row: &Row, rank: String) -> [String; 17] {
+    let intervals = row.intervals.as_ref();
+    let metric = |value: Option<f64>, interval: Option<&Interval>| {
+        value.map_or("-".into(), |v| with_interval(v, interval, 2))
+    };
     [
+        rank,
         row.model.clone(),
         row.quant.clone().unwrap_or_else(|| "-".into()),
         row.think.clone(),
         row.grammar.clone(),
-        format!("{:.2}", row.pass_at_1),
-        metric(row.complexity),
-        metric(row.numerical),
-        metric(row.refactor),
-        format!("{:.3}", row.overall),
-        row.go
-            .map_or("-".into(), |go| if go { "GO" } else { "NO-GO" }.into()),
+        with_interval(row.pass_at_1, intervals.map(|i| &i.pass_at_1), 2),
+        metric(row.complexity, intervals.map(|i| &i.complexity)),
+        metric(row.numerical, intervals.and_then(|i| i.numerical.as_ref())),
+        metric(row.refactor, intervals.and_then(|i| i.refactor.as_ref())),
+        with_interval(row.overall, intervals.map(|i| &i.overall), 3),
+        match (row.verdict, row.go) {
+            (Some(verdict), _) => verdict.label().into(),
+            (None, Some(go)) => if go { "GO" } else { "NO-GO" }.into(),
+            (None, None) => "-".into(),
+        },
         row.avg_tokens.map_or("-".into(), |v| format!("{v:.0}")),
         row.tokens_per_s.map_or("-".into(), |v| format!("{v:.1}")),
         row.wall_time_s.map_or("-".into(), duration),
@@ -50,6 +68,14 @@ fn cells(row: &Row) -> [String; 16] {
             .map_or("-".into(), |s| format!("{:.0}", s.ttft_p50_ms)),
         row.progress.clone(),
     ]
+}
+
+/// `text` with its first letter in capitals.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// `75.3s`, `12m05s`, `2h03m`.
@@ -68,8 +94,32 @@ pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| {} |", HEADER.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(HEADER.len()));
-    for row in rows {
-        let _ = writeln!(out, "| {} |", cells(row).join(" | "));
+    for (row, rank) in rows.iter().zip(ranks(rows)) {
+        let _ = writeln!(out, "| {} |", cells(row, rank).join(" | "));
+    }
+    for row in rows.iter().filter(|row| row.pass_at_k.len() > 1) {
+        let figures: Vec<String> = row
+            .pass_at_k
+            .iter()
+            .map(|p| format!("pass@{} {:.2}", p.k, p.value))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n{} think-{} grammar-{}, {} samples a problem: {}",
+            row.model,
+            row.think,
+            row.grammar,
+            row.samples.unwrap_or(1),
+            figures.join(", ")
+        );
+    }
+    if rows.iter().any(|row| row.intervals.is_some()) {
+        let _ = writeln!(
+            out,
+            "\nScores show their 95% interval (Wilson's, or a bootstrap over problems and samples); \
+             `n=` shares rank n, its overall interval overlapping the row above's. GO needs the \
+             whole interval at or above the threshold; undecided means the threshold lies inside."
+        );
     }
     out
 }
@@ -85,8 +135,12 @@ pub fn csv(rows: &[Row]) -> String {
     };
     let mut out = String::new();
     let _ = writeln!(out, "{}", HEADER.map(quote).join(","));
-    for row in rows {
-        let _ = writeln!(out, "{}", cells(row).map(|cell| quote(&cell)).join(","));
+    for (row, rank) in rows.iter().zip(ranks(rows)) {
+        let _ = writeln!(
+            out,
+            "{}",
+            cells(row, rank).map(|cell| quote(&cell)).join(",")
+        );
     }
     out
 }
@@ -127,6 +181,12 @@ pub fn comparison_markdown(comparison: &Comparison) -> String {
         out,
         "\nBoth pass {}, only A passes {}, only B passes {}, both fail {}.",
         agreement.both_pass, agreement.only_a_passes, agreement.only_b_passes, agreement.both_fail
+    );
+    let _ = writeln!(
+        out,
+        "{} ({}).",
+        capitalised(&comparison.test.sentence),
+        comparison.test.method.replace('_', " ")
     );
     if let Some(ratio) = comparison.fuel_ratio_geomean {
         let _ = writeln!(
@@ -198,7 +258,7 @@ mod tests {
         .expect("a row");
         let text = csv(&[row]);
         let line = text.lines().nth(1).expect("a data line");
-        assert!(line.starts_with("\"'=HYPERLINK(\"\"x\"\")\","), "{line}");
+        assert!(line.starts_with("1,\"'=HYPERLINK(\"\"x\"\")\","), "{line}");
         assert!(!line.contains("'-"), "a missing value was quoted: {line}");
     }
 

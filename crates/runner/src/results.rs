@@ -23,9 +23,12 @@ pub use summary::Summary;
 pub const FORMAT: &str = "fuelbench-results";
 
 /// The `schema_version` this version writes. 2: request and verdict failures
-/// have distinct names (`request_timeout`, `wall_clock`). Files of schema 1
-/// (`"format": "fuelbench-results/1"`) are read and upgraded.
-pub const SCHEMA_VERSION: u32 = 2;
+/// have distinct names (`request_timeout`, `wall_clock`). 3: samples (the
+/// configuration's `samples`, each record's `sample` and `request_seed`) and
+/// the summary's intervals and pass@k. Files of schema 1
+/// (`"format": "fuelbench-results/1"`) and 2 are read and upgraded: one
+/// sample each, the summary computed again.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// `format` of the files schema 1 wrote.
 pub(crate) const FORMAT_1: &str = "fuelbench-results/1";
@@ -36,9 +39,10 @@ pub struct ResultsFile {
     pub format: String,
     /// The shape of this file: [`SCHEMA_VERSION`].
     pub schema_version: u32,
-    /// Problems finished of those planned, e.g. `"8/15"`.
+    /// Answers finished of those planned (problems times samples), e.g.
+    /// `"8/15"`.
     pub progress: String,
-    /// Every planned problem has a record.
+    /// Every planned problem and sample has a record.
     pub complete: bool,
     pub config: RunConfig,
     /// The server as it described itself when this file was last run.
@@ -50,7 +54,7 @@ pub struct ResultsFile {
     pub updated_at: String,
     /// How many times the run was started: 1, plus one per `--resume`.
     pub sessions: u32,
-    /// One per finished problem, in the order they finished.
+    /// One per finished problem and sample, in the order they finished.
     pub problems: Vec<ProblemRecord>,
     /// Computed from `problems` alone; `None` until one has finished.
     pub summary: Option<Summary>,
@@ -78,9 +82,24 @@ pub struct RunConfig {
     pub extra_body: Map<String, Value>,
     /// The system message sent before every prompt.
     pub system_prompt: String,
+    /// Answers asked per problem, each scored and kept (`--samples`).
+    #[serde(default = "one_sample")]
+    pub samples: u32,
+}
+
+fn one_sample() -> u32 {
+    1
 }
 
 impl RunConfig {
+    /// Every (problem, sample) this configuration plans, in the order they
+    /// are asked: each problem's samples together.
+    pub fn planned(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.problems
+            .iter()
+            .flat_map(|id| (0..self.samples.max(1)).map(move |sample| (id.as_str(), sample)))
+    }
+
     /// `think-off__grammar-none`: the variant part of labels and file names.
     pub fn variant(&self) -> String {
         let grammar = self.grammar.as_ref().map_or("none", |g| g.name.as_str());
@@ -127,7 +146,15 @@ pub struct Grammar {
 /// needed to score it again offline.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProblemRecord {
+    /// The problem's id.
     pub id: String,
+    /// Which of the problem's samples this is, from 0.
+    #[serde(default)]
+    pub sample: u32,
+    /// The `seed` the requests carried, when the run asked for samples.
+    #[serde(default)]
+    pub request_seed: Option<u64>,
+    /// The problem's title.
     pub title: String,
     pub solve: Exchange,
     /// `None` with `--skip-refactor`, or when the solve had no code.
@@ -336,16 +363,22 @@ impl ResultsFile {
         self.summary = Summary::of(&self.problems);
     }
 
+    /// The record of `problem`'s `sample`, when it has finished.
+    pub fn record(&self, problem: &str, sample: u32) -> Option<&ProblemRecord> {
+        self.problems
+            .iter()
+            .find(|record| record.id == problem && record.sample == sample)
+    }
+
     /// Recomputes progress and summary from the records.
     pub fn refresh(&mut self) {
         let done = self.problems.len();
-        let total = self.config.problems.len();
+        let total = self.config.planned().count();
         self.progress = format!("{done}/{total}");
         self.complete = self
             .config
-            .problems
-            .iter()
-            .all(|id| self.problems.iter().any(|record| &record.id == id));
+            .planned()
+            .all(|(id, sample)| self.record(id, sample).is_some());
         self.summary = Summary::of(&self.problems);
         self.updated_at = now();
     }

@@ -51,8 +51,9 @@ pub async fn run_variant(
             });
         }
         file.sessions += 1;
-        file.problems
-            .retain(|record| config.problems.contains(&record.id));
+        file.problems.retain(|record| {
+            config.problems.contains(&record.id) && record.sample < config.samples.max(1)
+        });
         file
     } else {
         ResultsFile::new(config, evaluator.reproducibility())
@@ -64,24 +65,24 @@ pub async fn run_variant(
     file.write_atomic(path)?;
     events(RunEvent::variant_started(path, &file));
 
-    let total = file.config.problems.len();
-    let todo: Vec<&Problem> = file
+    let total = file.config.planned().count();
+    let todo: Vec<(&Problem, u32)> = file
         .config
-        .problems
-        .iter()
-        .filter(|id| !file.problems.iter().any(|record| &&record.id == id))
-        .map(|id| {
-            problems
+        .planned()
+        .filter(|(id, sample)| file.record(id, *sample).is_none())
+        .map(|(id, sample)| {
+            let problem = problems
                 .iter()
-                .find(|problem| &problem.id == id)
+                .find(|problem| problem.id == id)
                 .ok_or_else(|| Error::UnknownProblem {
-                    id: id.clone(),
+                    id: id.to_owned(),
                     path: path.to_owned(),
-                })
+                })?;
+            Ok((problem, sample))
         })
         .collect::<Result<_>>()?;
     let (model, variant) = (file.config.model.clone(), file.config.variant());
-    for problem in todo {
+    for (problem, sample) in todo {
         if context.cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
@@ -89,11 +90,14 @@ pub async fn run_variant(
             model: model.clone(),
             variant: variant.clone(),
             problem: problem.id.clone(),
+            sample,
             title: problem.title.clone(),
             index: file.problems.len(),
             total,
         });
-        let record = solve_problem(context, &evaluator, &file.config, problem).await?;
+        let seed = request_seed(&file, problem, sample);
+        let record =
+            solve_problem(context, &evaluator, &file.config, problem, sample, seed).await?;
         file.problems.push(record);
         file.refresh();
         file.write_atomic(path)?;
@@ -108,7 +112,7 @@ pub async fn run_variant(
         file: path.to_owned(),
         model,
         variant,
-        summary: file.summary.clone(),
+        summary: file.summary.clone().map(Box::new),
     });
     Ok(file)
 }
@@ -120,15 +124,24 @@ async fn solve_problem(
     evaluator: &Evaluator,
     config: &RunConfig,
     problem: &Problem,
+    sample: u32,
+    seed: Option<u64>,
 ) -> Result<ProblemRecord> {
     let started = Instant::now();
+    let request = |messages| {
+        let mut request = request(config, messages);
+        if let Some(seed) = seed {
+            request.extra.insert("seed".into(), seed.into());
+        }
+        request
+    };
     let mut messages = vec![
         Message::system(&config.system_prompt),
         Message::user(&problem.prompt),
     ];
     let solve_result = context
         .cancel
-        .run_until_cancelled(context.client.chat(&request(config, messages.clone())))
+        .run_until_cancelled(context.client.chat(&request(messages.clone())))
         .await
         .ok_or(Error::Cancelled)?;
     let solve_time_s = started.elapsed().as_secs_f64();
@@ -157,7 +170,7 @@ async fn solve_problem(
                 let refactor_started = Instant::now();
                 let result = context
                     .cancel
-                    .run_until_cancelled(context.client.chat(&request(config, messages)))
+                    .run_until_cancelled(context.client.chat(&request(messages)))
                     .await
                     .ok_or(Error::Cancelled)?;
                 refactor_time_s = Some(refactor_started.elapsed().as_secs_f64());
@@ -184,6 +197,8 @@ async fn solve_problem(
     let tokens_per_s = generation_speed(std::iter::once(&solve).chain(&refactor));
     Ok(ProblemRecord {
         id: problem.id.clone(),
+        sample,
+        request_seed: seed,
         title: problem.title.clone(),
         solve,
         refactor,
@@ -200,6 +215,19 @@ async fn solve_problem(
         refactor_failure_class,
         finished_at: now(),
     })
+}
+
+/// The `seed` a sample's requests carry, so that samples differ from one
+/// another and a repeated run asks the same: derived from the run's seed,
+/// the problem and the sample. `None` for a run of one sample, or when
+/// `--extra-body` sets its own seed.
+fn request_seed(file: &ResultsFile, problem: &Problem, sample: u32) -> Option<u64> {
+    if file.config.samples <= 1 || file.config.extra_body.contains_key("seed") {
+        return None;
+    }
+    let purpose = format!("request:{}:{sample}", problem.id);
+    // The server's seed is a signed 32-bit integer in llama-server.
+    Some(fuelbench_eval::derived_seed(file.reproducibility.seed, &purpose) & 0x7fff_ffff)
 }
 
 /// Why a request and its scored answer fell short: the request's own

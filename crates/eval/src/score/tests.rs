@@ -1,5 +1,6 @@
 use super::*;
 use crate::report::{ComplexityReport, NumericalReport, Reproducibility};
+use crate::stats;
 use fuelbench_complexity::Class;
 
 /// A report with the given outcome: tests passed, complexity matched,
@@ -67,10 +68,16 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-12
 }
 
+/// `report` as an answer to `problem`.
+fn on(problem: &str, mut report: Report) -> Report {
+    report.problem = problem.into();
+    report
+}
+
 #[test]
-fn a_perfect_set_scores_one_and_is_go() {
-    let good = report(true, true, Some((3, 3)), 3);
-    let plain = report(true, true, None, 0);
+fn a_perfect_set_scores_one_and_its_verdict_rests_on_its_interval() {
+    let good = on("a", report(true, true, Some((3, 3)), 3));
+    let plain = on("b", report(true, true, None, 0));
     let results = [
         ProblemResult {
             solve: &good,
@@ -84,15 +91,74 @@ fn a_perfect_set_scores_one_and_is_go() {
     let scores = score(&results).expect("non-empty");
     assert!(close(scores.overall_score, 1.0), "{scores:?}");
     assert_eq!(scores.numerical_stability, Some(1.0));
-    assert_eq!(scores.verdicts.overall, Verdict::Go);
     assert_eq!(scores.weights, WEIGHTS);
+    // Two problems cannot show pass@1 >= 0.80: Wilson's 2 of 2 is [0.34, 1].
+    let intervals = scores.intervals.expect("intervals");
+    assert_eq!(intervals.pass_at_1.method, stats::IntervalMethod::Wilson);
+    assert!(close(intervals.pass_at_1.high, 1.0));
+    assert!(
+        (0.34..0.35).contains(&intervals.pass_at_1.low),
+        "{intervals:?}"
+    );
+    assert_eq!(scores.verdicts.pass_at_1, Verdict::Undecided);
+    assert_eq!(scores.verdicts.overall, Verdict::Undecided);
+}
+
+#[test]
+fn fifteen_of_fifteen_is_go_only_where_the_threshold_is_below_wilsons_bound() {
+    let reports: Vec<Report> = (0..15)
+        .map(|i| on(&format!("p{i:02}"), report(true, true, None, 0)))
+        .collect();
+    let results: Vec<ProblemResult<'_>> = reports
+        .iter()
+        .map(|solve| ProblemResult {
+            solve,
+            refactor: None,
+        })
+        .collect();
+    let scores = score(&results).expect("non-empty");
+    let intervals = scores.intervals.expect("intervals");
+    // [0.796, 1]: pass@1's threshold 0.80 lies inside; overall's 0.75 below.
+    assert!((0.79..0.80).contains(&intervals.pass_at_1.low));
+    assert_eq!(scores.verdicts.pass_at_1, Verdict::Undecided);
+    assert_eq!(scores.verdicts.complexity, Verdict::Go);
+    assert_eq!(scores.verdicts.overall, Verdict::Go);
+}
+
+#[test]
+fn samples_of_a_problem_count_once_and_give_pass_at_k() {
+    // Problem a: 1 of 3 samples pass; problem b: 3 of 3.
+    let pass_a = on("a", report(true, true, None, 0));
+    let fail_a = on("a", report(false, false, None, 0));
+    let pass_b = on("b", report(true, true, None, 0));
+    let answers = [&pass_a, &fail_a, &fail_a, &pass_b, &pass_b, &pass_b];
+    let results: Vec<ProblemResult<'_>> = answers
+        .iter()
+        .map(|solve| ProblemResult {
+            solve,
+            refactor: None,
+        })
+        .collect();
+    let scores = score(&results).expect("non-empty");
+    assert_eq!(scores.problems, 2);
+    assert_eq!(scores.samples, 3);
+    assert!(close(scores.pass_at_1, (1.0 / 3.0 + 1.0) / 2.0));
+    let ks: Vec<usize> = scores.pass_at_k.iter().map(|p| p.k).collect();
+    assert_eq!(ks, [1, 2, 3]);
+    // pass@2 of a: 1 - C(2,2)/C(3,2) = 2/3; of b: 1.
+    assert!(close(scores.pass_at_k[1].value, (2.0 / 3.0 + 1.0) / 2.0));
+    assert!(close(scores.pass_at_k[2].value, 1.0));
+    let interval = scores.intervals.expect("intervals").pass_at_1;
+    assert_eq!(interval.method, stats::IntervalMethod::Bootstrap);
+    assert!(interval.low <= scores.pass_at_1 && scores.pass_at_1 <= interval.high);
 }
 
 #[test]
 fn overall_is_the_weighted_sum() {
     // pass@1 1/2, complexity 1/2, numerical (2/4 + 0) / 2, refactor 1/2.
-    let passing = report(true, true, Some((2, 4)), 4);
-    let failing = report(false, false, None, 2);
+    let passing = on("a", report(true, true, Some((2, 4)), 4));
+    let failing = on("b", report(false, false, None, 2));
+    let refactored = on("b", report(true, true, Some((2, 4)), 4));
     let results = [
         ProblemResult {
             solve: &passing,
@@ -100,7 +166,7 @@ fn overall_is_the_weighted_sum() {
         },
         ProblemResult {
             solve: &failing,
-            refactor: Some(&passing),
+            refactor: Some(&refactored),
         },
     ];
     let scores = score(&results).expect("non-empty");
@@ -114,8 +180,9 @@ fn overall_is_the_weighted_sum() {
         "{} vs {expected}",
         scores.overall_score
     );
-    assert_eq!(scores.verdicts.pass_at_1, Verdict::NoGo);
-    assert_eq!(scores.verdicts.overall, Verdict::NoGo);
+    // 1 of 2 passing: Wilson's [0.09, 0.91] holds 0.80.
+    assert_eq!(scores.verdicts.pass_at_1, Verdict::Undecided);
+    assert_eq!(scores.verdicts.overall, Verdict::Undecided);
 }
 
 #[test]
@@ -135,11 +202,30 @@ fn absent_metrics_share_their_weight() {
 }
 
 #[test]
-fn thresholds_are_inclusive() {
-    assert_eq!(Verdict::of(0.80, THRESHOLDS.pass_at_1), Verdict::Go);
-    assert_eq!(Verdict::of(0.7999, THRESHOLDS.pass_at_1), Verdict::NoGo);
+fn thresholds_are_inclusive_and_an_interval_across_one_is_undecided() {
+    assert_eq!(Verdict::of(0.80, None, THRESHOLDS.pass_at_1), Verdict::Go);
+    assert_eq!(
+        Verdict::of(0.7999, None, THRESHOLDS.pass_at_1),
+        Verdict::NoGo
+    );
+    let across = stats::Interval {
+        low: 0.7,
+        high: 0.9,
+        method: stats::IntervalMethod::Wilson,
+    };
+    assert_eq!(
+        Verdict::of(0.85, Some(&across), THRESHOLDS.pass_at_1),
+        Verdict::Undecided
+    );
+    let below = stats::Interval {
+        high: 0.79,
+        ..across
+    };
+    assert_eq!(
+        Verdict::of(0.75, Some(&below), THRESHOLDS.pass_at_1),
+        Verdict::NoGo
+    );
 }
-
 #[test]
 fn a_refactor_is_stable_only_when_both_pass() {
     let pass = report(true, true, None, 0);

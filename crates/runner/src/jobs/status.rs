@@ -73,6 +73,10 @@ pub struct StartRun {
     /// own.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Answers asked per problem, each scored and kept: 1 when absent, at
+    /// most 100.
+    #[serde(default)]
+    pub samples: Option<u32>,
 }
 
 fn yes() -> bool {
@@ -198,7 +202,7 @@ impl RunStatus {
                 model: model.clone(),
                 variant: variant.clone(),
                 file: file_name(file),
-                summary: summary.clone(),
+                summary: summary.as_deref().cloned(),
             }),
             RunEvent::Warning { message } => self.warnings.push(message.clone()),
             RunEvent::RunFinished { .. } => self.end(RunState::Finished, None),
@@ -279,6 +283,7 @@ impl StartRun {
             max_tokens: request.max_tokens.unwrap_or(defaults.max_tokens),
             temperature: request.temperature.unwrap_or(defaults.temperature),
             extra_body: request.extra_body.clone().unwrap_or_default(),
+            samples: request.samples.unwrap_or(defaults.samples),
         })
     }
 }

@@ -30,10 +30,10 @@ impl ResultsFile {
             detail,
         };
         let version = value.get("schema_version").and_then(Value::as_u64);
-        let schema_1 = match value.get("format").and_then(Value::as_str) {
-            Some(FORMAT_1) => true,
+        let from = match value.get("format").and_then(Value::as_str) {
+            Some(FORMAT_1) => 1,
             Some(FORMAT) => match version {
-                Some(version) if version == u64::from(SCHEMA_VERSION) => false,
+                Some(version @ 2..) if version <= u64::from(SCHEMA_VERSION) => version,
                 Some(version) => {
                     return Err(format_error(format!(
                         "schema_version {version}: written by another fuelbench; this one reads \
@@ -54,16 +54,24 @@ impl ResultsFile {
                 ));
             }
         };
-        if schema_1 {
+        if from == 1 {
             upgrade_from_1(&mut value);
+        }
+        if let Some(file) = value.as_object_mut() {
+            file.insert("schema_version".into(), Value::from(SCHEMA_VERSION));
         }
         let mut file: ResultsFile =
             serde_json::from_value(value).map_err(|source| Error::Json {
                 path: path.to_owned(),
                 source,
             })?;
-        if schema_1 {
+        if from == 1 {
             file.derive_failures();
+        }
+        // Scores older than schema 3 carry no intervals, and their verdicts
+        // rest on the point alone: computed again from the records.
+        if from < u64::from(SCHEMA_VERSION) {
+            file.summary = Summary::of(&file.problems);
         }
         Ok(file)
     }
@@ -176,7 +184,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// Schema 1 to 2, on the JSON before it is typed. Exchanges and reports read
+/// Schema 1 to 2, on the JSON before it is typed (2 to 3 needs nothing but
+/// the version: what 3 added reads as one sample). Exchanges and reports read
 /// as they are (their old `timeout` is an alias of `request_timeout` and of
 /// `wall_clock` respectively); a record's `failure_class` said `timeout` for
 /// either, so it is dropped here and derived again from those.

@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use fuelbench_eval::score::Verdict;
 use fuelbench_runner::leaderboard::{self, BoardRow, Row};
 use serde_json::{Value, json};
 
@@ -71,9 +72,12 @@ pub(crate) async fn select_rows(
     query: &BoardQuery,
 ) -> Result<(Vec<Row>, Vec<String>), ApiError> {
     if let Some(verdict) = non_empty(&query.verdict)
-        && !matches!(verdict, "go" | "no_go")
+        && !matches!(verdict, "go" | "no_go" | "undecided")
     {
-        return Err(ApiError::invalid("verdict", "`verdict` is `go` or `no_go`"));
+        return Err(ApiError::invalid(
+            "verdict",
+            "`verdict` is `go`, `no_go` or `undecided`",
+        ));
     }
     let descending = match non_empty(&query.order) {
         None | Some("desc") => true,
@@ -112,8 +116,13 @@ fn matches_query(row: &Row, query: &BoardQuery) -> bool {
         && non_empty(&query.think).is_none_or(|t| row.think == t)
         && non_empty(&query.grammar).is_none_or(|g| row.grammar == g)
         && non_empty(&query.verdict).is_none_or(|v| match v {
-            "go" => row.go == Some(true),
-            "no_go" => row.go == Some(false),
+            "go" => row
+                .verdict
+                .map_or(row.go == Some(true), |v| v == Verdict::Go),
+            "no_go" => row
+                .verdict
+                .map_or(row.go == Some(false), |v| v == Verdict::NoGo),
+            "undecided" => row.verdict == Some(Verdict::Undecided),
             _ => true,
         })
 }

@@ -4,7 +4,12 @@
 use axum::extract::{Path, Query, State};
 use maud::{Markup, html};
 
-use super::{Page, THRESHOLDS, badge, count, file_name, outcome, query, score, seconds};
+use fuelbench_eval::score::THRESHOLDS as LIMITS;
+
+use super::{
+    Page, THRESHOLDS, badge, count, file_name, outcome, query, seconds, verdict_badge,
+    with_interval,
+};
 use crate::AppState;
 use fuelbench_runner::leaderboard::BoardRow;
 
@@ -67,7 +72,7 @@ pub(super) async fn leaderboard(
             label { "Grammar " input type="text" name="grammar" value=(non_empty(&board.grammar).unwrap_or("")) placeholder="any" size="8"; }
             label { "Verdict "
                 select name="verdict" {
-                    @for (value, text) in [("", "any"), ("go", "GO"), ("no_go", "NO-GO")] {
+                    @for (value, text) in [("", "any"), ("go", "GO"), ("no_go", "NO-GO"), ("undecided", "undecided")] {
                         option value=(value) selected[non_empty(&board.verdict).unwrap_or("") == value] { (text) }
                     }
                 }
@@ -139,16 +144,23 @@ fn board_row(flagged: &BoardRow) -> Markup {
             td { (row.quant.as_deref().unwrap_or("–")) }
             td { (row.think) }
             td { (row.grammar) }
-            td.num { (score(Some(row.pass_at_1))) }
-            td.num { (score(row.complexity)) }
-            td.num { (score(row.numerical)) }
-            td.num { (score(row.refactor)) }
-            td.num { strong { (format!("{:.3}", row.overall)) } }
+            @let intervals = row.intervals.as_ref();
+            td.num { (with_interval(Some(row.pass_at_1), intervals.map(|i| &i.pass_at_1), Some(LIMITS.pass_at_1), 2)) }
+            td.num { (with_interval(row.complexity, intervals.map(|i| &i.complexity), Some(LIMITS.complexity), 2)) }
+            td.num { (with_interval(row.numerical, intervals.and_then(|i| i.numerical.as_ref()), Some(LIMITS.numerical), 2)) }
+            td.num { (with_interval(row.refactor, intervals.and_then(|i| i.refactor.as_ref()), Some(LIMITS.refactor), 2)) }
+            td.num {
+                strong { (with_interval(Some(row.overall), intervals.map(|i| &i.overall), Some(LIMITS.overall), 3)) }
+                @if row.tied_with_above {
+                    " " small.tied title="its overall interval overlaps the row above's: nothing says they differ" { "tied" }
+                }
+            }
             td title=(THRESHOLDS) {
-                @match row.go {
-                    Some(true) => (badge("pass", "GO")),
-                    Some(false) => (badge("fail", "NO-GO")),
-                    None => "–",
+                @match (row.verdict, row.go) {
+                    (Some(verdict), _) => (verdict_badge(verdict)),
+                    (None, Some(true)) => (badge("pass", "GO")),
+                    (None, Some(false)) => (badge("fail", "NO-GO")),
+                    (None, None) => "–",
                 }
             }
             td.num { (row.avg_tokens.map_or("–".into(), |t| format!("{t:.0}"))) }
@@ -190,11 +202,17 @@ pub(super) async fn results(State(state): State<AppState>, Path(name): Path<Stri
         h1 { (file.config.model) " " small { (file.config.variant()) } }
         @if let Some(summary) = summary {
             dl.scores {
-                div { dt { "pass@1" } dd { (score(Some(summary.scores.pass_at_1))) } }
-                div { dt { "complexity" } dd { (score(Some(summary.scores.complexity_match_rate))) } }
-                div { dt { "numerical" } dd { (score(summary.scores.numerical_stability)) } }
-                div { dt { "refactor" } dd { (score(summary.scores.refactor_stability)) } }
-                div { dt { "overall" } dd { (format!("{:.3}", summary.scores.overall_score)) } }
+                @let scores = &summary.scores;
+                @let intervals = scores.intervals.as_ref();
+                div { dt { "pass@1" } dd { (with_interval(Some(scores.pass_at_1), intervals.map(|i| &i.pass_at_1), Some(LIMITS.pass_at_1), 2)) } }
+                div { dt { "complexity" } dd { (with_interval(Some(scores.complexity_match_rate), intervals.map(|i| &i.complexity), Some(LIMITS.complexity), 2)) } }
+                div { dt { "numerical" } dd { (with_interval(scores.numerical_stability, intervals.and_then(|i| i.numerical.as_ref()), Some(LIMITS.numerical), 2)) } }
+                div { dt { "refactor" } dd { (with_interval(scores.refactor_stability, intervals.and_then(|i| i.refactor.as_ref()), Some(LIMITS.refactor), 2)) } }
+                div { dt { "overall" } dd { (with_interval(Some(scores.overall_score), intervals.map(|i| &i.overall), Some(LIMITS.overall), 3)) } }
+                div { dt { "verdict" } dd { (verdict_badge(scores.verdicts.overall)) } }
+                @for pass in scores.pass_at_k.iter().filter(|p| p.k > 1) {
+                    div { dt { "pass@" (pass.k) } dd { (format!("{:.2}", pass.value)) } }
+                }
                 div { dt { "tokens / problem" } dd { (format!("{:.0}", summary.avg_tokens)) } }
                 div { dt { "tok/s" } dd { (summary.avg_tps.map_or("–".into(), |t| format!("{t:.1}"))) } }
                 div { dt { "wall" } dd { (seconds(summary.wall_time_s)) } }

@@ -87,6 +87,12 @@ pub(super) async fn compare(State(state): State<AppState>, Query(q): Query<Compa
             div { dt { "tok/s" } dd { (pct(comparison.tps_delta_pct)) } }
             div { dt { "fuel B/A" } dd { (comparison.fuel_ratio_geomean.map_or("–".into(), |r| format!("{r:.2}×"))) } }
         }
+        @let test = &comparison.test;
+        p.verdict class=(if test.significant { "significant" } else { "not-significant" }) {
+            @if test.significant { (super::badge("pass", "significant")) } @else { (super::badge("muted", "not significant")) }
+            " " (test.sentence) "."
+            small { " (" (test.method.replace('_', " ")) " test on " (test.problems) " paired problems)" }
+        }
         h2 { "Agreement" }
         table.agreement {
             thead { tr { th {} th scope="col" { "B passes" } th scope="col" { "B fails" } } }

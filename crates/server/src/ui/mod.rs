@@ -18,6 +18,8 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use fuelbench_eval::score::Verdict;
+use fuelbench_eval::stats::{Interval, IntervalMethod};
 use maud::{DOCTYPE, Markup, html};
 
 pub(crate) use self::session::Session;
@@ -195,9 +197,54 @@ impl From<ApiError> for Page {
     }
 }
 
-/// `0.87`, or a dash.
-pub(crate) fn score(value: Option<f64>) -> String {
-    value.map_or("–".into(), |v| format!("{v:.2}"))
+/// A score with its 95% interval drawn under it: a bar from the interval's
+/// low to its high end on a 0-1 scale, a dot at the score, and a tick at the
+/// threshold the verdict is judged against.
+pub(crate) fn with_interval(
+    value: Option<f64>,
+    interval: Option<&Interval>,
+    threshold: Option<f64>,
+    places: usize,
+) -> Markup {
+    let Some(value) = value else {
+        return html! { "–" };
+    };
+    let text = format!("{value:.places$}");
+    let Some(interval) = interval else {
+        return html! { (text) };
+    };
+    let x = |v: f64| 2.0 + v.clamp(0.0, 1.0) * 56.0;
+    let title = format!(
+        "{text}, 95% interval {:.places$} to {:.places$} ({})",
+        interval.low,
+        interval.high,
+        match interval.method {
+            IntervalMethod::Wilson => "Wilson",
+            IntervalMethod::Bootstrap => "bootstrap over problems and samples",
+        }
+    );
+    html! {
+        span.scored title=(title) {
+            (text)
+            svg.interval viewBox="0 0 60 8" width="60" height="8" role="img" aria-label=(title) {
+                line.range x1=(format!("{:.1}", x(interval.low))) x2=(format!("{:.1}", x(interval.high))) y1="4" y2="4";
+                @if let Some(threshold) = threshold {
+                    line.threshold x1=(format!("{:.1}", x(threshold))) x2=(format!("{:.1}", x(threshold))) y1="0" y2="8";
+                }
+                circle.point cx=(format!("{:.1}", x(value))) cy="4" r="2";
+            }
+        }
+    }
+}
+
+/// A verdict's badge: GO, NO-GO, or undecided when a threshold lies inside
+/// an interval.
+pub(crate) fn verdict_badge(verdict: Verdict) -> Markup {
+    match verdict {
+        Verdict::Go => badge("pass", "GO"),
+        Verdict::NoGo => badge("fail", "NO-GO"),
+        Verdict::Undecided => badge("warn", "undecided"),
+    }
 }
 
 /// `75.3 s`, `12 m 05 s`, `2 h 03 m`.
@@ -232,8 +279,9 @@ pub(crate) fn outcome(passed: bool, failure: Option<&str>) -> Markup {
 }
 
 /// The GO thresholds, for tooltips.
-pub(crate) const THRESHOLDS: &str = "GO when pass@1 ≥ 0.80, complexity ≥ 0.70, numerical ≥ 0.67, \
-refactor ≥ 0.70 and overall ≥ 0.75";
+pub(crate) const THRESHOLDS: &str = "GO when the whole 95% interval of pass@1 is ≥ 0.80, \
+complexity ≥ 0.70, numerical ≥ 0.67, refactor ≥ 0.70 and overall ≥ 0.75; NO-GO when one lies \
+wholly below; undecided when a threshold lies inside an interval";
 
 /// A results file's name in the store, from a row's source path.
 pub(crate) fn file_name(path: &std::path::Path) -> String {

@@ -142,6 +142,8 @@ fn new_form(
                     label.choice { input type="checkbox" name="refactor" value="on" checked; " ask for a refactor" }
                     label.choice { input type="checkbox" name="resume" value="on"; " continue results already in the store" }
                     label { "Max tokens " input type="number" name="max_tokens" value="8192" min="1"; }
+                    label { "Samples per problem " input type="number" name="samples" value="1" min="1" max="100"; }
+                    label { "Temperature " input type="number" name="temperature" value="0" min="0" max="2" step="0.05"; }
                     label { "Seed " input type="text" name="seed" inputmode="numeric" placeholder="fresh" autocomplete="off"; }
                     @if state.config().token.is_some() {
                         label { "Token " input type="password" name="token" autocomplete="off"; }
@@ -159,6 +161,22 @@ pub(super) async fn new(
 ) -> Page {
     let endpoints = endpoint_models(&state).await;
     Page::new("Start a run", new_form(&state, &session, &endpoints, None))
+}
+
+/// A form's number field: nothing when left empty, refused when not a
+/// number; its range is the run's plan to check.
+fn optional_number<T: std::str::FromStr>(
+    text: &str,
+    field: &'static str,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, format!("{text:?} is not {what}"))),
+    }
 }
 
 /// The form, as the pairs it sends: checkboxes repeat their name.
@@ -213,9 +231,15 @@ pub(super) async fn start(
             )
         }),
     };
+    let samples = optional_number(
+        &one("samples"),
+        "samples",
+        "a number of samples from 1 to 100",
+    );
+    let temperature = optional_number(&one("temperature"), "temperature", "a temperature, 0 to 2");
     let request = think
-        .and_then(|think| Ok((think, seed?)))
-        .map(|(think, seed)| StartRun {
+        .and_then(|think| Ok((think, seed?, samples?, temperature?)))
+        .map(|(think, seed, samples, temperature)| StartRun {
             endpoint: Some(one("endpoint")).filter(|e| !e.is_empty()),
             models: values("model"),
             think,
@@ -224,11 +248,12 @@ pub(super) async fn start(
             problems: values("problem"),
             refactor: one("refactor") == "on",
             max_tokens,
-            temperature: None,
+            temperature,
             extra_body: None,
             resume: one("resume") == "on",
             server_kind: None,
             seed,
+            samples,
         });
     let checked = request.and_then(|request| {
         if request.models.is_empty() {
