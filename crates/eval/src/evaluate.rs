@@ -27,11 +27,15 @@ use series::{BUDGET_FLOOR, ReferencePoint};
 /// What to score: bare code, or a model's whole reply to find the code in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer<'a> {
+    /// Code to run as it is.
     Code(&'a str),
+    /// A model's whole reply; the code is extracted from it first, and a reply
+    /// with none is a `no_code` failure.
     Reply(&'a str),
 }
 
 impl<'a> Answer<'a> {
+    /// The code or reply, as given.
     pub fn text(self) -> &'a str {
         match self {
             Answer::Code(text) | Answer::Reply(text) => text,
@@ -134,6 +138,8 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
+    /// An evaluator running candidates in `sandbox` under `config`; the
+    /// harness's own work keeps `config`'s limits for good.
     pub fn new(sandbox: Sandbox, config: EvalConfig) -> Evaluator {
         Evaluator {
             harness_sandbox: sandbox.clone(),
@@ -147,6 +153,8 @@ impl Evaluator {
         }
     }
 
+    /// The limits candidates are judged under, and the seed their tests are
+    /// drawn from.
     pub fn config(&self) -> &EvalConfig {
         &self.config
     }
@@ -183,6 +191,8 @@ impl Evaluator {
         &self.sandbox
     }
 
+    /// What a report of this evaluator must share with another to compare: the
+    /// versions, the interpreter, the fuel budgets and the seed.
     pub fn reproducibility(&self) -> Reproducibility {
         let interpreter = self.sandbox.interpreter();
         Reproducibility {

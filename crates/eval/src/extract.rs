@@ -32,6 +32,8 @@ pub struct Extraction {
 
 const PYTHON_LABELS: [&str; 4] = ["", "python", "py", "python3"];
 
+/// The code in `reply` whose entry point is `entry_point`, found by the rules
+/// above; a reply without any is an extraction whose `code` is `None`.
 pub fn extract(reply: &str, entry_point: &str) -> Extraction {
     let (answer, skipped_reasoning) = match strip_reasoning(reply) {
         Some(stripped) => stripped,

@@ -49,12 +49,19 @@ pub use crate::report::{
 /// requests as for the sandbox's inputs.
 pub use fuelbench_sandbox::derived_seed;
 
+/// The crate's `Result`, whose error is [`Error`] unless given.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why an evaluation failed on the host; never a verdict on the candidate,
+/// which is a [`Report`]. Messages read after "failed to".
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The sandbox could not prepare or run a guest.
     #[error("run the candidate")]
     Sandbox(#[from] fuelbench_sandbox::Error),
+    /// The problem, not the candidate, is broken: a malformed case or expected
+    /// value, a complexity set-up that fails, a suite check that answers
+    /// neither pass nor fail.
     #[error("read the harness's report: {0}")]
     Harness(String),
 }

@@ -22,10 +22,12 @@ pub const MIN_SEPARATION: f64 = 4.0;
 /// One selftest check: a solution and what its report must say.
 #[derive(Debug, Clone)]
 pub struct SelftestCheck<'a> {
+    /// The problem the solution is for.
     pub problem: &'a Problem,
     /// `reference`, `right/<name>`, `wrong/<name>`, or `separation` (the
     /// problem's margin, from the others' reports).
     pub label: String,
+    /// The solution's code, run as it is.
     pub source: &'a str,
     /// `None`: a correct solution, which must pass everything that applies.
     pub expect: Option<Failure>,
@@ -47,6 +49,8 @@ pub struct Separation {
     /// The size the ratio is taken at: the largest, or the one where the
     /// plant ran out of its budget.
     pub n: u64,
+    /// The plant's fuel over the reference's at `n`; the problem fails the
+    /// selftest below [`MIN_SEPARATION`].
     pub ratio: f64,
     /// The plant ran out of its budget at `n`, so `ratio` is the budget's
     /// over the reference's: the real margin is larger.

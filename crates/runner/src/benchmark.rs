@@ -16,7 +16,11 @@ use crate::{
 pub struct Benchmark {
     /// One configuration per model and variant; grouped by model in order.
     pub configs: Vec<RunConfig>,
+    /// The folder the results files go in, one per model and variant, named by
+    /// [`results_path`](crate::results_path).
     pub out_dir: PathBuf,
+    /// Continue results files that exist instead of refusing them; a finished
+    /// one whose configuration matches is not run again.
     pub resume: bool,
 }
 

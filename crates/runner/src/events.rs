@@ -25,9 +25,13 @@ pub enum RunEvent {
     /// A benchmark begins: its models in order, the variants each runs, the
     /// number of problems in each.
     RunStarted {
+        /// The kind of model server the run goes through.
         server_kind: ServerKind,
+        /// The models' names as the server lists them, in the order they run.
         models: Vec<String>,
+        /// Every variant label each model runs, e.g. `think-off__grammar-none`.
         variants: Vec<String>,
+        /// Problems in each variant.
         problems: usize,
         /// Answers asked per problem.
         #[serde(default = "one")]
@@ -35,46 +39,74 @@ pub enum RunEvent {
     },
     /// A step of taking a model through its benchmark: unloading others,
     /// memory settling, loading, ready, unloading, memory back.
-    Model { model: String, step: ModelStep },
+    Model {
+        /// The model's name as the server lists it.
+        model: String,
+        /// What just happened to it.
+        step: ModelStep,
+    },
     /// A model could not be loaded; the run goes on with the next one.
-    ModelSkipped { model: String, error: String },
+    ModelSkipped {
+        /// The model's name as the server lists it.
+        model: String,
+        /// Why it could not be loaded: the error and its causes, in one line.
+        error: String,
+    },
     /// A model's every variant is done and it was unloaded.
-    ModelDone { model: String },
+    ModelDone {
+        /// The model's name as the server lists it.
+        model: String,
+    },
     /// A variant whose results file is already complete, on resume: nothing
     /// to ask.
     VariantComplete {
+        /// The variant's results file.
         file: PathBuf,
+        /// The model's name as the server lists it.
         model: String,
+        /// The variant's label, e.g. `think-off__grammar-none`.
         variant: String,
     },
     /// A variant starts, or resumes, into its results file.
     VariantStarted {
+        /// The variant's results file.
         file: PathBuf,
+        /// The model's name as the server lists it.
         model: String,
+        /// The variant's label, e.g. `think-off__grammar-none`.
         variant: String,
         /// Problems already in the file.
         done: usize,
+        /// Answers the variant plans: problems times samples.
         total: usize,
         /// 1 for a new file; each resume adds one.
         sessions: u32,
     },
     /// A problem is about to be asked.
     ProblemStarted {
+        /// The model's name as the server lists it.
         model: String,
+        /// The variant's label, e.g. `think-off__grammar-none`.
         variant: String,
+        /// The problem's id.
         problem: String,
         /// Which of the problem's samples, from 0.
         #[serde(default)]
         sample: u32,
+        /// The problem's title.
         title: String,
         /// Answers done before this one.
         index: usize,
+        /// Answers the variant plans: problems times samples.
         total: usize,
     },
     /// A problem is answered, scored and written to the results file.
     ProblemDone {
+        /// The model's name as the server lists it.
         model: String,
+        /// The variant's label, e.g. `think-off__grammar-none`.
         variant: String,
+        /// How the answer fared, its fields written at the event's top level.
         #[serde(flatten)]
         outcome: ProblemOutcome,
         /// "done/total" after this problem.
@@ -82,17 +114,30 @@ pub enum RunEvent {
     },
     /// A variant's problems are all done; its summary, as in the file.
     VariantDone {
+        /// The variant's results file.
         file: PathBuf,
+        /// The model's name as the server lists it.
         model: String,
+        /// The variant's label, e.g. `think-off__grammar-none`.
         variant: String,
+        /// The variant's figures; `None` when no problem finished.
         summary: Option<Box<Summary>>,
     },
     /// Something a person should know that is not a failure.
-    Warning { message: String },
+    Warning {
+        /// What to know, for a human.
+        message: String,
+    },
     /// Every model and variant ran; the results files written.
-    RunFinished { files: Vec<PathBuf> },
+    RunFinished {
+        /// Every variant's results file, in the order they ran.
+        files: Vec<PathBuf>,
+    },
     /// The run stopped on an error (what `Err` from the runner says).
-    RunFailed { error: String },
+    RunFailed {
+        /// The error and its causes, in one line.
+        error: String,
+    },
     /// The run was cancelled; every results file is whole and resumable.
     RunCancelled,
 }
@@ -101,11 +146,14 @@ pub enum RunEvent {
 /// without its raw answers and reports.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProblemOutcome {
+    /// The problem's id.
     pub problem: String,
     /// Which of the problem's samples, from 0.
     #[serde(default)]
     pub sample: u32,
+    /// The problem's title.
     pub title: String,
+    /// The solution passed every test: pass@1 for this answer.
     pub passed: bool,
     /// Why it fell short: a request failure or the verdict's class.
     pub failure_class: Option<ProblemFailure>,
@@ -113,25 +161,38 @@ pub struct ProblemOutcome {
     pub complexity: Option<ComplexityVerdict>,
     /// Both versions pass; `None` without a refactor.
     pub refactor_stable: Option<bool>,
+    /// Why the refactor fell short, as `failure_class`; `None` when it did not
+    /// or was not asked.
     pub refactor_failure_class: Option<ProblemFailure>,
+    /// Seconds for the whole problem: both requests and their scoring.
     pub total_time_s: f64,
+    /// Tokens generated for the solve and the refactor together.
     pub tokens: u64,
+    /// Generation speed over both requests, in tokens a second; `None` when the
+    /// server gave no speed.
     pub tokens_per_s: Option<f64>,
     /// Fuel of the solution's test cases.
     pub fuel_used: u64,
 }
 
+/// The complexity verdict without its samples: the class expected, the class
+/// fitted, and whether they agree.
 #[derive(
     Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct ComplexityVerdict {
+    /// The class the problem expects a solution to have.
     pub expected: Class,
+    /// The class the solution's fuel fitted; `None` when too few sizes ran to
+    /// fit.
     pub fitted: Option<Class>,
+    /// No complexity mismatch was found; `match` in JSON.
     #[serde(rename = "match")]
     pub matched: bool,
 }
 
 impl ProblemOutcome {
+    /// The outcome `record` shows a watcher.
     pub fn of(record: &ProblemRecord) -> ProblemOutcome {
         ProblemOutcome {
             problem: record.id.clone(),
@@ -193,11 +254,15 @@ pub struct RunProgress {
     pub problems_total: usize,
     /// The model being worked with, and its last step.
     pub model: Option<String>,
+    /// The last step of the model being worked with; `None` before the first
+    /// and after the run ends.
     pub model_step: Option<ModelStep>,
+    /// The variant in flight, e.g. `think-off__grammar-none`.
     pub variant: Option<String>,
     /// The variant in flight: problems in its results file, and how many it has.
     #[serde(default)]
     pub variant_done: usize,
+    /// Answers the variant in flight plans: problems times samples.
     #[serde(default)]
     pub variant_total: usize,
     /// The problem in flight.

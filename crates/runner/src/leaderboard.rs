@@ -23,17 +23,30 @@ pub use self::imported::{Imported, import};
 /// The `format` of a file `fuelbench import` writes.
 pub const IMPORTED_FORMAT: &str = "fuelbench-imported/1";
 
+/// One leaderboard row: a model in one variant, from a results file or an
+/// imported one, with its scores, speed and what it was scored on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Row {
+    /// The model's name as the server lists it.
     pub model: String,
     /// From the server's model path, else from the model's name.
     pub quant: Option<String>,
+    /// The thinking mode: `default`, `on` or `off`; `-` when an imported file
+    /// does not say.
     pub think: String,
+    /// The grammar's name, `none` without one; `-` when an imported file does
+    /// not say.
     pub grammar: String,
+    /// The mean pass rate over problems, 0 to 1.
     pub pass_at_1: f64,
+    /// The complexity match rate, 0 to 1; `None` when an imported file lacks
+    /// it.
     pub complexity: Option<f64>,
+    /// Numerical stability, 0 to 1; `None` when no problem had numerical cases.
     pub numerical: Option<f64>,
+    /// Refactor stability, 0 to 1; `None` when no refactor was asked.
     pub refactor: Option<f64>,
+    /// The weighted overall score, 0 to 1: what rows are ranked by.
     pub overall: f64,
     /// Every metric that applies, and overall, at or above its threshold
     /// across its whole interval.
@@ -55,14 +68,19 @@ pub struct Row {
     /// share a rank, since nothing says they differ.
     #[serde(default)]
     pub tied_with_above: bool,
+    /// Generated tokens per problem, solve and refactor together.
     pub avg_tokens: Option<f64>,
+    /// Generation speed over every request, in tokens a second.
     pub tokens_per_s: Option<f64>,
+    /// Seconds spent on the problems, summed over sessions.
     pub wall_time_s: Option<f64>,
     /// `"15/15"`; a partial run shows how far it got.
     pub progress: String,
     /// Problems that fell short, by failure class.
     #[serde(default)]
     pub failures: std::collections::BTreeMap<String, usize>,
+    /// The file the row came from; a store names it by its place in
+    /// the store.
     pub source: PathBuf,
     /// When the file was last written (RFC 3339); `None` for imported rows.
     #[serde(default)]
@@ -74,14 +92,18 @@ pub struct Row {
     /// The problems the row was run on, which that hash covers.
     #[serde(default)]
     pub problem_ids: Vec<String>,
+    /// sha256 of the interpreter the answers were scored on, hex; `None` for
+    /// imported rows.
     #[serde(default)]
     pub python_wasm_sha256: Option<String>,
     /// The seed the row's generated cases and complexity inputs were drawn
     /// from: rows judged on other seeds faced other tests.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// The fuelbench version that scored the answers; `None` for imported rows.
     #[serde(default)]
     pub fuelbench_version: Option<String>,
+    /// The wasmtime version the sandbox ran on; `None` for imported rows.
     #[serde(default)]
     pub wasmtime_version: Option<String>,
     /// The server, build and model the row was scored on; `None` for
@@ -99,20 +121,27 @@ pub struct Row {
 pub struct Serving {
     /// Output tokens per second over the whole run, from the server's usage.
     pub output_tokens_per_s: f64,
+    /// Successful requests a second over the whole run.
     pub request_throughput: f64,
     /// TTFT (first reasoning or content token) median, ms.
     pub ttft_p50_ms: f64,
     /// TPOT median, ms: `(E2E - TTFT) / (output tokens - 1)`.
     pub tpot_p50_ms: f64,
+    /// Requests in the run, failed ones included.
     pub requests: usize,
+    /// Requests that failed or produced no text.
     pub failed: usize,
     /// The load's profile and concurrency, e.g. `short, concurrency 2`.
     pub load: String,
+    /// When the load run started, RFC 3339: the newest run is the one shown.
     pub started_at: String,
+    /// The saved load run's file; a store names it by its place in
+    /// the store.
     pub source: PathBuf,
 }
 
 impl Serving {
+    /// The figures of the load run `head`, saved at `source`.
     pub fn of(head: &fuelbench_perf::LoadHead, source: &Path) -> Serving {
         let summary = &head.summary;
         let concurrency = head
@@ -164,6 +193,7 @@ pub fn attach_serving(rows: &mut [Row], runs: &[(fuelbench_llm::ServerKey, Servi
 }
 
 impl Row {
+    /// The row of a results file, scored as `summary` says.
     pub fn from_results(file: &ResultsFile, summary: &Summary, source: &Path) -> Row {
         let head = super::ResultsHead {
             config: file.config.clone(),
@@ -177,6 +207,8 @@ impl Row {
         Row::from_head(&head, summary, source)
     }
 
+    /// The row of a results file read without its records
+    /// ([`ResultsFile::read_head`]), scored as `summary` says.
     pub fn from_head(file: &super::ResultsHead, summary: &Summary, source: &Path) -> Row {
         let model_path = file
             .server
@@ -288,7 +320,9 @@ fn quant_in(token: &str) -> Option<String> {
 /// Every row of a store, best first, and the files passed over, and why.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Board {
+    /// Every row, best first.
     pub rows: Vec<Row>,
+    /// One line per file passed over, saying which and why.
     pub notes: Vec<String>,
 }
 

@@ -57,7 +57,9 @@ example usage or input handling.";
 /// What every problem of a run shares.
 #[derive(Debug, Clone)]
 pub struct RunContext {
+    /// Asks the model server for every answer.
     pub client: ChatClient,
+    /// Scores every answer in the sandbox.
     pub evaluator: Evaluator,
     /// Cancelled, the run stops before the next problem, and a request in
     /// flight is dropped; the problem it was for is asked again on resume.
@@ -65,6 +67,8 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// A context for `client` and `evaluator`, with a cancellation token of its
+    /// own that nothing has cancelled.
     pub fn new(client: ChatClient, evaluator: Evaluator) -> RunContext {
         RunContext {
             client,

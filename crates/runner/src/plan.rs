@@ -19,10 +19,13 @@ pub struct Plan {
     pub thinks: Vec<Think>,
     /// Each is a variant; `None` sends no grammar.
     pub grammars: Vec<Option<Grammar>>,
+    /// Follow each solve with a request to refactor the code it produced.
     pub refactor: bool,
     /// Problem ids or unique prefixes; empty runs the whole set.
     pub problems: Vec<String>,
+    /// The most tokens each request may generate.
     pub max_tokens: u32,
+    /// The sampling temperature of every request; 0 is greedy.
     pub temperature: f64,
     /// Extra top-level request fields.
     pub extra_body: Map<String, Value>,

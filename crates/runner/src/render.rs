@@ -90,6 +90,8 @@ pub fn duration(seconds: f64) -> String {
     }
 }
 
+/// A Markdown table of `rows` in their order, ranked, with each row's pass@k
+/// beneath when it has samples and a note on intervals when any has them.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| {} |", HEADER.join(" | "));
@@ -124,6 +126,8 @@ pub fn markdown(rows: &[Row]) -> String {
     out
 }
 
+/// The table [`markdown`] shows, as CSV with a header row; a cell a spreadsheet
+/// would run as a formula is prefixed with `'`.
 pub fn csv(rows: &[Row]) -> String {
     let quote = |cell: &str| {
         let cell = defuse_formula(cell);
@@ -158,6 +162,9 @@ fn defuse_formula(cell: &str) -> String {
     }
 }
 
+/// A comparison as Markdown: the deltas, how often the two agree, the paired
+/// test's verdict, fuel on the problems both pass, and each problem whose
+/// outcome differs.
 pub fn comparison_markdown(comparison: &Comparison) -> String {
     let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:+.1}%"));
     let mut out = String::new();

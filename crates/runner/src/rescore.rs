@@ -73,7 +73,10 @@ pub fn rescore(
 /// A problem whose verdict a rescore changed, and what changed, a line each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rescored {
+    /// The problem's id.
     pub problem: String,
+    /// What changed in its reports, for a human; the refactor's lines start
+    /// with `refactor`.
     pub changes: Vec<String>,
 }
 

@@ -33,6 +33,8 @@ pub const SCHEMA_VERSION: u32 = 3;
 /// `format` of the files schema 1 wrote.
 pub(crate) const FORMAT_1: &str = "fuelbench-results/1";
 
+/// One model in one variant: its configuration, every finished problem and
+/// sample, and their summary.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ResultsFile {
     /// Always [`FORMAT`].
@@ -44,6 +46,8 @@ pub struct ResultsFile {
     pub progress: String,
     /// Every planned problem and sample has a record.
     pub complete: bool,
+    /// What the run asks and how it is scored; `--resume` refuses a file whose
+    /// configuration differs.
     pub config: RunConfig,
     /// The server as it described itself when this file was last run.
     pub server: Option<ServerIdentity>,
@@ -51,6 +55,7 @@ pub struct ResultsFile {
     pub reproducibility: Reproducibility,
     /// RFC 3339, with the local offset.
     pub started_at: String,
+    /// When the file was last rewritten: RFC 3339, with the local offset.
     pub updated_at: String,
     /// How many times the run was started: 1, plus one per `--resume`.
     pub sessions: u32,
@@ -66,8 +71,11 @@ pub struct ResultsFile {
 /// file's `server` records it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RunConfig {
+    /// The model's name as the server lists it.
     pub model: String,
+    /// Whether the model is asked to think.
     pub think: Think,
+    /// The grammar sent with every request; `None` sends none.
     pub grammar: Option<Grammar>,
     /// Whether each solve is followed by a refactor request.
     pub refactor: bool,
@@ -76,7 +84,10 @@ pub struct RunConfig {
     /// sha256 over every planned problem's prompt, refactor request and
     /// cases: a changed problem set changes it.
     pub problem_set_sha256: String,
+    /// The most tokens each request may generate; a reply cut off there is a
+    /// `token_limit` failure when its code does not pass.
     pub max_tokens: u32,
+    /// The sampling temperature sent with every request; 0 is greedy.
     pub temperature: f64,
     /// Extra top-level request fields (`--extra-body`).
     pub extra_body: Map<String, Value>,
@@ -122,6 +133,7 @@ pub enum Think {
 }
 
 impl Think {
+    /// The name the variant label uses: `default`, `on` or `off`.
     pub fn name(self) -> &'static str {
         match self {
             Think::Default => "default",
@@ -138,7 +150,9 @@ impl Think {
 pub struct Grammar {
     /// The file's stem, e.g. `compact` for `compact.gbnf`.
     pub name: String,
+    /// sha256 of `text`, hex: a changed grammar changes it.
     pub sha256: String,
+    /// The grammar itself, GBNF, as sent.
     pub text: String,
 }
 
@@ -156,6 +170,7 @@ pub struct ProblemRecord {
     pub request_seed: Option<u64>,
     /// The problem's title.
     pub title: String,
+    /// The request for a solution and what came back.
     pub solve: Exchange,
     /// `None` with `--skip-refactor`, or when the solve had no code.
     pub refactor: Option<Exchange>,
@@ -163,12 +178,19 @@ pub struct ProblemRecord {
     pub report: Report,
     /// The refactored code's own report.
     pub refactor_report: Option<Report>,
+    /// Seconds the solve request took, wall clock.
     pub solve_time_s: f64,
+    /// Seconds the refactor request took, wall clock; `None` when it was not
+    /// asked.
     pub refactor_time_s: Option<f64>,
     /// Sandbox time, both versions.
     pub scoring_time_s: f64,
+    /// Seconds for the whole problem: both requests and their scoring.
     pub total_time_s: f64,
+    /// Tokens the model generated for the solve.
     pub solve_tokens: u64,
+    /// Tokens the model generated for the refactor; `None` when it was not
+    /// asked.
     pub refactor_tokens: Option<u64>,
     /// Generation speed over both requests.
     pub tokens_per_s: Option<f64>,
@@ -178,14 +200,17 @@ pub struct ProblemRecord {
     pub failure_class: Option<ProblemFailure>,
     /// The refactor's request failure class, or its report's.
     pub refactor_failure_class: Option<ProblemFailure>,
+    /// When the problem finished: RFC 3339, with the local offset.
     pub finished_at: String,
 }
 
 impl ProblemRecord {
+    /// Whether the solve passed every test: pass@1 for this problem and sample.
     pub fn passed(&self) -> bool {
         self.report.passed
     }
 
+    /// Tokens generated for the solve and the refactor together.
     pub fn total_tokens(&self) -> u64 {
         self.solve_tokens + self.refactor_tokens.unwrap_or(0)
     }
@@ -200,17 +225,26 @@ pub struct Exchange {
     /// Everything the server sent, `content` verbatim for re-scoring.
     #[serde(flatten)]
     pub completion: Completion,
+    /// Why the request failed; `None` when it succeeded. The completion holds
+    /// what arrived before the failure.
     pub failure: Option<RequestFailure>,
 }
 
+/// How a request to the model server failed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RequestFailure {
+    /// The failure's class, e.g. `request_timeout`.
     pub class: FailureClass,
+    /// What happened, in words: the transport error, the deadline missed, or
+    /// the server's own message (clipped).
     pub message: String,
+    /// The HTTP status, when the server answered with one.
     pub status: Option<u16>,
 }
 
 impl Exchange {
+    /// The record of one chat request: the completion, or a failure with the
+    /// partial completion that arrived before it.
     pub fn from_result(result: &Result<Completion, ChatFailure>) -> Exchange {
         match result {
             Ok(completion) => Exchange {
@@ -241,10 +275,13 @@ impl Exchange {
         }
     }
 
+    /// Tokens the model generated, from the server's usage report when it gave
+    /// one.
     pub fn tokens(&self) -> u64 {
         self.completion.completion_tokens()
     }
 
+    /// Generation speed in tokens a second; `None` when it cannot be measured.
     pub fn tokens_per_second(&self) -> Option<f64> {
         self.completion.tokens_per_second()
     }
@@ -264,11 +301,15 @@ impl Exchange {
 /// class's name; the two vocabularies share none, so a name says which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProblemFailure {
+    /// The request failed, or stopped at the token limit with code that did not
+    /// pass.
     Request(FailureClass),
+    /// The answer was scored and fell short.
     Verdict(Failure),
 }
 
 impl ProblemFailure {
+    /// The class's name, as results files write it.
     pub fn name(self) -> &'static str {
         match self {
             ProblemFailure::Request(class) => class.name(),
@@ -276,6 +317,8 @@ impl ProblemFailure {
         }
     }
 
+    /// The class a name written by [`ProblemFailure::name`] stands for; `None`
+    /// for an unknown name.
     pub fn parse(text: &str) -> Option<ProblemFailure> {
         let request = FailureClass::ALL
             .into_iter()

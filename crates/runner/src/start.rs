@@ -81,10 +81,12 @@ impl Target {
         })
     }
 
+    /// The client the run asks the server with.
     pub fn client(&self) -> &ChatClient {
         &self.client
     }
 
+    /// The server's root URL, normalised, as the client and the lock use it.
     pub fn base_url(&self) -> &str {
         &self.client.config().base_url
     }

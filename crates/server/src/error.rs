@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 /// fault.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
+    /// The HTTP status: 4xx for the request's fault, 5xx for the host's.
     pub status: StatusCode,
     /// Stable, snake_case: what a program matches on.
     pub code: &'static str,
@@ -38,6 +39,8 @@ pub struct ApiError {
 pub(crate) struct HostDetail(pub String);
 
 impl ApiError {
+    /// An error of `status` and `code` saying `message`, with no fields, no
+    /// `Retry-After` and nothing for the log.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
@@ -60,6 +63,8 @@ impl ApiError {
         }
     }
 
+    /// 404: no route, problem, run or results file by that name; `code` says
+    /// which.
     pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, code, message)
     }

@@ -182,6 +182,7 @@ impl AppState {
         })
     }
 
+    /// The policy the service was started with.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }

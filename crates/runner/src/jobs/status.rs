@@ -14,10 +14,14 @@ use crate::{Error, Grammar, Plan, ProblemOutcome, Result, RunEvent, RunProgress,
 pub enum RunState {
     /// Accepted; connecting to the model server.
     Queued,
+    /// Started: models are being loaded, asked and scored.
     Running,
     /// Cancel was asked; the problem in flight is being dropped.
     Cancelling,
+    /// Every model and variant ran; their results files are written.
     Finished,
+    /// Stopped on an error, said in the status's `error`; the results files are
+    /// whole.
     Failed,
     /// Stopped on request or by shutdown; its results files are whole and a
     /// resume finishes them.
@@ -25,6 +29,7 @@ pub enum RunState {
 }
 
 impl RunState {
+    /// Whether the run has ended: finished, failed or cancelled.
     pub fn is_over(self) -> bool {
         matches!(
             self,
@@ -50,14 +55,20 @@ pub struct StartRun {
     /// `without_grammar` is true, the default).
     #[serde(default)]
     pub grammars: Vec<GrammarText>,
+    /// Also run each model and thinking mode without a grammar; true when
+    /// absent.
     #[serde(default = "yes")]
     pub without_grammar: bool,
     /// Problem ids or unique prefixes; all of them when empty.
     #[serde(default)]
     pub problems: Vec<String>,
+    /// Follow each solve with a request to refactor its code; true when absent.
     #[serde(default = "yes")]
     pub refactor: bool,
+    /// The most tokens each request may generate, above 0; 8192 when absent.
     pub max_tokens: Option<u32>,
+    /// The sampling temperature of every request, 0 to 2; 0 (greedy) when
+    /// absent.
     pub temperature: Option<f64>,
     /// Extra top-level fields for every chat request.
     pub extra_body: Option<Map<String, Value>>,
@@ -83,27 +94,44 @@ fn yes() -> bool {
     true
 }
 
+/// A GBNF grammar sent inline with a run request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrammarText {
+    /// Names the variant, e.g. `compact`; made safe for file names, and
+    /// `custom` when nothing of it is left or it is `none`.
     pub name: String,
+    /// The grammar itself, GBNF; must not be empty.
     pub text: String,
 }
 
 /// A run's state and progress: the fold of its events so far.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RunStatus {
+    /// The run's id, e.g. `20261128-204512-3fa9c1`: its start time, then a
+    /// random tail.
     pub id: String,
+    /// Where the run is in its life.
     pub state: RunState,
+    /// The model server the run targets: one of the configured endpoints, as
+    /// its root URL.
     pub endpoint: String,
+    /// What kind of server the endpoint is: as asked, else as detected once the
+    /// run starts.
     pub server_kind: Option<ServerKind>,
+    /// The models as the server names them, in the order they run.
     pub models: Vec<String>,
+    /// Every variant label each model runs, e.g. `think-off__grammar-none`.
     pub variants: Vec<String>,
+    /// The ids of the problems the run asks, in order.
     pub problems: Vec<String>,
+    /// The run continues results files already in the store.
     pub resume: bool,
     /// RFC 3339.
     pub created_at: String,
+    /// When the run began to ask the server (RFC 3339); `None` while queued.
     pub started_at: Option<String>,
+    /// When the run ended (RFC 3339); `None` until it has.
     pub ended_at: Option<String>,
     /// How far it has got.
     #[serde(flatten)]
@@ -114,8 +142,13 @@ pub struct RunStatus {
     pub summaries: Vec<VariantSummary>,
     /// Results files written, by name in the store.
     pub files: Vec<String>,
+    /// Models that could not be loaded, and why; the run went on without them.
     pub skipped: Vec<Skipped>,
+    /// What a person should know that is not a failure, e.g. samples at
+    /// temperature 0.
     pub warnings: Vec<String>,
+    /// Why the run failed, the error and its causes in one line; `None` unless
+    /// it failed.
     pub error: Option<String>,
     /// The number of the last event folded in.
     pub last_event: u64,
@@ -141,25 +174,38 @@ impl RunStatus {
     }
 }
 
+/// One problem's outcome in a run, with the model and variant it was asked of.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Outcome {
+    /// The model's name as the server lists it.
     pub model: String,
+    /// The variant's label, e.g. `think-off__grammar-none`.
     pub variant: String,
+    /// How the answer fared, its fields written at the top level.
     #[serde(flatten)]
     pub outcome: ProblemOutcome,
 }
 
+/// One model and variant's figures, once all its problems are done.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct VariantSummary {
+    /// The model's name as the server lists it.
     pub model: String,
+    /// The variant's label, e.g. `think-off__grammar-none`.
     pub variant: String,
+    /// The variant's results file, by name in the store (its stem).
     pub file: String,
+    /// The variant's figures, as in its results file; `None` when no problem
+    /// finished.
     pub summary: Option<Summary>,
 }
 
+/// A model a run passed over because it could not be loaded.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
+    /// The model's name as asked for.
     pub model: String,
+    /// Why it could not be loaded: the error and its causes, in one line.
     pub error: String,
 }
 

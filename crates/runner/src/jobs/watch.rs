@@ -15,7 +15,10 @@ use crate::CancellationToken;
 /// every stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobEvent {
+    /// The event's number, from 1; `None` for the opening snapshot. An SSE
+    /// stream sends it as the event's `id`, for `Last-Event-ID`.
     pub number: Option<u64>,
+    /// The event as one line of JSON.
     pub data: Arc<str>,
 }
 

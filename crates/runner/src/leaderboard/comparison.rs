@@ -17,12 +17,23 @@ pub const ALPHA: f64 = 0.05;
 /// The delta table between two runs: B measured against A.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
+    /// Run A, the baseline: its model and variant, e.g.
+    /// `qwen3 think-off__grammar-none`.
     pub a: String,
+    /// Run B, measured against A: its model and variant.
     pub b: String,
+    /// Change in generated tokens per problem from A to B, in percent; `None`
+    /// when either has no summary or A's is 0.
     pub token_delta_pct: Option<f64>,
+    /// Change in wall time from A to B, in percent; `None` when either has no
+    /// summary or A's is 0.
     pub wall_delta_pct: Option<f64>,
+    /// Change in generation speed from A to B, in percent; `None` when either
+    /// lacks a speed or A's is 0.
     pub tps_delta_pct: Option<f64>,
+    /// B's pass@1 less A's; a run without a summary counts as 0.
     pub pass_at_1_delta: f64,
+    /// B's overall score less A's; a run without a summary counts as 0.
     pub score_delta: f64,
     /// Problems whose outcome differs: passed, failure class, refactor.
     pub problems: Vec<ProblemDelta>,
@@ -71,9 +82,13 @@ pub struct PairedTest {
     schemars::JsonSchema,
 )]
 pub struct Agreement {
+    /// Problems both runs pass.
     pub both_pass: usize,
+    /// Problems A passes and B fails.
     pub only_a_passes: usize,
+    /// Problems B passes and A fails.
     pub only_b_passes: usize,
+    /// Problems both runs fail.
     pub both_fail: usize,
     /// Problems only one of the runs reached.
     pub unpaired: usize,
@@ -82,36 +97,53 @@ pub struct Agreement {
 /// One problem both runs pass: what its solutions cost.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FuelRatio {
+    /// The problem's id.
     pub id: String,
     /// Fuel of the test cases, A and B.
     pub tests_a: u64,
+    /// Fuel of B's test cases.
     pub tests_b: u64,
     /// `tests_b / tests_a`.
     pub tests_ratio: Option<f64>,
     /// The largest complexity size both measured, and its call's fuel.
     pub largest_n: Option<u64>,
+    /// Fuel of A's call at `largest_n`.
     pub largest_n_a: Option<f64>,
+    /// Fuel of B's call at `largest_n`.
     pub largest_n_b: Option<f64>,
     /// `largest_n_b / largest_n_a`: the figure that says which scales better.
     pub largest_n_ratio: Option<f64>,
 }
 
+/// One problem whose outcome differs between the runs, as each saw it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProblemDelta {
+    /// The problem's id.
     pub id: String,
+    /// How run A did; `None` when A has no record of the problem.
     pub a: Option<Side>,
+    /// How run B did; `None` when B has no record of the problem.
     pub b: Option<Side>,
 }
 
+/// How one run did on one problem, by its first sample.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Side {
+    /// The solution passed every test.
     pub passed: bool,
+    /// Why it fell short: a request failure or the verdict's class; `None` when
+    /// it passed.
     pub failure_class: Option<crate::ProblemFailure>,
+    /// Both the solution and its refactor pass; `None` without a refactor.
     pub refactor_stable: Option<bool>,
+    /// Tokens generated for the solve and the refactor together.
     pub tokens: u64,
+    /// Seconds for the whole problem: both requests and their scoring.
     pub time_s: f64,
 }
 
+/// The delta table between `a` and `b`, B measured against A, with the paired
+/// test of their pass rates.
 pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {
     let label = |file: &ResultsFile| format!("{} {}", file.config.model, file.config.variant());
     let pct = |from: f64, to: f64| (from != 0.0).then(|| (to - from) / from * 100.0);
@@ -362,16 +394,16 @@ pub fn plan_samples(file: &ResultsFile, delta: f64) -> SamplePlan {
     });
     let sentence = match samples_needed {
         Some(n) => format!(
-            "to tell this model from one {delta:.2} better or worse on these {} problems, run \
+            "To tell this model from one {delta:.2} better or worse on these {} problems, run \
              {n} samples of each (--samples {n}){by_problems}",
             values.len()
         ),
         None if samples <= 1 => format!(
-            "one sample of each problem shows no problem's noise: run with --samples 3 or more \
+            "One sample of each problem shows no problem's noise: run with --samples 3 or more \
              to plan from it{by_problems}"
         ),
         None => format!(
-            "every problem passed always or never over {samples} samples: no noise to plan \
+            "Every problem passed always or never over {samples} samples: no noise to plan \
              against{by_problems}"
         ),
     };

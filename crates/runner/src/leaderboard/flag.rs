@@ -11,6 +11,7 @@ use super::Row;
 /// A row and what keeps its scores from being compared with this scorer's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct BoardRow {
+    /// The row itself, its fields written at the top level.
     #[serde(flatten)]
     pub row: Row,
     /// Scored on this problem set and interpreter, on the tests most rows faced.

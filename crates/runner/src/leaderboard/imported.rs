@@ -12,8 +12,11 @@ use crate::{Error, Result};
 /// them for `leaderboard` to pick up.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Imported {
+    /// Always [`IMPORTED_FORMAT`](super::IMPORTED_FORMAT).
     pub format: String,
+    /// The other harness's results file the rows were read from.
     pub source: PathBuf,
+    /// One row per model and variant the file holds.
     pub rows: Vec<Row>,
 }
 

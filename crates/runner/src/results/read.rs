@@ -98,12 +98,19 @@ impl ResultsFile {
 /// The parts of a results file a leaderboard row is made of.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct ResultsHead {
+    /// The file's configuration, as [`ResultsFile::config`].
     pub config: RunConfig,
+    /// The server as it described itself when the file was last run.
     pub server: Option<ServerIdentity>,
+    /// What must be equal for scores to be comparable.
     pub reproducibility: Reproducibility,
+    /// Answers finished of those planned, e.g. `"8/15"`.
     pub progress: String,
+    /// Every planned problem and sample has a record.
     pub complete: bool,
+    /// When the file was last rewritten: RFC 3339, with the local offset.
     pub updated_at: String,
+    /// The run's figures; `None` until a problem has finished.
     pub summary: Option<Summary>,
 }
 

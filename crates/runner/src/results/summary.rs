@@ -10,6 +10,8 @@ use super::ProblemRecord;
 /// uninterrupted one over the same answers have equal summaries.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Summary {
+    /// The scores with their intervals and verdicts, written at the
+    /// summary's top level.
     #[serde(flatten)]
     pub scores: Scores,
     /// Generated tokens per problem, solve and refactor together.
@@ -23,6 +25,7 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The summary of `records`; `None` when there are none.
     pub fn of(records: &[ProblemRecord]) -> Option<Summary> {
         let results: Vec<ProblemResult<'_>> = records
             .iter()
