@@ -44,8 +44,13 @@ const LEADERBOARD_FILES: usize = 200;
 /// Reads of each leaderboard route.
 const LEADERBOARD_REPEATS: usize = 21;
 
+/// Answers per problem in each seeded results file: a board of runs with
+/// samples reads three records a problem and bootstraps its intervals.
+const SEEDED_SAMPLES: u32 = 3;
+
 /// Writes `files` results files into `dir`, one model each, every record a
-/// problem's reference answered and scored for real.
+/// problem's reference answered and scored for real, [`SEEDED_SAMPLES`] of
+/// each problem.
 pub(crate) fn seed_store(
     evaluator: &Evaluator,
     problems: &[fuelbench_problems::Problem],
@@ -57,40 +62,43 @@ pub(crate) fn seed_store(
     for problem in problems {
         let content = format!("```python\n{}\n```\n", problem.reference);
         let report = evaluator.evaluate_reply(problem, &content)?;
-        records.push(ProblemRecord {
-            id: problem.id.clone(),
-            sample: 0,
-            request_seed: None,
-            title: problem.title.clone(),
-            solve: Exchange {
-                completion: fuelbench_llm::Completion {
-                    content,
-                    elapsed_s: 10.0,
-                    ..Default::default()
+        for sample in 0..SEEDED_SAMPLES {
+            records.push(ProblemRecord {
+                id: problem.id.clone(),
+                sample,
+                request_seed: None,
+                title: problem.title.clone(),
+                solve: Exchange {
+                    completion: fuelbench_llm::Completion {
+                        content: content.clone(),
+                        elapsed_s: 10.0,
+                        ..Default::default()
+                    },
+                    failure: None,
                 },
-                failure: None,
-            },
-            refactor: None,
-            failure_class: report
-                .failure_class
-                .map(fuelbench_runner::ProblemFailure::Verdict),
-            report,
-            refactor_report: None,
-            solve_time_s: 10.0,
-            refactor_time_s: None,
-            scoring_time_s: 1.0,
-            total_time_s: 11.0,
-            solve_tokens: 300,
-            refactor_tokens: None,
-            tokens_per_s: Some(30.0),
-            refactor_failure_class: None,
-            finished_at: fuelbench_runner::now(),
-        });
+                refactor: None,
+                failure_class: report
+                    .failure_class
+                    .map(fuelbench_runner::ProblemFailure::Verdict),
+                refactor_report: None,
+                solve_time_s: 10.0,
+                refactor_time_s: None,
+                scoring_time_s: 1.0,
+                total_time_s: 11.0,
+                solve_tokens: 300,
+                refactor_tokens: None,
+                tokens_per_s: Some(30.0),
+                refactor_failure_class: None,
+                finished_at: fuelbench_runner::now(),
+                report: report.clone(),
+            });
+        }
     }
     for index in 0..files {
         let plan = Plan {
             models: vec![format!("model-{index:03}-Q4_K_M")],
             refactor: false,
+            samples: SEEDED_SAMPLES,
             ..Plan::default()
         };
         let config = plan.configs(problems)?.remove(0);
@@ -121,7 +129,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
     let sandbox_slots = sandbox.slots();
     let evaluator = Evaluator::new(sandbox.clone(), EvalConfig::default());
     // What a leaderboard of many runs reads: 200 results files of 15
-    // problems each, every report real (the references, evaluated once).
+    // problems, three samples each, every report real (the references,
+    // evaluated once).
     let seed_started = Instant::now();
     seed_store(&evaluator, &problems, store.path(), LEADERBOARD_FILES)?;
     eprintln!(

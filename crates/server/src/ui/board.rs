@@ -59,7 +59,7 @@ pub(super) async fn leaderboard(
     let ascending = non_empty(&board.order) == Some("asc");
     let body = html! {
         h1 { "Leaderboard" }
-        p.lead { "One row per model and variant in the results store, best first. Follow a model to see every problem it was non_empty." }
+        p.lead { "One row per model and variant in the results store, best first. Follow a model to see every problem it was asked. Each score shows its 95% interval as a bar on a 0 to 1 scale, with its threshold as a tick." }
         form.filters method="get" action="/" {
             label { "Model " input type="search" name="model" value=(non_empty(&board.model).unwrap_or("")) placeholder="any"; }
             label { "Think "
@@ -230,7 +230,15 @@ pub(super) async fn results(State(state): State<AppState>, Path(name): Path<Stri
                         @match file.problems.iter().find(|record| &record.id == id) {
                             Some(record) => tr {
                                 th scope="row" { a href={"/results/" (name) "/problems/" (id)} { (id) } " " small { (record.title) } }
-                                td { (outcome(record.passed(), record.failure_class.map(|f| f.name()))) }
+                                td {
+                                    (outcome(record.passed(), record.failure_class.map(|f| f.name())))
+                                    @let samples: Vec<_> = file.problems.iter().filter(|r| &r.id == id).collect();
+                                    @if samples.len() > 1 {
+                                        " " small title="the first sample's verdict; passes over all of this problem's samples" {
+                                            (samples.iter().filter(|r| r.passed()).count()) "/" (samples.len()) " samples pass"
+                                        }
+                                    }
+                                }
                                 td { @match &record.report.complexity {
                                     Some(c) => { (c.fitted.map_or("–", |f| f.notation())) " / " (c.expected.notation()) " " @if c.matched { (badge("pass", "ok")) } @else { (badge("fail", "no")) } },
                                     None => "–",

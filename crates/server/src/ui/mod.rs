@@ -213,7 +213,7 @@ pub(crate) fn with_interval(
     let Some(interval) = interval else {
         return html! { (text) };
     };
-    let x = |v: f64| 2.0 + v.clamp(0.0, 1.0) * 56.0;
+    let x = |v: f64| 3.0 + v.clamp(0.0, 1.0) * 74.0;
     let title = format!(
         "{text}, 95% interval {:.places$} to {:.places$} ({})",
         interval.low,
@@ -226,12 +226,15 @@ pub(crate) fn with_interval(
     html! {
         span.scored title=(title) {
             (text)
-            svg.interval viewBox="0 0 60 8" width="60" height="8" role="img" aria-label=(title) {
-                line.range x1=(format!("{:.1}", x(interval.low))) x2=(format!("{:.1}", x(interval.high))) y1="4" y2="4";
+            // Closed explicitly: in HTML, an SVG element written as a void
+            // tag would swallow the elements after it.
+            svg.interval viewBox="0 0 80 10" width="80" height="10" role="img" aria-label=(title) {
+                line.axis x1="3" x2="77" y1="5" y2="5" {}
+                line.range x1=(format!("{:.1}", x(interval.low))) x2=(format!("{:.1}", x(interval.high))) y1="5" y2="5" {}
                 @if let Some(threshold) = threshold {
-                    line.threshold x1=(format!("{:.1}", x(threshold))) x2=(format!("{:.1}", x(threshold))) y1="0" y2="8";
+                    line.threshold x1=(format!("{:.1}", x(threshold))) x2=(format!("{:.1}", x(threshold))) y1="0" y2="10" {}
                 }
-                circle.point cx=(format!("{:.1}", x(value))) cy="4" r="2";
+                circle.point cx=(format!("{:.1}", x(value))) cy="5" r="2.5" {}
             }
         }
     }
