@@ -107,7 +107,8 @@ pub fn wilson_mean(p: f64, trials: usize) -> Option<Interval> {
 
 /// A percentile bootstrap of `statistic` over `groups` (one per problem,
 /// each its samples' values): each resample draws problems with
-/// replacement, then each drawn problem's samples with replacement.
+/// replacement, then each drawn problem's samples with replacement (a
+/// problem with none stays empty).
 /// `None` when there are no groups or the statistic is never defined.
 pub fn bootstrap<T: Clone>(
     groups: &[Vec<T>],
@@ -124,6 +125,10 @@ pub fn bootstrap<T: Clone>(
         resample.clear();
         for _ in 0..groups.len() {
             let group = &groups[rng.random_range(0..groups.len())];
+            if group.is_empty() {
+                resample.push(Vec::new());
+                continue;
+            }
             let drawn = (0..group.len())
                 .map(|_| group[rng.random_range(0..group.len())].clone())
                 .collect();

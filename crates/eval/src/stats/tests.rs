@@ -151,6 +151,13 @@ fn a_bootstrap_is_the_same_for_the_same_seed() {
     let mean = |groups: &[Vec<f64>]| Some(groups.iter().flatten().sum::<f64>() / 8.0);
     assert_eq!(bootstrap(&groups, mean, 3), bootstrap(&groups, mean, 3));
     assert_eq!(bootstrap::<f64>(&[], mean, 3), None);
+    // A problem without samples is drawn as empty, never a panic.
+    let sparse = vec![vec![1.0], Vec::new()];
+    let flat = |groups: &[Vec<f64>]| {
+        let values: Vec<f64> = groups.iter().flatten().copied().collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    assert!(bootstrap(&sparse, flat, 1).is_some());
 }
 
 #[test]
