@@ -9,10 +9,10 @@
 //! - An interval on a score is [`wilson`]'s where every problem's value is 0
 //!   or 1 (one sample each: a plain proportion), else a [`bootstrap`] over
 //!   problems with each problem's samples resampled inside it. The Wilson
-//!   interval stays honest at 0 and 1, where a bootstrap collapses to a
-//!   point: 15 of 15 is `[0.796, 1]`, not `[1, 1]`; so where every problem
-//!   scored the same and the bootstrap has no width, the interval is
-//!   [`wilson_mean`]'s over the problems instead.
+//!   interval stays honest at 0 and 1, where a percentile bootstrap over
+//!   15 problems runs narrow or collapses to a point: 15 of 15 is
+//!   `[0.796, 1]`, not `[1, 1]`; so a bootstrap's interval is widened to
+//!   hold [`wilson_mean`]'s over the problems (see `score`).
 //! - Two runs are compared on the problems both attempted: [`mcnemar`]'s
 //!   exact test on per-problem pass and fail when each has one sample, a
 //!   paired [`sign_flip`] (permutation) test on per-problem differences when
@@ -28,6 +28,11 @@ pub const CONFIDENCE: f64 = 0.95;
 /// Resamples in a bootstrap: enough that the 2.5% and 97.5% points move by
 /// less than a thousandth between seeds on a 15-problem run.
 pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+
+/// The most values a bootstrap draws in all (resamples times values), and
+/// the fewest resamples it makes when that bound lowers their number.
+const BOOTSTRAP_WORK: usize = 4_000_000;
+const MIN_RESAMPLES: usize = 200;
 
 /// Past this many problems with a difference, the sign-flip test draws
 /// this many random flips instead of trying all `2^n`.
@@ -119,9 +124,14 @@ pub fn bootstrap<T: Clone>(
         return None;
     }
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut values = Vec::with_capacity(BOOTSTRAP_RESAMPLES);
+    // The work is resamples times values: bounded, so that a results file
+    // of a hundred thousand records costs a fraction of a second, not
+    // minutes, on every read that scores it.
+    let total: usize = groups.iter().map(Vec::len).sum::<usize>().max(1);
+    let resamples = (BOOTSTRAP_WORK / total).clamp(MIN_RESAMPLES, BOOTSTRAP_RESAMPLES);
+    let mut values = Vec::with_capacity(resamples);
     let mut resample = Vec::with_capacity(groups.len());
-    for _ in 0..BOOTSTRAP_RESAMPLES {
+    for _ in 0..resamples {
         resample.clear();
         for _ in 0..groups.len() {
             let group = &groups[rng.random_range(0..groups.len())];
@@ -236,11 +246,10 @@ pub fn samples_needed(pass_rates: &[f64], delta: f64) -> Option<usize> {
         return None;
     }
     let z = z(CONFIDENCE) + Normal::standard().inverse_cdf(0.80);
-    Some(
-        (2.0 * z * z * spread / (m * m * delta * delta))
-            .ceil()
-            .max(1.0) as usize,
-    )
+    let n = (2.0 * z * z * spread / (m * m * delta * delta))
+        .ceil()
+        .max(1.0);
+    n.is_finite().then_some(n as usize)
 }
 
 /// How many problems, one sample each, tell apart two models whose pass@1
@@ -255,7 +264,8 @@ pub fn problems_needed(pass_rate: f64, delta: f64) -> Option<usize> {
         return None;
     }
     let z = z(CONFIDENCE) + Normal::standard().inverse_cdf(0.80);
-    Some((2.0 * z * z * spread / (delta * delta)).ceil() as usize)
+    let m = (2.0 * z * z * spread / (delta * delta)).ceil();
+    m.is_finite().then_some(m as usize)
 }
 
 #[cfg(test)]

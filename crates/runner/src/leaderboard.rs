@@ -64,10 +64,15 @@ pub struct Row {
     /// pass@k for each k up to the samples.
     #[serde(default)]
     pub pass_at_k: Vec<PassAtK>,
-    /// Whether this row's overall interval overlaps the row above's: the two
-    /// share a rank, since nothing says they differ.
+    /// Whether this row shares the rank above it: its overall interval
+    /// overlaps that of the first row of that rank, so nothing says they
+    /// differ.
     #[serde(default)]
     pub tied_with_above: bool,
+    /// The row's rank, best first, set by [`sort`] once over the whole board
+    /// (a filtered or re-sorted board keeps it); tied rows share one.
+    #[serde(default)]
+    pub rank: Option<usize>,
     /// Generated tokens per problem, solve and refactor together.
     pub avg_tokens: Option<f64>,
     /// Generation speed over every request, in tokens a second.
@@ -258,6 +263,7 @@ impl Row {
             samples: Some(scores.samples),
             pass_at_k: scores.pass_at_k.clone(),
             tied_with_above: false,
+            rank: None,
             avg_tokens: Some(summary.avg_tokens),
             tokens_per_s: summary.avg_tps,
             wall_time_s: Some(summary.wall_time_s),
@@ -416,29 +422,32 @@ pub fn sort(rows: &mut [Row]) {
             )
             .then(a.model.cmp(&b.model))
     });
-    for index in 1..rows.len() {
-        let above = rows[index - 1].intervals.as_ref().map(|i| i.overall);
-        let here = rows[index].intervals.as_ref().map(|i| i.overall);
-        rows[index].tied_with_above =
-            matches!((above, here), (Some(above), Some(here)) if above.overlaps(&here));
+    // Each rank's first row, and its interval.
+    let mut head: Option<(usize, Option<fuelbench_eval::stats::Interval>)> = None;
+    for (index, row) in rows.iter_mut().enumerate() {
+        let here = row.intervals.as_ref().map(|i| i.overall);
+        let tied = matches!(
+            (&head, here),
+            (Some((_, Some(first))), Some(here)) if first.overlaps(&here)
+        );
+        if !tied {
+            head = Some((index + 1, here));
+        }
+        row.tied_with_above = tied;
+        row.rank = head.as_ref().map(|(rank, _)| *rank);
     }
 }
 
-/// Each row's rank, best first: a row tied with the one above shares its
-/// rank, shown as `1=`.
-pub fn ranks(rows: &[Row]) -> Vec<String> {
-    let mut rank = 0;
-    rows.iter()
-        .enumerate()
-        .map(|(index, row)| {
-            if row.tied_with_above {
-                format!("{rank}=")
-            } else {
-                rank = index + 1;
-                rank.to_string()
-            }
-        })
-        .collect()
+impl Row {
+    /// The rank as shown: `3`, or `2=` for a row that shares rank 2; `-`
+    /// for a row never ranked.
+    pub fn rank_label(&self) -> String {
+        match (self.rank, self.tied_with_above) {
+            (Some(rank), true) => format!("{rank}="),
+            (Some(rank), false) => rank.to_string(),
+            (None, _) => "-".into(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -536,7 +545,8 @@ mod tests {
         assert!(!mine.same_server(&key("aaa", "b7001", Some("/m/coder.gguf"))));
     }
 
-    /// Rows whose overall intervals overlap the row above share its rank.
+    /// A row shares the rank above when its interval overlaps that rank's
+    /// first row's.
     #[test]
     fn overlapping_intervals_share_a_rank() {
         let interval = |low: f64, high: f64| fuelbench_eval::stats::Interval {
@@ -561,11 +571,15 @@ mod tests {
             });
             row
         };
+        let labels = |rows: &[Row]| rows.iter().map(Row::rank_label).collect::<Vec<_>>();
         let mut rows = vec![row(0.5, 0.3, 0.7), row(0.9, 0.8, 1.0), row(0.75, 0.6, 0.85)];
         sort(&mut rows);
-        assert_eq!(ranks(&rows), ["1", "1=", "1="]);
-        rows[2] = row(0.2, 0.1, 0.25);
+        // 0.5 overlaps 0.75, not 0.9, the first of rank 1: ties do not chain.
+        assert_eq!(labels(&rows), ["1", "1=", "3"]);
+        rows.push(row(0.4, 0.35, 0.6));
         sort(&mut rows);
-        assert_eq!(ranks(&rows), ["1", "1=", "3"]);
+        assert_eq!(labels(&rows), ["1", "1=", "3", "3="]);
+        // A filtered board keeps the ranks the whole board gave.
+        assert_eq!(labels(&rows[2..]), ["3", "3="]);
     }
 }

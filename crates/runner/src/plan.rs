@@ -76,6 +76,12 @@ impl Plan {
         if problems.is_empty() {
             return Err(plan_error("choose at least one problem"));
         }
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(plan_error(format!(
+                "temperature must be 0 to 2, not {}",
+                self.temperature
+            )));
+        }
         if !(1..=MAX_SAMPLES).contains(&self.samples) {
             return Err(plan_error(format!(
                 "samples must be 1 to {MAX_SAMPLES}, not {}",

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use fuelbench_eval::stats::Interval;
 
-use crate::leaderboard::{Comparison, Row, Side, ranks};
+use crate::leaderboard::{Comparison, Row, Side};
 
 const HEADER: [&str; 17] = [
     "rank",
@@ -36,13 +36,13 @@ pub fn with_interval(value: f64, interval: Option<&Interval>, places: usize) -> 
     }
 }
 
-fn cells(row: &Row, rank: String) -> [String; 17] {
+fn cells(row: &Row) -> [String; 17] {
     let intervals = row.intervals.as_ref();
     let metric = |value: Option<f64>, interval: Option<&Interval>| {
         value.map_or("-".into(), |v| with_interval(v, interval, 2))
     };
     [
-        rank,
+        row.rank_label(),
         row.model.clone(),
         row.quant.clone().unwrap_or_else(|| "-".into()),
         row.think.clone(),
@@ -96,8 +96,8 @@ pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| {} |", HEADER.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(HEADER.len()));
-    for (row, rank) in rows.iter().zip(ranks(rows)) {
-        let _ = writeln!(out, "| {} |", cells(row, rank).join(" | "));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", cells(row).join(" | "));
     }
     for row in rows.iter().filter(|row| row.pass_at_k.len() > 1) {
         let figures: Vec<String> = row
@@ -119,7 +119,7 @@ pub fn markdown(rows: &[Row]) -> String {
         let _ = writeln!(
             out,
             "\nScores show their 95% interval (Wilson's, or a bootstrap over problems and samples); \
-             `n=` shares rank n, its overall interval overlapping the row above's. GO needs the \
+             `n=` shares rank n, its overall interval overlapping that rank's first row's. GO needs the \
              whole interval at or above the threshold; undecided means the threshold lies inside."
         );
     }
@@ -139,12 +139,8 @@ pub fn csv(rows: &[Row]) -> String {
     };
     let mut out = String::new();
     let _ = writeln!(out, "{}", HEADER.map(quote).join(","));
-    for (row, rank) in rows.iter().zip(ranks(rows)) {
-        let _ = writeln!(
-            out,
-            "{}",
-            cells(row, rank).map(|cell| quote(&cell)).join(",")
-        );
+    for row in rows {
+        let _ = writeln!(out, "{}", cells(row).map(|cell| quote(&cell)).join(","));
     }
     out
 }
@@ -265,7 +261,7 @@ mod tests {
         .expect("a row");
         let text = csv(&[row]);
         let line = text.lines().nth(1).expect("a data line");
-        assert!(line.starts_with("1,\"'=HYPERLINK(\"\"x\"\")\","), "{line}");
+        assert!(line.starts_with("-,\"'=HYPERLINK(\"\"x\"\")\","), "{line}");
         assert!(!line.contains("'-"), "a missing value was quoted: {line}");
     }
 

@@ -51,8 +51,13 @@ pub async fn run_variant(
             });
         }
         file.sessions += 1;
+        // A record of a problem or sample not planned, or a second record of
+        // one (id, sample), is not one of this run's answers.
+        let mut seen = std::collections::HashSet::new();
         file.problems.retain(|record| {
-            config.problems.contains(&record.id) && record.sample < config.samples.max(1)
+            config.problems.contains(&record.id)
+                && record.sample < config.samples.max(1)
+                && seen.insert((record.id.clone(), record.sample))
         });
         file
     } else {

@@ -239,3 +239,33 @@ fn a_refactor_is_stable_only_when_both_pass() {
 fn an_empty_set_has_no_score() {
     assert_eq!(score(&[]), None);
 }
+
+/// Samples never make a worse run look surer than a perfect one: with one
+/// problem failing a sample, pass@1's interval still holds what Wilson's over
+/// 15 problems allows, so the verdict cannot turn GO where a perfect run's is
+/// undecided.
+#[test]
+fn a_failed_sample_never_earns_a_better_verdict_than_a_perfect_run() {
+    let mut reports = Vec::new();
+    for problem in 0..15 {
+        for sample in 0..5 {
+            let passed = !(problem == 0 && sample == 0);
+            reports.push(on(
+                &format!("p{problem:02}"),
+                report(passed, passed, None, 0),
+            ));
+        }
+    }
+    let results: Vec<ProblemResult<'_>> = reports
+        .iter()
+        .map(|solve| ProblemResult {
+            solve,
+            refactor: None,
+        })
+        .collect();
+    let scores = score(&results).expect("non-empty");
+    assert_eq!(scores.samples, 5);
+    let interval = scores.intervals.expect("intervals").pass_at_1;
+    assert!(interval.low < 0.80, "{interval:?}");
+    assert_eq!(scores.verdicts.pass_at_1, Verdict::Undecided);
+}

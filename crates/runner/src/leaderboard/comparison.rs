@@ -289,16 +289,21 @@ fn sentence(single: bool, problems: usize, difference: f64, p: f64, significant:
         format!("{who}'s mean pass rate is {by:.2} higher on the {problems} problems both ran")
     };
     let level = (ALPHA * 100.0).round();
+    let p = if p < 0.001 {
+        "p < 0.001".to_owned()
+    } else {
+        format!("p = {p:.3}")
+    };
     if significant {
-        format!("{what}; that difference is significant at {level}% (p = {p:.3})")
+        format!("{what}; that difference is significant at {level}% ({p})")
     } else if single {
         format!(
-            "{what}; that difference is not significant at {level}% (p = {p:.3}); run with \
+            "{what}; that difference is not significant at {level}% ({p}); run with \
              --samples 5 or more problems to decide"
         )
     } else {
         format!(
-            "{what}; that difference is not significant at {level}% (p = {p:.3}); more samples \
+            "{what}; that difference is not significant at {level}% ({p}); more samples \
              or more problems would decide"
         )
     }
@@ -393,6 +398,12 @@ pub fn plan_samples(file: &ResultsFile, delta: f64) -> SamplePlan {
         format!("; with one sample each, about {m} problems would")
     });
     let sentence = match samples_needed {
+        Some(n) if n > crate::MAX_SAMPLES as usize => format!(
+            "Telling this model from one {delta:.2} better or worse on these {} problems would \
+             take {n} samples of each, past the {} a run may ask: more problems are needed{by_problems}",
+            values.len(),
+            crate::MAX_SAMPLES
+        ),
         Some(n) => format!(
             "To tell this model from one {delta:.2} better or worse on these {} problems, run \
              {n} samples of each (--samples {n}){by_problems}",
@@ -406,6 +417,17 @@ pub fn plan_samples(file: &ResultsFile, delta: f64) -> SamplePlan {
             "Every problem passed always or never over {samples} samples: no noise to plan \
              against{by_problems}"
         ),
+    };
+    // A sign-flip test over m problems can reach no p below 2 / 2^m.
+    let sentence = if values.len() <= 5 {
+        format!(
+            "{sentence}. With {} problems no paired test can reach 5% (its least p is {:.3}), \
+             whatever the samples",
+            values.len(),
+            2.0 / f64::from(1u32 << values.len())
+        )
+    } else {
+        sentence
     };
     SamplePlan {
         delta,

@@ -152,7 +152,7 @@ fn board_row(flagged: &BoardRow) -> Markup {
             td.num {
                 strong { (with_interval(Some(row.overall), intervals.map(|i| &i.overall), Some(LIMITS.overall), 3)) }
                 @if row.tied_with_above {
-                    " " small.tied title="its overall interval overlaps the row above's: nothing says they differ" { "tied" }
+                    " " small.tied title="its overall interval overlaps that of its rank's first row: nothing says they differ" { "tied " (row.rank_label()) }
                 }
             }
             td title=(THRESHOLDS) {
