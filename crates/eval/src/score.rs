@@ -290,7 +290,7 @@ fn interval(problems: &[Vec<Values>], value: impl Fn(&Values) -> Option<f64>) ->
         )
     };
     let bootstrapped = stats::bootstrap(&values, statistic, BOOTSTRAP_SEED)?;
-    honest_at_the_edges(bootstrapped, statistic(&values)?, values.len())
+    at_least_wilsons(bootstrapped, statistic(&values)?, values.len())
 }
 
 /// The bootstrap's interval, widened to hold Wilson's over the problems
@@ -299,7 +299,7 @@ fn interval(problems: &[Vec<Values>], value: impl Fn(&Values) -> Option<f64>) ->
 /// fails one problem's samples could show a tighter interval, and a better
 /// verdict, than one that passes every sample. Wilson's is conservative for
 /// any values in [0, 1], whose variance is at most `p (1 - p)`.
-fn honest_at_the_edges(interval: Interval, value: f64, problems: usize) -> Option<Interval> {
+fn at_least_wilsons(interval: Interval, value: f64, problems: usize) -> Option<Interval> {
     let wilson = stats::wilson_mean(value.clamp(0.0, 1.0), problems)?;
     if wilson.low >= interval.low && wilson.high <= interval.high {
         return Some(interval);
@@ -349,7 +349,7 @@ pub fn score(results: &[ProblemResult<'_>]) -> Option<Scores> {
         complexity: interval(&problems, |v| Some(v.complexity))?,
         numerical: interval(&problems, |v| v.numerical),
         refactor: interval(&problems, |v| v.refactor),
-        overall: honest_at_the_edges(
+        overall: at_least_wilsons(
             stats::bootstrap(
                 &problems,
                 |groups| overall(groups, &weights),

@@ -68,6 +68,17 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-12
 }
 
+/// Each report as an answer with no refactor.
+fn solves(reports: &[Report]) -> Vec<ProblemResult<'_>> {
+    reports
+        .iter()
+        .map(|solve| ProblemResult {
+            solve,
+            refactor: None,
+        })
+        .collect()
+}
+
 /// `report` as an answer to `problem`.
 fn on(problem: &str, mut report: Report) -> Report {
     report.problem = problem.into();
@@ -109,13 +120,7 @@ fn fifteen_of_fifteen_is_go_only_where_the_threshold_is_below_wilsons_bound() {
     let reports: Vec<Report> = (0..15)
         .map(|i| on(&format!("p{i:02}"), report(true, true, None, 0)))
         .collect();
-    let results: Vec<ProblemResult<'_>> = reports
-        .iter()
-        .map(|solve| ProblemResult {
-            solve,
-            refactor: None,
-        })
-        .collect();
+    let results = solves(&reports);
     let scores = score(&results).expect("non-empty");
     let intervals = scores.intervals.expect("intervals");
     // [0.796, 1]: pass@1's threshold 0.80 lies inside; overall's 0.75 below.
@@ -131,14 +136,15 @@ fn samples_of_a_problem_count_once_and_give_pass_at_k() {
     let pass_a = on("a", report(true, true, None, 0));
     let fail_a = on("a", report(false, false, None, 0));
     let pass_b = on("b", report(true, true, None, 0));
-    let answers = [&pass_a, &fail_a, &fail_a, &pass_b, &pass_b, &pass_b];
-    let results: Vec<ProblemResult<'_>> = answers
-        .iter()
-        .map(|solve| ProblemResult {
-            solve,
-            refactor: None,
-        })
-        .collect();
+    let answers = [
+        pass_a,
+        fail_a.clone(),
+        fail_a,
+        pass_b.clone(),
+        pass_b.clone(),
+        pass_b,
+    ];
+    let results = solves(&answers);
     let scores = score(&results).expect("non-empty");
     assert_eq!(scores.problems, 2);
     assert_eq!(scores.samples, 3);
@@ -256,13 +262,7 @@ fn a_failed_sample_never_earns_a_better_verdict_than_a_perfect_run() {
             ));
         }
     }
-    let results: Vec<ProblemResult<'_>> = reports
-        .iter()
-        .map(|solve| ProblemResult {
-            solve,
-            refactor: None,
-        })
-        .collect();
+    let results = solves(&reports);
     let scores = score(&results).expect("non-empty");
     assert_eq!(scores.samples, 5);
     let interval = scores.intervals.expect("intervals").pass_at_1;
