@@ -215,6 +215,7 @@ fn the_web_ui_in_a_real_browser() {
     let state = AppState::new(
         evaluator,
         problems_all,
+        Vec::new(),
         std::sync::Arc::new(results),
         config,
     )

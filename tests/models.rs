@@ -85,6 +85,7 @@ fn router_models_are_swapped_one_at_a_time_and_a_lost_model_fails_only_what_foll
         configs: vec![config],
         out_dir: dir.path().to_owned(),
         resume: false,
+        suites: Vec::new(),
     };
     let mut observer = Record::default();
     let files = block_on(benchmark.run(
@@ -237,6 +238,7 @@ fn a_model_the_router_lacks_is_skipped_and_the_next_one_still_runs() {
         ],
         out_dir: dir.path().to_owned(),
         resume: false,
+        suites: Vec::new(),
     };
     let mut observer = Record::default();
     let error = block_on(benchmark.run(
@@ -314,6 +316,7 @@ fn a_run_waiting_for_its_model_server_ends_when_cancelled() {
             configs: vec![config("fake", &chosen, false)],
             out_dir: dir.path().to_owned(),
             resume: false,
+            suites: Vec::new(),
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -101,7 +101,7 @@ pub(crate) fn seed_store(
             samples: SEEDED_SAMPLES,
             ..Plan::default()
         };
-        let config = plan.configs(problems)?.remove(0);
+        let config = plan.configs(problems, &[])?.remove(0);
         let path = fuelbench_runner::results_path(dir, &config);
         let mut file = ResultsFile::new(config, evaluator.reproducibility());
         file.problems = records.clone();
@@ -139,8 +139,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<
     );
     let results = fuelbench_runner::DirStore::open(store.path())
         .context("failed to open the results store")?;
-    let state = AppState::new(evaluator, problems, std::sync::Arc::new(results), config)
-        .context("failed to start the service")?;
+    let state = AppState::new(
+        evaluator,
+        problems,
+        Vec::new(),
+        std::sync::Arc::new(results),
+        config,
+    )
+    .context("failed to start the service")?;
     let duration = Duration::from_secs_f64(args.seconds);
     let evaluations = args.evaluations;
 

@@ -10,6 +10,7 @@ use fuelbench_problems::{Problem, SuiteTask};
 use rayon::prelude::*;
 
 use crate::GlobalArgs;
+use fuelbench_runner::Suite;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ProblemsArgs {
@@ -56,6 +57,34 @@ impl ProblemsArgs {
             );
         }
         Ok(problems)
+    }
+}
+
+/// Where public suites are read from.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct SuitesArgs {
+    /// HumanEval's JSONL, gzipped or not, for `--suite humaneval` [default:
+    /// the one scripts/fetch-humaneval.sh puts in the cache, when it is there]
+    #[arg(long, value_name = "FILE")]
+    humaneval: Option<PathBuf>,
+}
+
+impl SuitesArgs {
+    /// The public suites there are: the one named, or the cache's.
+    pub(crate) fn load(&self, global: &GlobalArgs) -> anyhow::Result<Vec<Suite>> {
+        let path = match &self.humaneval {
+            Some(path) => path.clone(),
+            None => {
+                let cached = global.cache_dir()?.join("suites/HumanEval.jsonl.gz");
+                if !cached.is_file() {
+                    return Ok(Vec::new());
+                }
+                cached
+            }
+        };
+        let suite = Suite::humaneval(&path)
+            .with_context(|| format!("failed to load the HumanEval suite {}", path.display()))?;
+        Ok(vec![suite])
     }
 }
 

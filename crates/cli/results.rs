@@ -9,13 +9,15 @@ use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_runner::{self as run, ResultsFile, leaderboard};
 
 use crate::GlobalArgs;
-use crate::problems::ProblemsArgs;
+use crate::problems::{ProblemsArgs, SuitesArgs};
 use fuelbench_runner::render;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct RescoreArgs {
     #[command(flatten)]
     problems: ProblemsArgs,
+    #[command(flatten)]
+    suites: SuitesArgs,
     /// Results files to score again; each is rewritten in place
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -78,13 +80,14 @@ pub(crate) struct ImportArgs {
 
 pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result<ExitCode> {
     let problems = args.problems.load()?;
+    let suites = args.suites.load(global)?;
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
     for path in &args.files {
         let mut file = ResultsFile::read(path)
             .with_context(|| format!("failed to read {}", path.display()))?;
         let before = file.summary.clone();
         let old_key = file.reproducibility.clone();
-        let changed = run::rescore(&mut file, &evaluator, &problems, path)
+        let changed = run::rescore(&mut file, &evaluator, &problems, &suites, path)
             .with_context(|| format!("failed to rescore {}", path.display()))?;
         let same = before == file.summary;
         let overall = |s: &Option<run::Summary>| {

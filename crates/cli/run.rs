@@ -15,7 +15,7 @@ use fuelbench_runner::{
 use serde_json::Map;
 
 use crate::GlobalArgs;
-use crate::problems::ProblemsArgs;
+use crate::problems::{ProblemsArgs, SuitesArgs};
 use fuelbench_runner::render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -110,6 +110,21 @@ pub(crate) struct RunArgs {
     /// a temperature above 0 for samples that differ
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     samples: u32,
+    /// What to answer, comma-separated: `ours` (the problem set) and
+    /// `humaneval` (HumanEval's 164 tasks, scored by its tests in the
+    /// sandbox); each goes into results files of its own
+    #[arg(
+        long = "suite",
+        value_name = "SUITES",
+        value_delimiter = ',',
+        default_value = "ours"
+    )]
+    suites: Vec<String>,
+    /// Ask only each public suite's first N tasks: a bounded run
+    #[arg(long, value_name = "N")]
+    suite_limit: Option<usize>,
+    #[command(flatten)]
+    suite_files: SuitesArgs,
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -131,12 +146,19 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
             None => Map::new(),
         },
         samples: args.samples,
+        suites: args
+            .suites
+            .iter()
+            .map(|s| s.trim().to_lowercase())
+            .collect(),
+        suite_limit: args.suite_limit,
     };
     for note in plan.notes() {
         eprintln!("note: {note}");
     }
     let problems = plan.select(args.problems.load()?)?;
-    let configs = plan.configs(&problems)?;
+    let suites = args.suite_files.load(global)?;
+    let configs = plan.configs(&problems, &suites)?;
     let evaluator = global.evaluator(args.seed)?;
     let seed = evaluator.config().seed;
     eprintln!("tests drawn from seed {seed} (repeat them with --seed {seed})");
@@ -208,6 +230,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         configs,
         out_dir: args.out.clone(),
         resume: args.resume,
+        suites,
     };
     let context = RunContext::new(target.client().clone(), evaluator);
     let mut progress = Progress::new(args.json, args.samples);
@@ -218,7 +241,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     let files = outcome?;
 
     if !args.json {
-        let mut rows: Vec<leaderboard::Row> = files
+        let rows: Vec<leaderboard::Row> = files
             .iter()
             .filter_map(|(path, file)| {
                 file.summary
@@ -226,6 +249,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
                     .map(|summary| leaderboard::Row::from_results(file, summary, path))
             })
             .collect();
+        let mut rows = leaderboard::join_suites(rows);
         leaderboard::sort(&mut rows);
         println!();
         print!("{}", render::markdown(&rows));

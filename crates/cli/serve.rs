@@ -12,12 +12,14 @@ use fuelbench_runner::DirStore;
 use fuelbench_server::{AppState, Config, JobsConfig};
 
 use crate::GlobalArgs;
-use crate::problems::ProblemsArgs;
+use crate::problems::{ProblemsArgs, SuitesArgs};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
     #[command(flatten)]
     problems: ProblemsArgs,
+    #[command(flatten)]
+    suites: SuitesArgs,
     /// Where to listen; any address but loopback needs --token-file
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
@@ -94,8 +96,14 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
             args.results.display()
         )
     })?;
-    let state = AppState::new(evaluator, args.problems.load()?, Arc::new(store), config)
-        .context("failed to start the service")?;
+    let state = AppState::new(
+        evaluator,
+        args.problems.load()?,
+        args.suites.load(global)?,
+        Arc::new(store),
+        config,
+    )
+    .context("failed to start the service")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

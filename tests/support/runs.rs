@@ -35,6 +35,7 @@ pub(crate) fn config(model: &str, problems: &[Problem], refactor: bool) -> RunCo
         extra_body: serde_json::Map::new(),
         system_prompt: run::SYSTEM_PROMPT.to_owned(),
         samples: 1,
+        suite: None,
     }
 }
 
@@ -84,6 +85,7 @@ pub(crate) fn run_once(
         &context(&server.base_url),
         config,
         problems,
+        &[],
         None,
         path,
         resume,

@@ -63,8 +63,14 @@ pub(crate) fn state(config: Config) -> (AppState, tempfile::TempDir) {
     };
     let results =
         fuelbench_runner::DirStore::open(&store.path().join("results")).expect("the store opens");
-    let state = AppState::new(evaluator, problems, std::sync::Arc::new(results), config)
-        .expect("the service starts");
+    let state = AppState::new(
+        evaluator,
+        problems,
+        Vec::new(),
+        std::sync::Arc::new(results),
+        config,
+    )
+    .expect("the service starts");
     (state, store)
 }
 

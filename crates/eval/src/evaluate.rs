@@ -205,6 +205,7 @@ impl Evaluator {
             budget_factor: self.config.budget_factor,
             suite_fuel: self.config.suite_fuel,
             seed: self.config.seed,
+            suite: None,
         }
     }
 

@@ -43,7 +43,7 @@ pub use crate::evaluate::{Answer, EvalConfig, Evaluator, PROBE_SLACK};
 pub use crate::extract::{Extraction, extract};
 pub use crate::report::{
     CaseOutcome, CaseResult, ComplexityReport, Mismatch, NumericalReport, ProbeReport,
-    RefactorReport, Report, Reproducibility,
+    RefactorReport, Report, Reproducibility, SuiteSource,
 };
 /// How every seed of a run is split from the run's own, for the runner's
 /// requests as for the sandbox's inputs.

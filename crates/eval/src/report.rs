@@ -322,6 +322,25 @@ pub struct Reproducibility {
     pub suite_fuel: u64,
     /// The evaluation's secret seed, which every generated input is drawn from.
     pub seed: u64,
+    /// The public suite the task came from, for a report on a suite's task;
+    /// `None` for our own problems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<SuiteSource>,
+}
+
+/// A public suite (HumanEval's format) as a run answered it: which file, from
+/// where. Two runs on suites of other hashes faced other tests.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct SuiteSource {
+    /// The suite's short name, as `--suite` takes it: `humaneval`.
+    pub name: String,
+    /// Where the file came from, for a human: the package and version it
+    /// ships in, or the path it was read from.
+    pub origin: String,
+    /// sha256 of the suite file as read (gzipped or not), hex.
+    pub sha256: String,
 }
 
 impl Report {

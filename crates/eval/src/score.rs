@@ -3,7 +3,8 @@
 //!
 //! Per problem: pass@1 is 1 when every small and edge case passed; complexity
 //! is 1 when the fitted class is the expected one or cheaper (0 when the tests
-//! failed and it was not measured); numerical is the fraction of numerical
+//! failed and it was not measured; absent for a public suite's task, which
+//! has no complexity target); numerical is the fraction of numerical
 //! cases within tolerance (0 when the tests failed; absent for problems that
 //! have none); refactor is 1 when both the original and the refactored code
 //! pass (absent when no refactor was asked for). Each metric is the mean over
@@ -134,8 +135,9 @@ pub struct Scores {
     pub samples: usize,
     /// The mean pass rate over problems.
     pub pass_at_1: f64,
-    /// The mean complexity match over problems.
-    pub complexity_match_rate: f64,
+    /// The mean complexity match over problems; `None` when no problem has
+    /// a complexity target (a public suite's tasks).
+    pub complexity_match_rate: Option<f64>,
     /// `None` when no problem has numerical cases.
     pub numerical_stability: Option<f64>,
     /// `None` when no refactor was run.
@@ -174,8 +176,8 @@ pub struct PassAtK {
 pub struct Intervals {
     /// On pass@1.
     pub pass_at_1: Interval,
-    /// On the complexity match rate.
-    pub complexity: Interval,
+    /// On the complexity match rate, where it applies.
+    pub complexity: Option<Interval>,
     /// On numerical stability, where it applies.
     pub numerical: Option<Interval>,
     /// On refactor stability, where it applies.
@@ -190,7 +192,7 @@ pub struct Verdicts {
     /// Of pass@1.
     pub pass_at_1: Verdict,
     /// Of the complexity match rate.
-    pub complexity: Verdict,
+    pub complexity: Option<Verdict>,
     /// Of numerical stability.
     pub numerical: Option<Verdict>,
     /// Of refactor stability.
@@ -208,7 +210,7 @@ pub fn refactor_stable(original: &Report, refactored: &Report) -> bool {
 #[derive(Debug, Clone, Copy)]
 struct Values {
     pass: f64,
-    complexity: f64,
+    complexity: Option<f64>,
     numerical: Option<f64>,
     refactor: Option<f64>,
 }
@@ -219,7 +221,8 @@ impl Values {
         let solve = result.solve;
         Values {
             pass: indicator(solve.passed),
-            complexity: indicator(solve.complexity.as_ref().is_some_and(|c| c.matched)),
+            complexity: applies_complexity(solve)
+                .then(|| indicator(solve.complexity.as_ref().is_some_and(|c| c.matched))),
             numerical: applies_numerical(solve).then(|| match &solve.numerical {
                 Some(numerical) if numerical.total > 0 => {
                     numerical.passed as f64 / numerical.total as f64
@@ -246,19 +249,20 @@ fn metric(problems: &[Vec<Values>], value: impl Fn(&Values) -> Option<f64>) -> O
 /// The four metrics and overall of `problems` under `weights`.
 fn overall(problems: &[Vec<Values>], weights: &Weights) -> Option<f64> {
     let pass = metric(problems, |v| Some(v.pass))?;
-    let complexity = metric(problems, |v| Some(v.complexity))?;
+    let complexity = metric(problems, |v| v.complexity);
     let numerical = metric(problems, |v| v.numerical);
     let refactor = metric(problems, |v| v.refactor);
     // A resample that lost every problem a weighted metric applies to has no
     // overall under these weights.
-    if (weights.numerical > 0.0 && numerical.is_none())
+    if (weights.complexity > 0.0 && complexity.is_none())
+        || (weights.numerical > 0.0 && numerical.is_none())
         || (weights.refactor > 0.0 && refactor.is_none())
     {
         return None;
     }
     Some(
         weights.pass_at_1 * pass
-            + weights.complexity * complexity
+            + weights.complexity * complexity.unwrap_or(0.0)
             + weights.numerical * numerical.unwrap_or(0.0)
             + weights.refactor * refactor.unwrap_or(0.0),
     )
@@ -328,17 +332,17 @@ pub fn score(results: &[ProblemResult<'_>]) -> Option<Scores> {
         problems[index].push(Values::of(result));
     }
     let pass_at_1 = metric(&problems, |v| Some(v.pass))?;
-    let complexity = metric(&problems, |v| Some(v.complexity))?;
+    let complexity = metric(&problems, |v| v.complexity);
     let numerical = metric(&problems, |v| v.numerical);
     let refactor = metric(&problems, |v| v.refactor);
 
     let present = WEIGHTS.pass_at_1
-        + WEIGHTS.complexity
+        + complexity.map_or(0.0, |_| WEIGHTS.complexity)
         + numerical.map_or(0.0, |_| WEIGHTS.numerical)
         + refactor.map_or(0.0, |_| WEIGHTS.refactor);
     let weights = Weights {
         pass_at_1: WEIGHTS.pass_at_1 / present,
-        complexity: WEIGHTS.complexity / present,
+        complexity: complexity.map_or(0.0, |_| WEIGHTS.complexity / present),
         numerical: numerical.map_or(0.0, |_| WEIGHTS.numerical / present),
         refactor: refactor.map_or(0.0, |_| WEIGHTS.refactor / present),
     };
@@ -346,7 +350,7 @@ pub fn score(results: &[ProblemResult<'_>]) -> Option<Scores> {
 
     let intervals = Intervals {
         pass_at_1: interval(&problems, |v| Some(v.pass))?,
-        complexity: interval(&problems, |v| Some(v.complexity))?,
+        complexity: interval(&problems, |v| v.complexity),
         numerical: interval(&problems, |v| v.numerical),
         refactor: interval(&problems, |v| v.refactor),
         overall: at_least_wilsons(
@@ -372,11 +376,8 @@ pub fn score(results: &[ProblemResult<'_>]) -> Option<Scores> {
         .collect();
     let verdicts = Verdicts {
         pass_at_1: Verdict::of(pass_at_1, Some(&intervals.pass_at_1), THRESHOLDS.pass_at_1),
-        complexity: Verdict::of(
-            complexity,
-            Some(&intervals.complexity),
-            THRESHOLDS.complexity,
-        ),
+        complexity: complexity
+            .map(|value| Verdict::of(value, intervals.complexity.as_ref(), THRESHOLDS.complexity)),
         numerical: numerical
             .map(|value| Verdict::of(value, intervals.numerical.as_ref(), THRESHOLDS.numerical)),
         refactor: refactor
@@ -396,6 +397,12 @@ pub fn score(results: &[ProblemResult<'_>]) -> Option<Scores> {
         pass_at_k,
         verdicts,
     })
+}
+
+/// A problem counts for the complexity metric unless it is a public
+/// suite's task, which has no complexity target.
+fn applies_complexity(report: &Report) -> bool {
+    report.reproducibility.suite.is_none()
 }
 
 /// A problem counts for the numerical metric when it has numerical cases,

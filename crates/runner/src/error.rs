@@ -80,6 +80,21 @@ pub enum Error {
         /// The results file.
         path: PathBuf,
     },
+    /// A results file answers a public suite that is not loaded, or a suite
+    /// file of another hash.
+    #[error(
+        "find the suite {name} (sha256 {sha256}) for {}: it is not loaded; fetch it with \
+         scripts/fetch-humaneval.sh or give its file",
+        path.display()
+    )]
+    UnknownSuite {
+        /// The suite's name.
+        name: String,
+        /// The hash of the suite file the results were answered on.
+        sha256: String,
+        /// The results file.
+        path: PathBuf,
+    },
     /// Managing the model server (listing, loading, unloading models) failed.
     #[error("manage the model server")]
     Server(#[from] fuelbench_llm::Error),

@@ -33,7 +33,9 @@ pub use self::watch::JobEvent;
 use self::watch::{Source, Watch};
 use crate::start::{Endpoint, Target};
 use crate::store::Store;
-use crate::{Benchmark, CancellationToken, Error, Result, RunContext, RunEvent, RunProgress};
+use crate::{
+    Benchmark, CancellationToken, Error, Result, RunContext, RunEvent, RunProgress, Suite,
+};
 
 /// The service's jobs: those this process drives, and the store's.
 #[derive(Debug)]
@@ -196,6 +198,7 @@ impl Jobs {
         mut request: StartRun,
         evaluator: &Evaluator,
         all_problems: &[Problem],
+        suites: &[Suite],
     ) -> Result<RunStatus> {
         let seed = EvalConfig::seed_or_fresh(request.seed).map_err(|source| Error::Io {
             path: "/dev/urandom".into(),
@@ -213,10 +216,12 @@ impl Jobs {
                 field: "problems",
                 message: fuelbench_stdx::error_chain(&error),
             })?;
-        let configs = plan.configs(&problems).map_err(|error| Error::Invalid {
-            field: "models",
-            message: fuelbench_stdx::error_chain(&error),
-        })?;
+        let configs = plan
+            .configs(&problems, suites)
+            .map_err(|error| Error::Invalid {
+                field: "models",
+                message: fuelbench_stdx::error_chain(&error),
+            })?;
         crate::preflight(self.store.results_dir(), &configs, request.resume)?;
         let mut settings = ClientConfig::new(&endpoint);
         settings.api_key = self.api_key.clone();
@@ -241,7 +246,7 @@ impl Jobs {
             created_at: crate::now(),
             started_at: None,
             ended_at: None,
-            progress: RunProgress::new(configs.len() * problems.len() * plan.samples as usize),
+            progress: RunProgress::new(configs.iter().map(|c| c.planned().count()).sum()),
             outcomes: Vec::new(),
             summaries: Vec::new(),
             files: Vec::new(),
@@ -271,6 +276,7 @@ impl Jobs {
                 configs,
                 out_dir: self.store.results_dir().to_owned(),
                 resume: request.resume,
+                suites: suites.to_vec(),
             },
             problems,
             evaluator: evaluator.with_seed(seed),
@@ -421,6 +427,7 @@ impl Jobs {
         id: &str,
         evaluator: &Evaluator,
         all_problems: &[Problem],
+        suites: &[Suite],
     ) -> Result<RunStatus> {
         let old = self.get(id)?;
         if !old.state.is_over() {
@@ -434,7 +441,7 @@ impl Jobs {
             endpoint: Some(old.endpoint.clone()),
             ..old.request
         };
-        self.start(request, evaluator, all_problems)
+        self.start(request, evaluator, all_problems, suites)
     }
 
     /// Asks a run to stop: it ends `cancelled`, its files whole.

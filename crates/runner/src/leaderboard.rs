@@ -73,6 +73,15 @@ pub struct Row {
     /// (a filtered or re-sorted board keeps it); tied rows share one.
     #[serde(default)]
     pub rank: Option<usize>,
+    /// The public suite this row's own scores are on (`humaneval`); `None`
+    /// for our problem set.
+    #[serde(default)]
+    pub suite: Option<String>,
+    /// pass@1 on each public suite the model answered in this variant: a
+    /// column per suite, joined from that suite's results file
+    /// ([`join_suites`]).
+    #[serde(default)]
+    pub suites: Vec<SuiteColumn>,
     /// Generated tokens per problem, solve and refactor together.
     pub avg_tokens: Option<f64>,
     /// Generation speed over every request, in tokens a second.
@@ -119,6 +128,68 @@ pub struct Row {
     /// newest `fuelbench perf load` run saved under `<results>/perf/`.
     #[serde(default)]
     pub serving: Option<Serving>,
+}
+
+/// A model's pass@1 on one public suite, beside its scores on ours.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct SuiteColumn {
+    /// The suite's name: `humaneval`.
+    pub suite: String,
+    /// The mean pass rate over the suite's tasks answered.
+    pub pass_at_1: f64,
+    /// Its 95% interval.
+    pub interval: Option<fuelbench_eval::stats::Interval>,
+    /// Answers per task (the fewest any task has).
+    pub samples: usize,
+    /// `"164/164"`; a partial run shows how far it got.
+    pub progress: String,
+    /// The suite's results file.
+    pub source: PathBuf,
+}
+
+impl SuiteColumn {
+    /// The column of a suite's own row.
+    fn of(row: &Row, suite: &str) -> SuiteColumn {
+        SuiteColumn {
+            suite: suite.to_owned(),
+            pass_at_1: row.pass_at_1,
+            interval: row.intervals.as_ref().map(|i| i.pass_at_1),
+            samples: row.samples.unwrap_or(1),
+            progress: row.progress.clone(),
+            source: row.source.clone(),
+        }
+    }
+}
+
+/// Joins each public suite's row into the row of the same model, variant
+/// and server on our problems, as a column: one row per model and variant,
+/// a column per suite. A suite's row with no such row on ours stays a row
+/// of its own (ranked by its pass@1), its column beside it.
+pub fn join_suites(rows: Vec<Row>) -> Vec<Row> {
+    let (suite_rows, mut joined): (Vec<Row>, Vec<Row>) =
+        rows.into_iter().partition(|row| row.suite.is_some());
+    for mut row in suite_rows {
+        let suite = row.suite.clone().unwrap_or_default();
+        let column = SuiteColumn::of(&row, &suite);
+        let same = |other: &Row| {
+            other.suite.is_none()
+                && other.model == row.model
+                && other.think == row.think
+                && other.grammar == row.grammar
+                && match (&other.server, &row.server) {
+                    (Some(a), Some(b)) => a.same_server(b),
+                    _ => true,
+                }
+        };
+        match joined.iter_mut().find(|other| same(other)) {
+            Some(ours) => ours.suites.push(column),
+            None => {
+                row.suites.push(column);
+                joined.push(row);
+            }
+        }
+    }
+    joined
 }
 
 /// A load run's headline figures, shown beside the quality scores.
@@ -225,7 +296,7 @@ impl Row {
         let verdicts = &scores.verdicts;
         let all: Vec<Verdict> = [
             Some(verdicts.pass_at_1),
-            Some(verdicts.complexity),
+            verdicts.complexity,
             verdicts.numerical,
             verdicts.refactor,
             Some(verdicts.overall),
@@ -253,7 +324,7 @@ impl Row {
                 .as_ref()
                 .map_or("none".into(), |g| g.name.clone()),
             pass_at_1: scores.pass_at_1,
-            complexity: Some(scores.complexity_match_rate),
+            complexity: scores.complexity_match_rate,
             numerical: scores.numerical_stability,
             refactor: scores.refactor_stability,
             overall: scores.overall_score,
@@ -264,6 +335,8 @@ impl Row {
             pass_at_k: scores.pass_at_k.clone(),
             tied_with_above: false,
             rank: None,
+            suite: file.config.suite.as_ref().map(|suite| suite.name.clone()),
+            suites: Vec::new(),
             avg_tokens: Some(summary.avg_tokens),
             tokens_per_s: summary.avg_tps,
             wall_time_s: Some(summary.wall_time_s),
@@ -347,6 +420,7 @@ impl Board {
                 Err(note) => board.notes.push(note),
             }
         }
+        board.rows = join_suites(std::mem::take(&mut board.rows));
         attach_serving(&mut board.rows, serving);
         sort(&mut board.rows);
         board
@@ -410,10 +484,15 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
 
 /// Best first: by overall score, then pass@1, then speed; then each row
 /// whose overall interval overlaps the row above's is marked tied with it.
+/// Rows of a public suite alone (no row on our problems to join,
+/// [`join_suites`]) come last, by their pass@1, and are not ranked: their
+/// scores are on other tasks.
 pub fn sort(rows: &mut [Row]) {
     rows.sort_by(|a, b| {
-        b.overall
-            .total_cmp(&a.overall)
+        a.suite
+            .is_some()
+            .cmp(&b.suite.is_some())
+            .then(b.overall.total_cmp(&a.overall))
             .then(b.pass_at_1.total_cmp(&a.pass_at_1))
             .then(
                 b.tokens_per_s
@@ -425,6 +504,11 @@ pub fn sort(rows: &mut [Row]) {
     // Each rank's first row, and its interval.
     let mut head: Option<(usize, Option<fuelbench_eval::stats::Interval>)> = None;
     for (index, row) in rows.iter_mut().enumerate() {
+        if row.suite.is_some() {
+            row.tied_with_above = false;
+            row.rank = None;
+            continue;
+        }
         let here = row.intervals.as_ref().map(|i| i.overall);
         let tied = matches!(
             (&head, here),
@@ -564,7 +648,7 @@ mod tests {
             .expect("a row");
             row.intervals = Some(Intervals {
                 pass_at_1: interval(low, high),
-                complexity: interval(low, high),
+                complexity: Some(interval(low, high)),
                 numerical: None,
                 refactor: None,
                 overall: interval(low, high),
@@ -581,5 +665,43 @@ mod tests {
         assert_eq!(labels(&rows), ["1", "1=", "3", "3="]);
         // A filtered board keeps the ranks the whole board gave.
         assert_eq!(labels(&rows[2..]), ["3", "3="]);
+    }
+
+    #[test]
+    fn a_suites_row_joins_its_models_row_as_a_column_or_stands_last_unranked() {
+        let row = |model: &str, overall: f64, suite: Option<&str>| -> Row {
+            let mut row: Row = serde_json::from_value(serde_json::json!({
+                "model": model, "quant": null, "think": "default",
+                "grammar": "none", "pass_at_1": overall, "complexity": null, "numerical": null,
+                "refactor": null, "overall": overall, "go": null, "avg_tokens": null,
+                "tokens_per_s": null, "wall_time_s": null, "progress": "3/3",
+                "source": format!("{model}-{suite:?}.json"),
+            }))
+            .expect("a row");
+            row.suite = suite.map(str::to_owned);
+            row
+        };
+        let mut rows = join_suites(vec![
+            row("a", 0.9, Some("humaneval")),
+            row("b", 0.2, None),
+            row("a", 0.4, None),
+            row("c", 0.99, Some("humaneval")),
+        ]);
+        sort(&mut rows);
+        let shown: Vec<(&str, Option<usize>, usize)> = rows
+            .iter()
+            .map(|row| (row.model.as_str(), row.rank, row.suites.len()))
+            .collect();
+        // c answered only the suite: last, however high, and unranked.
+        assert_eq!(
+            shown,
+            [("a", Some(1), 1), ("b", Some(2), 0), ("c", None, 1)]
+        );
+        let column = &rows[0].suites[0];
+        assert_eq!(
+            (column.suite.as_str(), column.pass_at_1),
+            ("humaneval", 0.9)
+        );
+        assert_eq!(rows[0].overall, 0.4, "the row's own scores stay ours");
     }
 }

@@ -23,6 +23,7 @@ mod rescore;
 mod results;
 mod start;
 pub mod store;
+pub mod suite;
 mod variant;
 
 use fuelbench_llm::ChatClient;
@@ -44,6 +45,7 @@ pub use self::results::{
 };
 pub use self::start::{Endpoint, Target, preflight};
 pub use self::store::{DirStore, Store};
+pub use self::suite::Suite;
 pub use self::variant::run_variant;
 pub(crate) use self::variant::{failure_of, generation_speed};
 use fuelbench_eval::Evaluator;

@@ -8,7 +8,10 @@ use fuelbench_problems::Problem;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Grammar, Result, RunConfig, SYSTEM_PROMPT, Think, problem_set_sha256, slug};
+use crate::suite::{HUMANEVAL, OURS, task_set_sha256};
+use crate::{
+    Error, Grammar, Result, RunConfig, SYSTEM_PROMPT, Suite, Think, problem_set_sha256, slug,
+};
 
 /// Models, variants and problems to run, and how to ask.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +34,11 @@ pub struct Plan {
     pub extra_body: Map<String, Value>,
     /// Answers asked per problem, 1 to [`MAX_SAMPLES`].
     pub samples: u32,
+    /// What to answer: `ours` (our problems) and public suites by name
+    /// (`humaneval`), each into results files of its own.
+    pub suites: Vec<String>,
+    /// Ask only each public suite's first tasks, this many: a bounded run.
+    pub suite_limit: Option<usize>,
 }
 
 /// The most samples a run may ask per problem: a hundred answers to each
@@ -49,6 +57,8 @@ impl Default for Plan {
             temperature: 0.0,
             extra_body: Map::new(),
             samples: 1,
+            suites: vec![OURS.to_owned()],
+            suite_limit: None,
         }
     }
 }
@@ -59,9 +69,10 @@ impl Plan {
         select_problems(problems, &self.problems)
     }
 
-    /// One configuration per model and variant, grouped by model, over
-    /// `problems` (what [`Plan::select`] chose).
-    pub fn configs(&self, problems: &[Problem]) -> Result<Vec<RunConfig>> {
+    /// One configuration per model, variant and suite, grouped by model,
+    /// over `problems` (what [`Plan::select`] chose) and the public suites
+    /// the plan names, found among `suites`.
+    pub fn configs(&self, problems: &[Problem], suites: &[Suite]) -> Result<Vec<RunConfig>> {
         if self.models.is_empty() {
             return Err(plan_error("name at least one model"));
         }
@@ -73,7 +84,8 @@ impl Plan {
                 "choose at least one thinking mode and one grammar",
             ));
         }
-        if problems.is_empty() {
+        let asked = self.suites(suites)?;
+        if problems.is_empty() && asked.contains(&None) {
             return Err(plan_error("choose at least one problem"));
         }
         if !(0.0..=2.0).contains(&self.temperature) {
@@ -88,29 +100,91 @@ impl Plan {
                 self.samples
             )));
         }
-        let ids: Vec<String> = problems.iter().map(|problem| problem.id.clone()).collect();
-        let problem_set_sha256 = problem_set_sha256(problems);
+        // Per suite: its ids, their hash, whether refactors are asked.
+        let sets: Vec<(Option<&Suite>, Vec<String>, String, bool)> = asked
+            .iter()
+            .map(|suite| match suite {
+                None => (
+                    None,
+                    problems.iter().map(|problem| problem.id.clone()).collect(),
+                    problem_set_sha256(problems),
+                    self.refactor,
+                ),
+                Some(suite) => {
+                    let tasks = &suite.tasks[..self
+                        .suite_limit
+                        .map_or(suite.tasks.len(), |limit| limit.min(suite.tasks.len()))];
+                    (
+                        Some(*suite),
+                        tasks.iter().map(|task| task.task_id.clone()).collect(),
+                        task_set_sha256(tasks),
+                        // A suite has no refactor requests.
+                        false,
+                    )
+                }
+            })
+            .collect();
         let mut configs = Vec::new();
         for model in &self.models {
             for &think in &self.thinks {
                 for grammar in &self.grammars {
-                    configs.push(RunConfig {
-                        model: model.clone(),
-                        think,
-                        grammar: grammar.clone(),
-                        refactor: self.refactor,
-                        problems: ids.clone(),
-                        problem_set_sha256: problem_set_sha256.clone(),
-                        max_tokens: self.max_tokens,
-                        temperature: self.temperature,
-                        extra_body: self.extra_body.clone(),
-                        system_prompt: SYSTEM_PROMPT.to_owned(),
-                        samples: self.samples,
-                    });
+                    for (suite, ids, sha256, refactor) in &sets {
+                        configs.push(RunConfig {
+                            model: model.clone(),
+                            think,
+                            grammar: grammar.clone(),
+                            refactor: *refactor,
+                            problems: ids.clone(),
+                            problem_set_sha256: sha256.clone(),
+                            max_tokens: self.max_tokens,
+                            temperature: self.temperature,
+                            extra_body: self.extra_body.clone(),
+                            system_prompt: SYSTEM_PROMPT.to_owned(),
+                            samples: self.samples,
+                            suite: suite.map(|suite| suite.source.clone()),
+                        });
+                    }
                 }
             }
         }
         Ok(configs)
+    }
+
+    /// The suites the plan names, in its order: `None` for ours, else the
+    /// loaded suite of that name.
+    fn suites<'s>(&self, loaded: &'s [Suite]) -> Result<Vec<Option<&'s Suite>>> {
+        if self.suites.is_empty() {
+            return Err(plan_error(
+                "choose at least one suite, e.g. ours or humaneval",
+            ));
+        }
+        if self.suite_limit == Some(0) {
+            return Err(plan_error("the suite limit must be at least 1 task"));
+        }
+        let mut asked = Vec::new();
+        for name in &self.suites {
+            let suite = if name == OURS {
+                None
+            } else {
+                let found = loaded.iter().find(|suite| suite.source.name == *name);
+                if found.is_none() && name != HUMANEVAL {
+                    return Err(plan_error(format!(
+                        "no suite {name:?}: choose {OURS} or {HUMANEVAL}"
+                    )));
+                }
+                Some(found.ok_or_else(|| {
+                    plan_error(format!(
+                        "the suite {name} is not here: fetch it with scripts/fetch-humaneval.sh \
+                         or give its file"
+                    ))
+                })?)
+            };
+            if asked.contains(&suite) {
+                return Err(plan_error(format!("the suite {name} is named twice")));
+            }
+            asked.push(suite);
+        }
+        Ok(asked)
     }
 }
 
@@ -241,12 +315,12 @@ mod tests {
     #[test]
     fn a_plan_without_models_or_variants_is_refused() {
         let plan = Plan::default();
-        assert!(plan.configs(&[]).is_err());
+        assert!(plan.configs(&[], &[]).is_err());
         let plan = Plan {
             models: vec!["m".into()],
             thinks: Vec::new(),
             ..Plan::default()
         };
-        assert!(plan.configs(&[]).is_err());
+        assert!(plan.configs(&[], &[]).is_err());
     }
 }

@@ -8,7 +8,7 @@ use fuelbench_eval::stats::Interval;
 
 use crate::leaderboard::{Comparison, Row, Side};
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 18] = [
     "rank",
     "model",
     "quant",
@@ -20,6 +20,7 @@ const HEADER: [&str; 17] = [
     "refactor",
     "overall",
     "GO",
+    "suites pass@1",
     "avg tokens",
     "tok/s",
     "wall",
@@ -36,7 +37,7 @@ pub fn with_interval(value: f64, interval: Option<&Interval>, places: usize) -> 
     }
 }
 
-fn cells(row: &Row) -> [String; 17] {
+fn cells(row: &Row) -> [String; 18] {
     let intervals = row.intervals.as_ref();
     let metric = |value: Option<f64>, interval: Option<&Interval>| {
         value.map_or("-".into(), |v| with_interval(v, interval, 2))
@@ -48,7 +49,10 @@ fn cells(row: &Row) -> [String; 17] {
         row.think.clone(),
         row.grammar.clone(),
         with_interval(row.pass_at_1, intervals.map(|i| &i.pass_at_1), 2),
-        metric(row.complexity, intervals.map(|i| &i.complexity)),
+        metric(
+            row.complexity,
+            intervals.and_then(|i| i.complexity.as_ref()),
+        ),
         metric(row.numerical, intervals.and_then(|i| i.numerical.as_ref())),
         metric(row.refactor, intervals.and_then(|i| i.refactor.as_ref())),
         with_interval(row.overall, intervals.map(|i| &i.overall), 3),
@@ -57,6 +61,7 @@ fn cells(row: &Row) -> [String; 17] {
             (None, Some(go)) => if go { "GO" } else { "NO-GO" }.into(),
             (None, None) => "-".into(),
         },
+        suites(row),
         row.avg_tokens.map_or("-".into(), |v| format!("{v:.0}")),
         row.tokens_per_s.map_or("-".into(), |v| format!("{v:.1}")),
         row.wall_time_s.map_or("-".into(), duration),
@@ -68,6 +73,25 @@ fn cells(row: &Row) -> [String; 17] {
             .map_or("-".into(), |s| format!("{:.0}", s.ttft_p50_ms)),
         row.progress.clone(),
     ]
+}
+
+/// Each public suite's pass@1 with its interval, `humaneval 0.12
+/// (0.08-0.17)`; `-` without one.
+pub fn suites(row: &Row) -> String {
+    if row.suites.is_empty() {
+        return "-".into();
+    }
+    row.suites
+        .iter()
+        .map(|column| {
+            format!(
+                "{} {}",
+                column.suite,
+                with_interval(column.pass_at_1, column.interval.as_ref(), 2)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `text` with its first letter in capitals.

@@ -8,32 +8,45 @@ use serde_json::Value;
 use fuelbench_eval::{Evaluator, RefactorReport, Reproducibility};
 use fuelbench_problems::Problem;
 
-use crate::{Error, Result, ResultsFile, RunConfig, failure_of};
+use crate::variant::Asked;
+use crate::{Error, Result, ResultsFile, RunConfig, Suite, failure_of};
 
 /// Scores every saved answer again with this scorer, on the tests the run
 /// drew (its recorded seed), and recomputes the summary; times and tokens
-/// are kept as recorded.
+/// are kept as recorded. A public suite's file needs its suite among
+/// `suites`.
 pub fn rescore(
     file: &mut ResultsFile,
     evaluator: &Evaluator,
     problems: &[Problem],
+    suites: &[Suite],
     path: &Path,
 ) -> Result<Vec<Rescored>> {
     let evaluator = &evaluator.with_seed(file.reproducibility.seed);
+    let suite = match &file.config.suite {
+        Some(source) => Some(crate::suite::find(suites, source, path)?),
+        None => None,
+    };
     let mut changed = Vec::new();
     for record in &mut file.problems {
-        let problem = problems
-            .iter()
-            .find(|problem| problem.id == record.id)
-            .ok_or_else(|| Error::UnknownProblem {
-                id: record.id.clone(),
-                path: path.to_owned(),
-            })?;
+        let unknown = || Error::UnknownProblem {
+            id: record.id.clone(),
+            path: path.to_owned(),
+        };
+        let asked = match suite {
+            Some(suite) => Asked::Task(suite.task(&record.id).ok_or_else(unknown)?, &suite.source),
+            None => Asked::Problem(
+                problems
+                    .iter()
+                    .find(|problem| problem.id == record.id)
+                    .ok_or_else(unknown)?,
+            ),
+        };
         let score = |answer: &str| {
-            evaluator
-                .evaluate_reply(problem, answer)
+            asked
+                .score(evaluator, answer)
                 .map_err(|source| Error::Score {
-                    problem: problem.id.clone(),
+                    problem: record.id.clone(),
                     source,
                 })
         };
@@ -65,7 +78,7 @@ pub fn rescore(
         }
         record.report = report;
     }
-    file.reproducibility = evaluator.reproducibility();
+    file.reproducibility = file.config.scorer_key(evaluator);
     file.refresh();
     Ok(changed)
 }

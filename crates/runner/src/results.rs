@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use fuelbench_llm::{ChatFailure, Completion, FailureClass, ServerIdentity};
 use serde_json::{Map, Value};
 
-use fuelbench_eval::{Report, Reproducibility};
+use fuelbench_eval::{Evaluator, Report, Reproducibility, SuiteSource};
 use fuelbench_problems::Failure;
 
 use super::{Error, Result};
@@ -25,10 +25,11 @@ pub const FORMAT: &str = "fuelbench-results";
 /// The `schema_version` this version writes. 2: request and verdict failures
 /// have distinct names (`request_timeout`, `wall_clock`). 3: samples (the
 /// configuration's `samples`, each record's `sample` and `request_seed`) and
-/// the summary's intervals and pass@k. Files of schema 1
-/// (`"format": "fuelbench-results/1"`) and 2 are read and upgraded: one
-/// sample each, the summary computed again.
-pub const SCHEMA_VERSION: u32 = 3;
+/// the summary's intervals and pass@k. 4: files of public suites (the
+/// configuration's and the reproducibility key's `suite`), whose summaries
+/// have no complexity. Files of schema 1 (`"format": "fuelbench-results/1"`)
+/// to 3 are read and upgraded: one sample each, the summary computed again.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// `format` of the files schema 1 wrote.
 pub(crate) const FORMAT_1: &str = "fuelbench-results/1";
@@ -96,6 +97,10 @@ pub struct RunConfig {
     /// Answers asked per problem, each scored and kept (`--samples`).
     #[serde(default = "one_sample")]
     pub samples: u32,
+    /// The public suite whose tasks `problems` names (`--suite humaneval`);
+    /// `None` for our own problems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<SuiteSource>,
 }
 
 fn one_sample() -> u32 {
@@ -109,6 +114,22 @@ impl RunConfig {
         self.problems
             .iter()
             .flat_map(|id| (0..self.samples.max(1)).map(move |sample| (id.as_str(), sample)))
+    }
+
+    /// What `evaluator` scores this configuration's answers under: its key,
+    /// with the suite when the answers are to a public suite's tasks.
+    pub fn scorer_key(&self, evaluator: &Evaluator) -> Reproducibility {
+        Reproducibility {
+            suite: self.suite.clone(),
+            ..evaluator.reproducibility()
+        }
+    }
+
+    /// The suite's name for a public suite's file, `ours` for our problems.
+    pub fn suite_name(&self) -> &str {
+        self.suite
+            .as_ref()
+            .map_or(crate::suite::OURS, |suite| suite.name.as_str())
     }
 
     /// `think-off__grammar-none`: the variant part of labels and file names.
@@ -466,10 +487,15 @@ pub fn slug(text: &str) -> String {
     slug.trim_matches('_').to_owned()
 }
 
-/// `DIR/<model>__think-off__grammar-none.json`.
+/// `DIR/<model>__think-off__grammar-none.json`, and
+/// `DIR/<model>__think-off__grammar-none__humaneval.json` for a suite's.
 pub fn results_path(dir: &Path, config: &RunConfig) -> PathBuf {
+    let suite = config
+        .suite
+        .as_ref()
+        .map_or(String::new(), |suite| format!("__{}", slug(&suite.name)));
     dir.join(format!(
-        "{}__{}.json",
+        "{}__{}{suite}.json",
         slug(&config.model),
         config.variant()
     ))

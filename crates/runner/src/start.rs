@@ -126,7 +126,7 @@ mod tests {
             ..Plan::default()
         };
         let problems = plan.select(problems).expect("p01 is a problem");
-        plan.configs(&problems).expect("a configuration")
+        plan.configs(&problems, &[]).expect("a configuration")
     }
 
     #[test]
@@ -145,6 +145,7 @@ mod tests {
             budget_factor: 0,
             suite_fuel: 0,
             seed: 0,
+            suite: None,
         };
         let file = ResultsFile::new(asked[0].clone(), key);
         file.write_atomic(&path).expect("written");

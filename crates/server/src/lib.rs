@@ -36,6 +36,7 @@ use axum::extract::DefaultBodyLimit;
 use fuelbench_eval::Evaluator;
 use fuelbench_problems::Problem;
 use fuelbench_runner::Store;
+use fuelbench_runner::Suite;
 use fuelbench_runner::jobs::Jobs;
 use fuelbench_sandbox::Interrupt;
 use tokio::sync::Semaphore;
@@ -129,6 +130,8 @@ pub struct AppState {
 struct Shared {
     evaluator: Evaluator,
     problems: Vec<Problem>,
+    /// The public suites runs may answer, and whose records pages show.
+    suites: Vec<Suite>,
     problem_set_sha256: String,
     config: Config,
     slots: Arc<Semaphore>,
@@ -152,10 +155,11 @@ struct Shared {
 
 impl AppState {
     /// The service's state over `store`: its results, and the runs the
-    /// service starts.
+    /// service starts on `problems` and the public `suites`.
     pub fn new(
         evaluator: Evaluator,
         problems: Vec<Problem>,
+        suites: Vec<Suite>,
         store: Arc<dyn Store>,
         config: Config,
     ) -> std::io::Result<AppState> {
@@ -167,6 +171,7 @@ impl AppState {
                 problem_set_sha256: fuelbench_runner::problem_set_sha256(&problems),
                 evaluator,
                 problems,
+                suites,
                 slots: Arc::new(Semaphore::new(config.slots.max(1))),
                 admitted: AtomicUsize::new(0),
                 config,

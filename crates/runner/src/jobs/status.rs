@@ -88,6 +88,14 @@ pub struct StartRun {
     /// most 100.
     #[serde(default)]
     pub samples: Option<u32>,
+    /// What to answer: `ours` (our problems) and `humaneval` (when the
+    /// service has it), each into results files of its own; `["ours"]` when
+    /// absent.
+    #[serde(default)]
+    pub suites: Vec<String>,
+    /// Ask only each public suite's first tasks, this many.
+    #[serde(default)]
+    pub suite_limit: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -330,6 +338,12 @@ impl StartRun {
             temperature: request.temperature.unwrap_or(defaults.temperature),
             extra_body: request.extra_body.clone().unwrap_or_default(),
             samples: request.samples.unwrap_or(defaults.samples),
+            suites: if request.suites.is_empty() {
+                defaults.suites
+            } else {
+                request.suites.clone()
+            },
+            suite_limit: request.suite_limit,
         })
     }
 }

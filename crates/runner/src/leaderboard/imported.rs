@@ -137,6 +137,8 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
         pass_at_k: Vec::new(),
         tied_with_above: false,
         rank: None,
+        suite: None,
+        suites: Vec::new(),
         avg_tokens: number("avg_tokens"),
         tokens_per_s: number("avg_tps"),
         wall_time_s: number("wall_time_s"),

@@ -36,10 +36,12 @@ pub(super) async fn start(
     // the async workers.
     let status = state
         .blocking(move |state| {
-            state
-                .inner
-                .jobs
-                .start(request, &state.inner.evaluator, &state.inner.problems)
+            state.inner.jobs.start(
+                request,
+                &state.inner.evaluator,
+                &state.inner.problems,
+                &state.inner.suites,
+            )
         })
         .await??;
     Ok(accepted(&status))
@@ -82,10 +84,12 @@ pub(super) async fn resume(
     guard(&state, &headers)?;
     let status = state
         .blocking(move |state| {
-            state
-                .inner
-                .jobs
-                .resume(&id, &state.inner.evaluator, &state.inner.problems)
+            state.inner.jobs.resume(
+                &id,
+                &state.inner.evaluator,
+                &state.inner.problems,
+                &state.inner.suites,
+            )
         })
         .await??;
     Ok(accepted(&status))

@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use fuelbench_eval::score::THRESHOLDS as LIMITS;
 
 use super::{
-    Page, THRESHOLDS, badge, count, file_name, outcome, query, seconds, verdict_badge,
+    Page, THRESHOLDS, badge, count, encoded, file_name, outcome, query, seconds, verdict_badge,
     with_interval,
 };
 use crate::AppState;
@@ -57,6 +57,13 @@ pub(super) async fn leaderboard(
     };
     let sorted = non_empty(&board.sort);
     let ascending = non_empty(&board.order) == Some("asc");
+    // A column per public suite any row answered.
+    let mut suites: Vec<String> = Vec::new();
+    for column in rows.iter().flat_map(|row| &row.row.suites) {
+        if !suites.contains(&column.suite) {
+            suites.push(column.suite.clone());
+        }
+    }
     let body = html! {
         h1 { "Leaderboard" }
         p.lead { "One row per model and variant in the results store, best first. Follow a model to see every problem it was asked. Each score shows its 95% interval as a bar on a 0 to 1 scale, with its threshold as a tick." }
@@ -99,10 +106,13 @@ pub(super) async fn leaderboard(
                                 a href={"/?" (filters(key, next))} { (label) (mark) }
                             }
                         }
+                        @for suite in &suites {
+                            th scope="col" title="pass@1 on the public suite, answered through the same runner" { (suite_label(suite)) " pass@1" }
+                        }
                         th scope="col" { "Failures" }
                     } }
                     tbody {
-                        @for row in &rows { (board_row(row)) }
+                        @for row in &rows { (board_row(row, &suites)) }
                     }
                 }
             }
@@ -120,7 +130,15 @@ fn prefix(text: &str, chars: usize) -> &str {
         .map_or(text, |(end, _)| &text[..end])
 }
 
-fn board_row(flagged: &BoardRow) -> Markup {
+/// `HumanEval` for `humaneval`; other names as they are.
+fn suite_label(name: &str) -> &str {
+    match name {
+        fuelbench_runner::suite::HUMANEVAL => "HumanEval",
+        other => other,
+    }
+}
+
+fn board_row(flagged: &BoardRow, suites: &[String]) -> Markup {
     let row = &flagged.row;
     let name = file_name(&row.source);
     let versions = format!(
@@ -137,6 +155,9 @@ fn board_row(flagged: &BoardRow) -> Markup {
                 @if row.problem_set_sha256.is_some() {
                     a href={"/results/" (name)} { (row.model) }
                 } @else { (row.model) }
+                @if let Some(suite) = &row.suite {
+                    " " small.suite title="this model and variant answered only the public suite: its scores are the suite's" { (suite_label(suite)) " only" }
+                }
                 @if !flagged.comparable {
                     span.flag title=(flagged.differences.join("; ")) { " ⚑ " (flagged.differences.join("; ")) }
                 }
@@ -146,7 +167,7 @@ fn board_row(flagged: &BoardRow) -> Markup {
             td { (row.grammar) }
             @let intervals = row.intervals.as_ref();
             td.num { (with_interval(Some(row.pass_at_1), intervals.map(|i| &i.pass_at_1), Some(LIMITS.pass_at_1), 2)) }
-            td.num { (with_interval(row.complexity, intervals.map(|i| &i.complexity), Some(LIMITS.complexity), 2)) }
+            td.num { (with_interval(row.complexity, intervals.and_then(|i| i.complexity.as_ref()), Some(LIMITS.complexity), 2)) }
             td.num { (with_interval(row.numerical, intervals.and_then(|i| i.numerical.as_ref()), Some(LIMITS.numerical), 2)) }
             td.num { (with_interval(row.refactor, intervals.and_then(|i| i.refactor.as_ref()), Some(LIMITS.refactor), 2)) }
             td.num {
@@ -182,6 +203,17 @@ fn board_row(flagged: &BoardRow) -> Markup {
                 }
             }
             td title=(versions) { (row.updated_at.as_deref().map_or("–", |d| prefix(d, 10))) " " small { (row.progress) } }
+            @for suite in suites {
+                @match row.suites.iter().find(|column| &column.suite == suite) {
+                    Some(column) => td.num {
+                        a href={"/results/" (file_name(&column.source))} {
+                            (with_interval(Some(column.pass_at_1), column.interval.as_ref(), Some(LIMITS.pass_at_1), 2))
+                        }
+                        " " small { (column.progress) }
+                    },
+                    None => td.num { "–" },
+                }
+            }
             td {
                 @for (class, n) in &row.failures { span.failure { (class.replace('_', " ")) " " (n) } " " }
             }
@@ -200,12 +232,15 @@ pub(super) async fn results(State(state): State<AppState>, Path(name): Path<Stri
     let body = html! {
         p.crumbs { a href="/" { "Leaderboard" } " › " (title) }
         h1 { (file.config.model) " " small { (file.config.variant()) } }
+        @if let Some(suite) = &file.config.suite {
+            p { "Public suite " strong { (suite_label(&suite.name)) } ": " (file.config.problems.len()) " tasks, scored by the suite's own tests in the sandbox (" (suite.origin) ", sha256 " (prefix(&suite.sha256, 12)) ")." }
+        }
         @if let Some(summary) = summary {
             dl.scores {
                 @let scores = &summary.scores;
                 @let intervals = scores.intervals.as_ref();
                 div { dt { "pass@1" } dd { (with_interval(Some(scores.pass_at_1), intervals.map(|i| &i.pass_at_1), Some(LIMITS.pass_at_1), 2)) } }
-                div { dt { "complexity" } dd { (with_interval(Some(scores.complexity_match_rate), intervals.map(|i| &i.complexity), Some(LIMITS.complexity), 2)) } }
+                div { dt { "complexity" } dd { (with_interval(scores.complexity_match_rate, intervals.and_then(|i| i.complexity.as_ref()), Some(LIMITS.complexity), 2)) } }
                 div { dt { "numerical" } dd { (with_interval(scores.numerical_stability, intervals.and_then(|i| i.numerical.as_ref()), Some(LIMITS.numerical), 2)) } }
                 div { dt { "refactor" } dd { (with_interval(scores.refactor_stability, intervals.and_then(|i| i.refactor.as_ref()), Some(LIMITS.refactor), 2)) } }
                 div { dt { "overall" } dd { (with_interval(Some(scores.overall_score), intervals.map(|i| &i.overall), Some(LIMITS.overall), 3)) } }
@@ -229,7 +264,7 @@ pub(super) async fn results(State(state): State<AppState>, Path(name): Path<Stri
                     @for id in &file.config.problems {
                         @match file.problems.iter().find(|record| &record.id == id) {
                             Some(record) => tr {
-                                th scope="row" { a href={"/results/" (name) "/problems/" (id)} { (id) } " " small { (record.title) } }
+                                th scope="row" { a href={"/results/" (name) "/problems/" (encoded(id))} { (id) } @if record.title != *id { " " small { (record.title) } } }
                                 td {
                                     (outcome(record.passed(), record.failure_class.map(|f| f.name())))
                                     @let samples: Vec<_> = file.problems.iter().filter(|r| &r.id == id).collect();
@@ -282,11 +317,14 @@ mod tests {
             "python_wasm_sha256": "ééééééé€€€€€",
         }))
         .expect("a row");
-        let markup = board_row(&BoardRow {
-            row,
-            comparable: true,
-            differences: Vec::new(),
-        })
+        let markup = board_row(
+            &BoardRow {
+                row,
+                comparable: true,
+                differences: Vec::new(),
+            },
+            &[],
+        )
         .into_string();
         assert!(markup.contains("2026-12-0é"), "{markup}");
         assert!(markup.contains("ééééééé€€€€€"), "{markup}");

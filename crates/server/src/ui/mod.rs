@@ -293,22 +293,25 @@ pub(crate) fn file_name(path: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
+/// `text` percent-encoded for a URL's path segment or query value: all but
+/// the unreserved characters, so `HumanEval/0` stays one segment.
+pub(crate) fn encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The query string for `pairs`, percent-encoded.
 pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
-    let encode = |text: &str| {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
     pairs
         .iter()
         .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", encode(value)))
+        .map(|(key, value)| format!("{key}={}", encoded(value)))
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -205,6 +205,9 @@ pub(super) async fn record(
         )
         .into();
     };
+    if let Some(suite) = &file.config.suite {
+        return suite_record(&state, &name, &file, suite, record);
+    }
     let problem = match find_problem(&state, &id) {
         Ok(problem) => problem,
         Err(error) => return error.into(),
@@ -252,6 +255,61 @@ pub(super) async fn record(
                     details { summary { "The model's whole refactor reply" } (reply(&exchange.completion.content, &exchange.completion.reasoning)) }
                 }
             }
+        }
+    };
+    Page::new(title, body)
+}
+
+/// A public suite's task in one model's run: the task's prompt (when this
+/// service has the suite the run answered), the reply, the code that ran and
+/// the suite's test's verdict.
+fn suite_record(
+    state: &AppState,
+    name: &str,
+    file: &fuelbench_runner::ResultsFile,
+    suite: &fuelbench_eval::SuiteSource,
+    record: &fuelbench_runner::ProblemRecord,
+) -> Page {
+    let task = state
+        .inner
+        .suites
+        .iter()
+        .find(|loaded| loaded.source.name == suite.name && loaded.source.sha256 == suite.sha256)
+        .and_then(|loaded| loaded.task(&record.id));
+    let code = record
+        .report
+        .extraction
+        .as_ref()
+        .and_then(|e| e.code.as_deref());
+    let samples: Vec<_> = file.problems.iter().filter(|r| r.id == record.id).collect();
+    let title = format!("{} · {}", record.id, file.config.model);
+    let body = html! {
+        p.crumbs { a href="/" { "Leaderboard" } " › " a href={"/results/" (name)} { (file.config.model) " " (file.config.variant()) " " (suite.name) } " › " (record.id) }
+        h1 { (record.id) " " small { (file.config.model) } }
+        p { (outcome(record.passed(), record.failure_class.map(|f| f.name())))
+            " · " (record.total_tokens()) " tokens · " (seconds(record.total_time_s))
+            @if let Some(tps) = record.tokens_per_s { " · " (format!("{tps:.1}")) " tok/s" }
+            @if samples.len() > 1 { " · the first of " (samples.len()) " samples; " (samples.iter().filter(|r| r.passed()).count()) " pass" } }
+        @match task {
+            Some(task) => details.prompt { summary { "Prompt: " (task.task_id) } pre { (task.prompt) } },
+            None => p.empty { "This service has not loaded the suite this run answered (" (suite.origin) ", sha256 " (suite.sha256) "), so its prompt is not shown." },
+        }
+        section {
+            h2 { "The answer" }
+            @if let Some(failure) = &record.solve.failure { p.error { "The request failed: " (failure.class.name()) ": " (failure.message) } }
+            details { summary { "The model's whole reply" } (reply(&record.solve.completion.content, &record.solve.completion.reasoning)) }
+            (code_block("The code that was run, after the task's prompt", code))
+        }
+        section {
+            h2 { "Verdict" }
+            p { "The suite's own test, " code { "check(" (task.map_or("the entry point", |t| t.entry_point.as_str())) ")" } ", ran in the sandbox under the suite's fuel." }
+            @for case in &record.report.cases {
+                @let failed = (case.outcome != CaseOutcome::Pass).then(|| outcome_name(case.outcome));
+                p { (outcome(failed.is_none(), failed.as_deref()))
+                    @if let Some(detail) = &case.detail { " " code { (detail) } }
+                    @if let Some(fuel) = case.fuel_used { " · " (count(fuel as f64)) " fuel" } }
+            }
+            @if record.report.cases.is_empty() { p.empty { "No code was found in the reply, so nothing ran." } }
         }
     };
     Page::new(title, body)

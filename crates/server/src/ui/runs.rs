@@ -132,6 +132,13 @@ fn new_form(
                     }
                 }
                 fieldset {
+                    legend { "Suites (each into results files of its own)" }
+                    label.choice { input type="checkbox" name="suite" value="ours" checked; " our problems" }
+                    @for suite in &state.inner.suites {
+                        label.choice { input type="checkbox" name="suite" value=(suite.source.name); " " (suite.source.name) " (" (suite.tasks.len()) " tasks, " (suite.source.origin) ")" }
+                    }
+                }
+                fieldset {
                     legend { "Problems" }
                     @for problem in state.inner.problems.iter() {
                         label.choice { input type="checkbox" name="problem" value=(problem.id) checked; " " (problem.id) }
@@ -254,12 +261,17 @@ pub(super) async fn start(
             server_kind: None,
             seed,
             samples,
+            suites: values("suite"),
+            suite_limit: None,
         });
     let checked = request.and_then(|request| {
         if request.models.is_empty() {
             return Err(ApiError::invalid("models", "choose at least one model"));
         }
-        if request.problems.is_empty() {
+        if request.suites.is_empty() {
+            return Err(ApiError::invalid("suites", "choose at least one suite"));
+        }
+        if request.suites.iter().any(|suite| suite == "ours") && request.problems.is_empty() {
             return Err(ApiError::invalid("problems", "choose at least one problem"));
         }
         Ok(request)
@@ -267,10 +279,12 @@ pub(super) async fn start(
     let started = match checked {
         Ok(request) => state
             .blocking(move |state| {
-                state
-                    .inner
-                    .jobs
-                    .start(request, &state.inner.evaluator, &state.inner.problems)
+                state.inner.jobs.start(
+                    request,
+                    &state.inner.evaluator,
+                    &state.inner.problems,
+                    &state.inner.suites,
+                )
             })
             .await
             .and_then(|started| Ok(started?)),
@@ -416,7 +430,12 @@ pub(super) async fn resume(
         state
             .inner
             .jobs
-            .resume(&id, &state.inner.evaluator, &state.inner.problems)
+            .resume(
+                &id,
+                &state.inner.evaluator,
+                &state.inner.problems,
+                &state.inner.suites,
+            )
             .map(|status| status.id)
             .map_err(ApiError::from)
     })
