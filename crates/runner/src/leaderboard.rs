@@ -172,7 +172,9 @@ pub fn join_suites(rows: Vec<Row>) -> Vec<Row> {
         let suite = row.suite.clone().unwrap_or_default();
         let column = SuiteColumn::of(&row, &suite);
         let same = |other: &Row| {
+            // Imported rows (no problem-set hash) take no column.
             other.suite.is_none()
+                && other.problem_set_sha256.is_some()
                 && other.model == row.model
                 && other.think == row.think
                 && other.grammar == row.grammar
@@ -473,8 +475,17 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
                 None => Err(skipped(&"no problem finished yet")),
             }
         }
+        // Another harness's rows are never a public suite's: only a results
+        // file this scorer wrote names one.
         Some(IMPORTED_FORMAT) => serde_json::from_str::<Imported>(&text)
-            .map(|imported| imported.rows)
+            .map(|imported| {
+                let mut rows = imported.rows;
+                for row in &mut rows {
+                    row.suite = None;
+                    row.suites.clear();
+                }
+                rows
+            })
             .map_err(|error| skipped(&error)),
         _ => Err(skipped(
             &"not a fuelbench results file (convert it with `fuelbench import`)",
@@ -675,7 +686,7 @@ mod tests {
                 "grammar": "none", "pass_at_1": overall, "complexity": null, "numerical": null,
                 "refactor": null, "overall": overall, "go": null, "avg_tokens": null,
                 "tokens_per_s": null, "wall_time_s": null, "progress": "3/3",
-                "source": format!("{model}-{suite:?}.json"),
+                "source": format!("{model}-{suite:?}.json"), "problem_set_sha256": "h",
             }))
             .expect("a row");
             row.suite = suite.map(str::to_owned);

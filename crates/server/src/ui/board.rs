@@ -36,6 +36,9 @@ const COLUMNS: [(&str, &str); 16] = [
     ("Date", "updated_at"),
 ];
 
+/// Where in [`COLUMNS`] the suites' columns go: after the verdict.
+const AFTER_VERDICT: usize = 10;
+
 pub(super) async fn leaderboard(
     State(state): State<AppState>,
     Query(board): Query<BoardQuery>,
@@ -96,7 +99,14 @@ pub(super) async fn leaderboard(
             div.scroll {
                 table.board {
                     thead { tr {
-                        @for (label, key) in COLUMNS {
+                        @for (index, (label, key)) in COLUMNS.into_iter().enumerate() {
+                            // Each suite's column follows the verdict, where a person looking at
+                            // the scores sees it without scrolling.
+                            @if index == AFTER_VERDICT {
+                                @for suite in &suites {
+                                    th scope="col" title="pass@1 on the public suite, answered through the same runner" { (suite_label(suite)) " pass@1" }
+                                }
+                            }
                             @let (next, mark, aria) = match (sorted == Some(key), ascending) {
                                 (true, false) => ("asc", " ▼", "descending"),
                                 (true, true) => ("desc", " ▲", "ascending"),
@@ -105,9 +115,6 @@ pub(super) async fn leaderboard(
                             th scope="col" aria-sort=(aria) title=[(key == "go").then_some(THRESHOLDS)] {
                                 a href={"/?" (filters(key, next))} { (label) (mark) }
                             }
-                        }
-                        @for suite in &suites {
-                            th scope="col" title="pass@1 on the public suite, answered through the same runner" { (suite_label(suite)) " pass@1" }
                         }
                         th scope="col" { "Failures" }
                     } }
@@ -184,6 +191,17 @@ fn board_row(flagged: &BoardRow, suites: &[String]) -> Markup {
                     (None, None) => "–",
                 }
             }
+            @for suite in suites {
+                @match row.suites.iter().find(|column| &column.suite == suite) {
+                    Some(column) => td.num {
+                        a href={"/results/" (file_name(&column.source))} {
+                            (with_interval(Some(column.pass_at_1), column.interval.as_ref(), Some(LIMITS.pass_at_1), 2))
+                        }
+                        " " small { (column.progress) }
+                    },
+                    None => td.num { "–" },
+                }
+            }
             td.num { (row.avg_tokens.map_or("–".into(), |t| format!("{t:.0}"))) }
             td.num { (row.tokens_per_s.map_or("–".into(), |t| format!("{t:.1}"))) }
             td.num { (row.wall_time_s.map_or("–".into(), seconds)) }
@@ -203,17 +221,6 @@ fn board_row(flagged: &BoardRow, suites: &[String]) -> Markup {
                 }
             }
             td title=(versions) { (row.updated_at.as_deref().map_or("–", |d| prefix(d, 10))) " " small { (row.progress) } }
-            @for suite in suites {
-                @match row.suites.iter().find(|column| &column.suite == suite) {
-                    Some(column) => td.num {
-                        a href={"/results/" (file_name(&column.source))} {
-                            (with_interval(Some(column.pass_at_1), column.interval.as_ref(), Some(LIMITS.pass_at_1), 2))
-                        }
-                        " " small { (column.progress) }
-                    },
-                    None => td.num { "–" },
-                }
-            }
             td {
                 @for (class, n) in &row.failures { span.failure { (class.replace('_', " ")) " " (n) } " " }
             }
