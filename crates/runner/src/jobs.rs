@@ -216,6 +216,10 @@ impl Jobs {
                 field: "problems",
                 message: fuelbench_stdx::error_chain(&error),
             })?;
+        plan.suites(suites).map_err(|error| Error::Invalid {
+            field: "suites",
+            message: fuelbench_stdx::error_chain(&error),
+        })?;
         let configs = plan
             .configs(&problems, suites)
             .map_err(|error| Error::Invalid {

@@ -15,7 +15,7 @@ mod imported;
 
 pub use self::comparison::{
     ALPHA, Agreement, Comparison, FuelRatio, PairedTest, ProblemDelta, SamplePlan, Side, compare,
-    plan_samples,
+    plan_samples, suites_differ,
 };
 pub use self::flag::{BoardRow, flag};
 pub use self::imported::{Imported, import};
@@ -77,6 +77,9 @@ pub struct Row {
     /// for our problem set.
     #[serde(default)]
     pub suite: Option<String>,
+    /// sha256 of the suite's file, with `suite`.
+    #[serde(default)]
+    pub suite_sha256: Option<String>,
     /// pass@1 on each public suite the model answered in this variant: a
     /// column per suite, joined from that suite's results file
     /// ([`join_suites`]).
@@ -145,6 +148,20 @@ pub struct SuiteColumn {
     pub progress: String,
     /// The suite's results file.
     pub source: PathBuf,
+    /// sha256 of the suite's file the tasks came from.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// The tasks answered.
+    #[serde(default)]
+    pub tasks: usize,
+    /// sha256 of the interpreter the answers were scored on.
+    #[serde(default)]
+    pub python_wasm_sha256: Option<String>,
+    /// What keeps this pass@1 from being the suite's as this scorer would
+    /// judge it ([`flag`]): another suite file, tasks left out, another
+    /// interpreter build.
+    #[serde(default)]
+    pub differences: Vec<String>,
 }
 
 impl SuiteColumn {
@@ -157,6 +174,10 @@ impl SuiteColumn {
             samples: row.samples.unwrap_or(1),
             progress: row.progress.clone(),
             source: row.source.clone(),
+            sha256: row.suite_sha256.clone(),
+            tasks: row.problem_ids.len(),
+            python_wasm_sha256: row.python_wasm_sha256.clone(),
+            differences: Vec::new(),
         }
     }
 }
@@ -176,6 +197,7 @@ pub fn join_suites(rows: Vec<Row>) -> Vec<Row> {
             other.suite.is_none()
                 && other.problem_set_sha256.is_some()
                 && other.model == row.model
+                && other.quant == row.quant
                 && other.think == row.think
                 && other.grammar == row.grammar
                 && match (&other.server, &row.server) {
@@ -338,6 +360,7 @@ impl Row {
             tied_with_above: false,
             rank: None,
             suite: file.config.suite.as_ref().map(|suite| suite.name.clone()),
+            suite_sha256: file.config.suite.as_ref().map(|suite| suite.sha256.clone()),
             suites: Vec::new(),
             avg_tokens: Some(summary.avg_tokens),
             tokens_per_s: summary.avg_tps,
@@ -482,6 +505,7 @@ pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
                 let mut rows = imported.rows;
                 for row in &mut rows {
                     row.suite = None;
+                    row.suite_sha256 = None;
                     row.suites.clear();
                 }
                 rows
@@ -714,5 +738,60 @@ mod tests {
             ("humaneval", 0.9)
         );
         assert_eq!(rows[0].overall, 0.4, "the row's own scores stay ours");
+    }
+
+    #[test]
+    fn a_suite_column_counts_as_the_suites_only_from_its_pinned_file_whole() {
+        use crate::suite::{HUMANEVAL_SHA256, HUMANEVAL_TASKS};
+        let suite_row = |model: &str, sha256: &str, tasks: usize, progress: &str| -> Row {
+            let mut row: Row = serde_json::from_value(serde_json::json!({
+                "model": model, "quant": null, "think": "default", "grammar": "none",
+                "pass_at_1": 0.5, "complexity": null, "numerical": null, "refactor": null,
+                "overall": 0.5, "go": null, "avg_tokens": null, "tokens_per_s": null,
+                "wall_time_s": null, "progress": progress, "source": format!("{model}.json"),
+                "problem_set_sha256": "tasks", "python_wasm_sha256": "py",
+            }))
+            .expect("a row");
+            row.suite = Some("humaneval".into());
+            row.suite_sha256 = Some(sha256.into());
+            row.problem_ids = (0..tasks).map(|i| format!("HumanEval/{i}")).collect();
+            row
+        };
+        let whole = HUMANEVAL_TASKS;
+        let rows = join_suites(vec![
+            suite_row("pinned", HUMANEVAL_SHA256, whole, "164/164"),
+            suite_row("easy", &"0".repeat(64), whole, "164/164"),
+            suite_row("cut", HUMANEVAL_SHA256, 1, "1/1"),
+            suite_row("partial", HUMANEVAL_SHA256, whole, "80/164"),
+        ]);
+        let flagged = flag(rows, &[], "py");
+        let differences: Vec<(&str, bool, &[String])> = flagged
+            .iter()
+            .map(|f| {
+                (
+                    f.row.model.as_str(),
+                    f.comparable,
+                    &f.row.suites[0].differences[..],
+                )
+            })
+            .collect();
+        assert_eq!(differences[0], ("pinned", true, &[][..]));
+        for (model, comparable, why) in &differences[1..] {
+            assert!(!comparable, "{model}");
+            assert_eq!(why.len(), 1, "{model}: {why:?}");
+        }
+        assert!(differences[1].2[0].contains("another file"));
+        assert!(differences[2].2[0].contains("1 of its 164"));
+        assert!(differences[3].2[0].contains("not finished"));
+        // Another interpreter's column is flagged too.
+        let other = flag(
+            join_suites(vec![suite_row("m", HUMANEVAL_SHA256, whole, "164/164")]),
+            &[],
+            "another",
+        );
+        assert_eq!(
+            other[0].row.suites[0].differences,
+            ["humaneval scored by another interpreter build"]
+        );
     }
 }

@@ -152,7 +152,7 @@ impl Plan {
 
     /// The suites the plan names, in its order: `None` for ours, else the
     /// loaded suite of that name.
-    fn suites<'s>(&self, loaded: &'s [Suite]) -> Result<Vec<Option<&'s Suite>>> {
+    pub(crate) fn suites<'s>(&self, loaded: &'s [Suite]) -> Result<Vec<Option<&'s Suite>>> {
         if self.suites.is_empty() {
             return Err(plan_error(
                 "choose at least one suite, e.g. ours or humaneval",
@@ -163,6 +163,7 @@ impl Plan {
         }
         let mut asked = Vec::new();
         for name in &self.suites {
+            let name = &name.trim().to_ascii_lowercase();
             let suite = if name == OURS {
                 None
             } else {
@@ -183,6 +184,12 @@ impl Plan {
                 return Err(plan_error(format!("the suite {name} is named twice")));
             }
             asked.push(suite);
+        }
+        if self.suite_limit.is_some() && asked.iter().all(Option::is_none) {
+            return Err(plan_error(
+                "a suite limit bounds the public suites, and the plan asks none: \
+                 add one (humaneval) or drop the limit",
+            ));
         }
         Ok(asked)
     }

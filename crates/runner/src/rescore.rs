@@ -95,16 +95,24 @@ pub struct Rescored {
 
 /// What differs between two scorers' reproducibility keys, one line each.
 pub fn reproducibility_changes(saved: &Reproducibility, now: &Reproducibility) -> Vec<String> {
-    let saved = serde_json::to_value(saved).expect("serialises");
-    let now = serde_json::to_value(now).expect("serialises");
-    value_changes(&saved, &now, "")
+    changes(saved, now)
 }
 
 /// What differs between a saved configuration and this run's, one line each.
 pub fn config_changes(saved: &RunConfig, now: &RunConfig) -> Vec<String> {
+    changes(saved, now)
+}
+
+/// What differs between `saved` and `now`, one line per field. A suite file
+/// is the same by its sha256 wherever it lies now, so its origin (a path,
+/// for a file of one's own) may move.
+fn changes<T: serde::Serialize>(saved: &T, now: &T) -> Vec<String> {
     let saved = serde_json::to_value(saved).expect("serialises");
     let now = serde_json::to_value(now).expect("serialises");
     value_changes(&saved, &now, "")
+        .into_iter()
+        .filter(|change| !change.starts_with("suite.origin:"))
+        .collect()
 }
 
 fn value_changes(saved: &Value, now: &Value, prefix: &str) -> Vec<String> {

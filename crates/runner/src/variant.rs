@@ -42,10 +42,11 @@ pub async fn run_variant(
         evaluator = context.evaluator.with_seed(file.reproducibility.seed);
         let reproducibility = config.scorer_key(&evaluator);
         let mut changes = config_changes(&file.config, &config);
-        if file.reproducibility != reproducibility {
+        let key_changes = reproducibility_changes(&file.reproducibility, &reproducibility);
+        if !key_changes.is_empty() {
             changes.push(format!(
                 "the scorer's reproducibility key changed ({}); `fuelbench rescore` re-scores saved answers",
-                reproducibility_changes(&file.reproducibility, &reproducibility).join(", ")
+                key_changes.join(", ")
             ));
         }
         if !changes.is_empty() {

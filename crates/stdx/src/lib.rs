@@ -16,6 +16,21 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What [`percent_encoded`] leaves as it is: RFC 3986's unreserved
+/// characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `text` percent-encoded for a URL's path segment or query value: all but
+/// the unreserved characters, so `HumanEval/0` stays one segment and a
+/// model named `a&b` one query value.
+pub fn percent_encoded(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
 /// An error and its causes on one line, `outer: cause: root`: what a log
 /// line, an event or an API message carries. Top-level messages are often
 /// generic (reqwest's), and the cause says what happened.
@@ -32,6 +47,14 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_unreserved_characters_stay_as_they_are() {
+        assert_eq!(super::percent_encoded("a b/c.gguf"), "a%20b%2Fc.gguf");
+        assert_eq!(super::percent_encoded("HumanEval/0"), "HumanEval%2F0");
+        assert_eq!(super::percent_encoded("A-z_0.9~"), "A-z_0.9~");
+        assert_eq!(super::percent_encoded("é&="), "%C3%A9%26%3D");
+    }
+
     #[test]
     fn an_error_chain_names_every_cause_once() {
         let root = std::io::Error::other("disk full");

@@ -37,8 +37,3 @@ fn local_hosts_are_recognised() {
     assert!(!is_local("http://10.0.0.5:8080"));
     assert!(!is_local("http://gpu-box:8080"));
 }
-
-#[test]
-fn query_values_are_percent_encoded() {
-    assert_eq!(encode_query("a b/c.gguf"), "a%20b%2Fc.gguf");
-}

@@ -142,6 +142,14 @@ pub struct Side {
     pub time_s: f64,
 }
 
+/// Why `a` and `b` cannot be compared at all: they answer different suites
+/// (our problems, HumanEval), so not one task is common to both.
+pub fn suites_differ(a: &ResultsFile, b: &ResultsFile) -> Option<String> {
+    let (sa, sb) = (a.config.suite_name(), b.config.suite_name());
+    (sa != sb)
+        .then(|| format!("A answers {sa} and B answers {sb}: compare two runs of the same suite"))
+}
+
 /// The delta table between `a` and `b`, B measured against A, with the paired
 /// test of their pass rates.
 pub fn compare(a: &ResultsFile, b: &ResultsFile) -> Comparison {

@@ -138,6 +138,7 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
         tied_with_above: false,
         rank: None,
         suite: None,
+        suite_sha256: None,
         suites: Vec::new(),
         avg_tokens: number("avg_tokens"),
         tokens_per_s: number("avg_tps"),

@@ -269,6 +269,9 @@ pub(super) async fn compare(
         store.results(&query.a).await?,
         store.results(&query.b).await?,
     );
+    if let Some(why) = leaderboard::suites_differ(&a, &b) {
+        return Err(ApiError::invalid("b", why));
+    }
     let mut comparison = serde_json::to_value(leaderboard::compare(&a, &b)).expect("serialises");
     comparison["comparable"] = json!(
         a.config.problem_set_sha256 == b.config.problem_set_sha256

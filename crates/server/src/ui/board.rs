@@ -104,7 +104,7 @@ pub(super) async fn leaderboard(
                             // the scores sees it without scrolling.
                             @if index == AFTER_VERDICT {
                                 @for suite in &suites {
-                                    th scope="col" title="pass@1 on the public suite, answered through the same runner" { (suite_label(suite)) " pass@1" }
+                                    th scope="col" title="pass@1 on the public suite, answered through the same runner. Its tests are Python run beside the answer, so an answer that rewrites a module the test uses can pass (README: Suites whose tests are code)" { (suite_label(suite)) " pass@1" }
                                 }
                             }
                             @let (next, mark, aria) = match (sorted == Some(key), ascending) {
@@ -198,6 +198,9 @@ fn board_row(flagged: &BoardRow, suites: &[String]) -> Markup {
                             (with_interval(Some(column.pass_at_1), column.interval.as_ref(), Some(LIMITS.pass_at_1), 2))
                         }
                         " " small { (column.progress) }
+                        @if !column.differences.is_empty() {
+                            span.flag title=(column.differences.join("; ")) { " ⚑" }
+                        }
                     },
                     None => td.num { "–" },
                 }

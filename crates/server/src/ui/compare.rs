@@ -66,6 +66,12 @@ pub(super) async fn compare(State(state): State<AppState>, Query(q): Query<Compa
         (Ok(a), Ok(b)) => (a, b),
         (Err(error), _) | (_, Err(error)) => return error.into(),
     };
+    if let Some(why) = leaderboard::suites_differ(&a, &b) {
+        return Page::new(
+            "Compare",
+            html! { h1 { "Compare" } (chooser) p.error { "These two runs cannot be compared: " (why) "." } },
+        );
+    }
     let comparison = leaderboard::compare(&a, &b);
     let agreement = comparison.agreement;
     let mut ids: Vec<&String> = a.config.problems.iter().collect();

@@ -293,18 +293,7 @@ pub(crate) fn file_name(path: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
-/// `text` percent-encoded for a URL's path segment or query value: all but
-/// the unreserved characters, so `HumanEval/0` stays one segment.
-pub(crate) fn encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub(crate) use fuelbench_stdx::percent_encoded as encoded;
 
 /// The query string for `pairs`, percent-encoded.
 pub(crate) fn query(pairs: &[(&str, &str)]) -> String {

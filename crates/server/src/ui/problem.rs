@@ -298,7 +298,7 @@ fn suite_record(
             h2 { "The answer" }
             @if let Some(failure) = &record.solve.failure { p.error { "The request failed: " (failure.class.name()) ": " (failure.message) } }
             details { summary { "The model's whole reply" } (reply(&record.solve.completion.content, &record.solve.completion.reasoning)) }
-            (code_block("The code that was run, after the task's prompt", code))
+            (code_block("The code found in the reply, run with the task's prompt", code))
         }
         section {
             h2 { "Verdict" }
