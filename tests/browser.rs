@@ -205,6 +205,7 @@ fn the_web_ui_in_a_real_browser() {
             endpoints: vec![model_server.base_url.clone()],
             api_key: None,
             locks_dir: store.path().join("locks"),
+            ca_certificates: Default::default(),
         },
         ..Config::default()
     };

@@ -74,5 +74,12 @@ mod server_limits;
 /// cancelled and resumed against scripted servers; the leaderboard, results
 /// and compare routes over what they wrote; the OpenAPI document.
 mod server_runs;
+/// The results store, a folder or a bucket: the one contract both keep
+/// (bad objects named, nothing written over, one writer per object), and
+/// verification on ingest of files this scorer did and did not write.
+mod store;
 /// Helpers shared by the modules (no tests).
 mod support;
+/// Model servers behind HTTPS with a certificate authority made in the
+/// test: trusted with `--ca-cert`, refused without it.
+mod tls;

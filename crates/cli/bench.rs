@@ -32,6 +32,10 @@ pub(crate) enum BenchCommand {
     /// its RSS, descriptors, threads and p99 minute by minute, which must
     /// stay flat
     Soak(crate::bench_soak::SoakBenchArgs),
+    /// The results store: the board over many results objects on a folder
+    /// and a bucket, first load and warm; publishing; verification's cost
+    /// and the board beside it
+    Store(crate::bench_store::StoreBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,6 +137,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &BenchCommand) -> anyhow::Result
         BenchCommand::Serve(args) => crate::bench_serve::run(global, args),
         BenchCommand::Perf(args) => crate::bench_perf::run(args),
         BenchCommand::Soak(args) => crate::bench_soak::run(global, args),
+        BenchCommand::Store(args) => crate::bench_store::run(global, args),
     }
 }
 

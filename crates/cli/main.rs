@@ -19,10 +19,12 @@ mod bench;
 mod bench_perf;
 mod bench_serve;
 mod bench_soak;
+mod bench_store;
 mod evaluate;
 mod perf;
 mod perf_latency;
 mod problems;
+mod publish;
 
 mod results;
 mod run;
@@ -59,6 +61,10 @@ struct GlobalArgs {
     /// the pinned build in the cache
     #[arg(long, env = "FUELBENCH_INTERPRETER", global = true)]
     interpreter: Option<PathBuf>,
+    /// Trust this PEM file's certificate authorities, beside the system's,
+    /// for model servers and buckets over HTTPS
+    #[arg(long, env = "FUELBENCH_CA_CERT", global = true)]
+    ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +100,9 @@ enum Command {
     PlanSamples(results::PlanSamplesArgs),
     /// Convert other harnesses' result files into leaderboard rows
     Import(results::ImportArgs),
+    /// Copy finished runs from a folder into a results store (a bucket),
+    /// never writing over what is there
+    Publish(publish::PublishArgs),
     /// Serve the HTTP API: evaluate code, run programs, start and watch
     /// benchmark runs, read the leaderboard (127.0.0.1:8080)
     Serve(serve::ServeArgs),
@@ -118,6 +127,24 @@ impl GlobalArgs {
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
             .context("neither --cache-dir, FUELBENCH_CACHE, XDG_CACHE_HOME nor HOME is set")?;
         Ok(base.join("fuelbench"))
+    }
+
+    /// The results store `spec` names: a folder, or a bucket's URL.
+    pub(crate) fn store(
+        &self,
+        spec: &str,
+    ) -> anyhow::Result<std::sync::Arc<dyn fuelbench_runner::Store>> {
+        fuelbench_runner::store::open(spec, &self.cache_dir()?, self.ca_cert.as_deref())
+            .with_context(|| format!("failed to open the results store {spec}"))
+    }
+
+    /// The certificate authorities `--ca-cert` names, none without it.
+    pub(crate) fn ca_certificates(&self) -> anyhow::Result<fuelbench_llm::CaCertificates> {
+        match &self.ca_cert {
+            Some(path) => fuelbench_llm::CaCertificates::read(path)
+                .with_context(|| format!("failed to read the certificates in {}", path.display())),
+            None => Ok(fuelbench_llm::CaCertificates::default()),
+        }
     }
 
     /// An evaluator on the sandbox, drawing its tests from `seed`, else from
@@ -189,11 +216,12 @@ fn main() -> ExitCode {
         Command::Compare(args) => results::compare(args),
         Command::PlanSamples(args) => results::plan_samples(args),
         Command::Import(args) => results::import(args),
+        Command::Publish(args) => publish::publish(&cli.global, args),
         Command::Serve(args) => serve::serve(&cli.global, args),
         Command::ResultsSchema => results::results_schema(),
         Command::EventsSchema => results::events_schema(),
         Command::Openapi => serve::openapi(),
-        Command::Perf(command) => perf::run(command),
+        Command::Perf(command) => perf::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

@@ -112,13 +112,16 @@ pub(crate) struct StubArgs {
     tokens_per_chunk: u32,
 }
 
-pub(crate) fn run(command: &PerfCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(global: &crate::GlobalArgs, command: &PerfCommand) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
     match command {
-        PerfCommand::Load(args) => runtime.block_on(load(args)),
+        PerfCommand::Load(args) => {
+            let ca_certificates = global.ca_certificates()?;
+            runtime.block_on(load(args, ca_certificates))
+        }
         PerfCommand::Stub(args) => runtime.block_on(stub(args)),
         PerfCommand::Latency(args) => crate::perf_latency::latency(&runtime, args),
         PerfCommand::Compare(args) => compare(args),
@@ -247,7 +250,10 @@ fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+async fn load(
+    args: &LoadArgs,
+    ca_certificates: fuelbench_llm::CaCertificates,
+) -> anyhow::Result<ExitCode> {
     let profile = match args.profile {
         ProfileArg::Random => Profile::Random,
         ProfileArg::Short => Profile::Short,
@@ -294,6 +300,7 @@ async fn load(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     config.api_key = std::env::var("FUELBENCH_API_KEY")
         .ok()
         .filter(|k| !k.is_empty());
+    config.ca_certificates = ca_certificates;
     // A load test measures failures; it does not retry them away.
     config.retry.attempts = 1;
     let client = ChatClient::new(config);

@@ -39,9 +39,10 @@ pub(crate) struct LeaderboardArgs {
     /// problems is flagged as not comparable
     #[command(flatten)]
     problems: ProblemsArgs,
-    /// A folder of results files (and files written by `fuelbench import`)
+    /// A folder of results files (and files written by `fuelbench import`),
+    /// or a bucket's URL (s3://, az://, gs://)
     #[arg(default_value = "results")]
-    dir: PathBuf,
+    dir: String,
     #[arg(long, value_enum, default_value = "md")]
     format: Format,
 }
@@ -122,8 +123,15 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
 /// the table and CSV as they are, with a note on stderr for each row that
 /// cannot be compared; JSON with `comparable` and `differences`.
 pub(crate) fn leaderboard(global: &GlobalArgs, args: &LeaderboardArgs) -> anyhow::Result<ExitCode> {
-    let board = leaderboard::collect(&args.dir)
-        .with_context(|| format!("failed to read the results in {}", args.dir.display()))?;
+    // A folder is only read: opening it as a store would make its `runs/`.
+    let board = if run::store::is_bucket(&args.dir) {
+        global.store(&args.dir)?.board()
+    } else {
+        leaderboard::collect(Path::new(
+            args.dir.strip_prefix("file://").unwrap_or(&args.dir),
+        ))
+    }
+    .with_context(|| format!("failed to read the results in {}", args.dir))?;
     for note in &board.notes {
         eprintln!("note: {note}");
     }

@@ -66,9 +66,10 @@ pub(crate) struct RunArgs {
     /// Problem ids to run, comma-separated (a unique prefix such as p07 is enough)
     #[arg(long = "problems", value_name = "IDS", value_delimiter = ',')]
     problems_only: Vec<String>,
-    /// Where results files go, one per model and variant
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    /// The results store the results files go into, one per model and
+    /// variant: a folder, or a bucket's URL (s3://, az://, gs://)
+    #[arg(long, alias = "results", default_value = "results")]
+    out: String,
     /// Continue the results files in --out: finished problems are kept
     #[arg(long)]
     resume: bool,
@@ -165,7 +166,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
 
     // Before any server starts or model loads: a run that cannot write its
     // results must not begin.
-    run::preflight(&args.out, &configs, args.resume)?;
+    let store = global.store(&args.out)?;
+    run::preflight(&*store, &configs, args.resume)?;
+    let out = store.results_dir().to_owned();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -182,13 +185,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
                 .llama_server
                 .clone()
                 .context("--serve-model needs --llama-server")?;
-            std::fs::create_dir_all(&args.out)
-                .with_context(|| format!("failed to create {}", args.out.display()))?;
             let mut config = LocalServerConfig::new(
                 binary,
                 model.clone(),
                 args.models[0].clone(),
-                args.out.join("llama-server.log"),
+                out.join("llama-server.log"),
             );
             config.threads = args.serve_threads;
             eprintln!("starting llama-server for {} on 127.0.0.1", model.display());
@@ -201,6 +202,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
     settings.api_key = std::env::var("FUELBENCH_API_KEY")
         .ok()
         .filter(|k| !k.is_empty());
+    settings.ca_certificates = global.ca_certificates()?;
     settings.timeouts.idle = Duration::from_secs(args.idle_timeout);
     settings.timeouts.first_byte = Duration::from_secs(args.first_byte_timeout);
     // A server we start lives as long as the target, to the end of this
@@ -228,11 +230,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
 
     let benchmark = Benchmark {
         configs,
-        out_dir: args.out.clone(),
+        out_dir: out.clone(),
         resume: args.resume,
         suites,
     };
-    let context = RunContext::new(target.client().clone(), evaluator);
+    let context = RunContext {
+        store: Some(std::sync::Arc::clone(&store)),
+        ..RunContext::new(target.client().clone(), evaluator)
+    };
     let mut progress = Progress::new(args.json, args.samples);
     let outcome = runtime.block_on(benchmark.run(&context, &manager, &problems, &mut |event| {
         progress.show(event)
@@ -254,7 +259,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCod
         println!();
         print!("{}", render::markdown(&rows));
         for (path, _) in &files {
-            println!("results: {}", path.display());
+            let name = path.file_name().unwrap_or(path.as_os_str());
+            println!("results: {}/{}", store.location(), name.to_string_lossy());
         }
     }
     drop(target);

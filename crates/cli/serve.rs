@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use fuelbench_eval::{EvalConfig, Evaluator};
-use std::sync::Arc;
 
-use fuelbench_runner::DirStore;
 use fuelbench_server::{AppState, Config, JobsConfig};
 
 use crate::GlobalArgs;
@@ -30,10 +28,11 @@ pub(crate) struct ServeArgs {
     /// Sandbox jobs at once [default: one per core]
     #[arg(long)]
     slots: Option<usize>,
-    /// The results store: the leaderboard reads it, and runs started here
-    /// write their results files and their events into it
+    /// The results store, a folder or a bucket's URL (s3://, az://, gs://):
+    /// the leaderboard reads it, and runs started here write their results
+    /// files and their events into it
     #[arg(long, default_value = "results")]
-    results: PathBuf,
+    results: String,
     /// A model server runs may target, e.g. http://127.0.0.1:8081; repeat
     /// for several. Runs can target no other
     #[arg(long = "endpoint", value_name = "URL")]
@@ -42,6 +41,10 @@ pub(crate) struct ServeArgs {
     /// [default: half the limit on open files, from 16 to 4096]
     #[arg(long)]
     max_connections: Option<usize>,
+    /// Do not score the store's results files again in the background: the
+    /// board marks no row verified
+    #[arg(long)]
+    no_verify: bool,
 }
 
 pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -75,6 +78,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
             .unwrap_or_else(|| fuelbench_server::default_max_connections(open_files))
             .max(1),
         token,
+        verify: !args.no_verify,
         loopback_only: args.addr.ip().is_loopback(),
         jobs: JobsConfig {
             endpoints: args.endpoints.clone(),
@@ -82,6 +86,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
                 .ok()
                 .filter(|key| !key.is_empty()),
             locks_dir: global.cache_dir()?.join("locks"),
+            ca_certificates: global.ca_certificates()?,
         },
         ..defaults
     };
@@ -90,17 +95,12 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
         config.queue = 32 * config.slots;
     }
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    let store = DirStore::open(&args.results).with_context(|| {
-        format!(
-            "failed to open the results store {}",
-            args.results.display()
-        )
-    })?;
+    let store = global.store(&args.results)?;
     let state = AppState::new(
         evaluator,
         args.problems.load()?,
         args.suites.load(global)?,
-        Arc::new(store),
+        store,
         config,
     )
     .context("failed to start the service")?;

@@ -29,8 +29,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::chat::{
-    ChatClient, ChatFailure, ChatRequest, ChatStream, Chunk, ClientConfig, Completion,
-    FailureClass, Message, RetryPolicy, StreamEvent, Timeouts, Timings, Usage, clip,
+    CaCertificates, ChatClient, ChatFailure, ChatRequest, ChatStream, Chunk, ClientConfig,
+    Completion, FailureClass, Message, RetryPolicy, StreamEvent, Timeouts, Timings, Usage, clip,
     normalize_base_url,
 };
 pub use crate::lock::ServerLock;

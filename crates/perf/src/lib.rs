@@ -133,7 +133,12 @@ impl LoadHead {
         std::fs::File::open(path)?
             .take(MAX_SAVED_RUN_BYTES)
             .read_to_string(&mut text)?;
-        let head: LoadHead = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+        LoadHead::from_text(&text)
+    }
+
+    /// A saved run's head from its text.
+    pub fn from_text(text: &str) -> std::io::Result<LoadHead> {
+        let head: LoadHead = serde_json::from_str(text).map_err(std::io::Error::other)?;
         if head.format != FORMAT {
             return Err(std::io::Error::other(format!(
                 "not a load run (format {:?}, not {FORMAT:?})",

@@ -141,4 +141,16 @@ pub enum Error {
     /// its place in the store.
     #[error("{0}")]
     Unreadable(String),
+    /// A bucket could not be reached, listed, read or written: the network,
+    /// credentials, a missing bucket, or another writer first.
+    #[error("{action} {object}")]
+    Store {
+        /// What was being done: `list`, `read`, `write`.
+        action: &'static str,
+        /// The object or prefix, as a URL.
+        object: String,
+        /// What the store said.
+        #[source]
+        source: object_store::Error,
+    },
 }

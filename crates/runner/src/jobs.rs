@@ -43,6 +43,7 @@ pub struct Jobs {
     store: Arc<dyn Store>,
     endpoints: Vec<String>,
     api_key: Option<String>,
+    ca_certificates: fuelbench_llm::CaCertificates,
     locks_dir: std::path::PathBuf,
     owner: String,
     /// This machine's name, as owners name it.
@@ -88,6 +89,9 @@ pub struct JobsConfig {
     pub api_key: Option<String>,
     /// Where the per-server locks live, shared with `fuelbench run`.
     pub locks_dir: std::path::PathBuf,
+    /// Certificate authorities trusted beside the system's, for model
+    /// servers behind HTTPS.
+    pub ca_certificates: fuelbench_llm::CaCertificates,
 }
 
 impl Jobs {
@@ -103,6 +107,7 @@ impl Jobs {
                 .map(|url| ClientConfig::new(url).base_url)
                 .collect(),
             api_key: config.api_key,
+            ca_certificates: config.ca_certificates,
             locks_dir: config.locks_dir,
             owner,
             host,
@@ -127,6 +132,7 @@ impl Jobs {
         let asks = self.endpoints.iter().map(|url| async move {
             let mut config = ClientConfig::new(url);
             config.api_key = self.api_key.clone();
+            config.ca_certificates = self.ca_certificates.clone();
             let ask = async {
                 let manager = Manager::connect(ChatClient::new(config), None).await?;
                 let models = manager.available().await;
@@ -226,9 +232,10 @@ impl Jobs {
                 field: "models",
                 message: fuelbench_stdx::error_chain(&error),
             })?;
-        crate::preflight(self.store.results_dir(), &configs, request.resume)?;
+        crate::preflight(&*self.store, &configs, request.resume)?;
         let mut settings = ClientConfig::new(&endpoint);
         settings.api_key = self.api_key.clone();
+        settings.ca_certificates = self.ca_certificates.clone();
         let target = Target::open(Endpoint::Url(endpoint.clone()), settings, &self.locks_dir)?;
         let client = target.client().clone();
 
@@ -349,6 +356,7 @@ impl Jobs {
                     client,
                     evaluator,
                     cancel: live.cancel.clone(),
+                    store: Some(Arc::clone(&self.store)),
                 };
                 // The outcome is in the events the run sent.
                 let _ = benchmark

@@ -127,6 +127,10 @@ pub struct Row {
     /// imported rows.
     #[serde(default)]
     pub server: Option<fuelbench_llm::ServerKey>,
+    /// The machine that ran it, as it calls itself; `None` for files
+    /// written before it was recorded and for imported rows.
+    #[serde(default)]
+    pub host: Option<String>,
     /// Serving figures of the same server binary, build and model: the
     /// newest `fuelbench perf load` run saved under `<results>/perf/`.
     #[serde(default)]
@@ -274,7 +278,18 @@ pub fn serving_runs(dir: &Path) -> Vec<(fuelbench_llm::ServerKey, Serving)> {
 
 /// One saved load run, or `None` when it is not one or measured nothing.
 pub fn serving_run(path: &Path) -> Option<(fuelbench_llm::ServerKey, Serving)> {
-    let head = fuelbench_perf::LoadHead::read(path).ok()?;
+    serving_of(fuelbench_perf::LoadHead::read(path).ok()?, path)
+}
+
+/// [`serving_run`] of a saved run's text; `path` is its name in the store.
+pub fn serving_run_text(path: &Path, text: &str) -> Option<(fuelbench_llm::ServerKey, Serving)> {
+    serving_of(fuelbench_perf::LoadHead::from_text(text).ok()?, path)
+}
+
+fn serving_of(
+    head: fuelbench_perf::LoadHead,
+    path: &Path,
+) -> Option<(fuelbench_llm::ServerKey, Serving)> {
     (head.summary.succeeded > 0).then(|| (head.server_key(), Serving::of(&head, path)))
 }
 
@@ -298,6 +313,7 @@ impl Row {
         let head = super::ResultsHead {
             config: file.config.clone(),
             server: file.server.clone(),
+            host: file.host.clone(),
             reproducibility: file.reproducibility.clone(),
             progress: file.progress.clone(),
             complete: file.complete,
@@ -379,8 +395,26 @@ impl Row {
                 .server
                 .as_ref()
                 .map(|server| server.key(&file.config.model)),
+            host: file.host.clone(),
             serving: None,
         }
+    }
+
+    /// Where the row came from, what is known of it: the host that ran
+    /// it, the model server's URL, its build, and its binary's hash.
+    pub fn provenance(&self) -> Vec<String> {
+        let mut parts: Vec<String> = self.host.iter().cloned().collect();
+        if let Some(server) = &self.server {
+            parts.push(server.base_url.clone());
+            parts.extend(server.build.iter().map(|build| format!("build {build}")));
+            parts.extend(
+                server
+                    .binary_sha256
+                    .iter()
+                    .map(|hash| format!("binary {}", hash.get(..12).unwrap_or(hash))),
+            );
+        }
+        parts
     }
 }
 
@@ -479,24 +513,50 @@ pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// The rows one file holds: one for a results file with a finished
 /// problem, each of an imported file's; or why it holds none.
 pub fn rows_of(path: &Path) -> Result<Vec<Row>, String> {
+    let text = super::results::read_text(path).map_err(|error| {
+        format!(
+            "skipped {}: {}",
+            path.display(),
+            fuelbench_stdx::error_chain(&error)
+        )
+    })?;
+    rows_of_text(path, text)
+}
+
+/// The row of a results file's head: none until a problem has finished.
+pub fn rows_of_head(path: &Path, head: &super::ResultsHead) -> Result<Vec<Row>, String> {
+    match &head.summary {
+        Some(summary) => Ok(vec![Row::from_head(head, summary, path)]),
+        None => Err(format!(
+            "skipped {}: no problem finished yet",
+            path.display()
+        )),
+    }
+}
+
+/// [`rows_of`] the text of a file or object; `path` is its name in the
+/// notes and its rows' source.
+pub fn rows_of_text(path: &Path, text: String) -> Result<Vec<Row>, String> {
     #[derive(serde::Deserialize)]
     struct Probe {
         format: Option<String>,
     }
     let skipped = |why: &dyn std::fmt::Display| format!("skipped {}: {why}", path.display());
-    let text = super::results::read_text(path)
-        .map_err(|error| skipped(&fuelbench_stdx::error_chain(&error)))?;
+    let row = |head: super::ResultsHead| rows_of_head(path, &head);
+    // Most files are results files of this schema: read in one pass.
+    let text = match super::results::current_head(path, text) {
+        Ok(Ok(head)) => return row(head),
+        Ok(Err(text)) => text,
+        Err(error) => return Err(skipped(&fuelbench_stdx::error_chain(&error))),
+    };
     let Ok(probe) = serde_json::from_str::<Probe>(&text) else {
         return Err(skipped(&"not a JSON object"));
     };
     match probe.format.as_deref() {
         Some(super::FORMAT | super::results::FORMAT_1) => {
-            let head = ResultsFile::read_head(path)
+            let head = super::ResultsHead::from_text(path, text)
                 .map_err(|error| skipped(&fuelbench_stdx::error_chain(&error)))?;
-            match &head.summary {
-                Some(summary) => Ok(vec![Row::from_head(&head, summary, path)]),
-                None => Err(skipped(&"no problem finished yet")),
-            }
+            row(head)
         }
         // Another harness's rows are never a public suite's: only a results
         // file this scorer wrote names one.

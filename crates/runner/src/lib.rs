@@ -7,7 +7,8 @@
 //! model at a time through a [`Manager`]: unload, load, run every variant,
 //! unload. The model server is only ever asked through `fuelbench-llm`.
 //!
-//! After the run, [`rescore`] scores saved answers again offline, and
+//! After the run, [`rescore`] scores saved answers again offline, [`verify`]
+//! checks a file someone else's scorer wrote against this one, and
 //! [`leaderboard`] builds leaderboards, comparisons and imports. The service
 //! drives runs as [`jobs`] over a [`Store`], and every front end starts a
 //! run the same way ([`preflight`], [`Target`]).
@@ -25,6 +26,7 @@ mod start;
 pub mod store;
 pub mod suite;
 mod variant;
+mod verify;
 
 use fuelbench_llm::ChatClient;
 use fuelbench_problems::Problem;
@@ -48,6 +50,7 @@ pub use self::store::{DirStore, Store};
 pub use self::suite::Suite;
 pub use self::variant::run_variant;
 pub(crate) use self::variant::{failure_of, generation_speed};
+pub use self::verify::{Verification, VerificationState, verify};
 use fuelbench_eval::Evaluator;
 
 /// Sent before every prompt. The prompts themselves say what to write; this
@@ -66,6 +69,9 @@ pub struct RunContext {
     /// Cancelled, the run stops before the next problem, and a request in
     /// flight is dropped; the problem it was for is asked again on resume.
     pub cancel: CancellationToken,
+    /// The store each results file is sent to after it is written, when
+    /// the run writes into a bucket's local copy; `None` for a folder.
+    pub store: Option<std::sync::Arc<dyn Store>>,
 }
 
 impl RunContext {
@@ -76,8 +82,32 @@ impl RunContext {
             client,
             evaluator,
             cancel: CancellationToken::new(),
+            store: None,
         }
     }
+
+    /// Writes `file` at `path`, then sends it to the store.
+    pub(crate) async fn save(&self, file: &ResultsFile, path: &std::path::Path) -> Result<()> {
+        file.write_atomic(path)?;
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let (store, path) = (std::sync::Arc::clone(store), path.to_owned());
+        tokio::task::spawn_blocking(move || store.checkpoint(&path))
+            .await
+            .expect("sending a results file does not panic")
+    }
+}
+
+/// [`problem_set_sha256`] of those of `problems` whose id is among `ids`,
+/// in the problem set's order: what a run of those problems records.
+pub fn subset_sha256(problems: &[Problem], ids: &[String]) -> String {
+    let chosen: Vec<Problem> = problems
+        .iter()
+        .filter(|problem| ids.contains(&problem.id))
+        .cloned()
+        .collect();
+    problem_set_sha256(&chosen)
 }
 
 /// sha256 over the problems' ids, prompts, refactor requests and cases, in

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use fuelbench_eval::{Evaluator, RefactorReport, Reproducibility};
 use fuelbench_problems::Problem;
 
@@ -109,38 +107,8 @@ pub fn config_changes(saved: &RunConfig, now: &RunConfig) -> Vec<String> {
 fn changes<T: serde::Serialize>(saved: &T, now: &T) -> Vec<String> {
     let saved = serde_json::to_value(saved).expect("serialises");
     let now = serde_json::to_value(now).expect("serialises");
-    value_changes(&saved, &now, "")
+    crate::verify::value_changes(&saved, &now, "")
         .into_iter()
         .filter(|change| !change.starts_with("suite.origin:"))
         .collect()
-}
-
-fn value_changes(saved: &Value, now: &Value, prefix: &str) -> Vec<String> {
-    match (saved, now) {
-        (Value::Object(a), Value::Object(b)) => {
-            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            keys.into_iter()
-                .flat_map(|key| {
-                    let path = if prefix.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{prefix}.{key}")
-                    };
-                    value_changes(
-                        a.get(key).unwrap_or(&Value::Null),
-                        b.get(key).unwrap_or(&Value::Null),
-                        &path,
-                    )
-                })
-                .collect()
-        }
-        (a, b) if a == b => Vec::new(),
-        (a, b) => vec![format!(
-            "{prefix}: was {}, now {}",
-            fuelbench_llm::clip(&a.to_string(), 80),
-            fuelbench_llm::clip(&b.to_string(), 80)
-        )],
-    }
 }

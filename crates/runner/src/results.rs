@@ -15,8 +15,8 @@ use fuelbench_problems::Failure;
 
 use super::{Error, Result};
 
-pub(crate) use read::read_text;
 pub use read::{MAX_RESULTS_BYTES, ResultsHead};
+pub(crate) use read::{current_head, head_of_prefix, read_text};
 pub use summary::Summary;
 
 /// The `format` of every results file.
@@ -52,6 +52,9 @@ pub struct ResultsFile {
     pub config: RunConfig,
     /// The server as it described itself when this file was last run.
     pub server: Option<ServerIdentity>,
+    /// The name of the machine that last ran it, as it calls itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// What must be equal for scores to be comparable.
     pub reproducibility: Reproducibility,
     /// RFC 3339, with the local offset.
@@ -60,10 +63,12 @@ pub struct ResultsFile {
     pub updated_at: String,
     /// How many times the run was started: 1, plus one per `--resume`.
     pub sessions: u32,
+    /// Computed from `problems` alone; `None` until one has finished.
+    /// Written before them, so a file's head (all a leaderboard row needs)
+    /// is its first few KiB: a board reads a bucket's objects by that much.
+    pub summary: Option<Summary>,
     /// One per finished problem and sample, in the order they finished.
     pub problems: Vec<ProblemRecord>,
-    /// Computed from `problems` alone; `None` until one has finished.
-    pub summary: Option<Summary>,
 }
 
 /// Everything that decides what a run asks and how it is scored. `--resume`
@@ -405,6 +410,7 @@ impl ResultsFile {
             complete: false,
             config,
             server: None,
+            host: None,
             reproducibility,
             started_at: now(),
             updated_at: String::new(),
@@ -464,6 +470,15 @@ impl ResultsFile {
 /// `schema/results.schema.json`.
 pub fn schema() -> Value {
     serde_json::to_value(schemars::schema_for!(ResultsFile)).expect("a schema is JSON")
+}
+
+/// This machine's name, as it calls itself; `None` where it has none.
+pub(crate) fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| fuelbench_llm::clip(name, 253))
 }
 
 /// Now, local time, as results files and run records write it.

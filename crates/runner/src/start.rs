@@ -9,13 +9,23 @@ use fuelbench_llm::{
     ChatClient, ClientConfig, LocalServer, LocalServerConfig, Manager, ServerKind, ServerLock,
 };
 
-use crate::{Error, Result, ResultsFile, RunConfig, config_changes, results_path};
+use crate::{Error, Result, ResultsFile, RunConfig, Store, config_changes, results_path};
 
-/// Whether a run of `configs` may write into `dir`: a new run never
+/// Whether a run of `configs` may write into `store`: a new run never
 /// overwrites results ([`Error::Exists`]), and a resumed one must ask what
 /// its files asked ([`Error::ConfigChanged`]). Checked before any model is
-/// loaded, so a run that cannot finish does not start.
-pub fn preflight(dir: &Path, configs: &[RunConfig], resume: bool) -> Result<()> {
+/// loaded, so a run that cannot finish does not start. A bucket's files
+/// to resume are brought into its local copy here ([`Store::stage`]).
+pub fn preflight(store: &dyn Store, configs: &[RunConfig], resume: bool) -> Result<()> {
+    let names: Vec<String> = configs
+        .iter()
+        .filter_map(|config| {
+            let path = results_path(Path::new(""), config);
+            Some(path.file_name()?.to_str()?.to_owned())
+        })
+        .collect();
+    store.stage(&names, resume)?;
+    let dir = store.results_dir();
     for config in configs {
         let path = results_path(dir, config);
         if !path.exists() {
@@ -132,8 +142,9 @@ mod tests {
     #[test]
     fn results_are_never_overwritten_and_a_resume_must_ask_the_same() {
         let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = crate::DirStore::open(dir.path()).expect("the store opens");
         let asked = configs("m");
-        preflight(dir.path(), &asked, false).expect("nothing there yet");
+        preflight(&store, &asked, false).expect("nothing there yet");
         let path = results_path(dir.path(), &asked[0]);
         let key = fuelbench_eval::Reproducibility {
             fuelbench_version: String::new(),
@@ -150,16 +161,16 @@ mod tests {
         let file = ResultsFile::new(asked[0].clone(), key);
         file.write_atomic(&path).expect("written");
 
-        let error = preflight(dir.path(), &asked, false).expect_err("it exists");
+        let error = preflight(&store, &asked, false).expect_err("it exists");
         assert!(
             matches!(&error, Error::Exists { path: p } if *p == path),
             "{error}"
         );
-        preflight(dir.path(), &asked, true).expect("a resume of the same run");
+        preflight(&store, &asked, true).expect("a resume of the same run");
 
         let mut other = asked.clone();
         other[0].temperature = 0.7;
-        let error = preflight(dir.path(), &other, true).expect_err("other settings");
+        let error = preflight(&store, &other, true).expect_err("other settings");
         let Error::ConfigChanged { changes, .. } = error else {
             panic!("a changed configuration: {error}");
         };

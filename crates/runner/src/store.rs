@@ -6,10 +6,16 @@
 //! each job the service started (`{id}.json`, its state;
 //! `{id}.events.jsonl`, its numbered events, one a line).
 //!
+//! [`BucketStore`] keeps the same layout as objects in a bucket (S3, Azure
+//! Blob, GCS, through `object_store`); [`open`] picks one from what
+//! `--results` says. Every object has one writer: a run writes its own
+//! results files and events, and the leaderboard is derived from a listing.
+//!
 //! Everything a store hands out names files by their place in the store,
 //! never by where the store is on this machine: it is served to anyone who
 //! may read the store.
 
+mod bucket;
 mod cache;
 
 use std::path::{Path, PathBuf};
@@ -23,19 +29,56 @@ use crate::jobs::RunStatus;
 use crate::leaderboard::{self, Board, Row, Serving};
 use crate::{Error, Result, ResultsFile, ResultsHead, RunEvent};
 
-/// Where results and jobs live. Reads may block (files, later a network):
-/// an async caller runs them off its workers.
+pub use self::bucket::{BucketStore, LISTING_TTL};
+
+/// Where results and jobs live. Reads may block (files, or a network): an
+/// async caller runs them off its workers.
 pub trait Store: std::fmt::Debug + Send + Sync {
+    /// Where the store is, for a human: a folder, or a bucket's URL.
+    fn location(&self) -> String;
+
     /// Where a benchmark run writes its results files: they are written
-    /// whole after every problem by [`crate::Benchmark`].
+    /// whole after every problem by [`crate::Benchmark`], then sent on by
+    /// [`Store::checkpoint`]. A folder's own path; a bucket's local copy.
     fn results_dir(&self) -> &Path;
+
+    /// Makes ready the results files a run is about to write, by file
+    /// name: one the store has is refused unless `resume`, and with
+    /// `resume` the store's copy is what the run continues.
+    fn stage(&self, names: &[String], resume: bool) -> Result<()> {
+        let _ = (names, resume);
+        Ok(())
+    }
+
+    /// Sends the results file a run has just written at `path`, in
+    /// [`Store::results_dir`], to the store. A folder has it already.
+    fn checkpoint(&self, path: &Path) -> Result<()> {
+        let _ = path;
+        Ok(())
+    }
+
+    /// Puts `bytes` at `relative` (`name.json`, or `perf/server/run.json`)
+    /// only if nothing is there; what is there already is never written
+    /// over, and is told apart by whether it holds the same bytes.
+    fn put_new(&self, relative: &str, bytes: &[u8]) -> Result<Published>;
+
+    /// Every results file's name and version (what changes whenever its
+    /// contents do: an ETag, or a length and modification time), newest
+    /// first.
+    fn listing(&self) -> Result<Vec<Listed>>;
 
     /// Every row, best first, each with the serving figures of its server;
     /// files passed over are named in the notes.
     fn board(&self) -> Result<Board>;
 
     /// The results files by name, newest first.
-    fn names(&self) -> Result<Vec<String>>;
+    fn names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .listing()?
+            .into_iter()
+            .map(|listed| listed.name)
+            .collect())
+    }
 
     /// Every results file's head, newest first, by name; files that cannot
     /// be read are left out.
@@ -63,6 +106,75 @@ pub trait Store: std::fmt::Debug + Send + Sync {
 
     /// `event` naming files by their place in the store.
     fn relative_event(&self, event: RunEvent) -> RunEvent;
+}
+
+/// What [`Store::put_new`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// It was not there, and now is.
+    Created,
+    /// The same bytes were there already.
+    Same,
+    /// Other bytes are there; they were left as they are.
+    Differs,
+}
+
+/// A results file in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its name: the file stem.
+    pub name: String,
+    /// What changes whenever its contents do.
+    pub version: String,
+}
+
+/// The store `--results` names: a path or `file://` URL is a folder;
+/// `s3://`, `az://` (or `abfs://`, `azure://`) and `gs://` a bucket and a
+/// prefix in it, with credentials from the environment as each cloud's own
+/// tools read them (`AWS_*`, `AZURE_*`, `GOOGLE_*`). `ca_cert` adds a
+/// private certificate authority to the system's for a bucket over HTTPS.
+/// A bucket's local copy, which runs write through, goes under `cache`.
+pub fn open(spec: &str, cache: &Path, ca_cert: Option<&Path>) -> Result<Arc<dyn Store>> {
+    match spec.split_once("://") {
+        None => Ok(Arc::new(DirStore::open(Path::new(spec))?)),
+        Some(("file", path)) => Ok(Arc::new(DirStore::open(Path::new(path))?)),
+        Some((scheme, _)) if Backend::of(scheme).is_some() => {
+            Ok(Arc::new(BucketStore::open(spec, cache, ca_cert)?))
+        }
+        Some((scheme, _)) => Err(Error::Invalid {
+            field: "results",
+            message: format!(
+                "{spec}: {scheme}:// is not a store fuelbench knows; give a folder, file://, \
+                 s3://, az:// or gs://"
+            ),
+        }),
+    }
+}
+
+/// Whether `spec` names a bucket, not a folder.
+pub fn is_bucket(spec: &str) -> bool {
+    spec.split_once("://")
+        .is_some_and(|(scheme, _)| Backend::of(scheme).is_some())
+}
+
+/// The clouds a bucket may be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    S3,
+    Azure,
+    Gcs,
+}
+
+impl Backend {
+    /// The cloud a URL's scheme names, as `object_store` reads them.
+    fn of(scheme: &str) -> Option<Backend> {
+        match scheme {
+            "s3" | "s3a" => Some(Backend::S3),
+            "az" | "abfs" | "abfss" | "azure" | "adl" => Some(Backend::Azure),
+            "gs" => Some(Backend::Gcs),
+            _ => None,
+        }
+    }
 }
 
 /// The store in a folder.
@@ -95,18 +207,12 @@ impl DirStore {
         })
     }
 
-    /// `path` as a place in the store.
     fn relative(&self, path: &Path) -> PathBuf {
-        path.strip_prefix(&self.dir).unwrap_or(path).to_owned()
+        relative(&self.dir, path)
     }
 
-    /// `text` with the store's own location taken out of every path in it.
     fn relative_text(&self, text: &str) -> String {
-        let mut dir = self.dir.display().to_string();
-        if !dir.ends_with('/') {
-            dir.push('/');
-        }
-        text.replace(&dir, "")
+        relative_text(&self.dir, text)
     }
 
     fn results_path(&self, name: &str) -> Result<PathBuf> {
@@ -144,8 +250,80 @@ impl DirStore {
 }
 
 impl Store for DirStore {
+    fn location(&self) -> String {
+        self.dir.display().to_string()
+    }
+
     fn results_dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// A folder is written in place: only a new run over a file that is
+    /// there is refused.
+    fn stage(&self, names: &[String], resume: bool) -> Result<()> {
+        match names
+            .iter()
+            .map(|name| self.dir.join(name))
+            .find(|path| path.exists())
+        {
+            Some(path) if !resume => Err(Error::Exists { path }),
+            _ => Ok(()),
+        }
+    }
+
+    fn put_new(&self, relative: &str, bytes: &[u8]) -> Result<Published> {
+        let parts: Vec<&str> = relative.split('/').collect();
+        if !parts.iter().all(|part| is_name(part)) {
+            return Err(Error::Invalid {
+                field: "name",
+                message: format!("{relative:?} is not a place in the store"),
+            });
+        }
+        let path = parts
+            .iter()
+            .fold(self.dir.clone(), |path, part| path.join(part));
+        let io = |source| Error::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        // Written whole beside it, then linked into place: a link is made
+        // only where nothing is, so two publishers never write over each
+        // other, and a reader never sees half a file.
+        let staged = path.with_extension(format!("json.{}.part", std::process::id()));
+        fuelbench_stdx::write_durably(&staged, bytes).map_err(io)?;
+        let linked = std::fs::hard_link(&staged, &path);
+        let _ = std::fs::remove_file(&staged);
+        match linked {
+            Ok(()) => Ok(Published::Created),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                let there = std::fs::read(&path).map_err(io)?;
+                Ok(if there == bytes {
+                    Published::Same
+                } else {
+                    Published::Differs
+                })
+            }
+            Err(error) => Err(io(error)),
+        }
+    }
+
+    fn listing(&self) -> Result<Vec<Listed>> {
+        let mut files: Vec<(SystemTime, Listed)> = leaderboard::json_files(&self.dir)?
+            .into_iter()
+            .filter_map(|path| {
+                let meta = std::fs::metadata(&path).ok()?;
+                let modified = meta.modified().ok()?;
+                let since = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+                let name = path.file_stem()?.to_str()?.to_owned();
+                let version = format!("{}-{}", since.as_nanos(), meta.len());
+                Some((modified, Listed { name, version }))
+            })
+            .collect();
+        files.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.name.cmp(&a.1.name)));
+        Ok(files.into_iter().map(|(_, listed)| listed).collect())
     }
 
     fn board(&self) -> Result<Board> {
@@ -169,18 +347,6 @@ impl Store for DirStore {
             }
         }
         Ok(board)
-    }
-
-    fn names(&self) -> Result<Vec<String>> {
-        let mut files: Vec<(SystemTime, String)> = leaderboard::json_files(&self.dir)?
-            .into_iter()
-            .filter_map(|path| {
-                let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
-                Some((modified, path.file_stem()?.to_str()?.to_owned()))
-            })
-            .collect();
-        files.sort_by(|a, b| b.cmp(a));
-        Ok(files.into_iter().map(|(_, name)| name).collect())
     }
 
     fn heads(&self) -> Result<Vec<(String, ResultsHead)>> {
@@ -271,24 +437,44 @@ impl Store for DirStore {
             .collect()
     }
 
-    fn relative_event(&self, mut event: RunEvent) -> RunEvent {
-        match &mut event {
-            RunEvent::VariantComplete { file, .. }
-            | RunEvent::VariantStarted { file, .. }
-            | RunEvent::VariantDone { file, .. } => *file = self.relative(file),
-            RunEvent::RunFinished { files } => {
-                for file in files {
-                    *file = self.relative(file);
-                }
-            }
-            RunEvent::ModelSkipped { error, .. } | RunEvent::RunFailed { error } => {
-                *error = self.relative_text(error);
-            }
-            RunEvent::Warning { message } => *message = self.relative_text(message),
-            _ => {}
-        }
-        event
+    fn relative_event(&self, event: RunEvent) -> RunEvent {
+        relative_event(&self.dir, event)
     }
+}
+
+/// `path` as a place in the store in `dir`.
+fn relative(dir: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(dir).unwrap_or(path).to_owned()
+}
+
+/// `text` with `dir`, the store's own location, taken out of every path in
+/// it.
+fn relative_text(dir: &Path, text: &str) -> String {
+    let mut dir = dir.display().to_string();
+    if !dir.ends_with('/') {
+        dir.push('/');
+    }
+    text.replace(&dir, "")
+}
+
+/// `event` naming files by their place in the store in `dir`.
+fn relative_event(dir: &Path, mut event: RunEvent) -> RunEvent {
+    match &mut event {
+        RunEvent::VariantComplete { file, .. }
+        | RunEvent::VariantStarted { file, .. }
+        | RunEvent::VariantDone { file, .. } => *file = relative(dir, file),
+        RunEvent::RunFinished { files } => {
+            for file in files {
+                *file = relative(dir, file);
+            }
+        }
+        RunEvent::ModelSkipped { error, .. } | RunEvent::RunFailed { error } => {
+            *error = relative_text(dir, error);
+        }
+        RunEvent::Warning { message } => *message = relative_text(dir, message),
+        _ => {}
+    }
+    event
 }
 
 /// A regular file's text, refused past `cap` bytes. Anything else (a

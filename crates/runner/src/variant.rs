@@ -72,8 +72,9 @@ pub async fn run_variant(
     if server.is_some() {
         file.server = server;
     }
+    file.host = crate::results::host_name();
     file.refresh();
-    file.write_atomic(path)?;
+    context.save(&file, path).await?;
     events(RunEvent::variant_started(path, &file));
 
     let total = file.config.planned().count();
@@ -136,7 +137,7 @@ pub async fn run_variant(
         };
         file.problems.push(record);
         file.refresh();
-        file.write_atomic(path)?;
+        context.save(&file, path).await?;
         events(RunEvent::ProblemDone {
             model: model.clone(),
             variant: variant.clone(),

@@ -163,6 +163,13 @@ impl From<fuelbench_runner::Error> for ApiError {
                     changes.join("; ")
                 ),
             ),
+            // The store is behind this service, as a model server is
+            // behind a proxy: its failure is a bad gateway, and may pass.
+            Error::Store { .. } => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "store_unavailable",
+                fuelbench_stdx::error_chain(&error),
+            ),
             // Which process holds it, and where its lock file is, are the
             // operator's to know, not the client's.
             Error::Server(fuelbench_llm::Error::Busy { ref base_url, .. }) => ApiError {

@@ -26,6 +26,7 @@ mod recover;
 mod routes;
 mod store;
 mod ui;
+mod verify;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -91,6 +92,10 @@ pub struct Config {
     /// slot, and the sandbox work, which stops when this passes or the
     /// client goes away. An event stream is bounded by its run instead.
     pub request_deadline: Duration,
+    /// Score every finished results file in the store again in the
+    /// background, on one slot at a time, and mark its row verified, differs
+    /// or unverifiable (`verify`).
+    pub verify: bool,
 }
 
 impl Default for Config {
@@ -109,6 +114,7 @@ impl Default for Config {
                 endpoints: Vec::new(),
                 api_key: None,
                 locks_dir: std::env::temp_dir().join("fuelbench-locks"),
+                ca_certificates: Default::default(),
             },
             shutdown_grace: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(15),
@@ -116,6 +122,7 @@ impl Default for Config {
             write_timeout: Duration::from_secs(30),
             max_event_streams: 256,
             request_deadline: Duration::from_secs(120),
+            verify: true,
         }
     }
 }
@@ -141,6 +148,8 @@ struct Shared {
     jobs: Arc<Jobs>,
     metrics: metrics::Metrics,
     sessions: ui::Sessions,
+    /// What scoring each results file again found.
+    verifications: Arc<verify::Verifications>,
     /// Places for [`AppState::blocking`] work.
     blocking: Arc<Semaphore>,
     /// Places for requests with a body (`routes::admit_bodies`): the slots
@@ -179,6 +188,7 @@ impl AppState {
                 jobs,
                 metrics: metrics::Metrics::new(),
                 sessions: ui::Sessions::new()?,
+                verifications: Arc::default(),
                 blocking: Arc::new(Semaphore::new(4)),
                 bodies: Arc::new(Semaphore::new(bodies)),
                 event_streams: Arc::new(Semaphore::new(event_streams)),
@@ -242,6 +252,16 @@ impl AppState {
     ) -> Result<T, ApiError> {
         let state = self.clone();
         off_workers(&self.inner.blocking, move || work(&state)).await
+    }
+
+    /// Scores every finished results file in the store again, in the
+    /// background, as each appears or changes, until `stop` is cancelled;
+    /// [`serve`] runs it when [`Config::verify`] is on.
+    pub fn verify_store(
+        &self,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        verify::verify_store(self.clone(), stop)
     }
 
     /// Gauges for `/api/v1/info`: requests in the sandbox or waiting.
@@ -338,6 +358,9 @@ pub async fn serve(
     let config = state.config().clone();
     let stop = jobs.shutdown_token();
     tokio::spawn(signal);
+    if config.verify {
+        tokio::spawn(state.verify_store(stop.clone()));
+    }
     listen::serve_connections(listener, router(state), &config, stop).await;
     jobs.shut_down(config.shutdown_grace).await;
     Ok(())

@@ -178,7 +178,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
                 "/api/v1/leaderboard",
                 "One row per model and variant in the results store, sortable and filtered; \
                  `format=csv` for CSV. Rows scored on another problem set or interpreter are \
-                 flagged.",
+                 flagged; each says what verifying its file found, and where it came from.",
                 (200, object(json!({ "rows": rows }))),
             )
         },
@@ -189,12 +189,33 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
             (200, object(json!({ "results": { "type": "array" } }))),
         ),
         Operation {
-            errors: &[404, 422],
+            errors: &[404, 422, 502],
             ..plain(
                 "get",
                 "/api/v1/results/{name}",
                 "One results file.",
                 (200, schema::<fuelbench_runner::ResultsFile>(generator)),
+            )
+        },
+        Operation {
+            errors: &[404, 409, 502],
+            ..plain(
+                "get",
+                "/api/v1/results/{name}/verification",
+                "What scoring the file's saved answers again on this service found: `verified` \
+                 (the same verdicts, fuel and scores), `differs` (and where), `unverifiable` \
+                 (another scorer or problem set, and which) or `pending`; the scorer's key and \
+                 the file version checked.",
+                (
+                    200,
+                    object(json!({
+                        "name": { "type": "string" },
+                        "version": { "type": "string" },
+                        "checked_at": { "type": ["string", "null"] },
+                        "scorer": { "type": "object" },
+                        "verification": schema::<fuelbench_runner::Verification>(generator),
+                    })),
+                ),
             )
         },
         Operation {
@@ -381,6 +402,7 @@ fn error_description(status: u16) -> &'static str {
             "Every sandbox slot is busy and the queue is full, or every event stream is \
                 taken: retry after `Retry-After`"
         }
+        502 => "The results store (a bucket) could not be reached or read; try again",
         504 => "The request passed its deadline (`/api/v1/info`), and its work was stopped",
         _ => "The host failed; the request may be tried again",
     }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use fuelbench_runner::leaderboard::Board;
+use fuelbench_runner::store::Listed;
 use fuelbench_runner::{ResultsFile, ResultsHead, Store};
 use tokio::sync::Semaphore;
 
@@ -44,6 +45,15 @@ impl StoreReader {
 
     pub(crate) async fn heads(&self) -> Result<Vec<(String, ResultsHead)>, ApiError> {
         self.read(|store| store.heads()).await
+    }
+
+    /// The store itself, for work already off the async workers.
+    pub(crate) fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    pub(crate) async fn listing(&self) -> Result<Vec<Listed>, ApiError> {
+        self.read(|store| store.listing()).await
     }
 
     pub(crate) async fn names(&self) -> Result<Vec<String>, ApiError> {

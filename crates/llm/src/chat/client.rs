@@ -77,6 +77,68 @@ pub struct ClientConfig {
     /// under 1 MiB even with per-token JSON framing; 32 MiB only stops a
     /// broken server from filling memory.
     pub max_body_bytes: usize,
+    /// Certificate authorities trusted beside the system's, for a server
+    /// behind HTTPS with a private CA (`--ca-cert`).
+    pub ca_certificates: CaCertificates,
+}
+
+/// Certificate authorities to trust beside the system's, read from a PEM
+/// file; two are equal when read from the same text.
+#[derive(Clone, Default)]
+pub struct CaCertificates {
+    pem: Arc<[u8]>,
+    certificates: Vec<reqwest::Certificate>,
+}
+
+impl PartialEq for CaCertificates {
+    fn eq(&self, other: &CaCertificates) -> bool {
+        self.pem == other.pem
+    }
+}
+
+impl Eq for CaCertificates {}
+
+impl fmt::Debug for CaCertificates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CaCertificates({})", self.certificates.len())
+    }
+}
+
+impl CaCertificates {
+    /// The certificates in the PEM file at `path`: at least one, each one
+    /// a client can trust.
+    pub fn read(path: &std::path::Path) -> std::io::Result<CaCertificates> {
+        let pem = std::fs::read(path)?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
+        if certificates.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "no PEM certificate in it",
+            ));
+        }
+        let certificates = CaCertificates {
+            pem: pem.into(),
+            certificates,
+        };
+        // Whatever would keep a client from being built with them shows
+        // here, where the file is named, not when a run starts.
+        certificates
+            .builder()
+            .build()
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
+        Ok(certificates)
+    }
+
+    /// A client builder that trusts them beside the system's authorities.
+    fn builder(&self) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder();
+        if self.certificates.is_empty() {
+            builder
+        } else {
+            builder.tls_certs_merge(self.certificates.iter().cloned())
+        }
+    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -87,6 +149,7 @@ impl fmt::Debug for ClientConfig {
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("ca_certificates", &self.ca_certificates)
             .finish()
     }
 }
@@ -101,6 +164,7 @@ impl ClientConfig {
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             max_body_bytes: 32 << 20,
+            ca_certificates: CaCertificates::default(),
         }
     }
 }
@@ -132,14 +196,17 @@ impl Clone for ChatClient {
 }
 
 impl ChatClient {
-    /// A client for the server `config` names, with no speed measured yet.
-    /// Proxy settings in the environment are ignored.
+    /// A client for the server `config` names, over HTTP or HTTPS (the
+    /// system's certificate authorities, and the config's own), with no
+    /// speed measured yet. Proxy settings in the environment are ignored.
     pub fn new(config: ClientConfig) -> ChatClient {
-        let http = reqwest::Client::builder()
+        let http = config
+            .ca_certificates
+            .builder()
             .connect_timeout(config.timeouts.connect)
             .no_proxy()
             .build()
-            .expect("a client without TLS or proxies has nothing to fail on");
+            .expect("a client's certificates were checked when they were read");
         ChatClient {
             http,
             config: Arc::new(config),

@@ -13,7 +13,9 @@ mod stream;
 mod wire;
 
 pub(crate) use self::client::read_capped;
-pub use self::client::{ChatClient, ClientConfig, RetryPolicy, Timeouts, normalize_base_url};
+pub use self::client::{
+    CaCertificates, ChatClient, ClientConfig, RetryPolicy, Timeouts, normalize_base_url,
+};
 pub(crate) use self::failure::transport_failure;
 pub use self::failure::{ChatFailure, FailureClass, clip};
 pub use self::stream::{ChatStream, Chunk, StreamEvent};

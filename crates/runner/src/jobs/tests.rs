@@ -9,6 +9,7 @@ fn jobs_over(dir: &std::path::Path) -> Jobs {
             endpoints: Vec::new(),
             api_key: None,
             locks_dir: dir.join("locks"),
+            ca_certificates: Default::default(),
         },
     )
 }

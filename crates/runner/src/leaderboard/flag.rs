@@ -19,6 +19,11 @@ pub struct BoardRow {
     pub comparable: bool,
     /// What differs, when it is not.
     pub differences: Vec<String>,
+    /// Whether the row's results file reproduced on the service's scorer
+    /// ([`crate::verify`]); `None` where nothing checked it (the terminal,
+    /// a service that does not verify).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::Verification>,
 }
 
 /// Each row with what differs from a scorer of `problems` on the
@@ -35,14 +40,7 @@ pub fn flag(rows: Vec<Row>, problems: &[Problem], python_wasm_sha256: &str) -> V
     let mut subset_hash = |ids: &[String]| {
         subsets
             .entry(ids.to_vec())
-            .or_insert_with(|| {
-                let chosen: Vec<Problem> = problems
-                    .iter()
-                    .filter(|problem| ids.contains(&problem.id))
-                    .cloned()
-                    .collect();
-                crate::problem_set_sha256(&chosen)
-            })
+            .or_insert_with(|| crate::subset_sha256(problems, ids))
             .clone()
     };
     let mut seeds: HashMap<u64, usize> = HashMap::new();
@@ -93,6 +91,7 @@ pub fn flag(rows: Vec<Row>, problems: &[Problem], python_wasm_sha256: &str) -> V
                 comparable: differences.is_empty(),
                 differences,
                 row,
+                verification: None,
             }
         })
         .collect()

@@ -158,6 +158,7 @@ fn imported_row(label: &str, summary: &Value, path: &Path) -> Result<Row, String
         fuelbench_version: None,
         wasmtime_version: None,
         server: None,
+        host: None,
         serving: None,
     })
 }

@@ -15,9 +15,15 @@ use super::{FORMAT, FORMAT_1, ResultsFile, RunConfig, SCHEMA_VERSION, Summary};
 impl ResultsFile {
     /// Reads and checks a results file.
     pub fn read(path: &Path) -> Result<ResultsFile> {
+        ResultsFile::from_text(path, read_text(path)?)
+    }
+
+    /// Checks the text of a results file; `path` names it in errors (for
+    /// an object in a bucket, its place in the store).
+    pub fn from_text(path: &Path, text: String) -> Result<ResultsFile> {
         // A file of this schema is read straight into its types; only an
         // older one goes through a JSON tree to be upgraded.
-        let text = match read_current(path)? {
+        let text = match current::<ResultsFile>(path, text)? {
             Current::Is(file) => return Ok(file),
             Current::Not(text) => text,
         };
@@ -79,13 +85,23 @@ impl ResultsFile {
     /// What a leaderboard row needs of the file at `path`; a file of this
     /// schema is read without building its records.
     pub fn read_head(path: &Path) -> Result<ResultsHead> {
-        if let Current::Is(head) = read_current(path)? {
-            return Ok(head);
-        }
-        let file = ResultsFile::read(path)?;
+        ResultsHead::from_text(path, read_text(path)?)
+    }
+}
+
+impl ResultsHead {
+    /// What a leaderboard row needs of a results file's text; `path` names
+    /// it in errors.
+    pub fn from_text(path: &Path, text: String) -> Result<ResultsHead> {
+        let text = match current::<HeadOnDisk>(path, text)? {
+            Current::Is(head) => return Ok(head.into()),
+            Current::Not(text) => text,
+        };
+        let file = ResultsFile::from_text(path, text)?;
         Ok(ResultsHead {
             config: file.config,
             server: file.server,
+            host: file.host,
             reproducibility: file.reproducibility,
             progress: file.progress,
             complete: file.complete,
@@ -96,12 +112,14 @@ impl ResultsFile {
 }
 
 /// The parts of a results file a leaderboard row is made of.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResultsHead {
     /// The file's configuration, as [`ResultsFile::config`].
     pub config: RunConfig,
     /// The server as it described itself when the file was last run.
     pub server: Option<ServerIdentity>,
+    /// The machine that last ran it.
+    pub host: Option<String>,
     /// What must be equal for scores to be comparable.
     pub reproducibility: Reproducibility,
     /// Answers finished of those planned, e.g. `"8/15"`.
@@ -120,27 +138,167 @@ enum Current<T> {
     Not(String),
 }
 
-/// Reads `path`, and when it is a results file of this schema (found
-/// without building the rest of it), reads it as `T` straight from its text.
-fn read_current<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Current<T>> {
+/// `text` as `T` (a whole results file, or its head) when it is a results
+/// file of this schema, read in one pass; the text back when it is not, for
+/// the caller to upgrade or refuse. A file that says it is of this schema
+/// but does not read as one is refused here, with where its JSON went wrong.
+fn current<T: serde::de::DeserializeOwned + Versioned>(
+    path: &Path,
+    text: String,
+) -> Result<Current<T>> {
     #[derive(serde::Deserialize)]
     struct Probe {
         format: Option<String>,
         schema_version: Option<u32>,
     }
-    let text = read_text(path)?;
-    let current = serde_json::from_str::<Probe>(&text).is_ok_and(|probe| {
-        probe.format.as_deref() == Some(FORMAT) && probe.schema_version == Some(SCHEMA_VERSION)
-    });
-    if !current {
-        return Ok(Current::Not(text));
+    let is_current = |format: Option<&str>, version: Option<u32>| {
+        format == Some(FORMAT) && version == Some(SCHEMA_VERSION)
+    };
+    let error = match serde_json::from_str::<T>(&text) {
+        Ok(read) if is_current(Some(read.format()), Some(read.schema_version())) => {
+            return Ok(Current::Is(read));
+        }
+        Ok(_) => return Ok(Current::Not(text)),
+        Err(error) => error,
+    };
+    match serde_json::from_str::<Probe>(&text) {
+        Ok(probe) if is_current(probe.format.as_deref(), probe.schema_version) => {
+            Err(Error::Json {
+                path: path.to_owned(),
+                source: error,
+            })
+        }
+        _ => Ok(Current::Not(text)),
     }
-    serde_json::from_str(&text)
-        .map(Current::Is)
-        .map_err(|source| Error::Json {
-            path: path.to_owned(),
-            source,
-        })
+}
+
+/// The head of `text` when it is a results file of this schema, read in one
+/// pass; the text back when it is of no schema this reads in one pass.
+pub(crate) fn current_head(path: &Path, text: String) -> Result<Result<ResultsHead, String>> {
+    Ok(match current::<HeadOnDisk>(path, text)? {
+        Current::Is(head) => Ok(head.into()),
+        Current::Not(text) => Err(text),
+    })
+}
+
+/// The head of a results file of this schema from the first bytes of it,
+/// when they hold all of it: the file's fields up to its `problems`, which
+/// are not read. `None` when they do not (a file written before the summary
+/// came first, a head larger than `prefix`), or when it is not of this
+/// schema: read the whole file then.
+pub(crate) fn head_of_prefix(prefix: &[u8]) -> Option<ResultsHead> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    /// Reads fields into `found` until `problems`, then stops: what
+    /// follows may be cut off.
+    struct Fields<'a> {
+        found: &'a mut Option<HeadOnDisk>,
+    }
+
+    impl<'de> Visitor<'de> for Fields<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a results file")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut head = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "problems" {
+                    break;
+                }
+                if HEAD_FIELDS.contains(&key.as_str()) {
+                    head.insert(key, map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            // Only a head whose summary came before the records is whole.
+            if head.contains_key("summary") {
+                *self.found = serde_json::from_value(serde_json::Value::Object(head)).ok();
+            }
+            Ok(())
+        }
+    }
+
+    const HEAD_FIELDS: [&str; 10] = [
+        "format",
+        "schema_version",
+        "config",
+        "server",
+        "host",
+        "reproducibility",
+        "progress",
+        "complete",
+        "updated_at",
+        "summary",
+    ];
+    let mut found = None;
+    // Stopping at `problems` leaves the object unclosed, which the reader
+    // then reports: what counts is what was found before it.
+    let _ =
+        serde_json::Deserializer::from_slice(prefix).deserialize_map(Fields { found: &mut found });
+    let head = found?;
+    (head.format == FORMAT && head.schema_version == SCHEMA_VERSION).then(|| head.into())
+}
+
+/// What says which schema a file read as `Self` is of.
+trait Versioned {
+    fn format(&self) -> &str;
+    fn schema_version(&self) -> u32;
+}
+
+impl Versioned for ResultsFile {
+    fn format(&self) -> &str {
+        &self.format
+    }
+
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+}
+
+/// A results file's head with its schema, as it is on disk: its records
+/// are passed over, not built.
+#[derive(serde::Deserialize)]
+struct HeadOnDisk {
+    format: String,
+    schema_version: u32,
+    config: RunConfig,
+    server: Option<ServerIdentity>,
+    #[serde(default)]
+    host: Option<String>,
+    reproducibility: Reproducibility,
+    progress: String,
+    complete: bool,
+    updated_at: String,
+    summary: Option<Summary>,
+}
+
+impl Versioned for HeadOnDisk {
+    fn format(&self) -> &str {
+        &self.format
+    }
+
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+}
+
+impl From<HeadOnDisk> for ResultsHead {
+    fn from(head: HeadOnDisk) -> ResultsHead {
+        ResultsHead {
+            config: head.config,
+            server: head.server,
+            host: head.host,
+            reproducibility: head.reproducibility,
+            progress: head.progress,
+            complete: head.complete,
+            updated_at: head.updated_at,
+            summary: head.summary,
+        }
+    }
 }
 
 /// The most a results file may hold. A run of every problem with long
@@ -209,5 +367,71 @@ fn upgrade_from_1(value: &mut Value) {
             record.insert("failure_class".into(), Value::Null);
             record.insert("refactor_failure_class".into(), Value::Null);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> ResultsFile {
+        let problems = fuelbench_problems::load_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../problems"),
+        )
+        .expect("the problem set loads");
+        let plan = crate::Plan {
+            models: vec!["m".to_owned()],
+            ..crate::Plan::default()
+        };
+        let config = plan.configs(&problems, &[]).expect("a plan").remove(0);
+        let key: Reproducibility = serde_json::from_value(serde_json::json!({
+            "fuelbench_version": "0", "wasmtime_version": "0", "python_wasm_sha256": "a",
+            "snapshot_sha256": "b", "case_fuel": 1, "measure_fuel": 1, "budget_factor": 1,
+            "suite_fuel": 1, "seed": 7,
+        }))
+        .expect("a key");
+        let mut file = ResultsFile::new(config, key);
+        file.refresh();
+        file
+    }
+
+    /// The head is read from a prefix only when all of it is there: the
+    /// summary before the records, as this fuelbench writes it.
+    #[test]
+    fn a_head_is_read_from_a_prefix_only_when_it_is_whole() {
+        let file = file();
+        let text = serde_json::to_string_pretty(&file).expect("JSON");
+        // The top level's keys, two spaces in; the configuration has
+        // `problems` of its own.
+        let records = text.find("\n  \"problems\"").expect("records");
+        let summary = text.find("\n  \"summary\"").expect("a summary");
+        assert!(summary < records, "the summary is written first");
+
+        let head = head_of_prefix(&text.as_bytes()[..records + 16]).expect("a head");
+        assert_eq!(
+            head,
+            ResultsHead::from_text(Path::new("f"), text.clone()).expect("read")
+        );
+        assert!(
+            head_of_prefix(&text.as_bytes()[..summary]).is_none(),
+            "cut before the summary"
+        );
+
+        // Written by an older fuelbench: the summary after the records.
+        let mut value = serde_json::to_value(&file).expect("JSON");
+        let summary = value.as_object_mut().expect("an object").remove("summary");
+        value["summary"] = summary.expect("a summary");
+        let older = serde_json::to_string_pretty(&value).expect("JSON");
+        let records = older.find("\n  \"problems\"").expect("records");
+        assert!(head_of_prefix(&older.as_bytes()[..records + 16]).is_none());
+        assert!(
+            head_of_prefix(older.as_bytes()).is_none(),
+            "an older file is read whole, by the slower path"
+        );
+
+        // Another schema never reads as this one's head.
+        let mut future = serde_json::to_value(&file).expect("JSON");
+        future["schema_version"] = 99.into();
+        assert!(head_of_prefix(future.to_string().as_bytes()).is_none());
     }
 }

@@ -58,7 +58,8 @@ impl<T: Clone> FileCache<T> {
             });
             values.push(value);
         }
-        lock().retain(|path, _| paths.contains(path));
+        let listed: std::collections::HashSet<&PathBuf> = paths.iter().collect();
+        lock().retain(|path, _| listed.contains(path));
         values
     }
 }

@@ -5,7 +5,7 @@ mod results;
 mod runs;
 
 pub(crate) use self::evaluate::{BatchRequest, EvaluateRequest, RunRequest};
-pub(crate) use self::results::{BoardQuery, CompareQuery, flag_rows, non_empty, select_rows};
+pub(crate) use self::results::{BoardQuery, CompareQuery, non_empty, select_rows};
 pub(crate) use self::runs::{EventsQuery, endpoint_models};
 
 use std::sync::Arc;
@@ -34,6 +34,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/leaderboard", get(results::leaderboard))
         .route("/api/v1/results", get(results::list))
         .route("/api/v1/results/{name}", get(results::file))
+        .route(
+            "/api/v1/results/{name}/verification",
+            get(results::verification),
+        )
         .route("/api/v1/results/{name}/problems/{id}", get(results::record))
         .route("/api/v1/compare", get(results::compare))
         .route("/api/v1/endpoints", get(runs::endpoints))

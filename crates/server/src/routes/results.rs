@@ -2,6 +2,7 @@
 //! problem's record, and two runs compared.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -28,6 +29,12 @@ pub(crate) struct BoardQuery {
     pub(crate) grammar: Option<String>,
     /// `go` or `no_go`.
     pub(crate) verdict: Option<String>,
+    /// `verified`, `differs`, `unverifiable` or `pending`: what scoring the
+    /// row's results file again here found.
+    pub(crate) verification: Option<String>,
+    /// Rows whose provenance contains this, ignoring case: the host that
+    /// ran them, the model server's URL, build or binary hash.
+    pub(crate) provenance: Option<String>,
     /// `json` (the default) or `csv`.
     pub(crate) format: Option<String>,
 }
@@ -42,6 +49,7 @@ pub(super) async fn leaderboard(
     match query.format.as_deref() {
         None | Some("json") => {}
         Some("csv") => {
+            let rows: Vec<Row> = rows.into_iter().map(|flagged| flagged.row).collect();
             return Ok((
                 [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
                 fuelbench_runner::render::csv(&rows),
@@ -59,24 +67,35 @@ pub(super) async fn leaderboard(
     Ok(axum::Json(json!({
         "problem_set_sha256": state.inner.problem_set_sha256,
         "python_wasm_sha256": interpreter.python_wasm_sha256,
-        "rows": flag_rows(&state, rows),
+        "rows": rows,
         "notes": notes,
     }))
     .into_response())
 }
 
-/// The store's rows that `query` keeps, in its order, and the notes on
-/// files passed over.
+/// The store's rows that `query` keeps, in its order, each flagged and
+/// with what verifying its file found, and the notes on files passed over.
 pub(crate) async fn select_rows(
     state: &AppState,
     query: &BoardQuery,
-) -> Result<(Vec<Row>, Vec<String>), ApiError> {
+) -> Result<(Vec<BoardRow>, Vec<String>), ApiError> {
     if let Some(verdict) = non_empty(&query.verdict)
         && !matches!(verdict, "go" | "no_go" | "undecided")
     {
         return Err(ApiError::invalid(
             "verdict",
             "`verdict` is `go`, `no_go` or `undecided`",
+        ));
+    }
+    if let Some(verification) = non_empty(&query.verification)
+        && !matches!(
+            verification,
+            "verified" | "differs" | "unverifiable" | "pending"
+        )
+    {
+        return Err(ApiError::invalid(
+            "verification",
+            "`verification` is `verified`, `differs`, `unverifiable` or `pending`",
         ));
     }
     let descending = match non_empty(&query.order) {
@@ -90,6 +109,20 @@ pub(crate) async fn select_rows(
         }
     };
     let board = state.inner.store.board().await?;
+    // Listed after the board was read: a file changed in between shows
+    // as changed since it was checked, never as verified.
+    let versions: HashMap<String, String> = if state.config().verify {
+        state
+            .inner
+            .store
+            .listing()
+            .await?
+            .into_iter()
+            .map(|listed| (listed.name, listed.version))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let mut rows: Vec<Row> = board
         .rows
         .into_iter()
@@ -100,19 +133,47 @@ pub(crate) async fn select_rows(
     } else if !descending {
         rows.reverse();
     }
+    let mut rows = flag_rows(state, rows, &versions);
+    if let Some(wanted) = non_empty(&query.verification) {
+        rows.retain(|row| {
+            row.verification
+                .as_ref()
+                .is_some_and(|verification| verification.state.name() == wanted)
+        });
+    }
     Ok((rows, board.notes))
 }
 
 /// Each row with what keeps it from being compared with this server's own
-/// scores: the runner's rule, which `fuelbench leaderboard` follows too.
-pub(crate) fn flag_rows(state: &AppState, rows: Vec<Row>) -> Vec<BoardRow> {
+/// scores (the runner's rule, which `fuelbench leaderboard` follows too),
+/// and, when the service verifies, what scoring its file again found.
+pub(crate) fn flag_rows(
+    state: &AppState,
+    rows: Vec<Row>,
+    versions: &HashMap<String, String>,
+) -> Vec<BoardRow> {
     let interpreter = state.inner.evaluator.sandbox().interpreter();
-    leaderboard::flag(rows, &state.inner.problems, &interpreter.python_wasm_sha256)
+    let mut rows = leaderboard::flag(rows, &state.inner.problems, &interpreter.python_wasm_sha256);
+    if state.config().verify {
+        let verifications = &state.inner.verifications;
+        for flagged in &mut rows {
+            // Imported rows are another harness's: nothing to score again.
+            if flagged.row.problem_set_sha256.is_none() {
+                continue;
+            }
+            let name = crate::ui::file_name(&flagged.row.source);
+            let version = versions.get(&name).map_or("", String::as_str);
+            flagged.verification = Some(verifications.verification(&name, version));
+        }
+    }
+    rows
 }
 
 fn matches_query(row: &Row, query: &BoardQuery) -> bool {
     let contains = |text: &str, part: &str| text.to_lowercase().contains(&part.to_lowercase());
     non_empty(&query.model).is_none_or(|m| contains(&row.model, m))
+        && non_empty(&query.provenance)
+            .is_none_or(|p| row.provenance().iter().any(|text| contains(text, p)))
         && non_empty(&query.think).is_none_or(|t| row.think == t)
         && non_empty(&query.grammar).is_none_or(|g| row.grammar == g)
         && non_empty(&query.verdict).is_none_or(|v| match v {
@@ -222,6 +283,49 @@ pub(super) async fn file(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(axum::Json(state.inner.store.results(&name).await?).into_response())
+}
+
+/// What scoring the results file `name` again on this service found, on
+/// which scorer, for which version of the file.
+pub(super) async fn verification(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let stem = name.strip_suffix(".json").unwrap_or(&name).to_owned();
+    let listing = state.inner.store.listing().await?;
+    let Some(listed) = listing.into_iter().find(|listed| listed.name == stem) else {
+        return Err(ApiError::not_found(
+            "unknown_results",
+            format!("no results file {stem:?} in the store; GET /api/v1/results lists them"),
+        ));
+    };
+    if !state.config().verify {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "verification_off",
+            "this service does not verify results files (it was started with --no-verify)",
+        ));
+    }
+    let verifications = &state.inner.verifications;
+    let verification = verifications.verification(&stem, &listed.version);
+    let checked_at = verifications
+        .get(&stem)
+        .filter(|checked| checked.version == listed.version)
+        .map(|checked| checked.checked_at);
+    let mut scorer = serde_json::to_value(state.inner.evaluator.reproducibility())
+        .expect("a reproducibility key serialises");
+    if let Some(scorer) = scorer.as_object_mut() {
+        // Each file is scored again on its own recorded seed.
+        scorer.remove("seed");
+    }
+    Ok(axum::Json(json!({
+        "name": stem,
+        "version": listed.version,
+        "checked_at": checked_at,
+        "scorer": scorer,
+        "verification": verification,
+    }))
+    .into_response())
 }
 
 /// One problem's record: the answers, the extraction, every case, the fuel

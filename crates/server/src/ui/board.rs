@@ -12,8 +12,9 @@ use super::{
 };
 use crate::AppState;
 use fuelbench_runner::leaderboard::BoardRow;
+use fuelbench_runner::{Verification, VerificationState};
 
-use crate::routes::{BoardQuery, flag_rows, non_empty, select_rows};
+use crate::routes::{BoardQuery, non_empty, select_rows};
 
 /// The columns a person can sort by: label, row field, and whether the
 /// best comes first when sorted descending.
@@ -47,13 +48,14 @@ pub(super) async fn leaderboard(
         Ok(selected) => selected,
         Err(error) => return error.into(),
     };
-    let rows = flag_rows(&state, rows);
     let filters = |sort: &str, order: &str| {
         query(&[
             ("model", non_empty(&board.model).unwrap_or("")),
             ("think", non_empty(&board.think).unwrap_or("")),
             ("grammar", non_empty(&board.grammar).unwrap_or("")),
             ("verdict", non_empty(&board.verdict).unwrap_or("")),
+            ("verification", non_empty(&board.verification).unwrap_or("")),
+            ("provenance", non_empty(&board.provenance).unwrap_or("")),
             ("sort", sort),
             ("order", order),
         ])
@@ -87,6 +89,16 @@ pub(super) async fn leaderboard(
                     }
                 }
             }
+            @if state.config().verify {
+                label title="what scoring each row's results file again on this service found" { "Verified "
+                    select name="verification" {
+                        @for (value, text) in [("", "any"), ("verified", "verified"), ("differs", "differs"), ("unverifiable", "unverifiable"), ("pending", "pending")] {
+                            option value=(value) selected[non_empty(&board.verification).unwrap_or("") == value] { (text) }
+                        }
+                    }
+                }
+            }
+            label title="the host that ran it, or the model server's URL, build or binary hash" { "From " input type="search" name="provenance" value=(non_empty(&board.provenance).unwrap_or("")) placeholder="any" size="12"; }
             @if let Some(sort) = sorted { input type="hidden" name="sort" value=(sort); }
             @if let Some(order) = non_empty(&board.order) { input type="hidden" name="order" value=(order); }
             button type="submit" { "Filter" }
@@ -137,6 +149,25 @@ fn prefix(text: &str, chars: usize) -> &str {
         .map_or(text, |(end, _)| &text[..end])
 }
 
+/// What scoring a row's file again on this service found, as a mark whose
+/// title says what was checked or what differs.
+fn verification_mark(verification: &Verification) -> Markup {
+    let reasons = verification.reasons.join("\n");
+    let (class, text) = match verification.state {
+        VerificationState::Verified => ("verified", "✓ verified".to_owned()),
+        VerificationState::Differs if verification.problems.is_empty() => {
+            ("differs", "≠ differs: its scores".to_owned())
+        }
+        VerificationState::Differs => (
+            "differs",
+            format!("≠ differs: {}", verification.problems.join(", ")),
+        ),
+        VerificationState::Unverifiable => ("unverifiable", "unverifiable".to_owned()),
+        VerificationState::Pending => ("pending", "checking…".to_owned()),
+    };
+    html! { small class={"check " (class)} title=(reasons) { (text) } }
+}
+
 /// `HumanEval` for `humaneval`; other names as they are.
 fn suite_label(name: &str) -> &str {
     match name {
@@ -167,6 +198,11 @@ fn board_row(flagged: &BoardRow, suites: &[String]) -> Markup {
                 }
                 @if !flagged.comparable {
                     span.flag title=(flagged.differences.join("; ")) { " ⚑ " (flagged.differences.join("; ")) }
+                }
+                @if let Some(verification) = &flagged.verification { " " (verification_mark(verification)) }
+                @let provenance = row.provenance();
+                @if !provenance.is_empty() {
+                    br; small.provenance title="where it came from: the host that ran it, the model server, its build and binary" { (provenance.join(" · ")) }
                 }
             }
             td { (row.quant.as_deref().unwrap_or("–")) }
@@ -332,6 +368,7 @@ mod tests {
                 row,
                 comparable: true,
                 differences: Vec::new(),
+                verification: None,
             },
             &[],
         )

@@ -1,0 +1,691 @@
+//! The store in a bucket: the folder's layout as objects, read and written
+//! through `object_store`.
+//!
+//! A run writes its results files into a local copy of the store (under the
+//! cache) and sends each to the bucket after every problem: the first write
+//! of an object only if none is there, each later one only if the object is
+//! still the one this run last wrote (where the backend can put on a
+//! condition). So a second writer of the same run is refused, never
+//! silently overwritten. A job's state and events have one writer, the
+//! service that runs it, and are written whole.
+//!
+//! The leaderboard is derived from one listing; an object is read only
+//! when its ETag (or, without one, its size and time) is new, so a warm
+//! board costs a listing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions};
+
+use fuelbench_llm::ServerKey;
+
+mod cloud;
+mod io;
+
+use self::io::Io;
+
+use super::{Listed, MAX_EVENTS_BYTES, MAX_RUN_STATE_BYTES, Published, Store, is_name};
+use crate::jobs::RunStatus;
+use crate::leaderboard::{self, Board, Row, Serving};
+use crate::{Error, MAX_RESULTS_BYTES, Result, ResultsFile, ResultsHead, RunEvent};
+
+/// How many objects a board reads at once when many are new.
+const READS_AT_ONCE: usize = 32;
+
+/// How long one listing of the bucket serves the board before the next
+/// read lists it again: a listing of a thousand objects is a round trip or
+/// two of ~100 ms, and a board is read far more often than runs finish.
+/// This process's own writes list it again at once.
+pub const LISTING_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The store under a prefix of a bucket.
+#[derive(Debug)]
+pub struct BucketStore {
+    /// The store's URL, as given, without a trailing `/`.
+    url: String,
+    objects: Arc<dyn ObjectStore>,
+    prefix: ObjectPath,
+    /// The local copy runs write through.
+    staging: PathBuf,
+    io: Io,
+    /// What each object held, by its place and version.
+    rows: Cache<Result<Vec<Row>, String>>,
+    heads: Cache<Option<ResultsHead>>,
+    serving: Cache<Option<(ServerKey, Serving)>>,
+    /// Each results object this process writes: the ETag of its last
+    /// write, `None` when the backend gave none (then the next write
+    /// overwrites), and no entry before the first.
+    written: Mutex<HashMap<String, Option<String>>>,
+    /// Each job's event lines, as this process last wrote them.
+    events: Mutex<HashMap<String, Vec<String>>>,
+    /// The last listing of the results and load runs, and when it was made.
+    listed: Mutex<Option<Listing>>,
+}
+
+#[derive(Debug, Clone)]
+struct Listing {
+    at: std::time::Instant,
+    results: Vec<ObjectMeta>,
+    perf: Vec<ObjectMeta>,
+}
+
+type Cache<T> = Mutex<HashMap<String, (String, T)>>;
+
+/// How much of a results object a board reads first: its head, all a row
+/// needs, is far less unless a server described itself at great length.
+const HEAD_BYTES: u64 = 64 << 10;
+
+/// What was read of an object: a results file's head alone, or its whole
+/// text (or why it could not be read).
+enum Fetched {
+    Head(Box<ResultsHead>),
+    Text(std::result::Result<String, String>),
+}
+
+impl BucketStore {
+    /// The store at `url` (`s3://bucket/prefix`, `az://container/prefix`,
+    /// `gs://bucket/prefix`), its local copy under `cache`.
+    pub fn open(url: &str, cache: &Path, ca_cert: Option<&Path>) -> Result<BucketStore> {
+        let objects = cloud::connect(url, ca_cert)?;
+        let (_, rest) = url.split_once("://").unwrap_or(("", url));
+        // The bucket or container is the URL's host; the prefix follows it.
+        let prefix = rest.split_once('/').map_or("", |(_, prefix)| prefix);
+        let prefix = ObjectPath::parse(prefix).map_err(|source| Error::Invalid {
+            field: "results",
+            message: format!("{url}: {source}"),
+        })?;
+        use sha2::Digest as _;
+        let hash = format!("{:x}", sha2::Sha256::digest(url.as_bytes()));
+        let staging = cache.join("stores").join(&hash[..16]);
+        BucketStore::new(url, objects, prefix, staging)
+    }
+
+    /// The store under `prefix` of `objects`, named `url` in messages,
+    /// runs writing through `staging`.
+    pub fn new(
+        url: &str,
+        objects: Arc<dyn ObjectStore>,
+        prefix: ObjectPath,
+        staging: PathBuf,
+    ) -> Result<BucketStore> {
+        std::fs::create_dir_all(&staging).map_err(|source| Error::Io {
+            path: staging.clone(),
+            source,
+        })?;
+        Ok(BucketStore {
+            url: url.trim_end_matches('/').to_owned(),
+            objects,
+            prefix,
+            staging,
+            io: Io::start().map_err(|source| Error::Io {
+                path: PathBuf::from("the store's runtime"),
+                source,
+            })?,
+            rows: Mutex::default(),
+            heads: Mutex::default(),
+            serving: Mutex::default(),
+            written: Mutex::default(),
+            events: Mutex::default(),
+            listed: Mutex::default(),
+        })
+    }
+
+    /// `relative`'s object, under the prefix.
+    fn object(&self, relative: &str) -> ObjectPath {
+        relative
+            .split('/')
+            .fold(self.prefix.clone(), |path, part| path.join(part))
+    }
+
+    /// `location` as a URL, for messages.
+    fn url_of(&self, location: &ObjectPath) -> String {
+        let relative = location
+            .as_ref()
+            .strip_prefix(self.prefix.as_ref())
+            .unwrap_or(location.as_ref())
+            .trim_start_matches('/');
+        format!("{}/{relative}", self.url)
+    }
+
+    fn failed(
+        &self,
+        action: &'static str,
+        location: &ObjectPath,
+        source: object_store::Error,
+    ) -> Error {
+        Error::Store {
+            action,
+            object: self.url_of(location),
+            source,
+        }
+    }
+
+    /// The objects directly under `relative` (the prefix itself for `""`).
+    fn list(&self, relative: &str) -> Result<Vec<ObjectMeta>> {
+        let location = if relative.is_empty() {
+            self.prefix.clone()
+        } else {
+            self.object(relative)
+        };
+        let objects = Arc::clone(&self.objects);
+        let at = location.clone();
+        self.io
+            .wait(async move { objects.list_with_delimiter(Some(&at)).await })
+            .map(|listing| listing.objects)
+            .map_err(|source| self.failed("list", &location, source))
+    }
+
+    /// The objects anywhere under `relative`.
+    fn list_all(&self, relative: &str) -> Result<Vec<ObjectMeta>> {
+        let location = self.object(relative);
+        let objects = Arc::clone(&self.objects);
+        let at = location.clone();
+        self.io
+            .wait(async move { objects.list(Some(&at)).try_collect::<Vec<_>>().await })
+            .map_err(|source| self.failed("list", &location, source))
+    }
+
+    /// The text of `location`, refused past `cap` bytes before it is read,
+    /// or when it is not UTF-8. `Ok(None)` when there is no such object.
+    fn read(&self, location: &ObjectPath, cap: u64) -> Result<Option<String>> {
+        let objects = Arc::clone(&self.objects);
+        let at = location.clone();
+        let read = self.io.wait(async move {
+            let meta = objects.head(&at).await?;
+            if meta.size > cap {
+                return Ok(Err(meta.size));
+            }
+            objects.get(&at).await?.bytes().await.map(Ok)
+        });
+        match read {
+            Ok(Ok(bytes)) => text_of(bytes, cap)
+                .map(Some)
+                .map_err(|why| Error::Unreadable(format!("{}: {why}", self.url_of(location)))),
+            Ok(Err(size)) => Err(Error::Unreadable(format!(
+                "{}: {}",
+                self.url_of(location),
+                too_large(size, cap)
+            ))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(source) => Err(self.failed("read", location, source)),
+        }
+    }
+
+    /// Puts `bytes` at `relative`, whatever is there.
+    fn overwrite(&self, relative: &str, bytes: Vec<u8>) -> Result<()> {
+        let location = self.object(relative);
+        let objects = Arc::clone(&self.objects);
+        let at = location.clone();
+        self.io
+            .wait(async move { objects.put(&at, bytes.into()).await })
+            .map(drop)
+            .map_err(|source| self.failed("write", &location, source))
+    }
+
+    /// What `parse` makes of each `*.json` object in `listed`, reading only
+    /// objects whose version is new since the last call; objects no longer
+    /// listed are forgotten. Reads many at once.
+    fn read_all<T: Clone + Send + 'static>(
+        &self,
+        cache: &Cache<T>,
+        listed: &[ObjectMeta],
+        head_first: bool,
+        parse: fn(&Path, Fetched) -> T,
+    ) -> Vec<T> {
+        let relative = |meta: &ObjectMeta| self.relative(&meta.location);
+        let mut values: Vec<Option<T>> = Vec::with_capacity(listed.len());
+        let mut todo = Vec::new();
+        {
+            let cached = fuelbench_stdx::lock(cache);
+            for (index, meta) in listed.iter().enumerate() {
+                match cached.get(&relative(meta)) {
+                    Some((version, value)) if *version == version_of(meta) => {
+                        values.push(Some(value.clone()));
+                    }
+                    _ => {
+                        values.push(None);
+                        todo.push((index, meta.clone()));
+                    }
+                }
+            }
+        }
+        let objects = Arc::clone(&self.objects);
+        let fetched: Vec<(usize, ObjectMeta, Fetched)> = self.io.wait(async move {
+            futures_util::stream::iter(todo)
+                .map(|(index, meta)| {
+                    let objects = Arc::clone(&objects);
+                    async move {
+                        // A results file's head is its first few KiB: read
+                        // that much, and the whole only when it is not there.
+                        if head_first && meta.size > HEAD_BYTES {
+                            let head = objects
+                                .get_range(&meta.location, 0..HEAD_BYTES)
+                                .await
+                                .ok()
+                                .and_then(|prefix| crate::results::head_of_prefix(&prefix));
+                            if let Some(head) = head {
+                                return (index, meta, Fetched::Head(Box::new(head)));
+                            }
+                        }
+                        let text = if meta.size > MAX_RESULTS_BYTES {
+                            Err(too_large(meta.size, MAX_RESULTS_BYTES))
+                        } else {
+                            match objects.get(&meta.location).await {
+                                Ok(got) => match got.bytes().await {
+                                    Ok(bytes) => text_of(bytes, MAX_RESULTS_BYTES),
+                                    Err(error) => Err(error.to_string()),
+                                },
+                                Err(error) => Err(error.to_string()),
+                            }
+                        };
+                        (index, meta, Fetched::Text(text))
+                    }
+                })
+                .buffer_unordered(READS_AT_ONCE)
+                .collect()
+                .await
+        });
+        let mut cached = fuelbench_stdx::lock(cache);
+        for (index, meta, text) in fetched {
+            let value = parse(Path::new(&relative(&meta)), text);
+            cached.insert(relative(&meta), (version_of(&meta), value.clone()));
+            values[index] = Some(value);
+        }
+        let keep: std::collections::HashSet<String> = listed.iter().map(relative).collect();
+        cached.retain(|key, _| keep.contains(key));
+        values.into_iter().flatten().collect()
+    }
+
+    /// `location` relative to the prefix: its place in the store.
+    fn relative(&self, location: &ObjectPath) -> String {
+        location
+            .as_ref()
+            .strip_prefix(self.prefix.as_ref())
+            .unwrap_or(location.as_ref())
+            .trim_start_matches('/')
+            .to_owned()
+    }
+
+    /// The results objects at the top of the store, newest first, and the
+    /// saved load runs under `perf/`: listed at most [`LISTING_TTL`] ago.
+    fn listing_now(&self) -> Result<Listing> {
+        if let Some(listing) = fuelbench_stdx::lock(&self.listed)
+            .as_ref()
+            .filter(|listing| listing.at.elapsed() < LISTING_TTL)
+        {
+            return Ok(listing.clone());
+        }
+        let listing = Listing {
+            at: std::time::Instant::now(),
+            results: self.results_objects()?,
+            perf: self
+                .list_all("perf")?
+                .into_iter()
+                .filter(|meta| meta.location.as_ref().ends_with(".json"))
+                .collect(),
+        };
+        *fuelbench_stdx::lock(&self.listed) = Some(listing.clone());
+        Ok(listing)
+    }
+
+    /// Forgets the last listing: this process has written a results object.
+    fn relist(&self) {
+        *fuelbench_stdx::lock(&self.listed) = None;
+    }
+
+    /// The results objects at the top of the store, newest first.
+    fn results_objects(&self) -> Result<Vec<ObjectMeta>> {
+        let mut listed: Vec<ObjectMeta> = self
+            .list("")?
+            .into_iter()
+            .filter(|meta| {
+                meta.location
+                    .filename()
+                    .and_then(|name| name.strip_suffix(".json"))
+                    .is_some_and(is_name)
+            })
+            .collect();
+        listed.sort_by(|a, b| {
+            b.last_modified
+                .cmp(&a.last_modified)
+                .then(b.location.cmp(&a.location))
+        });
+        Ok(listed)
+    }
+
+    fn results_name(&self, name: &str) -> Result<String> {
+        let stem = name.strip_suffix(".json").unwrap_or(name);
+        if !is_name(stem) {
+            return Err(Error::NotFound {
+                code: "unknown_results",
+                message: format!("{name:?} is not a results file's name"),
+            });
+        }
+        Ok(format!("{stem}.json"))
+    }
+
+    fn run_object(&self, id: &str, suffix: &str) -> Result<ObjectPath> {
+        if !is_name(id) {
+            return Err(Error::Invalid {
+                field: "id",
+                message: format!("{id:?} is not a run id"),
+            });
+        }
+        Ok(self.object(&format!("runs/{id}{suffix}")))
+    }
+}
+
+impl Store for BucketStore {
+    fn location(&self) -> String {
+        self.url.clone()
+    }
+
+    fn results_dir(&self) -> &Path {
+        &self.staging
+    }
+
+    fn stage(&self, names: &[String], resume: bool) -> Result<()> {
+        for name in names {
+            let location = self.object(name);
+            let local = self.staging.join(name);
+            let objects = Arc::clone(&self.objects);
+            let at = location.clone();
+            let found = self.io.wait(async move {
+                match objects.get(&at).await {
+                    Ok(got) => {
+                        let e_tag = got.meta.e_tag.clone();
+                        got.bytes().await.map(|bytes| Some((bytes, e_tag)))
+                    }
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(error) => Err(error),
+                }
+            });
+            match found.map_err(|source| self.failed("read", &location, source))? {
+                Some(_) if !resume => {
+                    return Err(Error::Exists {
+                        path: PathBuf::from(self.url_of(&location)),
+                    });
+                }
+                Some((bytes, e_tag)) => {
+                    fuelbench_stdx::write_durably(&local, &bytes).map_err(|source| Error::Io {
+                        path: local.clone(),
+                        source,
+                    })?;
+                    fuelbench_stdx::lock(&self.written).insert(name.clone(), e_tag);
+                }
+                None => {
+                    // The bucket is what counts: a local copy it does not
+                    // have is an earlier run's that never reached it.
+                    if !resume {
+                        let _ = std::fs::remove_file(&local);
+                    }
+                    fuelbench_stdx::lock(&self.written).remove(name);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&self, path: &Path) -> Result<()> {
+        let io = |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .ok_or_else(|| io(std::io::Error::other("not a results file's name")))?
+            .to_owned();
+        let bytes = std::fs::read(path).map_err(io)?;
+        let location = self.object(&name);
+        let mode = match fuelbench_stdx::lock(&self.written).get(&name) {
+            None => PutMode::Create,
+            Some(Some(e_tag)) => PutMode::Update(object_store::UpdateVersion {
+                e_tag: Some(e_tag.clone()),
+                version: None,
+            }),
+            Some(None) => PutMode::Overwrite,
+        };
+        let put = |mode: PutMode| {
+            let objects = Arc::clone(&self.objects);
+            let (at, bytes) = (location.clone(), bytes.clone());
+            self.io.wait(async move {
+                let options = PutOptions {
+                    mode,
+                    ..PutOptions::default()
+                };
+                objects.put_opts(&at, bytes.into(), options).await
+            })
+        };
+        let result = match put(mode) {
+            // A backend that cannot put on a condition (a local folder) is
+            // written over: one writer per run is then the runs' to keep.
+            Err(object_store::Error::NotImplemented { .. }) => put(PutMode::Overwrite),
+            other => other,
+        };
+        match result {
+            Ok(put) => {
+                self.relist();
+                fuelbench_stdx::lock(&self.written).insert(name, put.e_tag);
+                Ok(())
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => Err(Error::Conflict {
+                code: "results_exist",
+                message: format!(
+                    "{} was written by another run first; two runs never write one results \
+                     file. Resume it with --resume, or run into another store",
+                    self.url_of(&location)
+                ),
+            }),
+            Err(object_store::Error::Precondition { .. }) => Err(Error::Conflict {
+                code: "results_changed",
+                message: format!(
+                    "{} changed since this run last wrote it: another run writes it too. This \
+                     run stops rather than overwrite it; its local copy is {}",
+                    self.url_of(&location),
+                    path.display()
+                ),
+            }),
+            Err(source) => Err(self.failed("write", &location, source)),
+        }
+    }
+
+    fn put_new(&self, relative: &str, bytes: &[u8]) -> Result<Published> {
+        if !relative.split('/').all(is_name) {
+            return Err(Error::Invalid {
+                field: "name",
+                message: format!("{relative:?} is not a place in the store"),
+            });
+        }
+        let location = self.object(relative);
+        let objects = Arc::clone(&self.objects);
+        let (at, payload) = (location.clone(), bytes.to_vec());
+        let put = self.io.wait(async move {
+            let options = PutOptions {
+                mode: PutMode::Create,
+                ..PutOptions::default()
+            };
+            objects.put_opts(&at, payload.into(), options).await
+        });
+        match put {
+            Ok(_) => {
+                self.relist();
+                Ok(Published::Created)
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                let objects = Arc::clone(&self.objects);
+                let at = location.clone();
+                let there = self
+                    .io
+                    .wait(async move { objects.get(&at).await?.bytes().await })
+                    .map_err(|source| self.failed("read", &location, source))?;
+                Ok(if there.as_ref() == bytes {
+                    Published::Same
+                } else {
+                    Published::Differs
+                })
+            }
+            Err(source) => Err(self.failed("write", &location, source)),
+        }
+    }
+
+    fn listing(&self) -> Result<Vec<Listed>> {
+        Ok(self
+            .listing_now()?
+            .results
+            .iter()
+            .filter_map(|meta| {
+                let name = meta.location.filename()?.strip_suffix(".json")?.to_owned();
+                Some(Listed {
+                    name,
+                    version: version_of(meta),
+                })
+            })
+            .collect())
+    }
+
+    fn board(&self) -> Result<Board> {
+        let Listing {
+            results: mut listed,
+            perf,
+            ..
+        } = self.listing_now()?;
+        listed.sort_by(|a, b| a.location.cmp(&b.location));
+        let files = self.read_all(&self.rows, &listed, true, |path, fetched| match fetched {
+            Fetched::Head(head) => leaderboard::rows_of_head(path, &head),
+            Fetched::Text(text) => text
+                .map_err(|why| format!("skipped {}: {why}", path.display()))
+                .and_then(|text| leaderboard::rows_of_text(path, text)),
+        });
+        let serving: Vec<(ServerKey, Serving)> = self
+            .read_all(&self.serving, &perf, false, |path, fetched| match fetched {
+                Fetched::Text(Ok(text)) => leaderboard::serving_run_text(path, &text),
+                _ => None,
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(Board::assemble(files, &serving))
+    }
+
+    fn heads(&self) -> Result<Vec<(String, ResultsHead)>> {
+        let listed = self.listing_now()?.results;
+        let heads = self.read_all(&self.heads, &listed, true, |path, fetched| match fetched {
+            Fetched::Head(head) => Some(*head),
+            Fetched::Text(text) => ResultsHead::from_text(path, text.ok()?).ok(),
+        });
+        Ok(listed
+            .iter()
+            .zip(heads)
+            .filter_map(|(meta, head)| {
+                let name = meta.location.filename()?.strip_suffix(".json")?.to_owned();
+                Some((name, head?))
+            })
+            .collect())
+    }
+
+    fn results(&self, name: &str) -> Result<ResultsFile> {
+        let file = self.results_name(name)?;
+        let location = self.object(&file);
+        let text = self
+            .read(&location, MAX_RESULTS_BYTES)?
+            .ok_or_else(|| Error::NotFound {
+                code: "unknown_results",
+                message: format!(
+                    "no results file {file:?} in the store; GET /api/v1/results lists them"
+                ),
+            })?;
+        ResultsFile::from_text(Path::new(&file), text)
+            .map_err(|error| Error::Unreadable(fuelbench_stdx::error_chain(&error)))
+    }
+
+    fn save_run(&self, status: &RunStatus) -> Result<()> {
+        self.run_object(&status.id, ".json")?;
+        let mut text = serde_json::to_vec_pretty(status).expect("a job's state serialises");
+        text.push(b'\n');
+        self.overwrite(&format!("runs/{}.json", status.id), text)
+    }
+
+    fn append_event(&self, id: &str, event: &RunEvent) -> Result<()> {
+        let location = self.run_object(id, ".events.jsonl")?;
+        let mut lines = fuelbench_stdx::lock(&self.events).remove(id);
+        if lines.is_none() {
+            lines = Some(self.events(id));
+        }
+        let mut lines = lines.unwrap_or_default();
+        lines.push(serde_json::to_string(event).expect("events serialise"));
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let written = self.overwrite(&self.relative(&location), text.into_bytes());
+        fuelbench_stdx::lock(&self.events).insert(id.to_owned(), lines);
+        written
+    }
+
+    fn runs(&self) -> Vec<RunStatus> {
+        let Ok(listed) = self.list("runs") else {
+            return Vec::new();
+        };
+        let mut runs: Vec<RunStatus> = listed
+            .iter()
+            .filter_map(|meta| {
+                let id = meta.location.filename()?.strip_suffix(".json")?;
+                self.run(id)
+            })
+            .collect();
+        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        runs
+    }
+
+    fn run(&self, id: &str) -> Option<RunStatus> {
+        let location = self.run_object(id, ".json").ok()?;
+        let text = self.read(&location, MAX_RUN_STATE_BYTES).ok()??;
+        let status: RunStatus = serde_json::from_str(&text).ok()?;
+        (status.id == id).then_some(status)
+    }
+
+    fn events(&self, id: &str) -> Vec<String> {
+        if let Some(lines) = fuelbench_stdx::lock(&self.events).get(id) {
+            return lines.clone();
+        }
+        let Ok(location) = self.run_object(id, ".events.jsonl") else {
+            return Vec::new();
+        };
+        match self.read(&location, MAX_EVENTS_BYTES) {
+            Ok(Some(text)) => text.lines().map(str::to_owned).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn relative_event(&self, event: RunEvent) -> RunEvent {
+        super::relative_event(&self.staging, event)
+    }
+}
+
+/// What changes whenever an object's contents do.
+fn version_of(meta: &ObjectMeta) -> String {
+    match &meta.e_tag {
+        Some(e_tag) => e_tag.clone(),
+        None => format!("{}-{}", meta.last_modified.timestamp_micros(), meta.size),
+    }
+}
+
+fn too_large(size: u64, cap: u64) -> String {
+    format!(
+        "it is {} MiB, over the {} MiB it may be",
+        size.div_ceil(1 << 20),
+        cap >> 20
+    )
+}
+
+/// An object's bytes as text, refused past `cap` (it may have grown since
+/// it was listed) or when not UTF-8.
+fn text_of(bytes: bytes::Bytes, cap: u64) -> std::result::Result<String, String> {
+    if bytes.len() as u64 > cap {
+        return Err(too_large(bytes.len() as u64, cap));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|_| "it is not UTF-8 text".to_owned())
+}
