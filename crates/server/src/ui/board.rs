@@ -202,7 +202,7 @@ fn board_row(flagged: &BoardRow, suites: &[String]) -> Markup {
                 @if let Some(verification) = &flagged.verification { " " (verification_mark(verification)) }
                 @let provenance = row.provenance();
                 @if !provenance.is_empty() {
-                    br; small.provenance title="where it came from: the host that ran it, the model server, its build and binary" { (provenance.join(" · ")) }
+                    small.provenance title="where it came from: the host that ran it, the model server, its build and binary" { (provenance.join(" · ")) }
                 }
             }
             td { (row.quant.as_deref().unwrap_or("–")) }
