@@ -376,6 +376,21 @@ fn the_service_marks_each_row_verified_or_not() {
     raised["config"]["model"] = "raised".into();
     raised["summary"]["pass_at_1"] = 0.99.into();
     std::fs::write(results.join("raised.json"), raised.to_string()).expect("written");
+    // Another harness's row, naming the honest file as its source and this
+    // scorer's keys: it must borrow neither the file's mark nor its keys.
+    let honest: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    let imported = serde_json::json!({
+        "format": "fuelbench-imported/1", "source": "elsewhere",
+        "rows": [{
+            "model": "borrowed", "quant": null, "think": "default", "grammar": "none",
+            "pass_at_1": 0.99, "complexity": null, "numerical": null, "refactor": null,
+            "overall": 0.99, "go": true, "avg_tokens": null, "tokens_per_s": null,
+            "wall_time_s": null, "progress": "3/3", "source": "honest.json",
+            "problem_set_sha256": honest["config"]["problem_set_sha256"],
+            "python_wasm_sha256": honest["reproducibility"]["python_wasm_sha256"],
+        }],
+    });
+    std::fs::write(results.join("imported.json"), imported.to_string()).expect("written");
     let app = fuelbench_server::router(state.clone());
     runtime().block_on(async {
         let stop = fuelbench_runner::CancellationToken::new();
@@ -431,6 +446,11 @@ fn the_service_marks_each_row_verified_or_not() {
         };
         assert_eq!(state_of("m"), Some("verified".into()), "{board}");
         assert_eq!(state_of("raised"), Some("differs".into()), "{board}");
+        assert_eq!(
+            state_of("borrowed"),
+            Some(serde_json::Value::Null),
+            "{board}"
+        );
         let differs = send(
             &app,
             "GET",
@@ -661,4 +681,48 @@ fn a_run_into_a_bucket_is_verified_by_a_service_in_another_process() {
     });
     let found = verification("differs");
     assert!(found.to_string().contains("overall_score"), "{found}");
+}
+
+/// A field given twice is read one way by one reader and another way by
+/// another: a results file of this schema with one is refused, whole or by
+/// its head, wherever it is kept.
+#[test]
+fn a_results_file_with_a_field_given_twice_is_refused() {
+    let (bytes, _, _) = finished_run();
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    // A second schema_version and a second summary, after the records.
+    let doubled = format!(
+        "{},\n  \"schema_version\": {},\n  \"summary\": null\n}}\n",
+        text.trim_end().trim_end_matches('}').trim_end(),
+        fuelbench_runner::SCHEMA_VERSION
+    );
+    let error =
+        ResultsFile::from_text(Path::new("doubled.json"), doubled.clone()).expect_err("refused");
+    assert!(error.to_string().contains("doubled.json"), "{error}");
+
+    let objects: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let staging = tempfile::tempdir().expect("a temporary directory");
+    let store = BucketStore::new(
+        "memory://doubled",
+        Arc::clone(&objects),
+        ObjectPath::from("p"),
+        staging.path().to_owned(),
+    )
+    .expect("opens");
+    store
+        .put_new("doubled.json", doubled.as_bytes())
+        .expect("put");
+    let error = store.results("doubled").expect_err("refused whole");
+    assert!(matches!(error, Error::Unreadable(_)), "{error}");
+    let verification = verify_read(&store, "doubled");
+    assert!(
+        verification.is_err(),
+        "a file that does not read is never verified"
+    );
+}
+
+fn verify_read(store: &dyn Store, name: &str) -> Result<VerificationState, Error> {
+    let (_, _, chosen) = finished_run();
+    let (file, _) = store.results_versioned(name)?;
+    Ok(verify(&file, &evaluator(), &chosen, &[], Path::new(name)).state)
 }

@@ -558,8 +558,10 @@ pub fn rows_of_text(path: &Path, text: String) -> Result<Vec<Row>, String> {
                 .map_err(|error| skipped(&fuelbench_stdx::error_chain(&error)))?;
             row(head)
         }
-        // Another harness's rows are never a public suite's: only a results
-        // file this scorer wrote names one.
+        // Another harness's rows are never a public suite's, nor this
+        // scorer's: only a results file this scorer wrote names a suite or
+        // the keys it scored on, and each row's source is the file it is
+        // in, so it can borrow no other file's column or verification.
         Some(IMPORTED_FORMAT) => serde_json::from_str::<Imported>(&text)
             .map(|imported| {
                 let mut rows = imported.rows;
@@ -567,6 +569,11 @@ pub fn rows_of_text(path: &Path, text: String) -> Result<Vec<Row>, String> {
                     row.suite = None;
                     row.suite_sha256 = None;
                     row.suites.clear();
+                    row.source = path.to_owned();
+                    row.problem_set_sha256 = None;
+                    row.python_wasm_sha256 = None;
+                    row.fuelbench_version = None;
+                    row.seed = None;
                 }
                 rows
             })

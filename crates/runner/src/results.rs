@@ -16,7 +16,7 @@ use fuelbench_problems::Failure;
 use super::{Error, Result};
 
 pub use read::{MAX_RESULTS_BYTES, ResultsHead};
-pub(crate) use read::{current_head, head_of_prefix, read_text};
+pub(crate) use read::{current_head, head_of_prefix, read_text, read_text_versioned};
 pub use summary::Summary;
 
 /// The `format` of every results file.

@@ -87,7 +87,13 @@ pub trait Store: std::fmt::Debug + Send + Sync {
     /// One results file, by name (its file stem, or its file name):
     /// [`Error::NotFound`] when there is none, [`Error::Unreadable`] when it
     /// cannot be read.
-    fn results(&self, name: &str) -> Result<ResultsFile>;
+    fn results(&self, name: &str) -> Result<ResultsFile> {
+        self.results_versioned(name).map(|(file, _)| file)
+    }
+
+    /// [`Store::results`], with the version of what was read (as
+    /// [`Store::listing`] gives it), taken from the same read.
+    fn results_versioned(&self, name: &str) -> Result<(ResultsFile, String)>;
 
     /// Writes a job's state, whole or not at all.
     fn save_run(&self, status: &RunStatus) -> Result<()>;
@@ -299,6 +305,11 @@ impl Store for DirStore {
         match linked {
             Ok(()) => Ok(Published::Created),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Only a regular file of the same length is read to compare.
+                let meta = std::fs::metadata(&path).map_err(io)?;
+                if !meta.is_file() || meta.len() != bytes.len() as u64 {
+                    return Ok(Published::Differs);
+                }
                 let there = std::fs::read(&path).map_err(io)?;
                 Ok(if there == bytes {
                     Published::Same
@@ -316,9 +327,8 @@ impl Store for DirStore {
             .filter_map(|path| {
                 let meta = std::fs::metadata(&path).ok()?;
                 let modified = meta.modified().ok()?;
-                let since = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
                 let name = path.file_stem()?.to_str()?.to_owned();
-                let version = format!("{}-{}", since.as_nanos(), meta.len());
+                let version = file_version(&meta)?;
                 Some((modified, Listed { name, version }))
             })
             .collect();
@@ -360,10 +370,16 @@ impl Store for DirStore {
             .collect())
     }
 
-    fn results(&self, name: &str) -> Result<ResultsFile> {
-        ResultsFile::read(&self.results_path(name)?).map_err(|error| {
-            Error::Unreadable(self.relative_text(&fuelbench_stdx::error_chain(&error)))
-        })
+    fn results_versioned(&self, name: &str) -> Result<(ResultsFile, String)> {
+        let path = self.results_path(name)?;
+        crate::results::read_text_versioned(&path)
+            .and_then(|(text, meta)| {
+                let version = file_version(&meta).unwrap_or_default();
+                Ok((ResultsFile::from_text(&path, text)?, version))
+            })
+            .map_err(|error| {
+                Error::Unreadable(self.relative_text(&fuelbench_stdx::error_chain(&error)))
+            })
     }
 
     fn save_run(&self, status: &RunStatus) -> Result<()> {
@@ -440,6 +456,21 @@ impl Store for DirStore {
     fn relative_event(&self, event: RunEvent) -> RunEvent {
         relative_event(&self.dir, event)
     }
+}
+
+/// What changes whenever a file's contents do: its modification and
+/// change times (the second no one can set back) and its length.
+fn file_version(meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let modified = meta.modified().ok()?;
+    let since = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    Some(format!(
+        "{}-{}.{}-{}",
+        since.as_nanos(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+        meta.len()
+    ))
 }
 
 /// `path` as a place in the store in `dir`.

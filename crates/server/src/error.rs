@@ -165,11 +165,26 @@ impl From<fuelbench_runner::Error> for ApiError {
             ),
             // The store is behind this service, as a model server is
             // behind a proxy: its failure is a bad gateway, and may pass.
-            Error::Store { .. } => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "store_unavailable",
-                fuelbench_stdx::error_chain(&error),
-            ),
+            // Which bucket, and what it said, are the operator's to know:
+            // the server's log has them.
+            Error::Store { action, .. } => ApiError {
+                detail: Some(format!(
+                    "the results store failed: {}",
+                    fuelbench_stdx::error_chain(&error)
+                )),
+                ..ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "store_unavailable",
+                    format!(
+                        "the results store could not be {}; try again shortly",
+                        match action {
+                            "list" => "listed",
+                            "write" => "written",
+                            _ => "read",
+                        }
+                    ),
+                )
+            },
             // Which process holds it, and where its lock file is, are the
             // operator's to know, not the client's.
             Error::Server(fuelbench_llm::Error::Busy { ref base_url, .. }) => ApiError {

@@ -99,9 +99,17 @@ pub(crate) async fn verify_store(state: AppState, stop: CancellationToken) {
     let verifications = Arc::clone(&state.inner.verifications);
     loop {
         // A store that cannot be listed now (a bucket out of reach) is
-        // tried again at the next turn; pages say why themselves.
-        let listing = state.inner.store.listing().await.unwrap_or_default();
-        verifications.keep_only(&listing);
+        // tried again at the next turn, forgetting nothing; pages say why
+        // themselves.
+        let listing = state
+            .inner
+            .store
+            .listing()
+            .await
+            .unwrap_or_else(|_| Vec::new());
+        if !listing.is_empty() {
+            verifications.keep_only(&listing);
+        }
         for listed in listing {
             if verifications.is_current(&listed) {
                 continue;
@@ -130,14 +138,21 @@ pub(crate) async fn verify_store(state: AppState, stop: CancellationToken) {
             if stop.is_cancelled() {
                 return;
             }
-            let verification = match checked {
-                Ok(verification) => verification,
-                Err(panic) => Some(unverifiable(format!("checking it failed: {panic}"))),
+            // Kept under the version that was read, which the listing may
+            // have told differently: the next turn checks the newer one.
+            let (verification, version) = match checked {
+                Ok(Some(checked)) => checked,
+                // The store was out of reach: the next turn tries again.
+                Ok(None) => continue,
+                Err(panic) => (
+                    Some(unverifiable(format!("checking it failed: {panic}"))),
+                    listed.version,
+                ),
             };
             fuelbench_stdx::lock(&verifications.checked).insert(
                 listed.name,
                 Checked {
-                    version: listed.version,
+                    version,
                     checked_at: fuelbench_runner::now(),
                     verification,
                 },
@@ -151,24 +166,46 @@ pub(crate) async fn verify_store(state: AppState, stop: CancellationToken) {
     }
 }
 
-/// `name` scored again here; `None` while its run is unfinished.
-fn check(state: &AppState, name: &str, interrupt: &Interrupt) -> Option<Verification> {
+/// `name` scored again here, and the version of it that was read: no
+/// verification while its run is unfinished; `None` when the store could
+/// not be reached.
+fn check(
+    state: &AppState,
+    name: &str,
+    interrupt: &Interrupt,
+) -> Option<(Option<Verification>, String)> {
     let inner = &state.inner;
-    let file = match inner.store.store().results(name) {
-        Ok(file) => file,
-        Err(error) => return Some(unverifiable(fuelbench_stdx::error_chain(&error))),
+    let (file, version) = match inner.store.store().results_versioned(name) {
+        Ok(read) => read,
+        Err(fuelbench_runner::Error::Store { .. }) => return None,
+        Err(fuelbench_runner::Error::NotFound { .. }) => return None,
+        Err(error) => {
+            let version = inner
+                .store
+                .store()
+                .listing()
+                .ok()?
+                .into_iter()
+                .find(|listed| listed.name == name)?
+                .version;
+            return Some((
+                Some(unverifiable(fuelbench_stdx::error_chain(&error))),
+                version,
+            ));
+        }
     };
     if !file.complete {
-        return None;
+        return Some((None, version));
     }
     let evaluator = inner.evaluator.interruptible(interrupt);
-    Some(fuelbench_runner::verify(
+    let verification = fuelbench_runner::verify(
         &file,
         &evaluator,
         &inner.problems,
         &inner.suites,
         Path::new(&format!("{name}.json")),
-    ))
+    );
+    Some((Some(verification), version))
 }
 
 pub(crate) fn pending(reason: &str) -> Verification {

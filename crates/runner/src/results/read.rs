@@ -38,6 +38,15 @@ impl ResultsFile {
         let version = value.get("schema_version").and_then(Value::as_u64);
         let from = match value.get("format").and_then(Value::as_str) {
             Some(FORMAT_1) => 1,
+            // This schema's files are read straight into their types: one
+            // that comes here does not read as one (a field twice, or of
+            // the wrong type), and is refused rather than read leniently.
+            Some(FORMAT) if version == Some(u64::from(SCHEMA_VERSION)) => {
+                return Err(format_error(format!(
+                    "it says schema_version {SCHEMA_VERSION} but does not read as one: a field \
+                     given twice, or of the wrong type"
+                )));
+            }
             Some(FORMAT) => match version {
                 Some(version @ 2..) if version <= u64::from(SCHEMA_VERSION) => version,
                 Some(version) => {
@@ -209,7 +218,11 @@ pub(crate) fn head_of_prefix(prefix: &[u8]) -> Option<ResultsHead> {
                     break;
                 }
                 if HEAD_FIELDS.contains(&key.as_str()) {
-                    head.insert(key, map.next_value()?);
+                    // A field given twice is read one way here and another
+                    // elsewhere: no head from this prefix.
+                    if head.insert(key, map.next_value()?).is_some() {
+                        return Ok(());
+                    }
                 } else {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -309,6 +322,12 @@ pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
 /// A results file's text, refused past [`MAX_RESULTS_BYTES`] before any of
 /// it is read.
 pub(crate) fn read_text(path: &Path) -> Result<String> {
+    read_text_versioned(path).map(|(text, _)| text)
+}
+
+/// [`read_text`], with the metadata of the file as it was opened: what
+/// was read is that file, whatever the path names by the time it is asked.
+pub(crate) fn read_text_versioned(path: &Path) -> Result<(String, std::fs::Metadata)> {
     use std::io::Read as _;
     let io = |source| Error::Io {
         path: path.to_owned(),
@@ -324,7 +343,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
         )));
     }
     let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
+    let opened = file.metadata().map_err(io)?;
+    let len = opened.len();
     let too_large = |len: u64| {
         io(std::io::Error::new(
             std::io::ErrorKind::FileTooLarge,
@@ -346,7 +366,7 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
     if text.len() as u64 > MAX_RESULTS_BYTES {
         return Err(too_large(text.len() as u64));
     }
-    Ok(text)
+    Ok((text, opened))
 }
 
 /// Schema 1 to 2, on the JSON before it is typed (2 to 3 needs nothing but

@@ -191,23 +191,26 @@ impl BucketStore {
 
     /// The text of `location`, refused past `cap` bytes before it is read,
     /// or when it is not UTF-8. `Ok(None)` when there is no such object.
-    fn read(&self, location: &ObjectPath, cap: u64) -> Result<Option<String>> {
+    fn read(&self, location: &ObjectPath, cap: u64) -> Result<Option<(String, String)>> {
         let objects = Arc::clone(&self.objects);
         let at = location.clone();
+        // The size is the answer's own, checked before its body is read:
+        // whatever the object is by then, no more than `cap` is taken.
         let read = self.io.wait(async move {
-            let meta = objects.head(&at).await?;
-            if meta.size > cap {
-                return Ok(Err(meta.size));
+            let got = objects.get(&at).await?;
+            if got.meta.size > cap {
+                return Ok(Err(got.meta.size));
             }
-            objects.get(&at).await?.bytes().await.map(Ok)
+            let version = version_of(&got.meta);
+            got.bytes().await.map(|bytes| Ok((bytes, version)))
         });
+        let name = self.relative(location);
         match read {
-            Ok(Ok(bytes)) => text_of(bytes, cap)
-                .map(Some)
-                .map_err(|why| Error::Unreadable(format!("{}: {why}", self.url_of(location)))),
+            Ok(Ok((bytes, version))) => text_of(bytes, cap)
+                .map(|text| Some((text, version)))
+                .map_err(|why| Error::Unreadable(format!("{name}: {why}"))),
             Ok(Err(size)) => Err(Error::Unreadable(format!(
-                "{}: {}",
-                self.url_of(location),
+                "{name}: {}",
                 too_large(size, cap)
             ))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -396,9 +399,16 @@ impl Store for BucketStore {
             let at = location.clone();
             let found = self.io.wait(async move {
                 match objects.get(&at).await {
+                    // Only a resume reads what is there, and no more than
+                    // a results file may hold.
+                    Ok(got) if !resume || got.meta.size > MAX_RESULTS_BYTES => Ok(Some((
+                        bytes::Bytes::new(),
+                        got.meta.e_tag.clone(),
+                        got.meta.size,
+                    ))),
                     Ok(got) => {
-                        let e_tag = got.meta.e_tag.clone();
-                        got.bytes().await.map(|bytes| Some((bytes, e_tag)))
+                        let (e_tag, size) = (got.meta.e_tag.clone(), got.meta.size);
+                        got.bytes().await.map(|bytes| Some((bytes, e_tag, size)))
                     }
                     Err(object_store::Error::NotFound { .. }) => Ok(None),
                     Err(error) => Err(error),
@@ -410,7 +420,13 @@ impl Store for BucketStore {
                         path: PathBuf::from(self.url_of(&location)),
                     });
                 }
-                Some((bytes, e_tag)) => {
+                Some((_, _, size)) if size > MAX_RESULTS_BYTES => {
+                    return Err(Error::Unreadable(format!(
+                        "{name}: {}",
+                        too_large(size, MAX_RESULTS_BYTES)
+                    )));
+                }
+                Some((bytes, e_tag, _)) => {
                     fuelbench_stdx::write_durably(&local, &bytes).map_err(|source| Error::Io {
                         path: local.clone(),
                         source,
@@ -519,11 +535,19 @@ impl Store for BucketStore {
             Err(object_store::Error::AlreadyExists { .. }) => {
                 let objects = Arc::clone(&self.objects);
                 let at = location.clone();
+                let size = bytes.len() as u64;
+                // Another size differs without a read.
                 let there = self
                     .io
-                    .wait(async move { objects.get(&at).await?.bytes().await })
+                    .wait(async move {
+                        let got = objects.get(&at).await?;
+                        if got.meta.size != size {
+                            return Ok(None);
+                        }
+                        got.bytes().await.map(Some)
+                    })
                     .map_err(|source| self.failed("read", &location, source))?;
-                Ok(if there.as_ref() == bytes {
+                Ok(if there.is_some_and(|there| there.as_ref() == bytes) {
                     Published::Same
                 } else {
                     Published::Differs
@@ -588,18 +612,19 @@ impl Store for BucketStore {
             .collect())
     }
 
-    fn results(&self, name: &str) -> Result<ResultsFile> {
+    fn results_versioned(&self, name: &str) -> Result<(ResultsFile, String)> {
         let file = self.results_name(name)?;
         let location = self.object(&file);
-        let text = self
-            .read(&location, MAX_RESULTS_BYTES)?
-            .ok_or_else(|| Error::NotFound {
-                code: "unknown_results",
-                message: format!(
-                    "no results file {file:?} in the store; GET /api/v1/results lists them"
-                ),
-            })?;
+        let (text, version) =
+            self.read(&location, MAX_RESULTS_BYTES)?
+                .ok_or_else(|| Error::NotFound {
+                    code: "unknown_results",
+                    message: format!(
+                        "no results file {file:?} in the store; GET /api/v1/results lists them"
+                    ),
+                })?;
         ResultsFile::from_text(Path::new(&file), text)
+            .map(|read| (read, version))
             .map_err(|error| Error::Unreadable(fuelbench_stdx::error_chain(&error)))
     }
 
@@ -642,7 +667,7 @@ impl Store for BucketStore {
 
     fn run(&self, id: &str) -> Option<RunStatus> {
         let location = self.run_object(id, ".json").ok()?;
-        let text = self.read(&location, MAX_RUN_STATE_BYTES).ok()??;
+        let (text, _) = self.read(&location, MAX_RUN_STATE_BYTES).ok()??;
         let status: RunStatus = serde_json::from_str(&text).ok()?;
         (status.id == id).then_some(status)
     }
@@ -655,7 +680,7 @@ impl Store for BucketStore {
             return Vec::new();
         };
         match self.read(&location, MAX_EVENTS_BYTES) {
-            Ok(Some(text)) => text.lines().map(str::to_owned).collect(),
+            Ok(Some((text, _))) => text.lines().map(str::to_owned).collect(),
             _ => Vec::new(),
         }
     }
