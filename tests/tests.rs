@@ -80,6 +80,6 @@ mod server_runs;
 mod store;
 /// Helpers shared by the modules (no tests).
 mod support;
-/// Model servers behind HTTPS with a certificate authority made in the
-/// test: trusted with `--ca-cert`, refused without it.
+/// Model servers and buckets behind HTTPS with a certificate authority
+/// made in the test: trusted with `--ca-cert`, refused without it.
 mod tls;

@@ -211,3 +211,73 @@ fn a_model_server_behind_tls_is_reached_with_its_ca_and_refused_without() {
         "{stderr}"
     );
 }
+
+/// A bucket behind HTTPS with a private certificate authority: the S3
+/// emulator behind the same TLS front, trusted with `--ca-cert`, refused
+/// without it; and Azurite with a wrong account key, refused and named.
+#[cfg(feature = "external-tests")]
+#[test]
+fn a_bucket_behind_tls_needs_its_ca_and_a_wrong_key_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    certificates(dir.path());
+    let endpoint = std::env::var("AWS_ENDPOINT").expect("scripts/test.sh sets AWS_ENDPOINT");
+    let backend: SocketAddr = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("a loopback address");
+    let (_front, addr) = tls_front(dir.path(), backend);
+    let bucket =
+        std::env::var("FUELBENCH_TEST_S3").expect("scripts/test.sh sets FUELBENCH_TEST_S3");
+    let url = format!("{bucket}/tls-{}", std::process::id());
+    let ca = dir.path().join("ca.pem");
+    let board = |extra: &[&str], env: &[(&str, String)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fuelbench"));
+        command
+            .args(["leaderboard", &url])
+            .args(extra)
+            .env("FUELBENCH_CACHE", cache_dir())
+            .env_remove("FUELBENCH_CA_CERT")
+            .env("AWS_MAX_RETRIES", "0");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().expect("fuelbench starts")
+    };
+    let https = [
+        ("AWS_ENDPOINT", format!("https://localhost:{}", addr.port())),
+        ("AWS_ALLOW_HTTP", "false".to_owned()),
+    ];
+    let trusted = board(&["--ca-cert", ca.to_str().expect("UTF-8")], &https);
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    let refused = board(&[], &https);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("tls-"), "the store is named: {stderr}");
+    assert!(
+        stderr.to_lowercase().contains("certificate"),
+        "the refusal says why: {stderr}"
+    );
+
+    let azure = std::env::var("FUELBENCH_TEST_AZURE").expect("scripts/test.sh sets it");
+    let output = Command::new(env!("CARGO_BIN_EXE_fuelbench"))
+        .args(["leaderboard", &format!("{azure}/wrong-key")])
+        .env("FUELBENCH_CACHE", cache_dir())
+        .env(
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "d3Jvbmcta2V5LWZvci10aGUtZW11bGF0b3I=",
+        )
+        .output()
+        .expect("fuelbench starts");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("wrong-key"), "the store is named: {stderr}");
+    assert!(
+        stderr.contains("403") || stderr.to_lowercase().contains("authoriz"),
+        "the refusal says why: {stderr}"
+    );
+}

@@ -38,8 +38,12 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        // Some errors say their cause in their own words already.
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         source = cause.source();
     }
     text
@@ -60,6 +64,24 @@ mod tests {
         let root = std::io::Error::other("disk full");
         let outer = std::io::Error::other(Wrapped(root));
         assert_eq!(super::error_chain(&outer), "wrapped: disk full");
+        // One that says its cause itself (object_store's do) says it once.
+        let saying = std::io::Error::other(Saying(std::io::Error::other("disk full")));
+        assert_eq!(super::error_chain(&saying), "could not write: disk full");
+    }
+
+    #[derive(Debug)]
+    struct Saying(std::io::Error);
+
+    impl std::fmt::Display for Saying {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "could not write: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Saying {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 
     #[derive(Debug)]
