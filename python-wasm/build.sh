@@ -90,8 +90,12 @@ check_version() {
 }
 check_version clang-16 "$(pin clang_version)"
 check_version wasi-libc "$(pin wasi_libc_version)"
-build_python=$(command -v python3.11 || true)
-[ -n "$build_python" ] || die "CPython's cross build needs a native python3.11 on PATH (apt-get install python3.11)"
+# The build python freezes the startup modules into the interpreter, so its
+# version is an input: Debian's own, never whatever python3.11 is first on
+# PATH (a pyenv shim, say, whose version differs from machine to machine).
+build_python=/usr/bin/python3.11
+[ -x "$build_python" ] || die "CPython's cross build needs Debian's python3.11 (apt-get install python3.11)"
+build_python_version=$("$build_python" -c 'import sys; print(sys.version)')
 
 # --- sources -------------------------------------------------------------
 # A private apt state holds a deb-src entry derived from the system's own
@@ -127,7 +131,7 @@ have_orig=$(sha256sum <"$src_dir/$orig" | cut -d' ' -f1)
 # build, stamped with what decides it (everything but reactor.c), so a change
 # to reactor.c only relinks: seconds instead of minutes.
 cpython_key=$( { for key in cpython_orig_sha256 cflags configure_args clang_version wasi_libc_version; do
-                   pin "$key"; echo; done; sed -n '/^# --- build/,/^# --- reactor/p' "${BASH_SOURCE[0]}"; } \
+                   pin "$key"; echo; done; echo "$build_python_version"; sed -n '/^# --- build/,/^# --- reactor/p' "${BASH_SOURCE[0]}"; } \
                | sha256sum | cut -d' ' -f1)
 cflags="$(pin cflags) -ffile-prefix-map=$root=/fuelbench"
 build="$root/src/builddir/wasi"
