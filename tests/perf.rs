@@ -146,6 +146,63 @@ fn a_load_run_where_every_request_fails_exits_non_zero() {
     assert!(report["requests"][0]["events"].is_array());
 }
 
+/// `--results` names a store: the run goes under its `perf/`, where
+/// `perf compare --results` finds it; a store that cannot be opened is
+/// said before any request is sent.
+#[test]
+fn a_load_run_is_saved_into_a_store_and_compared_from_it() {
+    let server = FakeServer::start(|_| Reply::answer("an answer"));
+    let store = tempfile::tempdir().expect("a folder");
+    let store_arg = store.path().to_str().expect("UTF-8");
+    let load = |results: &str| {
+        fuelbench(&[
+            "perf",
+            "load",
+            "--endpoint",
+            &server.base_url,
+            "--model",
+            "m",
+            "--num-prompts",
+            "2",
+            "--input-len",
+            "4",
+            "--output-len",
+            "4",
+            "--results",
+            results,
+        ])
+    };
+    let output = load(store_arg);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let saved = walk(&store.path().join("perf"));
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(stdout.contains(&saved[0].display().to_string()), "{stdout}");
+
+    let output = fuelbench(&["perf", "compare", "--results", store_arg, "--json"]);
+    assert!(output.status.success());
+    let rows: Value = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(rows[0]["model"], "m");
+    assert!(
+        rows[0]["path"]
+            .as_str()
+            .is_some_and(|path| path.starts_with("perf/")),
+        "{rows}"
+    );
+
+    let sent = server.chats().len();
+    let output = load("gopher://nowhere/x");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("gopher://"), "{stderr}");
+    assert_eq!(server.chats().len(), sent, "no request after a bad store");
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).expect("a folder").flatten() {

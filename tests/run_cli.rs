@@ -501,3 +501,49 @@ fn rescore_of_an_older_file_says_what_changed_and_why() {
     assert!(stdout.contains("the scorer changed:"), "{stdout}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+/// `rescore --results` scores a store's results files again, by name or
+/// every one, and writes each back through the store; a name the store
+/// does not hold is refused before any scoring.
+#[test]
+fn rescore_of_a_store_rewrites_its_files_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("older.json");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/results-schema-1.json"),
+        &path,
+    )
+    .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let store = dir.path().to_str().unwrap();
+
+    let output = fuelbench(&["rescore", "--results", store, "nothing-here"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no results file \"nothing-here\""),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let output = fuelbench(&["rescore", "--results", store]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("older.json: overall"), "{stdout}");
+    assert!(
+        stdout.contains("verdict: exception -> wrong_answer"),
+        "{stdout}"
+    );
+    let rescored = ResultsFile::read(&path).unwrap();
+    assert_ne!(std::fs::read(&path).unwrap(), before);
+
+    // Named, it is scored again, and now nothing changes.
+    let output = fuelbench(&["rescore", "--results", store, "older"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("(unchanged)"), "{stdout}");
+    assert_eq!(ResultsFile::read(&path).unwrap().summary, rescored.summary);
+}

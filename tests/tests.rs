@@ -55,6 +55,9 @@ mod run_cli;
 /// The model runner through its library API against scripted servers:
 /// failure classes, retries, timeouts, streaming, resume, cancel, rescore.
 mod runner;
+/// A public suite (HumanEval's format) through the same runner: its own
+/// results file, and a plan that names only the suites it has.
+mod runner_suites;
 /// The sandbox library against hostile and ordinary guests: one `.py` file
 /// per guest in tests/guests/, its expected outcome in its header.
 mod sandbox;
@@ -78,6 +81,11 @@ mod server_runs;
 /// (bad objects named, nothing written over, one writer per object), and
 /// verification on ingest of files this scorer did and did not write.
 mod store;
+/// The same contract on the S3 and Azure emulators, a second writer
+/// refused by them, a missing or unreachable bucket named, and a run into
+/// a bucket verified by a service in another process.
+#[cfg(feature = "external-tests")]
+mod store_buckets;
 /// Helpers shared by the modules (no tests).
 mod support;
 /// Model servers and buckets behind HTTPS with a certificate authority

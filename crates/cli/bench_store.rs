@@ -68,6 +68,13 @@ pub(crate) fn run(global: &GlobalArgs, args: &StoreBenchArgs) -> anyhow::Result<
             }
             let publish_s = published.elapsed().as_secs_f64();
             let mut figures = board_figures(&*store, args.files, args.repeats)?;
+            // A service started again over the same bucket: the rows its
+            // last run kept on this machine, and a listing.
+            let again = global.store(&url)?;
+            let restarted = Instant::now();
+            let rows = again.board()?.rows.len();
+            ensure!(rows == args.files, "{rows} rows of {} files", args.files);
+            figures["restarted_first_ms"] = json!(millis(restarted.elapsed()));
             figures["url"] = json!(url);
             figures["publish_s"] = json!(publish_s);
             figures

@@ -3,7 +3,7 @@
 //! `perf stub` serves a stream with known timings, to measure the client.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use fuelbench_llm::{ChatClient, ClientConfig};
 use fuelbench_perf::stub::StubConfig;
 use fuelbench_perf::{LoadHead, LoadPlan, LoadRun, Profile, Rate, Summary};
+use fuelbench_runner::store::Published;
 use serde_json::json;
 
 #[derive(Debug, clap::Subcommand)]
@@ -34,6 +35,10 @@ pub(crate) struct CompareArgs {
     /// Where `perf load` saved its runs
     #[arg(long, default_value = "results/perf")]
     dir: PathBuf,
+    /// The runs saved in this results store instead (a folder, or a
+    /// bucket's URL), under its `perf/`
+    #[arg(long, conflicts_with = "dir")]
+    results: Option<String>,
     /// Only runs of this profile (e.g. short, random, long, custom)
     #[arg(long)]
     profile: Option<String>,
@@ -94,6 +99,11 @@ pub(crate) struct LoadArgs {
     /// Where runs are saved, as <server>/<profile>-<time>.json
     #[arg(long, default_value = "results/perf")]
     out: PathBuf,
+    /// Save the run into this results store instead (a folder, or a
+    /// bucket's URL: s3://, az://, gs://), under its `perf/`, where the
+    /// leaderboard of the store finds it
+    #[arg(long, conflicts_with = "out")]
+    results: Option<String>,
     /// Print the summary as JSON
     #[arg(long)]
     json: bool,
@@ -119,12 +129,20 @@ pub(crate) fn run(global: &crate::GlobalArgs, command: &PerfCommand) -> anyhow::
         .context("failed to start the async runtime")?;
     match command {
         PerfCommand::Load(args) => {
+            // A store that cannot be opened is said before the load, not
+            // after minutes of it.
+            let store = args
+                .results
+                .as_ref()
+                .map(|spec| global.store(spec))
+                .transpose()?;
             let ca_certificates = global.ca_certificates()?;
-            runtime.block_on(load(args, ca_certificates))
+            let report = runtime.block_on(load(args, ca_certificates))?;
+            save_load(args, store.as_deref(), &report)
         }
         PerfCommand::Stub(args) => runtime.block_on(stub(args)),
         PerfCommand::Latency(args) => crate::perf_latency::latency(&runtime, args),
-        PerfCommand::Compare(args) => compare(args),
+        PerfCommand::Compare(args) => compare(global, args),
     }
 }
 
@@ -143,26 +161,43 @@ const COMPARE_COLUMNS: [(&str, Read); 8] = [
     ("E2E p99 ms", |s| s.e2e_ms.p99),
 ];
 
-fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let paths = fuelbench_perf::saved_runs(&args.dir);
+fn compare(global: &crate::GlobalArgs, args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let (saved, place) = match &args.results {
+        Some(spec) => {
+            let store = global.store(spec)?;
+            let saved = store
+                .load_runs()
+                .with_context(|| format!("failed to list the load runs in {spec}"))?;
+            (saved, format!("{}/perf", store.location()))
+        }
+        None => {
+            let saved = fuelbench_perf::saved_runs(&args.dir)
+                .into_iter()
+                .map(|path| {
+                    let head = LoadHead::read(&path).map_err(|error| error.to_string());
+                    (path.display().to_string(), head)
+                })
+                .collect();
+            (saved, args.dir.display().to_string())
+        }
+    };
     let mut runs = Vec::new();
-    for path in &paths {
-        match LoadHead::read(path) {
+    for (path, head) in saved {
+        match head {
             Ok(head) => {
                 if args.profile.as_ref().is_none_or(|p| *p == head.profile) {
-                    runs.push((path.clone(), head));
+                    runs.push((path, head));
                 }
             }
-            Err(error) => eprintln!("perf compare: skipped {}: {error}", path.display()),
+            Err(error) => eprintln!("perf compare: skipped {path}: {error}"),
         }
     }
     if runs.is_empty() {
         bail!(
-            "no saved load runs{} under {}; `fuelbench perf load` saves them there",
+            "no saved load runs{} under {place}; `fuelbench perf load` saves them there",
             args.profile
                 .as_ref()
                 .map_or(String::new(), |p| format!(" of profile {p:?}")),
-            args.dir.display()
         );
     }
     // By profile, then server, then time: like with like.
@@ -253,7 +288,7 @@ fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
 async fn load(
     args: &LoadArgs,
     ca_certificates: fuelbench_llm::CaCertificates,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<fuelbench_perf::LoadReport> {
     let profile = match args.profile {
         ProfileArg::Random => Profile::Random,
         ProfileArg::Short => Profile::Short,
@@ -309,18 +344,53 @@ async fn load(
         profile: profile.filed_name(args.scale, custom),
         started_at,
     };
-    let report =
-        fuelbench_perf::measure(&client, run, &mut |note| eprintln!("perf load: {note}")).await;
-    let path = report
-        .save(&args.out)
-        .with_context(|| format!("failed to save the run under {}", args.out.display()))?;
+    Ok(fuelbench_perf::measure(&client, run, &mut |note| eprintln!("perf load: {note}")).await)
+}
+
+/// Saves a finished load run under `--out`, or into the store `--results`
+/// opened, and prints its summary.
+fn save_load(
+    args: &LoadArgs,
+    store: Option<&dyn fuelbench_runner::Store>,
+    report: &fuelbench_perf::LoadReport,
+) -> anyhow::Result<ExitCode> {
+    let saved = match store {
+        None => report
+            .save(&args.out)
+            .with_context(|| format!("failed to save the run under {}", args.out.display()))?
+            .display()
+            .to_string(),
+        // Saved in the store's own folder (a bucket's local copy), then
+        // put in the store under the same place, never over another run.
+        Some(store) => {
+            let perf = store.results_dir().join("perf");
+            let path = report
+                .save(&perf)
+                .with_context(|| format!("failed to save the run under {}", perf.display()))?;
+            let relative = Path::new("perf").join(path.strip_prefix(&perf)?);
+            let relative = relative.to_string_lossy();
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("failed to read {}", path.display()))?;
+            let at = format!("{}/{relative}", store.location());
+            match store
+                .put_new(&relative, &bytes)
+                .with_context(|| format!("failed to save the run as {at}"))?
+            {
+                Published::Created | Published::Same => at,
+                Published::Differs => bail!(
+                    "{at} holds another run already; nothing was written over. This run is in {}",
+                    path.display()
+                ),
+            }
+        }
+    };
     let summary = &report.head.summary;
     if args.json {
         println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
         print!("{}", render(summary));
         print!("{}", render_memory(&report.head));
-        println!("raw log and summary: {}", path.display());
+        println!("raw log and summary: {saved}");
     }
     if summary.succeeded == 0 {
         eprintln!("perf load: every request failed: {:?}", summary.failures);

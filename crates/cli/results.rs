@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use fuelbench_eval::{EvalConfig, Evaluator};
 use fuelbench_runner::{self as run, ResultsFile, leaderboard};
 
@@ -18,9 +18,15 @@ pub(crate) struct RescoreArgs {
     problems: ProblemsArgs,
     #[command(flatten)]
     suites: SuitesArgs,
-    /// Results files to score again; each is rewritten in place
-    #[arg(required = true)]
+    /// Results files to score again; each is rewritten in place. With
+    /// --results, the names of results files in that store
+    #[arg(required_unless_present = "results")]
     files: Vec<PathBuf>,
+    /// A results store (a folder, or a bucket's URL: s3://, az://, gs://)
+    /// whose results files to score again: the ones named, else every one.
+    /// Each is written back only if no one changed it since it was read
+    #[arg(long)]
+    results: Option<String>,
     /// Print the new summaries without writing the files
     #[arg(long)]
     dry_run: bool,
@@ -83,40 +89,96 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
     let problems = args.problems.load()?;
     let suites = args.suites.load(global)?;
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
-    for path in &args.files {
-        let mut file = ResultsFile::read(path)
-            .with_context(|| format!("failed to read {}", path.display()))?;
-        let before = file.summary.clone();
-        let old_key = file.reproducibility.clone();
-        let changed = run::rescore(&mut file, &evaluator, &problems, &suites, path)
-            .with_context(|| format!("failed to rescore {}", path.display()))?;
-        let same = before == file.summary;
-        let overall = |s: &Option<run::Summary>| {
-            s.as_ref()
-                .map_or("-".into(), |s| format!("{:.3}", s.scores.overall_score))
-        };
-        println!(
-            "{}: overall {} -> {}{}",
-            path.display(),
-            overall(&before),
-            overall(&file.summary),
-            if same { " (unchanged)" } else { "" }
-        );
-        let key_changes = run::reproducibility_changes(&old_key, &file.reproducibility);
-        if !changed.is_empty() && !key_changes.is_empty() {
-            println!("  the scorer changed: {}", key_changes.join(", "));
+    let rescore = |path: &Path, shown: &str| {
+        rescore_file(&evaluator, &problems, &suites, path, shown, args.dry_run)
+    };
+    let Some(spec) = &args.results else {
+        for path in &args.files {
+            rescore(path, &path.display().to_string())?;
         }
-        for problem in &changed {
-            println!("  {}:", problem.problem);
-            for change in &problem.changes {
-                println!("    {change}");
-            }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let store = global.store(spec)?;
+    let held = store
+        .names()
+        .with_context(|| format!("failed to list the results in {spec}"))?;
+    let names: Vec<String> = if args.files.is_empty() {
+        held
+    } else {
+        let named: Vec<String> = args
+            .files
+            .iter()
+            .map(|name| {
+                let name = name.to_string_lossy();
+                name.strip_suffix(".json").unwrap_or(&name).to_owned()
+            })
+            .collect();
+        if let Some(missing) = named.iter().find(|name| !held.contains(name)) {
+            bail!(
+                "no results file {missing:?} in {spec}; `fuelbench leaderboard {spec}` lists them"
+            );
         }
-        if !args.dry_run {
-            file.write_atomic(path)?;
+        named
+    };
+    for name in names {
+        // A bucket's object comes into the store's local copy with the
+        // version it had; a folder's file is there already.
+        let file = format!("{name}.json");
+        store
+            .stage(std::slice::from_ref(&file), true)
+            .with_context(|| format!("failed to read {file} from {spec}"))?;
+        let path = store.results_dir().join(&file);
+        let shown = format!("{}/{file}", store.location());
+        if rescore(&path, &shown)? {
+            store
+                .checkpoint(&path)
+                .with_context(|| format!("failed to write {shown}"))?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Scores the results file at `path` (`shown` to a person) again and says
+/// what changed; unless `dry_run`, writes it back. Whether it was written.
+fn rescore_file(
+    evaluator: &Evaluator,
+    problems: &[fuelbench_problems::Problem],
+    suites: &[run::Suite],
+    path: &Path,
+    shown: &str,
+    dry_run: bool,
+) -> anyhow::Result<bool> {
+    let mut file = ResultsFile::read(path).with_context(|| format!("failed to read {shown}"))?;
+    let before = file.summary.clone();
+    let old_key = file.reproducibility.clone();
+    let changed = run::rescore(&mut file, evaluator, problems, suites, path)
+        .with_context(|| format!("failed to rescore {shown}"))?;
+    let same = before == file.summary;
+    let overall = |s: &Option<run::Summary>| {
+        s.as_ref()
+            .map_or("-".into(), |s| format!("{:.3}", s.scores.overall_score))
+    };
+    println!(
+        "{shown}: overall {} -> {}{}",
+        overall(&before),
+        overall(&file.summary),
+        if same { " (unchanged)" } else { "" }
+    );
+    let key_changes = run::reproducibility_changes(&old_key, &file.reproducibility);
+    if !changed.is_empty() && !key_changes.is_empty() {
+        println!("  the scorer changed: {}", key_changes.join(", "));
+    }
+    for problem in &changed {
+        println!("  {}:", problem.problem);
+        for change in &problem.changes {
+            println!("    {change}");
+        }
+    }
+    if dry_run {
+        return Ok(false);
+    }
+    file.write_atomic(path)?;
+    Ok(true)
 }
 
 /// The board of `args.dir`, each row flagged as the web board flags it:

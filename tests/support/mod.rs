@@ -12,6 +12,8 @@ pub(crate) mod runs;
 pub(crate) mod scripted;
 /// The service's router over a store of its own, and `fuelbench serve`.
 pub(crate) mod service;
+/// The contract every results store keeps, and a finished run to put in one.
+pub(crate) mod store;
 
 use std::path::PathBuf;
 

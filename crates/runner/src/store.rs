@@ -17,19 +17,19 @@
 
 mod bucket;
 mod cache;
+mod dir;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use fuelbench_llm::ServerKey;
-
-use self::cache::FileCache;
 use crate::jobs::RunStatus;
-use crate::leaderboard::{self, Board, Row, Serving};
+use fuelbench_perf::LoadHead;
+
+use crate::leaderboard::Board;
 use crate::{Error, Result, ResultsFile, ResultsHead, RunEvent};
 
 pub use self::bucket::{BucketStore, LISTING_TTL};
+pub use self::dir::DirStore;
 
 /// Where results and jobs live. Reads may block (files, or a network): an
 /// async caller runs them off its workers.
@@ -70,6 +70,11 @@ pub trait Store: std::fmt::Debug + Send + Sync {
     /// Every row, best first, each with the serving figures of its server;
     /// files passed over are named in the notes.
     fn board(&self) -> Result<Board>;
+
+    /// The load runs saved under `perf/`, by their place in the store
+    /// (`perf/<server>/<profile>-<time>.json`), oldest name first: each
+    /// one's head, or why it could not be read.
+    fn load_runs(&self) -> Result<Vec<(String, std::result::Result<LoadHead, String>)>>;
 
     /// The results files by name, newest first.
     fn names(&self) -> Result<Vec<String>> {
@@ -183,295 +188,12 @@ impl Backend {
     }
 }
 
-/// The store in a folder.
-#[derive(Debug, Clone)]
-pub struct DirStore {
-    dir: PathBuf,
-    /// Rows by results file, and serving figures by saved load run, each
-    /// kept while its file's length and modification time stay the same:
-    /// the leaderboard parses only what changed.
-    rows: Arc<FileCache<Result<Vec<Row>, String>>>,
-    serving: Arc<FileCache<Option<(ServerKey, Serving)>>>,
-}
-
 /// The most a job's state file may hold; a larger one is passed over.
 const MAX_RUN_STATE_BYTES: u64 = 1 << 20;
 
 /// The most a job's events file may hold: a run of every problem on many
 /// models writes well under a MiB.
 const MAX_EVENTS_BYTES: u64 = 16 << 20;
-
-impl DirStore {
-    /// The store in `dir`, created if missing.
-    pub fn open(dir: &Path) -> Result<DirStore> {
-        let runs = dir.join("runs");
-        std::fs::create_dir_all(&runs).map_err(|source| Error::Io { path: runs, source })?;
-        Ok(DirStore {
-            dir: dir.to_owned(),
-            rows: Arc::new(FileCache::new()),
-            serving: Arc::new(FileCache::new()),
-        })
-    }
-
-    fn relative(&self, path: &Path) -> PathBuf {
-        relative(&self.dir, path)
-    }
-
-    fn relative_text(&self, text: &str) -> String {
-        relative_text(&self.dir, text)
-    }
-
-    fn results_path(&self, name: &str) -> Result<PathBuf> {
-        let stem = name.strip_suffix(".json").unwrap_or(name);
-        if !is_name(stem) {
-            return Err(Error::NotFound {
-                code: "unknown_results",
-                message: format!("{name:?} is not a results file's name"),
-            });
-        }
-        let path = self.dir.join(format!("{stem}.json"));
-        if !path.is_file() {
-            return Err(Error::NotFound {
-                code: "unknown_results",
-                message: format!(
-                    "no results file {stem:?} in the store; GET /api/v1/results lists them"
-                ),
-            });
-        }
-        Ok(path)
-    }
-
-    /// Where a job's `suffix` file lives; an id that is not a plain name
-    /// (one read from a state file, say) is refused, so nothing is ever
-    /// written or read outside `runs/`.
-    fn run_path(&self, id: &str, suffix: &str) -> Result<PathBuf> {
-        if !is_name(id) {
-            return Err(Error::Invalid {
-                field: "id",
-                message: format!("{id:?} is not a run id"),
-            });
-        }
-        Ok(self.dir.join("runs").join(format!("{id}{suffix}")))
-    }
-}
-
-impl Store for DirStore {
-    fn location(&self) -> String {
-        self.dir.display().to_string()
-    }
-
-    fn results_dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// A folder is written in place: only a new run over a file that is
-    /// there is refused.
-    fn stage(&self, names: &[String], resume: bool) -> Result<()> {
-        match names
-            .iter()
-            .map(|name| self.dir.join(name))
-            .find(|path| path.exists())
-        {
-            Some(path) if !resume => Err(Error::Exists { path }),
-            _ => Ok(()),
-        }
-    }
-
-    fn put_new(&self, relative: &str, bytes: &[u8]) -> Result<Published> {
-        let parts: Vec<&str> = relative.split('/').collect();
-        if !parts.iter().all(|part| is_name(part)) {
-            return Err(Error::Invalid {
-                field: "name",
-                message: format!("{relative:?} is not a place in the store"),
-            });
-        }
-        let path = parts
-            .iter()
-            .fold(self.dir.clone(), |path, part| path.join(part));
-        let io = |source| Error::Io {
-            path: path.clone(),
-            source,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        // Written whole beside it, then linked into place: a link is made
-        // only where nothing is, so two publishers never write over each
-        // other, and a reader never sees half a file.
-        let staged = path.with_extension(format!("json.{}.part", std::process::id()));
-        fuelbench_stdx::write_durably(&staged, bytes).map_err(io)?;
-        let linked = std::fs::hard_link(&staged, &path);
-        let _ = std::fs::remove_file(&staged);
-        match linked {
-            Ok(()) => Ok(Published::Created),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                // Only a regular file of the same length is read to compare.
-                let meta = std::fs::metadata(&path).map_err(io)?;
-                if !meta.is_file() || meta.len() != bytes.len() as u64 {
-                    return Ok(Published::Differs);
-                }
-                let there = std::fs::read(&path).map_err(io)?;
-                Ok(if there == bytes {
-                    Published::Same
-                } else {
-                    Published::Differs
-                })
-            }
-            Err(error) => Err(io(error)),
-        }
-    }
-
-    fn listing(&self) -> Result<Vec<Listed>> {
-        let mut files: Vec<(SystemTime, Listed)> = leaderboard::json_files(&self.dir)?
-            .into_iter()
-            .filter_map(|path| {
-                let meta = std::fs::metadata(&path).ok()?;
-                let modified = meta.modified().ok()?;
-                let name = path.file_stem()?.to_str()?.to_owned();
-                let version = file_version(&meta)?;
-                Some((modified, Listed { name, version }))
-            })
-            .collect();
-        files.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.name.cmp(&a.1.name)));
-        Ok(files.into_iter().map(|(_, listed)| listed).collect())
-    }
-
-    fn board(&self) -> Result<Board> {
-        let paths = leaderboard::json_files(&self.dir)?;
-        let files = self.rows.read_all(&paths, leaderboard::rows_of);
-        let runs = fuelbench_perf::saved_runs(&self.dir.join("perf"));
-        let serving: Vec<(ServerKey, Serving)> = self
-            .serving
-            .read_all(&runs, leaderboard::serving_run)
-            .into_iter()
-            .flatten()
-            .collect();
-        let mut board = Board::assemble(files, &serving);
-        for note in &mut board.notes {
-            *note = self.relative_text(note);
-        }
-        for row in &mut board.rows {
-            row.source = self.relative(&row.source);
-            if let Some(serving) = &mut row.serving {
-                serving.source = self.relative(&serving.source);
-            }
-        }
-        Ok(board)
-    }
-
-    fn heads(&self) -> Result<Vec<(String, ResultsHead)>> {
-        Ok(self
-            .names()?
-            .into_iter()
-            .filter_map(|name| {
-                let head = ResultsFile::read_head(&self.results_path(&name).ok()?).ok()?;
-                Some((name, head))
-            })
-            .collect())
-    }
-
-    fn results_versioned(&self, name: &str) -> Result<(ResultsFile, String)> {
-        let path = self.results_path(name)?;
-        crate::results::read_text_versioned(&path)
-            .and_then(|(text, meta)| {
-                let version = file_version(&meta).unwrap_or_default();
-                Ok((ResultsFile::from_text(&path, text)?, version))
-            })
-            .map_err(|error| {
-                Error::Unreadable(self.relative_text(&fuelbench_stdx::error_chain(&error)))
-            })
-    }
-
-    fn save_run(&self, status: &RunStatus) -> Result<()> {
-        let path = self.run_path(&status.id, ".json")?;
-        let mut text = serde_json::to_vec_pretty(status).expect("a job's state serialises");
-        text.push(b'\n');
-        fuelbench_stdx::write_durably(&path, &text).map_err(|source| Error::Io { path, source })
-    }
-
-    fn append_event(&self, id: &str, event: &RunEvent) -> Result<()> {
-        use std::io::Write as _;
-        let path = self.run_path(id, ".events.jsonl")?;
-        let mut line = serde_json::to_string(event).expect("events serialise");
-        line.push('\n');
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut file| file.write_all(line.as_bytes()))
-            .map_err(|source| Error::Io { path, source })
-    }
-
-    fn runs(&self) -> Vec<RunStatus> {
-        let Ok(entries) = std::fs::read_dir(self.dir.join("runs")) else {
-            return Vec::new();
-        };
-        let mut runs: Vec<RunStatus> = entries
-            .filter_map(|entry| {
-                let path = entry.ok()?.path();
-                let name = path.file_name()?.to_str()?;
-                let id = name.strip_suffix(".json")?;
-                self.run(id)
-            })
-            .collect();
-        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        runs
-    }
-
-    /// A file whose `id` is not its own name is passed over: it would make
-    /// the service act on, and write to, another job's files.
-    fn run(&self, id: &str) -> Option<RunStatus> {
-        let text = read_capped(&self.run_path(id, ".json").ok()?, MAX_RUN_STATE_BYTES).ok()?;
-        let mut status: RunStatus = serde_json::from_str(&text).ok()?;
-        // Older servers wrote paths on this machine into these.
-        status.error = status.error.map(|error| self.relative_text(&error));
-        for warning in &mut status.warnings {
-            *warning = self.relative_text(warning);
-        }
-        for skipped in &mut status.skipped {
-            skipped.error = self.relative_text(&skipped.error);
-        }
-        (status.id == id).then_some(status)
-    }
-
-    /// Each line naming files by their place in the store (older servers
-    /// wrote paths).
-    fn events(&self, id: &str) -> Vec<String> {
-        let Ok(path) = self.run_path(id, ".events.jsonl") else {
-            return Vec::new();
-        };
-        let Ok(text) = read_capped(&path, MAX_EVENTS_BYTES) else {
-            return Vec::new();
-        };
-        text.lines()
-            .map(|line| {
-                serde_json::from_str::<RunEvent>(line)
-                    .ok()
-                    .and_then(|event| serde_json::to_string(&self.relative_event(event)).ok())
-                    .unwrap_or_else(|| line.to_owned())
-            })
-            .collect()
-    }
-
-    fn relative_event(&self, event: RunEvent) -> RunEvent {
-        relative_event(&self.dir, event)
-    }
-}
-
-/// What changes whenever a file's contents do: its modification and
-/// change times (the second no one can set back) and its length.
-fn file_version(meta: &std::fs::Metadata) -> Option<String> {
-    use std::os::unix::fs::MetadataExt as _;
-    let modified = meta.modified().ok()?;
-    let since = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
-    Some(format!(
-        "{}-{}.{}-{}",
-        since.as_nanos(),
-        meta.ctime(),
-        meta.ctime_nsec(),
-        meta.len()
-    ))
-}
 
 /// `path` as a place in the store in `dir`.
 fn relative(dir: &Path, path: &Path) -> PathBuf {
@@ -508,31 +230,6 @@ fn relative_event(dir: &Path, mut event: RunEvent) -> RunEvent {
     event
 }
 
-/// A regular file's text, refused past `cap` bytes. Anything else (a
-/// directory, a FIFO that would block the reader, a device) is refused
-/// before it is opened.
-fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
-    use std::io::Read as _;
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() || meta.len() > cap {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not a regular file of at most {cap} bytes"),
-        ));
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(cap + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > cap {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("over {cap} bytes"),
-        ));
-    }
-    Ok(text)
-}
-
 /// A file stem or run id: letters, digits, `.`, `_`, `-`, and no leading
 /// dot, so it never leaves the store.
 fn is_name(text: &str) -> bool {
@@ -562,98 +259,6 @@ pub(crate) mod tests {
                          "temperature": null, "extra_body": null, "server_kind": null },
         }))
         .expect("a run state")
-    }
-
-    #[test]
-    fn a_run_state_is_never_written_outside_the_store() {
-        let root = tempfile::tempdir().expect("a temporary directory");
-        let dir = root.path().join("a").join("store");
-        let store = DirStore::open(&dir).expect("the store opens");
-        // A file whose contents name another run, one outside the store.
-        let planted = serde_json::to_string(&run_state("../../x")).expect("JSON");
-        std::fs::write(dir.join("runs").join("abc.json"), planted).expect("written");
-        assert!(
-            store.runs().is_empty(),
-            "a state naming another id was read"
-        );
-        assert!(store.run("abc").is_none());
-        let error = store
-            .save_run(&run_state("../../x"))
-            .expect_err("an id that is a path is refused");
-        assert!(
-            matches!(error, Error::Invalid { field: "id", .. }),
-            "{error}"
-        );
-        assert!(!root.path().join("a").join("x.json").exists());
-        assert!(store.events("../../x").is_empty());
-        store.save_run(&run_state("abc")).expect("a plain id saves");
-        assert_eq!(store.run("abc").map(|run| run.id), Some("abc".to_owned()));
-    }
-
-    /// A results file past the cap is refused with its size and its name
-    /// in the store, never its place on this machine, and is never read:
-    /// the file here is sparse, and reading it would take a second.
-    #[test]
-    fn an_oversized_file_is_refused_by_name_and_never_read() {
-        let root = tempfile::tempdir().expect("a temporary directory");
-        let dir = root.path().join("store");
-        let store = DirStore::open(&dir).expect("the store opens");
-        std::fs::File::create(dir.join("huge.json"))
-            .and_then(|file| file.set_len(crate::MAX_RESULTS_BYTES + 1))
-            .expect("a sparse file");
-        let machine_path = root.path().display().to_string();
-
-        let Err(Error::Unreadable(message)) = store.results("huge") else {
-            panic!("an oversized file is unreadable");
-        };
-        assert!(message.contains("over the 64 MiB"), "{message}");
-        assert!(message.contains("huge.json"), "{message}");
-        assert!(!message.contains(&machine_path), "{message}");
-
-        let board = store.board().expect("a board");
-        assert!(board.rows.is_empty());
-        let [note] = board.notes.as_slice() else {
-            panic!("one note: {:?}", board.notes)
-        };
-        assert!(
-            note.contains("huge.json") && note.contains("64 MiB"),
-            "{note}"
-        );
-        assert!(!note.contains(&machine_path), "{note}");
-        assert!(store.heads().expect("heads").is_empty());
-
-        let planted = serde_json::to_string(&run_state("big")).expect("JSON");
-        let padded = format!("{planted}{}", " ".repeat(MAX_RUN_STATE_BYTES as usize));
-        std::fs::write(dir.join("runs").join("big.json"), padded).expect("written");
-        assert!(
-            store.run("big").is_none(),
-            "an oversized state is passed over"
-        );
-    }
-
-    /// A FIFO would block its reader for ever and a device never end: a
-    /// results file, a run's state or its events that is not a regular file
-    /// is refused before it is opened.
-    #[test]
-    fn only_regular_files_are_read() {
-        let root = tempfile::tempdir().expect("a temporary directory");
-        let dir = root.path().join("store");
-        let store = DirStore::open(&dir).expect("the store opens");
-        for fifo in [dir.join("fifo.json"), dir.join("runs").join("fifo.json")] {
-            let made = std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .expect("mkfifo runs");
-            assert!(made.success());
-        }
-        std::os::unix::fs::symlink("/dev/zero", dir.join("runs").join("zero.events.jsonl"))
-            .expect("a link");
-        let error = store.results("fifo").expect_err("refused");
-        assert!(matches!(error, Error::NotFound { .. }), "{error}");
-        assert!(store.board().expect("a board").rows.is_empty());
-        assert!(store.run("fifo").is_none());
-        assert!(store.runs().is_empty());
-        assert!(store.events("zero").is_empty());
     }
 
     #[test]

@@ -17,24 +17,25 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::TryStreamExt as _;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions};
 
 use fuelbench_llm::ServerKey;
+use fuelbench_perf::LoadHead;
 
 mod cloud;
 mod io;
+mod kept;
+mod read;
 
 use self::io::Io;
+use self::read::{Fetched, Listing, text_of, too_large, version_of};
 
 use super::{Listed, MAX_EVENTS_BYTES, MAX_RUN_STATE_BYTES, Published, Store, is_name};
 use crate::jobs::RunStatus;
 use crate::leaderboard::{self, Board, Row, Serving};
 use crate::{Error, MAX_RESULTS_BYTES, Result, ResultsFile, ResultsHead, RunEvent};
-
-/// How many objects a board reads at once when many are new.
-const READS_AT_ONCE: usize = 32;
 
 /// How long one listing of the bucket serves the board before the next
 /// read lists it again: a listing of a thousand objects is a round trip or
@@ -64,27 +65,11 @@ pub struct BucketStore {
     events: Mutex<HashMap<String, Vec<String>>>,
     /// The last listing of the results and load runs, and when it was made.
     listed: Mutex<Option<Listing>>,
-}
-
-#[derive(Debug, Clone)]
-struct Listing {
-    at: std::time::Instant,
-    results: Vec<ObjectMeta>,
-    perf: Vec<ObjectMeta>,
+    /// The files of rows kept on disk this process knows are there.
+    kept: Mutex<std::collections::HashSet<String>>,
 }
 
 type Cache<T> = Mutex<HashMap<String, (String, T)>>;
-
-/// How much of a results object a board reads first: its head, all a row
-/// needs, is far less unless a server described itself at great length.
-const HEAD_BYTES: u64 = 64 << 10;
-
-/// What was read of an object: a results file's head alone, or its whole
-/// text (or why it could not be read).
-enum Fetched {
-    Head(Box<ResultsHead>),
-    Text(std::result::Result<String, String>),
-}
 
 impl BucketStore {
     /// The store at `url` (`s3://bucket/prefix`, `az://container/prefix`,
@@ -131,6 +116,7 @@ impl BucketStore {
             written: Mutex::default(),
             events: Mutex::default(),
             listed: Mutex::default(),
+            kept: Mutex::default(),
         })
     }
 
@@ -229,80 +215,6 @@ impl BucketStore {
             .map_err(|source| self.failed("write", &location, source))
     }
 
-    /// What `parse` makes of each `*.json` object in `listed`, reading only
-    /// objects whose version is new since the last call; objects no longer
-    /// listed are forgotten. Reads many at once.
-    fn read_all<T: Clone + Send + 'static>(
-        &self,
-        cache: &Cache<T>,
-        listed: &[ObjectMeta],
-        head_first: bool,
-        parse: fn(&Path, Fetched) -> T,
-    ) -> Vec<T> {
-        let relative = |meta: &ObjectMeta| self.relative(&meta.location);
-        let mut values: Vec<Option<T>> = Vec::with_capacity(listed.len());
-        let mut todo = Vec::new();
-        {
-            let cached = fuelbench_stdx::lock(cache);
-            for (index, meta) in listed.iter().enumerate() {
-                match cached.get(&relative(meta)) {
-                    Some((version, value)) if *version == version_of(meta) => {
-                        values.push(Some(value.clone()));
-                    }
-                    _ => {
-                        values.push(None);
-                        todo.push((index, meta.clone()));
-                    }
-                }
-            }
-        }
-        let objects = Arc::clone(&self.objects);
-        let fetched: Vec<(usize, ObjectMeta, Fetched)> = self.io.wait(async move {
-            futures_util::stream::iter(todo)
-                .map(|(index, meta)| {
-                    let objects = Arc::clone(&objects);
-                    async move {
-                        // A results file's head is its first few KiB: read
-                        // that much, and the whole only when it is not there.
-                        if head_first && meta.size > HEAD_BYTES {
-                            let head = objects
-                                .get_range(&meta.location, 0..HEAD_BYTES)
-                                .await
-                                .ok()
-                                .and_then(|prefix| crate::results::head_of_prefix(&prefix));
-                            if let Some(head) = head {
-                                return (index, meta, Fetched::Head(Box::new(head)));
-                            }
-                        }
-                        let text = if meta.size > MAX_RESULTS_BYTES {
-                            Err(too_large(meta.size, MAX_RESULTS_BYTES))
-                        } else {
-                            match objects.get(&meta.location).await {
-                                Ok(got) => match got.bytes().await {
-                                    Ok(bytes) => text_of(bytes, MAX_RESULTS_BYTES),
-                                    Err(error) => Err(error.to_string()),
-                                },
-                                Err(error) => Err(error.to_string()),
-                            }
-                        };
-                        (index, meta, Fetched::Text(text))
-                    }
-                })
-                .buffer_unordered(READS_AT_ONCE)
-                .collect()
-                .await
-        });
-        let mut cached = fuelbench_stdx::lock(cache);
-        for (index, meta, text) in fetched {
-            let value = parse(Path::new(&relative(&meta)), text);
-            cached.insert(relative(&meta), (version_of(&meta), value.clone()));
-            values[index] = Some(value);
-        }
-        let keep: std::collections::HashSet<String> = listed.iter().map(relative).collect();
-        cached.retain(|key, _| keep.contains(key));
-        values.into_iter().flatten().collect()
-    }
-
     /// `location` relative to the prefix: its place in the store.
     fn relative(&self, location: &ObjectPath) -> String {
         location
@@ -311,53 +223,6 @@ impl BucketStore {
             .unwrap_or(location.as_ref())
             .trim_start_matches('/')
             .to_owned()
-    }
-
-    /// The results objects at the top of the store, newest first, and the
-    /// saved load runs under `perf/`: listed at most [`LISTING_TTL`] ago.
-    fn listing_now(&self) -> Result<Listing> {
-        if let Some(listing) = fuelbench_stdx::lock(&self.listed)
-            .as_ref()
-            .filter(|listing| listing.at.elapsed() < LISTING_TTL)
-        {
-            return Ok(listing.clone());
-        }
-        let listing = Listing {
-            at: std::time::Instant::now(),
-            results: self.results_objects()?,
-            perf: self
-                .list_all("perf")?
-                .into_iter()
-                .filter(|meta| meta.location.as_ref().ends_with(".json"))
-                .collect(),
-        };
-        *fuelbench_stdx::lock(&self.listed) = Some(listing.clone());
-        Ok(listing)
-    }
-
-    /// Forgets the last listing: this process has written a results object.
-    fn relist(&self) {
-        *fuelbench_stdx::lock(&self.listed) = None;
-    }
-
-    /// The results objects at the top of the store, newest first.
-    fn results_objects(&self) -> Result<Vec<ObjectMeta>> {
-        let mut listed: Vec<ObjectMeta> = self
-            .list("")?
-            .into_iter()
-            .filter(|meta| {
-                meta.location
-                    .filename()
-                    .and_then(|name| name.strip_suffix(".json"))
-                    .is_some_and(is_name)
-            })
-            .collect();
-        listed.sort_by(|a, b| {
-            b.last_modified
-                .cmp(&a.last_modified)
-                .then(b.location.cmp(&a.location))
-        });
-        Ok(listed)
     }
 
     fn results_name(&self, name: &str) -> Result<String> {
@@ -579,12 +444,14 @@ impl Store for BucketStore {
             ..
         } = self.listing_now()?;
         listed.sort_by(|a, b| a.location.cmp(&b.location));
+        self.rows_from_disk(&listed);
         let files = self.read_all(&self.rows, &listed, true, |path, fetched| match fetched {
             Fetched::Head(head) => leaderboard::rows_of_head(path, &head),
             Fetched::Text(text) => text
                 .map_err(|why| format!("skipped {}: {why}", path.display()))
                 .and_then(|text| leaderboard::rows_of_text(path, text)),
         });
+        self.rows_to_disk(&listed);
         let serving: Vec<(ServerKey, Serving)> = self
             .read_all(&self.serving, &perf, false, |path, fetched| match fetched {
                 Fetched::Text(Ok(text)) => leaderboard::serving_run_text(path, &text),
@@ -594,6 +461,23 @@ impl Store for BucketStore {
             .flatten()
             .collect();
         Ok(Board::assemble(files, &serving))
+    }
+
+    fn load_runs(&self) -> Result<Vec<(String, std::result::Result<LoadHead, String>)>> {
+        let mut runs = Vec::new();
+        for meta in self.listing_now()?.perf {
+            let head = match self.read(&meta.location, fuelbench_perf::MAX_SAVED_RUN_BYTES) {
+                Ok(Some((text, _))) => {
+                    LoadHead::from_text(&text).map_err(|error| error.to_string())
+                }
+                // Gone since the listing.
+                Ok(None) => continue,
+                Err(error) => Err(fuelbench_stdx::error_chain(&error)),
+            };
+            runs.push((self.relative(&meta.location), head));
+        }
+        runs.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(runs)
     }
 
     fn heads(&self) -> Result<Vec<(String, ResultsHead)>> {
@@ -688,29 +572,4 @@ impl Store for BucketStore {
     fn relative_event(&self, event: RunEvent) -> RunEvent {
         super::relative_event(&self.staging, event)
     }
-}
-
-/// What changes whenever an object's contents do.
-fn version_of(meta: &ObjectMeta) -> String {
-    match &meta.e_tag {
-        Some(e_tag) => e_tag.clone(),
-        None => format!("{}-{}", meta.last_modified.timestamp_micros(), meta.size),
-    }
-}
-
-fn too_large(size: u64, cap: u64) -> String {
-    format!(
-        "it is {} MiB, over the {} MiB it may be",
-        size.div_ceil(1 << 20),
-        cap >> 20
-    )
-}
-
-/// An object's bytes as text, refused past `cap` (it may have grown since
-/// it was listed) or when not UTF-8.
-fn text_of(bytes: bytes::Bytes, cap: u64) -> std::result::Result<String, String> {
-    if bytes.len() as u64 > cap {
-        return Err(too_large(bytes.len() as u64, cap));
-    }
-    String::from_utf8(bytes.to_vec()).map_err(|_| "it is not UTF-8 text".to_owned())
 }

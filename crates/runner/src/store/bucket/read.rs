@@ -1,0 +1,189 @@
+//! Reading for the board: the listing, made again at most every
+//! [`LISTING_TTL`], and many objects at once, each only when its version is
+//! new and a results file's head before its whole.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::StreamExt as _;
+use object_store::{ObjectMeta, ObjectStoreExt as _};
+
+use super::{BucketStore, Cache, LISTING_TTL, is_name};
+use crate::{MAX_RESULTS_BYTES, Result, ResultsHead};
+
+/// How many objects a board reads at once when many are new.
+const READS_AT_ONCE: usize = 32;
+
+/// How much of a results object a board reads first: its head, all a row
+/// needs, is far less unless a server described itself at great length.
+const HEAD_BYTES: u64 = 64 << 10;
+
+/// What was read of an object: a results file's head alone, or its whole
+/// text (or why it could not be read).
+pub(super) enum Fetched {
+    Head(Box<ResultsHead>),
+    Text(std::result::Result<String, String>),
+}
+
+/// A listing of the results objects and the saved load runs, and when
+/// it was made.
+#[derive(Debug, Clone)]
+pub(super) struct Listing {
+    pub(super) at: std::time::Instant,
+    pub(super) results: Vec<ObjectMeta>,
+    pub(super) perf: Vec<ObjectMeta>,
+}
+
+impl BucketStore {
+    /// The results objects at the top of the store, newest first, and the
+    /// saved load runs under `perf/`: listed at most [`LISTING_TTL`] ago.
+    pub(super) fn listing_now(&self) -> Result<Listing> {
+        if let Some(listing) = fuelbench_stdx::lock(&self.listed)
+            .as_ref()
+            .filter(|listing| listing.at.elapsed() < LISTING_TTL)
+        {
+            return Ok(listing.clone());
+        }
+        let listing = Listing {
+            at: std::time::Instant::now(),
+            results: self.results_objects()?,
+            perf: self
+                .list_all("perf")?
+                .into_iter()
+                .filter(|meta| meta.location.as_ref().ends_with(".json"))
+                .collect(),
+        };
+        *fuelbench_stdx::lock(&self.listed) = Some(listing.clone());
+        Ok(listing)
+    }
+
+    /// Forgets the last listing: this process has written a results object.
+    pub(super) fn relist(&self) {
+        *fuelbench_stdx::lock(&self.listed) = None;
+    }
+
+    /// The results objects at the top of the store, newest first.
+    fn results_objects(&self) -> Result<Vec<ObjectMeta>> {
+        let mut listed: Vec<ObjectMeta> = self
+            .list("")?
+            .into_iter()
+            .filter(|meta| {
+                meta.location
+                    .filename()
+                    .and_then(|name| name.strip_suffix(".json"))
+                    .is_some_and(is_name)
+            })
+            .collect();
+        listed.sort_by(|a, b| {
+            b.last_modified
+                .cmp(&a.last_modified)
+                .then(b.location.cmp(&a.location))
+        });
+        Ok(listed)
+    }
+
+    /// What `parse` makes of each `*.json` object in `listed`, reading only
+    /// objects whose version is new since the last call; objects no longer
+    /// listed are forgotten. Reads many at once. What an object holds is
+    /// kept by its version; a read that failed is not, and is tried again
+    /// next time.
+    pub(super) fn read_all<T: Clone + Send + 'static>(
+        &self,
+        cache: &Cache<T>,
+        listed: &[ObjectMeta],
+        head_first: bool,
+        parse: fn(&Path, Fetched) -> T,
+    ) -> Vec<T> {
+        let relative = |meta: &ObjectMeta| self.relative(&meta.location);
+        let mut values: Vec<Option<T>> = Vec::with_capacity(listed.len());
+        let mut todo = Vec::new();
+        {
+            let cached = fuelbench_stdx::lock(cache);
+            for (index, meta) in listed.iter().enumerate() {
+                match cached.get(&relative(meta)) {
+                    Some((version, value)) if *version == version_of(meta) => {
+                        values.push(Some(value.clone()));
+                    }
+                    _ => {
+                        values.push(None);
+                        todo.push((index, meta.clone()));
+                    }
+                }
+            }
+        }
+        let objects = Arc::clone(&self.objects);
+        let fetched: Vec<(usize, ObjectMeta, Fetched, bool)> = self.io.wait(async move {
+            futures_util::stream::iter(todo)
+                .map(|(index, meta)| {
+                    let objects = Arc::clone(&objects);
+                    async move {
+                        // A results file's head is its first few KiB: read
+                        // that much, and the whole only when it is not there.
+                        if head_first && meta.size > HEAD_BYTES {
+                            let head = objects
+                                .get_range(&meta.location, 0..HEAD_BYTES)
+                                .await
+                                .ok()
+                                .and_then(|prefix| crate::results::head_of_prefix(&prefix));
+                            if let Some(head) = head {
+                                return (index, meta, Fetched::Head(Box::new(head)), true);
+                            }
+                        }
+                        let (text, keep) = if meta.size > MAX_RESULTS_BYTES {
+                            (Err(too_large(meta.size, MAX_RESULTS_BYTES)), true)
+                        } else {
+                            match objects.get(&meta.location).await {
+                                Ok(got) => match got.bytes().await {
+                                    Ok(bytes) => (text_of(bytes, MAX_RESULTS_BYTES), true),
+                                    Err(error) => (Err(error.to_string()), false),
+                                },
+                                Err(error) => (Err(error.to_string()), false),
+                            }
+                        };
+                        (index, meta, Fetched::Text(text), keep)
+                    }
+                })
+                .buffer_unordered(READS_AT_ONCE)
+                .collect()
+                .await
+        });
+        let mut cached = fuelbench_stdx::lock(cache);
+        for (index, meta, text, keep) in fetched {
+            let value = parse(Path::new(&relative(&meta)), text);
+            if keep {
+                cached.insert(relative(&meta), (version_of(&meta), value.clone()));
+            } else {
+                cached.remove(&relative(&meta));
+            }
+            values[index] = Some(value);
+        }
+        let keep: std::collections::HashSet<String> = listed.iter().map(relative).collect();
+        cached.retain(|key, _| keep.contains(key));
+        values.into_iter().flatten().collect()
+    }
+}
+
+/// What changes whenever an object's contents do.
+pub(super) fn version_of(meta: &ObjectMeta) -> String {
+    match &meta.e_tag {
+        Some(e_tag) => e_tag.clone(),
+        None => format!("{}-{}", meta.last_modified.timestamp_micros(), meta.size),
+    }
+}
+
+pub(super) fn too_large(size: u64, cap: u64) -> String {
+    format!(
+        "it is {} MiB, over the {} MiB it may be",
+        size.div_ceil(1 << 20),
+        cap >> 20
+    )
+}
+
+/// An object's bytes as text, refused past `cap` (it may have grown since
+/// it was listed) or when not UTF-8.
+pub(super) fn text_of(bytes: bytes::Bytes, cap: u64) -> std::result::Result<String, String> {
+    if bytes.len() as u64 > cap {
+        return Err(too_large(bytes.len() as u64, cap));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|_| "it is not UTF-8 text".to_owned())
+}
