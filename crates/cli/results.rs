@@ -23,8 +23,9 @@ pub(crate) struct RescoreArgs {
     #[arg(required_unless_present = "results")]
     files: Vec<PathBuf>,
     /// A results store (a folder, or a bucket's URL: s3://, az://, gs://)
-    /// whose results files to score again: the ones named, else every one.
-    /// Each is written back only if no one changed it since it was read
+    /// whose results files to score again: the ones named, else every
+    /// finished one. In a bucket, each is written back only if no one
+    /// changed it since it was read; a folder's file is written over
     #[arg(long)]
     results: Option<String>,
     /// Print the new summaries without writing the files
@@ -103,7 +104,22 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
         .names()
         .with_context(|| format!("failed to list the results in {spec}"))?;
     let names: Vec<String> = if args.files.is_empty() {
-        held
+        // A run still writing its file would find it changed under it.
+        let heads = store
+            .heads()
+            .with_context(|| format!("failed to read the results in {spec}"))?;
+        let finished: Vec<String> = heads
+            .into_iter()
+            .filter(|(_, head)| head.complete)
+            .map(|(name, _)| name)
+            .collect();
+        if finished.len() < held.len() {
+            eprintln!(
+                "left {} results files that are unfinished or unreadable; name one to rescore it",
+                held.len() - finished.len()
+            );
+        }
+        finished
     } else {
         let named: Vec<String> = args
             .files
@@ -124,11 +140,20 @@ pub(crate) fn rescore(global: &GlobalArgs, args: &RescoreArgs) -> anyhow::Result
         // A bucket's object comes into the store's local copy with the
         // version it had; a folder's file is there already.
         let file = format!("{name}.json");
+        let path = store.results_dir().join(&file);
+        let shown = format!("{}/{file}", store.location());
+        if run::store::is_bucket(spec) {
+            // Only what the bucket holds now is scored and written back:
+            // never an older local copy of an object deleted since.
+            let _ = std::fs::remove_file(&path);
+        }
         store
             .stage(std::slice::from_ref(&file), true)
             .with_context(|| format!("failed to read {file} from {spec}"))?;
-        let path = store.results_dir().join(&file);
-        let shown = format!("{}/{file}", store.location());
+        if !path.exists() {
+            eprintln!("{shown} is no longer in the store; left as it is");
+            continue;
+        }
         if rescore(&path, &shown)? {
             store
                 .checkpoint(&path)

@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt as _;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions};
+use object_store::{
+    ObjectMeta, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, UpdateVersion,
+};
 
 use fuelbench_llm::ServerKey;
 use fuelbench_perf::LoadHead;
@@ -57,14 +59,16 @@ pub struct BucketStore {
     rows: Cache<Result<Vec<Row>, String>>,
     heads: Cache<Option<ResultsHead>>,
     serving: Cache<Option<(ServerKey, Serving)>>,
-    /// Each results object this process writes: the ETag of its last
-    /// write, `None` when the backend gave none (then the next write
-    /// overwrites), and no entry before the first.
-    written: Mutex<HashMap<String, Option<String>>>,
+    /// Each results object this process writes: the ETag and version of
+    /// its last write (GCS needs the version, S3 and Azure the ETag), no
+    /// entry before the first. Without either the next write overwrites.
+    written: Mutex<HashMap<String, UpdateVersion>>,
     /// Each job's event lines, as this process last wrote them.
     events: Mutex<HashMap<String, Vec<String>>>,
     /// The last listing of the results and load runs, and when it was made.
     listed: Mutex<Option<Listing>>,
+    /// Each object whose last read failed: its version, when, and why.
+    failed: Mutex<HashMap<String, (String, std::time::Instant, String)>>,
     /// The files of rows kept on disk this process knows are there.
     kept: Mutex<std::collections::HashSet<String>>,
 }
@@ -117,6 +121,7 @@ impl BucketStore {
             events: Mutex::default(),
             listed: Mutex::default(),
             kept: Mutex::default(),
+            failed: Mutex::default(),
         })
     }
 
@@ -268,12 +273,13 @@ impl Store for BucketStore {
                     // a results file may hold.
                     Ok(got) if !resume || got.meta.size > MAX_RESULTS_BYTES => Ok(Some((
                         bytes::Bytes::new(),
-                        got.meta.e_tag.clone(),
+                        written_as(got.meta.e_tag.clone(), got.meta.version.clone()),
                         got.meta.size,
                     ))),
                     Ok(got) => {
-                        let (e_tag, size) = (got.meta.e_tag.clone(), got.meta.size);
-                        got.bytes().await.map(|bytes| Some((bytes, e_tag, size)))
+                        let written = written_as(got.meta.e_tag.clone(), got.meta.version.clone());
+                        let size = got.meta.size;
+                        got.bytes().await.map(|bytes| Some((bytes, written, size)))
                     }
                     Err(object_store::Error::NotFound { .. }) => Ok(None),
                     Err(error) => Err(error),
@@ -325,11 +331,11 @@ impl Store for BucketStore {
         let location = self.object(&name);
         let mode = match fuelbench_stdx::lock(&self.written).get(&name) {
             None => PutMode::Create,
-            Some(Some(e_tag)) => PutMode::Update(object_store::UpdateVersion {
-                e_tag: Some(e_tag.clone()),
+            Some(UpdateVersion {
+                e_tag: None,
                 version: None,
-            }),
-            Some(None) => PutMode::Overwrite,
+            }) => PutMode::Overwrite,
+            Some(written) => PutMode::Update(written.clone()),
         };
         let put = |mode: PutMode| {
             let objects = Arc::clone(&self.objects);
@@ -351,7 +357,8 @@ impl Store for BucketStore {
         match result {
             Ok(put) => {
                 self.relist();
-                fuelbench_stdx::lock(&self.written).insert(name, put.e_tag);
+                fuelbench_stdx::lock(&self.written)
+                    .insert(name, written_as(put.e_tag, put.version));
                 Ok(())
             }
             Err(object_store::Error::AlreadyExists { .. }) => Err(Error::Conflict {
@@ -572,4 +579,10 @@ impl Store for BucketStore {
     fn relative_event(&self, event: RunEvent) -> RunEvent {
         super::relative_event(&self.staging, event)
     }
+}
+
+/// What a conditional write of an object last read or written as
+/// `e_tag` and `version` is conditioned on.
+fn written_as(e_tag: Option<String>, version: Option<String>) -> UpdateVersion {
+    UpdateVersion { e_tag, version }
 }

@@ -116,10 +116,16 @@ impl BucketStore {
     }
 }
 
+/// What the kept rows were made by: rows this build did not make are made
+/// again from the object, never shown as an older build derived them.
+const MADE_BY: &str = concat!("fuelbench ", env!("CARGO_PKG_VERSION"), ", rows 1");
+
 /// The file an object's rows, at `version`, are kept in.
 fn kept_name(relative: &str, version: &str) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::new()
+        .chain_update(MADE_BY.as_bytes())
+        .chain_update([0])
         .chain_update(relative.as_bytes())
         .chain_update([0])
         .chain_update(version.as_bytes())

@@ -4,15 +4,21 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use object_store::{ObjectMeta, ObjectStoreExt as _};
+use object_store::{GetOptions, ObjectMeta};
 
 use super::{BucketStore, Cache, LISTING_TTL, is_name};
 use crate::{MAX_RESULTS_BYTES, Result, ResultsHead};
 
 /// How many objects a board reads at once when many are new.
 const READS_AT_ONCE: usize = 32;
+
+/// How long a read that failed stands before the object is read again:
+/// an object that can never be read (archived, or encrypted with a key the
+/// store does not have) costs a request this often, not on every page.
+const RETRY_FAILED_READ: Duration = Duration::from_secs(30);
 
 /// How much of a results object a board reads first: its head, all a row
 /// needs, is far less unless a server described itself at great length.
@@ -85,8 +91,8 @@ impl BucketStore {
     /// What `parse` makes of each `*.json` object in `listed`, reading only
     /// objects whose version is new since the last call; objects no longer
     /// listed are forgotten. Reads many at once. What an object holds is
-    /// kept by its version; a read that failed is not, and is tried again
-    /// next time.
+    /// kept by its version; a read that failed is tried again after
+    /// [`RETRY_FAILED_READ`].
     pub(super) fn read_all<T: Clone + Send + 'static>(
         &self,
         cache: &Cache<T>,
@@ -99,10 +105,20 @@ impl BucketStore {
         let mut todo = Vec::new();
         {
             let cached = fuelbench_stdx::lock(cache);
+            let failed = fuelbench_stdx::lock(&self.failed);
             for (index, meta) in listed.iter().enumerate() {
-                match cached.get(&relative(meta)) {
-                    Some((version, value)) if *version == version_of(meta) => {
+                let place = relative(meta);
+                match (cached.get(&place), failed.get(&place)) {
+                    (Some((version, value)), _) if *version == version_of(meta) => {
                         values.push(Some(value.clone()));
+                    }
+                    // A read of this version failed a moment ago: what it
+                    // said stands until it is time to try again.
+                    (_, Some((version, at, why)))
+                        if *version == version_of(meta) && at.elapsed() < RETRY_FAILED_READ =>
+                    {
+                        let why = Fetched::Text(Err(why.clone()));
+                        values.push(Some(parse(Path::new(&place), why)));
                     }
                     _ => {
                         values.push(None);
@@ -117,14 +133,26 @@ impl BucketStore {
                 .map(|(index, meta)| {
                     let objects = Arc::clone(&objects);
                     async move {
+                        // Read only the version listed, whose rows the cache
+                        // keeps under it: an object written again since is
+                        // read at the next listing, never kept as this one.
+                        let options = |range: Option<std::ops::Range<u64>>| GetOptions {
+                            if_match: meta.e_tag.clone(),
+                            range: range.map(Into::into),
+                            ..GetOptions::default()
+                        };
                         // A results file's head is its first few KiB: read
                         // that much, and the whole only when it is not there.
                         if head_first && meta.size > HEAD_BYTES {
-                            let head = objects
-                                .get_range(&meta.location, 0..HEAD_BYTES)
+                            let prefix = match objects
+                                .get_opts(&meta.location, options(Some(0..HEAD_BYTES)))
                                 .await
-                                .ok()
-                                .and_then(|prefix| crate::results::head_of_prefix(&prefix));
+                            {
+                                Ok(got) => got.bytes().await.ok(),
+                                Err(_) => None,
+                            };
+                            let head =
+                                prefix.and_then(|prefix| crate::results::head_of_prefix(&prefix));
                             if let Some(head) = head {
                                 return (index, meta, Fetched::Head(Box::new(head)), true);
                             }
@@ -132,7 +160,7 @@ impl BucketStore {
                         let (text, keep) = if meta.size > MAX_RESULTS_BYTES {
                             (Err(too_large(meta.size, MAX_RESULTS_BYTES)), true)
                         } else {
-                            match objects.get(&meta.location).await {
+                            match objects.get_opts(&meta.location, options(None)).await {
                                 Ok(got) => match got.bytes().await {
                                     Ok(bytes) => (text_of(bytes, MAX_RESULTS_BYTES), true),
                                     Err(error) => (Err(error.to_string()), false),
@@ -148,17 +176,29 @@ impl BucketStore {
                 .await
         });
         let mut cached = fuelbench_stdx::lock(cache);
+        let mut failed = fuelbench_stdx::lock(&self.failed);
         for (index, meta, text, keep) in fetched {
-            let value = parse(Path::new(&relative(&meta)), text);
-            if keep {
-                cached.insert(relative(&meta), (version_of(&meta), value.clone()));
-            } else {
-                cached.remove(&relative(&meta));
+            let place = relative(&meta);
+            let why = match &text {
+                Fetched::Text(Err(why)) if !keep => Some(why.clone()),
+                _ => None,
+            };
+            let value = parse(Path::new(&place), text);
+            match why {
+                None => {
+                    failed.remove(&place);
+                    cached.insert(place, (version_of(&meta), value.clone()));
+                }
+                Some(why) => {
+                    cached.remove(&place);
+                    failed.insert(place, (version_of(&meta), Instant::now(), why));
+                }
             }
             values[index] = Some(value);
         }
         let keep: std::collections::HashSet<String> = listed.iter().map(relative).collect();
         cached.retain(|key, _| keep.contains(key));
+        failed.retain(|key, _| keep.contains(key));
         values.into_iter().flatten().collect()
     }
 }
