@@ -128,6 +128,154 @@ fn a_second_writer_of_one_results_object_is_refused() {
     second_writer_refused([&stores[0], &stores[1]]);
 }
 
+/// A read that failed stands for a while: pages after it say why without
+/// asking the store again, the rest of the board is served, and what the
+/// store's error named (its endpoint, say) is never shown.
+#[test]
+fn a_failed_read_stands_and_never_shows_the_stores_error() {
+    let objects = Arc::new(Refusing::default());
+    let shared: Arc<dyn ObjectStore> = Arc::clone(&objects) as Arc<dyn ObjectStore>;
+    let staging = tempfile::tempdir().expect("a temporary directory");
+    let prefix = ObjectPath::from("runs");
+    let (bytes, _, _) = finished_run();
+    planted(&shared, &prefix, "good.json", &bytes);
+    planted(&shared, &prefix, "refused.json", &bytes);
+    *objects.refuse.lock().expect("not poisoned") = Some("refused".to_owned());
+    let store = BucketStore::new(
+        "memory://refusing",
+        Arc::clone(&shared),
+        prefix.clone(),
+        staging.path().to_owned(),
+    )
+    .expect("the store opens");
+
+    let board = store.board().expect("a board");
+    assert_eq!(board.rows.len(), 1, "{:?}", board.notes);
+    let [note] = &board.notes[..] else {
+        panic!("one note: {:?}", board.notes)
+    };
+    assert!(note.contains("refused.json"), "{note}");
+    assert!(!note.contains("secret-endpoint"), "{note}");
+    let asked = objects.refused_reads();
+    assert!(asked >= 1);
+    for _ in 0..3 {
+        assert_eq!(store.board().expect("a board").notes, board.notes);
+    }
+    assert_eq!(
+        objects.refused_reads(),
+        asked,
+        "a failed read was asked again at once"
+    );
+
+    // The object written again is a new version, read as soon as listed.
+    *objects.refuse.lock().expect("not poisoned") = None;
+    let mut edited = bytes.clone();
+    edited.push(b' ');
+    planted(&shared, &prefix, "refused.json", &edited);
+    std::thread::sleep(fuelbench_runner::store::LISTING_TTL);
+    let board = store.board().expect("a board");
+    assert_eq!(
+        (board.rows.len(), board.notes.len()),
+        (2, 0),
+        "{:?}",
+        board.notes
+    );
+}
+
+/// An in-memory bucket whose reads of objects named with `refuse` fail,
+/// with an error that names an endpoint, and are counted.
+#[derive(Debug, Default)]
+struct Refusing {
+    inner: InMemory,
+    refuse: std::sync::Mutex<Option<String>>,
+    refused: std::sync::atomic::AtomicUsize,
+}
+
+impl Refusing {
+    fn refused_reads(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl std::fmt::Display for Refusing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Refusing({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for Refusing {
+    async fn put_opts(
+        &self,
+        location: &ObjectPath,
+        payload: object_store::PutPayload,
+        options: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        self.inner.put_opts(location, payload, options).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &ObjectPath,
+        options: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, options).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &ObjectPath,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        let refused = self
+            .refuse
+            .lock()
+            .expect("not poisoned")
+            .as_ref()
+            .is_some_and(|marker| location.as_ref().contains(marker.as_str()));
+        if refused {
+            self.refused
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Err(object_store::Error::Generic {
+                store: "S3",
+                source: format!("GET https://secret-endpoint.internal/{location}: 403").into(),
+            });
+        }
+        self.inner.get_opts(location, options).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: futures_util::stream::BoxStream<'static, object_store::Result<ObjectPath>>,
+    ) -> futures_util::stream::BoxStream<'static, object_store::Result<ObjectPath>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>
+    {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        options: object_store::CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
 fn planted(objects: &Arc<dyn ObjectStore>, prefix: &ObjectPath, relative: &str, bytes: &[u8]) {
     use object_store::ObjectStoreExt as _;
     let location = prefix.clone().join(relative);

@@ -3,7 +3,7 @@
 //! `perf stub` serves a stream with known timings, to measure the client.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -360,27 +360,21 @@ fn save_load(
             .with_context(|| format!("failed to save the run under {}", args.out.display()))?
             .display()
             .to_string(),
-        // Saved in the store's own folder (a bucket's local copy), then
-        // put in the store under the same place, never over another run.
+        // Put straight into the store, at the first place that holds no
+        // other run: never over another, and no copy left behind.
         Some(store) => {
-            let perf = store.results_dir().join("perf");
-            let path = report
-                .save(&perf)
-                .with_context(|| format!("failed to save the run under {}", perf.display()))?;
-            let relative = Path::new("perf").join(path.strip_prefix(&perf)?);
-            let relative = relative.to_string_lossy();
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("failed to read {}", path.display()))?;
-            let at = format!("{}/{relative}", store.location());
-            match store
-                .put_new(&relative, &bytes)
-                .with_context(|| format!("failed to save the run as {at}"))?
-            {
-                Published::Created | Published::Same => at,
-                Published::Differs => bail!(
-                    "{at} holds another run already; nothing was written over. This run is in {}",
-                    path.display()
-                ),
+            let bytes = report.to_bytes().context("failed to write the run")?;
+            let mut places = report.places().map(|place| format!("perf/{place}"));
+            loop {
+                let relative = places.next().expect("the places never run out");
+                let at = format!("{}/{relative}", store.location());
+                match store
+                    .put_new(&relative, &bytes)
+                    .with_context(|| format!("failed to save the run as {at}"))?
+                {
+                    Published::Created | Published::Same => break at,
+                    Published::Differs => continue,
+                }
             }
         }
     };

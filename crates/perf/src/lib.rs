@@ -186,8 +186,33 @@ pub fn saved_runs(dir: &Path) -> Vec<PathBuf> {
 }
 
 impl LoadReport {
-    /// Writes it as `dir/<server>/<profile>-<time>.json`; the path.
+    /// Writes it as `dir/<server>/<profile>-<time>.json` (the first of
+    /// [`LoadReport::places`] that nothing holds); the path.
     pub fn save(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        let bytes = self.to_bytes()?;
+        for place in self.places() {
+            let path = dir.join(place);
+            match fuelbench_stdx::create_durably(&path, &bytes) {
+                Ok(()) => return Ok(path),
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        unreachable!("the places never run out")
+    }
+
+    /// The run as it is saved: pretty JSON, a line.
+    pub fn to_bytes(&self) -> std::io::Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    /// Where it may be saved, under a folder of saved runs, in the order to
+    /// try them: `<server>/<profile>-<time>.json`, then `-2`, `-3`, ...
+    /// after the time, so two runs of one profile in one second each keep
+    /// a file of their own.
+    pub fn places(&self) -> impl Iterator<Item = String> + '_ {
         let head = &self.head;
         let server: String = head
             .server
@@ -202,17 +227,47 @@ impl LoadReport {
                 }
             })
             .collect();
-        let folder = dir.join(server.trim_matches('_'));
-        std::fs::create_dir_all(&folder)?;
         let stamp: String = head
             .started_at
             .chars()
             .filter(|c| c.is_ascii_digit())
             .take(14)
             .collect();
-        let path = folder.join(format!("{}-{stamp}.json", head.profile));
-        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        fuelbench_stdx::write_durably(&path, (text + "\n").as_bytes())?;
-        Ok(path)
+        let folder = server.trim_matches('_').to_string();
+        (1u64..).map(move |n| match n {
+            1 => format!("{folder}/{}-{stamp}.json", head.profile),
+            n => format!("{folder}/{}-{stamp}-{n}.json", head.profile),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_runs_saved_in_one_second_keep_a_file_each() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let report = |model: &str| LoadReport {
+            head: LoadHead {
+                format: FORMAT.to_string(),
+                server: "http://127.0.0.1:8080".to_string(),
+                model: model.to_string(),
+                profile: "short".to_string(),
+                started_at: "2026-12-05T16:30:00Z".to_string(),
+                plan: serde_json::Value::Null,
+                server_identity: None,
+                memory_before: None,
+                memory_after: None,
+                summary: Summary::of(&[]),
+            },
+            requests: Vec::new(),
+        };
+        let first = report("a").save(dir.path()).expect("saved");
+        let second = report("b").save(dir.path()).expect("saved");
+        assert_ne!(first, second);
+        assert_eq!(LoadHead::read(&first).expect("read").model, "a");
+        assert_eq!(LoadHead::read(&second).expect("read").model, "b");
+        assert_eq!(saved_runs(dir.path()).len(), 2);
     }
 }

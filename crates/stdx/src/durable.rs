@@ -8,6 +8,28 @@ use std::path::Path;
 /// (two writers never share one), flushed to disk, renamed over `path`, and
 /// the folder flushed so the rename itself survives. Creates the folder.
 pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (dir, temporary) = staged_beside(path, bytes)?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Writes `bytes` to `path` as [`write_durably`] does, but only where no
+/// file is: the whole file is linked into place, so of two writers of one
+/// path exactly one succeeds and the other gets
+/// [`std::io::ErrorKind::AlreadyExists`], and a reader never sees a part.
+pub fn create_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (dir, temporary) = staged_beside(path, bytes)?;
+    temporary
+        .persist_noclobber(path)
+        .map_err(|error| error.error)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// `bytes` in a temporary of its own beside `path`, flushed to disk.
+fn staged_beside<'a>(
+    path: &'a Path,
+    bytes: &[u8],
+) -> std::io::Result<(&'a Path, tempfile::NamedTempFile)> {
     let dir = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -19,8 +41,7 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     temporary.write_all(bytes)?;
     temporary.as_file().sync_all()?;
-    temporary.persist(path).map_err(|error| error.error)?;
-    std::fs::File::open(dir)?.sync_all()
+    Ok((dir, temporary))
 }
 
 #[cfg(test)]
@@ -37,5 +58,16 @@ mod tests {
             .map(|entry| entry.expect("an entry").file_name())
             .collect();
         assert_eq!(names, ["file.json"]);
+    }
+
+    #[test]
+    fn a_create_never_replaces_a_file() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("file.json");
+        super::create_durably(&path, b"first").expect("created");
+        let error = super::create_durably(&path, b"second").expect_err("refused");
+        assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).expect("read"), b"first");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("listed").count(), 1);
     }
 }

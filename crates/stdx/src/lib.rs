@@ -6,7 +6,7 @@ mod durable;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-pub use crate::durable::write_durably;
+pub use crate::durable::{create_durably, write_durably};
 
 /// `mutex`'s guard, poisoned or not. Every lock in fuelbench guards state
 /// that stays whole when a holder panics (counts changed by one line, maps

@@ -32,7 +32,7 @@ mod kept;
 mod read;
 
 use self::io::Io;
-use self::read::{Fetched, Listing, text_of, too_large, version_of};
+use self::read::{Cache, Fetched, Kind, Listing, text_of, too_large, version_of};
 
 use super::{Listed, MAX_EVENTS_BYTES, MAX_RUN_STATE_BYTES, Published, Store, is_name};
 use crate::jobs::RunStatus;
@@ -56,9 +56,10 @@ pub struct BucketStore {
     staging: PathBuf,
     io: Io,
     /// What each object held, by its place and version.
-    rows: Cache<Result<Vec<Row>, String>>,
-    heads: Cache<Option<ResultsHead>>,
-    serving: Cache<Option<(ServerKey, Serving)>>,
+    rows: Mutex<Cache<Result<Vec<Row>, String>>>,
+    heads: Mutex<Cache<Option<ResultsHead>>>,
+    serving: Mutex<Cache<Option<(ServerKey, Serving)>>>,
+    load_runs: Mutex<Cache<std::result::Result<LoadHead, String>>>,
     /// Each results object this process writes: the ETag and version of
     /// its last write (GCS needs the version, S3 and Azure the ETag), no
     /// entry before the first. Without either the next write overwrites.
@@ -67,13 +68,9 @@ pub struct BucketStore {
     events: Mutex<HashMap<String, Vec<String>>>,
     /// The last listing of the results and load runs, and when it was made.
     listed: Mutex<Option<Listing>>,
-    /// Each object whose last read failed: its version, when, and why.
-    failed: Mutex<HashMap<String, (String, std::time::Instant, String)>>,
     /// The files of rows kept on disk this process knows are there.
     kept: Mutex<std::collections::HashSet<String>>,
 }
-
-type Cache<T> = Mutex<HashMap<String, (String, T)>>;
 
 impl BucketStore {
     /// The store at `url` (`s3://bucket/prefix`, `az://container/prefix`,
@@ -117,11 +114,11 @@ impl BucketStore {
             rows: Mutex::default(),
             heads: Mutex::default(),
             serving: Mutex::default(),
+            load_runs: Mutex::default(),
             written: Mutex::default(),
             events: Mutex::default(),
             listed: Mutex::default(),
             kept: Mutex::default(),
-            failed: Mutex::default(),
         })
     }
 
@@ -452,18 +449,28 @@ impl Store for BucketStore {
         } = self.listing_now()?;
         listed.sort_by(|a, b| a.location.cmp(&b.location));
         self.rows_from_disk(&listed);
-        let files = self.read_all(&self.rows, &listed, true, |path, fetched| match fetched {
-            Fetched::Head(head) => leaderboard::rows_of_head(path, &head),
-            Fetched::Text(text) => text
-                .map_err(|why| format!("skipped {}: {why}", path.display()))
-                .and_then(|text| leaderboard::rows_of_text(path, text)),
-        });
+        let files = self.read_all(
+            &self.rows,
+            &listed,
+            Kind::Results,
+            |path, fetched| match fetched {
+                Fetched::Head(head) => leaderboard::rows_of_head(path, &head),
+                Fetched::Text(text) => text
+                    .map_err(|why| format!("skipped {}: {why}", path.display()))
+                    .and_then(|text| leaderboard::rows_of_text(path, text)),
+            },
+        );
         self.rows_to_disk(&listed);
         let serving: Vec<(ServerKey, Serving)> = self
-            .read_all(&self.serving, &perf, false, |path, fetched| match fetched {
-                Fetched::Text(Ok(text)) => leaderboard::serving_run_text(path, &text),
-                _ => None,
-            })
+            .read_all(
+                &self.serving,
+                &perf,
+                Kind::LoadRuns,
+                |path, fetched| match fetched {
+                    Fetched::Text(Ok(text)) => leaderboard::serving_run_text(path, &text),
+                    _ => None,
+                },
+            )
             .into_iter()
             .flatten()
             .collect();
@@ -471,28 +478,39 @@ impl Store for BucketStore {
     }
 
     fn load_runs(&self) -> Result<Vec<(String, std::result::Result<LoadHead, String>)>> {
-        let mut runs = Vec::new();
-        for meta in self.listing_now()?.perf {
-            let head = match self.read(&meta.location, fuelbench_perf::MAX_SAVED_RUN_BYTES) {
-                Ok(Some((text, _))) => {
-                    LoadHead::from_text(&text).map_err(|error| error.to_string())
-                }
-                // Gone since the listing.
-                Ok(None) => continue,
-                Err(error) => Err(fuelbench_stdx::error_chain(&error)),
-            };
-            runs.push((self.relative(&meta.location), head));
-        }
+        let listed = self.listing_now()?.perf;
+        let heads =
+            self.read_all(
+                &self.load_runs,
+                &listed,
+                Kind::LoadRuns,
+                |_, fetched| match fetched {
+                    Fetched::Text(text) => {
+                        LoadHead::from_text(&text?).map_err(|error| error.to_string())
+                    }
+                    Fetched::Head(_) => Err("not a load run".to_owned()),
+                },
+            );
+        let mut runs: Vec<_> = listed
+            .iter()
+            .map(|meta| self.relative(&meta.location))
+            .zip(heads)
+            .collect();
         runs.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(runs)
     }
 
     fn heads(&self) -> Result<Vec<(String, ResultsHead)>> {
         let listed = self.listing_now()?.results;
-        let heads = self.read_all(&self.heads, &listed, true, |path, fetched| match fetched {
-            Fetched::Head(head) => Some(*head),
-            Fetched::Text(text) => ResultsHead::from_text(path, text.ok()?).ok(),
-        });
+        let heads = self.read_all(
+            &self.heads,
+            &listed,
+            Kind::Results,
+            |path, fetched| match fetched {
+                Fetched::Head(head) => Some(*head),
+                Fetched::Text(text) => ResultsHead::from_text(path, text.ok()?).ok(),
+            },
+        );
         Ok(listed
             .iter()
             .zip(heads)

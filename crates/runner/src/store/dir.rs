@@ -118,17 +118,9 @@ impl Store for DirStore {
             path: path.clone(),
             source,
         };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        // Written whole beside it, then linked into place: a link is made
-        // only where nothing is, so two publishers never write over each
-        // other, and a reader never sees half a file.
-        let staged = path.with_extension(format!("json.{}.part", std::process::id()));
-        fuelbench_stdx::write_durably(&staged, bytes).map_err(io)?;
-        let linked = std::fs::hard_link(&staged, &path);
-        let _ = std::fs::remove_file(&staged);
-        match linked {
+        // Two publishers never write over each other, and a reader never
+        // sees half a file.
+        match fuelbench_stdx::create_durably(&path, bytes) {
             Ok(()) => Ok(Published::Created),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                 // Only a regular file of the same length is read to compare.

@@ -33,7 +33,10 @@ impl BucketStore {
                 .iter()
                 .map(|meta| (self.relative(&meta.location), version_of(meta)))
                 .filter(|(relative, version)| {
-                    cached.get(relative).is_none_or(|(had, _)| had != version)
+                    cached
+                        .held
+                        .get(relative)
+                        .is_none_or(|(had, _)| had != version)
                 })
                 .collect()
         };
@@ -53,7 +56,7 @@ impl BucketStore {
         let mut cached = fuelbench_stdx::lock(&self.rows);
         let mut kept = fuelbench_stdx::lock(&self.kept);
         for (relative, version, name, rows) in found {
-            cached.insert(relative, (version, rows));
+            cached.held.insert(relative, (version, rows));
             kept.insert(name);
         }
     }
@@ -74,7 +77,7 @@ impl BucketStore {
                     if kept.contains(&name) {
                         return None;
                     }
-                    let (had, rows) = cached.get(&relative)?;
+                    let (had, rows) = cached.held.get(&relative)?;
                     (*had == version).then(|| (name, serde_json::to_vec(rows).ok()))
                 })
                 .filter_map(|(name, bytes)| Some((name, bytes?)))

@@ -2,14 +2,15 @@
 //! [`LISTING_TTL`], and many objects at once, each only when its version is
 //! new and a results file's head before its whole.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use object_store::{GetOptions, ObjectMeta};
 
-use super::{BucketStore, Cache, LISTING_TTL, is_name};
+use super::{BucketStore, LISTING_TTL, is_name};
 use crate::{MAX_RESULTS_BYTES, Result, ResultsHead};
 
 /// How many objects a board reads at once when many are new.
@@ -23,6 +24,43 @@ const RETRY_FAILED_READ: Duration = Duration::from_secs(30);
 /// How much of a results object a board reads first: its head, all a row
 /// needs, is far less unless a server described itself at great length.
 const HEAD_BYTES: u64 = 64 << 10;
+
+/// What was read of each object of one kind, by its place in the store.
+#[derive(Debug)]
+pub(super) struct Cache<T> {
+    /// What each object held, by the version it held it at.
+    pub(super) held: HashMap<String, (String, T)>,
+    /// Each object whose last read failed: its version, when, and why.
+    failed: HashMap<String, (String, Instant, String)>,
+}
+
+impl<T> Default for Cache<T> {
+    fn default() -> Cache<T> {
+        Cache {
+            held: HashMap::new(),
+            failed: HashMap::new(),
+        }
+    }
+}
+
+/// Which objects a [`BucketStore::read_all`] reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Kind {
+    /// Results files: a head first, the whole only when it is not there.
+    Results,
+    /// Saved load runs, whole.
+    LoadRuns,
+}
+
+impl Kind {
+    /// The most an object of the kind may hold.
+    fn cap(self) -> u64 {
+        match self {
+            Kind::Results => MAX_RESULTS_BYTES,
+            Kind::LoadRuns => fuelbench_perf::MAX_SAVED_RUN_BYTES,
+        }
+    }
+}
 
 /// What was read of an object: a results file's head alone, or its whole
 /// text (or why it could not be read).
@@ -95,20 +133,19 @@ impl BucketStore {
     /// [`RETRY_FAILED_READ`].
     pub(super) fn read_all<T: Clone + Send + 'static>(
         &self,
-        cache: &Cache<T>,
+        cache: &Mutex<Cache<T>>,
         listed: &[ObjectMeta],
-        head_first: bool,
+        kind: Kind,
         parse: fn(&Path, Fetched) -> T,
     ) -> Vec<T> {
         let relative = |meta: &ObjectMeta| self.relative(&meta.location);
         let mut values: Vec<Option<T>> = Vec::with_capacity(listed.len());
         let mut todo = Vec::new();
         {
-            let cached = fuelbench_stdx::lock(cache);
-            let failed = fuelbench_stdx::lock(&self.failed);
+            let cache = fuelbench_stdx::lock(cache);
             for (index, meta) in listed.iter().enumerate() {
                 let place = relative(meta);
-                match (cached.get(&place), failed.get(&place)) {
+                match (cache.held.get(&place), cache.failed.get(&place)) {
                     (Some((version, value)), _) if *version == version_of(meta) => {
                         values.push(Some(value.clone()));
                     }
@@ -143,7 +180,7 @@ impl BucketStore {
                         };
                         // A results file's head is its first few KiB: read
                         // that much, and the whole only when it is not there.
-                        if head_first && meta.size > HEAD_BYTES {
+                        if matches!(kind, Kind::Results) && meta.size > HEAD_BYTES {
                             let prefix = match objects
                                 .get_opts(&meta.location, options(Some(0..HEAD_BYTES)))
                                 .await
@@ -157,15 +194,15 @@ impl BucketStore {
                                 return (index, meta, Fetched::Head(Box::new(head)), true);
                             }
                         }
-                        let (text, keep) = if meta.size > MAX_RESULTS_BYTES {
-                            (Err(too_large(meta.size, MAX_RESULTS_BYTES)), true)
+                        let (text, keep) = if meta.size > kind.cap() {
+                            (Err(too_large(meta.size, kind.cap())), true)
                         } else {
                             match objects.get_opts(&meta.location, options(None)).await {
                                 Ok(got) => match got.bytes().await {
-                                    Ok(bytes) => (text_of(bytes, MAX_RESULTS_BYTES), true),
-                                    Err(error) => (Err(error.to_string()), false),
+                                    Ok(bytes) => (text_of(bytes, kind.cap()), true),
+                                    Err(error) => (Err(unread(&meta, &error)), false),
                                 },
-                                Err(error) => (Err(error.to_string()), false),
+                                Err(error) => (Err(unread(&meta, &error)), false),
                             }
                         };
                         (index, meta, Fetched::Text(text), keep)
@@ -175,8 +212,7 @@ impl BucketStore {
                 .collect()
                 .await
         });
-        let mut cached = fuelbench_stdx::lock(cache);
-        let mut failed = fuelbench_stdx::lock(&self.failed);
+        let mut cache = fuelbench_stdx::lock(cache);
         for (index, meta, text, keep) in fetched {
             let place = relative(&meta);
             let why = match &text {
@@ -186,20 +222,42 @@ impl BucketStore {
             let value = parse(Path::new(&place), text);
             match why {
                 None => {
-                    failed.remove(&place);
-                    cached.insert(place, (version_of(&meta), value.clone()));
+                    cache.failed.remove(&place);
+                    cache.held.insert(place, (version_of(&meta), value.clone()));
                 }
                 Some(why) => {
-                    cached.remove(&place);
-                    failed.insert(place, (version_of(&meta), Instant::now(), why));
+                    cache.held.remove(&place);
+                    cache
+                        .failed
+                        .insert(place, (version_of(&meta), Instant::now(), why));
                 }
             }
             values[index] = Some(value);
         }
         let keep: std::collections::HashSet<String> = listed.iter().map(relative).collect();
-        cached.retain(|key, _| keep.contains(key));
-        failed.retain(|key, _| keep.contains(key));
+        cache.held.retain(|key, _| keep.contains(key));
+        cache.failed.retain(|key, _| keep.contains(key));
         values.into_iter().flatten().collect()
+    }
+}
+
+/// Why an object could not be read, for the board, which anyone who may
+/// read the store is shown: never the endpoint or credentials a backend's
+/// error may name. The whole error goes to the operator's log.
+fn unread(meta: &ObjectMeta, error: &object_store::Error) -> String {
+    match error {
+        object_store::Error::NotFound { .. } => "it was deleted after it was listed".to_owned(),
+        object_store::Error::Precondition { .. } | object_store::Error::NotModified { .. } => {
+            "it was written again after it was listed".to_owned()
+        }
+        _ => {
+            eprintln!(
+                "fuelbench: failed to read {}: {}",
+                meta.location,
+                fuelbench_stdx::error_chain(error)
+            );
+            "the store refused or failed the read (the service's log says why)".to_owned()
+        }
     }
 }
 
