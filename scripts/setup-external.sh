@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The external set-up: the programs from outside the repository that the
 # external tests drive. Debian's Chromium and its WebDriver for the web UI,
-# and a real llama-server with a small real model (scripts/setup-llama.sh;
+# Debian's Postgres for the shared state (each test starts a private
+# cluster of its own; the system's is never started or touched), and a
+# real llama-server with a small real model (scripts/setup-llama.sh;
 # the first time builds llama.cpp, 10-20 minutes on 2 cores). Prints the
-# `server PATH` and `model PATH` lines of scripts/setup-llama.sh.
+# `server PATH` and `model PATH` lines of scripts/setup-llama.sh, and
+# `postgres DIR`, the folder of Postgres's server programs.
 #
 #   scripts/setup-external.sh [--quiet]
 set -euo pipefail
@@ -13,18 +16,22 @@ quiet=0
 [ "${1:-}" = "--quiet" ] && quiet=1
 log() { [ "$quiet" = 1 ] || echo "setup-external: $*" >&2; }
 
-# The two packages come from one source version, so they always speak the
-# same protocol.
-browser=()
-for pkg in chromium chromium-driver; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || browser+=("$pkg")
+# Chromium and its driver come from one source version, so they always
+# speak the same protocol.
+packages=()
+for pkg in chromium chromium-driver postgresql-15 postgresql-client-15; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || packages+=("$pkg")
 done
-if [ ${#browser[@]} -gt 0 ]; then
-  log "installing ${browser[*]} (the web UI's tests drive it)"
+if [ ${#packages[@]} -gt 0 ]; then
+  log "installing ${packages[*]} (the web UI's and the shared state's tests drive them)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq "${browser[@]}" >&2
+  # The package would make and start a system cluster; the tests want none.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/fuelbench.conf
+  apt-get install -y -qq "${packages[@]}" >&2
 fi
+echo "postgres /usr/lib/postgresql/15/bin"
 log "installing llama-server and the model (the first time builds llama.cpp: 10-20 minutes on 2 cores)"
 if [ "$quiet" = 1 ]; then
   scripts/setup-llama.sh --install-deps --quiet

@@ -13,6 +13,7 @@ while read -r what path; do
   case "$what" in
     server) export FUELBENCH_LLAMA_SERVER="$path" ;;
     model) export FUELBENCH_MODEL="$path" ;;
+    postgres) export FUELBENCH_POSTGRES_BIN="$path" ;;
   esac
 done <<< "$external"
 cargo fmt --all -- --check

@@ -16,6 +16,11 @@ mod browser;
 /// `.py` file per cheat in tests/cheats/, its problem and verdict in its
 /// header.
 mod cheats;
+/// The queue replicas and workers share, on a private Postgres cluster
+/// each test starts: racing claims, leases that run out, fenced writes,
+/// one run per model server, events across replicas, a restart.
+#[cfg(feature = "external-tests")]
+mod cluster;
 /// The real thing: `fuelbench run` against a real llama-server with a real
 /// small model (scripts/setup-llama.sh): solve, refactor, scores, resume;
 /// a real router loading and unloading it; the service driving that router.

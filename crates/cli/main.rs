@@ -20,6 +20,7 @@ mod bench_perf;
 mod bench_serve;
 mod bench_soak;
 mod bench_store;
+mod database;
 mod evaluate;
 mod perf;
 mod perf_latency;
@@ -115,6 +116,9 @@ enum Command {
     /// Serving benchmarks: load against a model server, and a stub
     #[command(subcommand)]
     Perf(perf::PerfCommand),
+    /// The Postgres database that replicas and workers share
+    #[command(subcommand)]
+    Database(database::DatabaseCommand),
 }
 
 impl GlobalArgs {
@@ -222,6 +226,7 @@ fn main() -> ExitCode {
         Command::EventsSchema => results::events_schema(),
         Command::Openapi => serve::openapi(),
         Command::Perf(command) => perf::run(&cli.global, command),
+        Command::Database(command) => database::run(command),
     };
     match result {
         Ok(code) => code,

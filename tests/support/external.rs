@@ -47,3 +47,23 @@ fn installed(variable: &str, what: &str) -> PathBuf {
     );
     path
 }
+
+/// Debian's Postgres server programs (`initdb`, `pg_ctl`, `postgres`),
+/// the folder `scripts/setup-external.sh` prints.
+pub(crate) fn postgres_bin() -> PathBuf {
+    let dir = std::env::var_os("FUELBENCH_POSTGRES_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!(
+                "FUELBENCH_POSTGRES_BIN is not set: this test starts a private Postgres cluster. \
+                 Run scripts/setup-external.sh, which installs Debian's postgresql, and set it to \
+                 the folder it prints (scripts/test.sh does both)"
+            )
+        });
+    assert!(
+        dir.join("initdb").is_file() && dir.join("pg_ctl").is_file(),
+        "FUELBENCH_POSTGRES_BIN={} holds no initdb and pg_ctl",
+        dir.display()
+    );
+    dir
+}

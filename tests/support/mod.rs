@@ -6,6 +6,9 @@
 pub(crate) mod external;
 /// A scripted HTTP server for fault injection.
 pub(crate) mod fake_server;
+/// A private Postgres cluster for one test, stopped by its PID.
+#[cfg(feature = "external-tests")]
+pub(crate) mod postgres;
 /// The runner library driven against scripted servers.
 pub(crate) mod runs;
 /// Model servers that answer from a script, with known verdicts.

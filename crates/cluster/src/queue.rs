@@ -1,0 +1,406 @@
+//! The run queue: runs added by any replica, claimed by the workers of
+//! their model server, and every write fenced by the claim that made it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::{Postgres, Transaction};
+
+use crate::{CHANNEL, Cluster, Error, Result};
+
+/// What a run measures, which decides what happens when its worker is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// A benchmark run: taken over, it goes on from its last finished
+    /// problem.
+    Quality,
+    /// A serving benchmark: taken over, it starts again, since a load run
+    /// half measured by another worker would mislead.
+    Serving,
+}
+
+impl RunKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Quality => "quality",
+            RunKind::Serving => "serving",
+        }
+    }
+
+    fn parse(text: &str) -> RunKind {
+        match text {
+            "serving" => RunKind::Serving,
+            _ => RunKind::Quality,
+        }
+    }
+}
+
+impl From<String> for RunKind {
+    fn from(text: String) -> RunKind {
+        RunKind::parse(&text)
+    }
+}
+
+/// A run to add to the queue.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// Its id, unique across the queue.
+    pub id: String,
+    /// The model server it runs on.
+    pub endpoint: String,
+    /// What it measures.
+    pub kind: RunKind,
+    /// What was asked, for the worker that claims it.
+    pub request: Value,
+}
+
+/// A run a worker holds: every write it makes names this.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// The run.
+    pub run: String,
+    /// The claim number: one more than the run's last.
+    pub number: i64,
+    /// What the run measures.
+    pub kind: RunKind,
+    /// What was asked.
+    pub request: Value,
+    /// Whether another worker held it before and its lease ran out: a
+    /// quality run goes on from its finished problems, a serving run
+    /// starts again.
+    pub taken_over: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It ran to its end.
+    Finished,
+    /// It could not go on.
+    Failed,
+    /// Someone asked it to stop.
+    Cancelled,
+}
+
+impl Ended {
+    fn as_str(self) -> &'static str {
+        match self {
+            Ended::Finished => "finished",
+            Ended::Failed => "failed",
+            Ended::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A run as the queue has it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunRow {
+    /// Its id.
+    pub id: String,
+    /// Its model server.
+    pub endpoint: String,
+    /// What it measures.
+    #[sqlx(try_from = "String")]
+    pub kind: RunKind,
+    /// `queued`, `running`, `finished`, `failed` or `cancelled`.
+    pub state: String,
+    /// Its last claim number; 0 before the first.
+    pub claim: i64,
+    /// The worker that made the last claim.
+    pub worker: Option<String>,
+    /// Whether someone asked it to stop.
+    pub cancel: bool,
+    /// Its state as its last writer folded it.
+    pub status: Option<Value>,
+}
+
+/// A run waiting for, or holding, its model server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    /// The run.
+    pub id: String,
+    /// `queued` or `running`.
+    pub state: String,
+    /// How many runs on its server are ahead of it: 0 for the one running.
+    pub ahead: i64,
+}
+
+impl Cluster {
+    /// Adds a run to the queue of its model server.
+    pub async fn enqueue(&self, run: &NewRun) -> Result<()> {
+        let added = sqlx::query(
+            "INSERT INTO runs (id, endpoint, kind, request) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&run.id)
+        .bind(&run.endpoint)
+        .bind(run.kind.as_str())
+        .bind(&run.request)
+        .execute(&self.pool)
+        .await?;
+        if added.rows_affected() == 0 {
+            return Err(Error::Exists(run.id.clone()));
+        }
+        Ok(())
+    }
+
+    /// Claims the oldest run for `endpoint` that no live lease holds (a
+    /// run whose worker was lost before any queued one), for `lease`,
+    /// unless another run holds the server: `None` when there is nothing to
+    /// claim now.
+    pub async fn claim(
+        &self,
+        worker: &str,
+        endpoint: &str,
+        lease: Duration,
+    ) -> Result<Option<Claim>> {
+        let mut tx = self.pool.begin().await?;
+        // Claims for one server, one at a time: without it, two workers
+        // could each see the server free and claim two runs on it.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(endpoint)
+            .execute(&mut *tx)
+            .await?;
+        let busy: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM runs WHERE endpoint = $1 AND state = 'running'
+                            AND lease_until >= now())",
+        )
+        .bind(endpoint)
+        .fetch_one(&mut *tx)
+        .await?;
+        if busy {
+            return Ok(None);
+        }
+        let claimed: Option<(String, i64, String, Value, String)> = sqlx::query_as(
+            "WITH next AS (
+                 SELECT id, state FROM runs
+                 WHERE endpoint = $1
+                   AND (state = 'queued' OR (state = 'running' AND lease_until < now()))
+                 ORDER BY state = 'running' DESC, created_at, id
+                 LIMIT 1
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE runs SET state = 'running', claim = runs.claim + 1, worker = $2,
+                             lease_until = now() + $3 * interval '1 second'
+             FROM next WHERE runs.id = next.id
+             RETURNING runs.id, runs.claim, runs.kind, runs.request, next.state",
+        )
+        .bind(endpoint)
+        .bind(worker)
+        .bind(lease.as_secs_f64())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(claimed.map(|(run, number, kind, request, was)| Claim {
+            run,
+            number,
+            kind: RunKind::parse(&kind),
+            request,
+            taken_over: was == "running",
+        }))
+    }
+
+    /// Holds `claim`'s lease for `lease` more from now; whether someone
+    /// asked the run to stop. [`Error::Lost`] once another claim holds it.
+    pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<bool> {
+        let cancel: Option<bool> = sqlx::query_scalar(
+            "UPDATE runs SET lease_until = now() + $3 * interval '1 second'
+             WHERE id = $1 AND claim = $2 AND state = 'running'
+             RETURNING cancel",
+        )
+        .bind(&claim.run)
+        .bind(claim.number)
+        .bind(lease.as_secs_f64())
+        .fetch_optional(&self.pool)
+        .await?;
+        match cancel {
+            Some(cancel) => Ok(cancel),
+            None => Err(self.lost(claim).await),
+        }
+    }
+
+    /// Adds the run's next event, announced on [`crate::CHANNEL`]; its
+    /// number.
+    pub async fn append_event(&self, claim: &Claim, event: &Value) -> Result<i64> {
+        let mut tx = self.fenced(claim).await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO run_events (run_id, seq, claim, event)
+             SELECT $1, coalesce(max(seq), 0) + 1, $2, $3 FROM run_events WHERE run_id = $1
+             RETURNING seq",
+        )
+        .bind(&claim.run)
+        .bind(claim.number)
+        .bind(event)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{} {seq}", claim.run))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Keeps what one problem's answer came to, once: the checkpoint a run
+    /// taken over goes on from.
+    pub async fn record_problem(
+        &self,
+        claim: &Claim,
+        file: &str,
+        problem: &str,
+        sample: u32,
+        record: &Value,
+    ) -> Result<()> {
+        let mut tx = self.fenced(claim).await?;
+        sqlx::query(
+            "INSERT INTO run_problems (run_id, file, problem, sample, claim, record)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&claim.run)
+        .bind(file)
+        .bind(problem)
+        .bind(i32::try_from(sample).unwrap_or(i32::MAX))
+        .bind(claim.number)
+        .bind(record)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Each finished problem of a run, as `(file, problem, sample, record)`,
+    /// in the order they finished.
+    pub async fn finished_problems(&self, run: &str) -> Result<Vec<(String, String, u32, Value)>> {
+        let rows: Vec<(String, String, i32, Value)> = sqlx::query_as(
+            "SELECT file, problem, sample, record FROM run_problems WHERE run_id = $1
+             ORDER BY recorded_at, problem, sample",
+        )
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(file, problem, sample, record)| {
+                (file, problem, u32::try_from(sample).unwrap_or(0), record)
+            })
+            .collect())
+    }
+
+    /// Ends the run `claim` holds, with its folded state.
+    pub async fn finish(&self, claim: &Claim, ended: Ended, status: &Value) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE runs SET state = $3, status = $4, lease_until = NULL, finished_at = now()
+             WHERE id = $1 AND claim = $2 AND state = 'running'",
+        )
+        .bind(&claim.run)
+        .bind(claim.number)
+        .bind(ended.as_str())
+        .bind(status)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(self.lost(claim).await);
+        }
+        Ok(())
+    }
+
+    /// Asks a run to stop: a queued one, or one whose worker's lease ran
+    /// out, is cancelled at once; a running one's worker hears it at its
+    /// next renewal (and a worker that claims it next, at its first). The
+    /// run as it is now.
+    pub async fn cancel(&self, run: &str) -> Result<RunRow> {
+        sqlx::query(
+            "UPDATE runs SET cancel = true,
+                             state = CASE WHEN held THEN state ELSE 'cancelled' END,
+                             finished_at = CASE WHEN held THEN finished_at ELSE now() END
+             FROM (SELECT state = 'running' AND lease_until >= now() AS held
+                   FROM runs WHERE id = $1) AS lease
+             WHERE id = $1 AND state IN ('queued', 'running')",
+        )
+        .bind(run)
+        .execute(&self.pool)
+        .await?;
+        self.run(run)
+            .await?
+            .ok_or_else(|| Error::NotFound(run.to_owned()))
+    }
+
+    /// One run, as the queue has it.
+    pub async fn run(&self, id: &str) -> Result<Option<RunRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, endpoint, kind, state, claim, worker, cancel, status
+             FROM runs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The runs waiting for `endpoint`, or holding it, in the order they
+    /// will run.
+    pub async fn waiting(&self, endpoint: &str) -> Result<Vec<Waiting>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, state,
+                    row_number() OVER (ORDER BY state = 'running' DESC, created_at, id) - 1
+             FROM runs WHERE endpoint = $1 AND state IN ('queued', 'running')
+             ORDER BY 3",
+        )
+        .bind(endpoint)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, state, ahead)| Waiting { id, state, ahead })
+            .collect())
+    }
+
+    /// A run's events numbered after `after`, in order, as `(number, event)`.
+    pub async fn events_after(&self, run: &str, after: i64) -> Result<Vec<(i64, Value)>> {
+        Ok(sqlx::query_as(
+            "SELECT seq, event FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq",
+        )
+        .bind(run)
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A transaction holding the run's row, begun only while `claim` is
+    /// still the run's: what every fenced write is made in.
+    async fn fenced(&self, claim: &Claim) -> Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        let now: Option<(i64, String)> =
+            sqlx::query_as("SELECT claim, state FROM runs WHERE id = $1 FOR UPDATE")
+                .bind(&claim.run)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match now {
+            Some((number, state)) if number == claim.number && state == "running" => Ok(tx),
+            Some((number, state)) => Err(lost(claim, number, &state)),
+            None => Err(Error::NotFound(claim.run.clone())),
+        }
+    }
+
+    /// Why `claim` may no longer write.
+    async fn lost(&self, claim: &Claim) -> Error {
+        match self.run(&claim.run).await {
+            Ok(Some(row)) => lost(claim, row.claim, &row.state),
+            Ok(None) => Error::NotFound(claim.run.clone()),
+            Err(error) => error,
+        }
+    }
+}
+
+fn lost(claim: &Claim, number: i64, state: &str) -> Error {
+    let now = if number != claim.number {
+        format!("claim {number} took it over ({state})")
+    } else {
+        format!("it is {state}")
+    };
+    Error::Lost {
+        run: claim.run.clone(),
+        claim: claim.number,
+        now,
+    }
+}
