@@ -153,9 +153,8 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
             .enqueue(&quality("q", endpoint))
             .await
             .expect("queued");
-        let short = Duration::from_secs(1);
         let first = cluster
-            .claim("a", endpoint, short)
+            .claim("a", endpoint, LEASE)
             .await
             .expect("claim")
             .expect("a run");
@@ -169,12 +168,12 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
             .await
             .expect("a problem");
         assert_eq!(
-            cluster.claim("b", endpoint, short).await.expect("claim"),
+            cluster.claim("b", endpoint, LEASE).await.expect("claim"),
             None,
             "leased"
         );
 
-        tokio::time::sleep(short + Duration::from_millis(300)).await;
+        lapse(&postgres, "takeover", "q");
         let second = cluster
             .claim("b", endpoint, LEASE)
             .await
@@ -224,7 +223,9 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
         let events = cluster.events_after("q", 0).await.expect("events");
         assert_eq!(events, [(1, json!({ "n": 1 })), (2, json!({ "n": 2 }))]);
 
-        // A serving run says it was taken over, so its worker starts it again.
+        // A serving run says it was taken over, so its worker starts it
+        // again; here its lease runs out by the clock.
+        let short = Duration::from_secs(1);
         cluster
             .enqueue(&NewRun {
                 kind: RunKind::Serving,
@@ -249,6 +250,76 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
             (RunKind::Serving, 2, true)
         );
     });
+}
+
+/// A run whose lease ran out but whose row a writer still holds (its
+/// worker is alive, mid-write) keeps its server: a claim waits for the row
+/// and takes that run over, never the queued run behind it. A run asked to
+/// stop and then taken over tells its new worker so.
+#[test]
+fn a_lapsed_run_held_by_a_writer_keeps_its_server() {
+    let postgres = Postgres::start();
+    let url = postgres.database("held");
+    runtime().block_on(async {
+        let cluster = Cluster::connect(&url).await.expect("connects");
+        let endpoint = "http://127.0.0.1:9150";
+        for id in ["first", "behind"] {
+            cluster
+                .enqueue(&quality(id, endpoint))
+                .await
+                .expect("queued");
+        }
+        let held = cluster
+            .claim("a", endpoint, LEASE)
+            .await
+            .expect("claim")
+            .expect("a run");
+        assert_eq!(held.run, "first");
+        lapse(&postgres, "held", "first");
+        // A writer in another session holds the row for a second.
+        let mut writer = postgres.psql_child(
+            "held",
+            "BEGIN; SELECT id FROM runs WHERE id = 'first' FOR UPDATE; \
+             SELECT pg_sleep(1); COMMIT;",
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let next = cluster
+            .claim("b", endpoint, LEASE)
+            .await
+            .expect("claim")
+            .expect("a run");
+        assert!(writer.wait().expect("psql ends").success());
+        assert_eq!(
+            (next.run.as_str(), next.number, next.taken_over),
+            ("first", 2, true),
+            "the queued run must wait while the lapsed one is on the server"
+        );
+
+        // Asked to stop while held, then its worker lost: the next claim
+        // says so.
+        let asked = cluster.cancel("first").await.expect("asked");
+        assert_eq!((asked.state.as_str(), asked.cancel), ("running", true));
+        lapse(&postgres, "held", "first");
+        let row = cluster.run("first").await.expect("read").expect("there");
+        assert_eq!(row.state, "running");
+        let again = cluster
+            .claim("c", endpoint, LEASE)
+            .await
+            .expect("claim")
+            .expect("a run");
+        assert_eq!((again.run.as_str(), again.cancel), ("first", true));
+    });
+}
+
+/// Ends the lease on `run` now, as the clock would.
+fn lapse(postgres: &Postgres, database: &str, run: &str) {
+    postgres.psql(
+        database,
+        &format!(
+            "UPDATE runs SET lease_until = clock_timestamp() - interval '1 second' \
+             WHERE id = '{run}'"
+        ),
+    );
 }
 
 /// Two runs for one model server: the second waits, visible with its

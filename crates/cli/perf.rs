@@ -368,10 +368,23 @@ fn save_load(
             loop {
                 let relative = places.next().expect("the places never run out");
                 let at = format!("{}/{relative}", store.location());
-                match store
-                    .put_new(&relative, &bytes)
-                    .with_context(|| format!("failed to save the run as {at}"))?
-                {
+                let put = match store.put_new(&relative, &bytes) {
+                    Ok(put) => put,
+                    // The run is measured: kept here rather than lost.
+                    Err(error) => {
+                        let kept = report.save(&args.out).with_context(|| {
+                            format!(
+                                "failed to save the run as {at}, or under {}",
+                                args.out.display()
+                            )
+                        })?;
+                        return Err(anyhow::Error::new(error).context(format!(
+                            "failed to save the run as {at}; it is kept in {}",
+                            kept.display()
+                        )));
+                    }
+                };
+                match put {
                     Published::Created | Published::Same => break at,
                     Published::Differs => continue,
                 }

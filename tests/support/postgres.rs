@@ -89,6 +89,25 @@ impl Postgres {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
+    /// Starts psql running `sql` in `database`, and leaves it running.
+    pub(crate) fn psql_child(&self, database: &str, sql: &str) -> std::process::Child {
+        Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
+            .args(["-p", &self.port.to_string(), "-d", database, "-c", sql])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("psql starts")
+    }
+
     /// Stops the cluster at once, as a crash would (SIGQUIT to its
     /// postmaster), and waits until it is gone.
     pub(crate) fn crash(&self) {

@@ -2,7 +2,7 @@
 -- Every row a worker writes carries the claim it holds; see crates/cluster.
 
 CREATE TABLE runs (
-    id            text PRIMARY KEY,
+    id            text PRIMARY KEY CHECK (octet_length(id) BETWEEN 1 AND 200),
     -- The model server the run is for: at most one run holds a live claim
     -- on each.
     endpoint      text NOT NULL,

@@ -25,9 +25,11 @@ mod queue;
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
-pub use crate::queue::{Claim, Ended, NewRun, RunKind, RunRow, Waiting};
+pub use crate::queue::{
+    Claim, EVENTS_AT_ONCE, Ended, MAX_ID_BYTES, NewRun, RunKind, RunRow, Waiting,
+};
 
 /// The channel every event is announced on.
 pub const CHANNEL: &str = "fuelbench_events";
@@ -86,6 +88,9 @@ pub enum Error {
     /// No run has the id.
     #[error("no run {0} is in the queue")]
     NotFound(String),
+    /// A run id that is empty or too long to announce.
+    #[error("a run id must be 1 to {max} bytes: {0:?}...", max = crate::MAX_ID_BYTES)]
+    BadId(String),
     /// A run with the id is queued already.
     #[error("a run {0} is in the queue already")]
     Exists(String),
@@ -98,9 +103,22 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A connection pool to the shared state, its schema migrated.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Cluster {
     pool: PgPool,
+    /// How to connect, for each feed's own connection. Holds the password:
+    /// never printed.
+    options: PgConnectOptions,
+    /// The database, without its credentials.
+    at: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Cluster {
@@ -109,15 +127,17 @@ impl Cluster {
     /// build migrated. Replicas starting at once migrate one at a time.
     pub async fn connect(url: &str) -> Result<Cluster> {
         let at = without_credentials(url);
+        let unreachable = |source| Error::Unreachable {
+            at: at.clone(),
+            source,
+        };
+        let options: PgConnectOptions = url.parse().map_err(unreachable)?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(CONNECT_TIMEOUT)
-            .connect(url)
+            .connect_with(options.clone())
             .await
-            .map_err(|source| Error::Unreachable {
-                at: at.clone(),
-                source,
-            })?;
+            .map_err(unreachable)?;
         let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
         let applied = newest_applied(&pool).await?;
         if applied > known {
@@ -134,7 +154,7 @@ impl Cluster {
                 source,
             },
         })?;
-        Ok(Cluster { pool })
+        Ok(Cluster { pool, options, at })
     }
 
     /// The newest migration this build knows, which a connected database is at.
@@ -148,9 +168,14 @@ impl Cluster {
     }
 
     /// A feed of the events announced from now on, on a connection of its
-    /// own.
+    /// own, outside the pool that claims and writes use. A process needs
+    /// one, fanned out to its watchers.
     pub async fn feed(&self) -> Result<Feed> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_lazy_with(self.options.clone());
+        let mut listener = PgListener::connect_with(&own).await?;
         listener.listen(CHANNEL).await?;
         Ok(Feed { listener })
     }
@@ -212,18 +237,16 @@ async fn newest_applied(pool: &PgPool) -> Result<i64> {
 }
 
 /// `url` with no user or password, for messages: `postgres://host:5432/db`.
+/// Whatever is before the last `@` is dropped (a password may hold `/`,
+/// `?` or `#` unencoded), then any query; a key/value connection string,
+/// which may hold a password anywhere, is not shown at all.
 pub fn without_credentials(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "the database (a key/value connection string, not shown)".to_owned();
+    };
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     let rest = rest.split(['?', '#']).next().unwrap_or_default();
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    if path.is_empty() {
-        format!("{scheme}://{host}")
-    } else {
-        format!("{scheme}://{host}/{path}")
-    }
+    format!("{scheme}://{}", rest.trim_end_matches('/'))
 }
 
 #[cfg(test)]

@@ -8,6 +8,13 @@ use sqlx::{Postgres, Transaction};
 
 use crate::{CHANNEL, Cluster, Error, Result};
 
+/// The most events [`Cluster::events_after`] returns at once.
+pub const EVENTS_AT_ONCE: i64 = 1000;
+
+/// The longest run id: an event's announcement names it, and Postgres
+/// refuses an announcement of 8,000 bytes or more.
+pub const MAX_ID_BYTES: usize = 200;
+
 /// What a run measures, which decides what happens when its worker is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunKind {
@@ -69,6 +76,9 @@ pub struct Claim {
     /// quality run goes on from its finished problems, a serving run
     /// starts again.
     pub taken_over: bool,
+    /// Whether someone asked the run to stop before this claim: its worker
+    /// ends it at once, as cancelled.
+    pub cancel: bool,
 }
 
 /// How a run ended.
@@ -128,6 +138,9 @@ pub struct Waiting {
 impl Cluster {
     /// Adds a run to the queue of its model server.
     pub async fn enqueue(&self, run: &NewRun) -> Result<()> {
+        if run.id.is_empty() || run.id.len() > MAX_ID_BYTES {
+            return Err(Error::BadId(run.id.chars().take(40).collect()));
+        }
         let added = sqlx::query(
             "INSERT INTO runs (id, endpoint, kind, request) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO NOTHING",
@@ -144,10 +157,9 @@ impl Cluster {
         Ok(())
     }
 
-    /// Claims the oldest run for `endpoint` that no live lease holds (a
-    /// run whose worker was lost before any queued one), for `lease`,
-    /// unless another run holds the server: `None` when there is nothing to
-    /// claim now.
+    /// Claims a run for `endpoint`, for `lease`: the run on the server
+    /// whose worker's lease ran out, else the oldest queued. `None` while a
+    /// run's lease on the server is live, or when nothing waits.
     pub async fn claim(
         &self,
         worker: &str,
@@ -161,42 +173,56 @@ impl Cluster {
             .bind(endpoint)
             .execute(&mut *tx)
             .await?;
-        let busy: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM runs WHERE endpoint = $1 AND state = 'running'
-                            AND lease_until >= now())",
+        // Every run on the server, waited for and never skipped: one whose
+        // row a writer holds is still on the server, lease or no lease.
+        let running: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT id, lease_until >= clock_timestamp() FROM runs
+             WHERE endpoint = $1 AND state = 'running'
+             ORDER BY created_at, id
+             FOR UPDATE",
         )
         .bind(endpoint)
-        .fetch_one(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-        if busy {
+        if running.iter().any(|(_, live)| *live) {
             return Ok(None);
         }
-        let claimed: Option<(String, i64, String, Value, String)> = sqlx::query_as(
-            "WITH next AS (
-                 SELECT id, state FROM runs
-                 WHERE endpoint = $1
-                   AND (state = 'queued' OR (state = 'running' AND lease_until < now()))
-                 ORDER BY state = 'running' DESC, created_at, id
+        let next = match running.into_iter().next() {
+            Some((lapsed, _)) => Some((lapsed, true)),
+            None => sqlx::query_scalar(
+                "SELECT id FROM runs WHERE endpoint = $1 AND state = 'queued'
+                 ORDER BY created_at, id
                  LIMIT 1
-                 FOR UPDATE SKIP LOCKED
-             )
-             UPDATE runs SET state = 'running', claim = runs.claim + 1, worker = $2,
-                             lease_until = now() + $3 * interval '1 second'
-             FROM next WHERE runs.id = next.id
-             RETURNING runs.id, runs.claim, runs.kind, runs.request, next.state",
-        )
-        .bind(endpoint)
-        .bind(worker)
-        .bind(lease.as_secs_f64())
-        .fetch_optional(&mut *tx)
-        .await?;
+                 FOR UPDATE SKIP LOCKED",
+            )
+            .bind(endpoint)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|queued: String| (queued, false)),
+        };
+        let Some((id, taken_over)) = next else {
+            return Ok(None);
+        };
+        let (run, number, kind, request, cancel): (String, i64, String, Value, bool) =
+            sqlx::query_as(
+                "UPDATE runs SET state = 'running', claim = claim + 1, worker = $2,
+                                 lease_until = clock_timestamp() + $3 * interval '1 second'
+                 WHERE id = $1
+                 RETURNING id, claim, kind, request, cancel",
+            )
+            .bind(&id)
+            .bind(worker)
+            .bind(lease.as_secs_f64())
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(claimed.map(|(run, number, kind, request, was)| Claim {
+        Ok(Some(Claim {
             run,
             number,
             kind: RunKind::parse(&kind),
             request,
-            taken_over: was == "running",
+            taken_over,
+            cancel,
         }))
     }
 
@@ -204,7 +230,7 @@ impl Cluster {
     /// asked the run to stop. [`Error::Lost`] once another claim holds it.
     pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<bool> {
         let cancel: Option<bool> = sqlx::query_scalar(
-            "UPDATE runs SET lease_until = now() + $3 * interval '1 second'
+            "UPDATE runs SET lease_until = clock_timestamp() + $3 * interval '1 second'
              WHERE id = $1 AND claim = $2 AND state = 'running'
              RETURNING cancel",
         )
@@ -310,12 +336,15 @@ impl Cluster {
     /// next renewal (and a worker that claims it next, at its first). The
     /// run as it is now.
     pub async fn cancel(&self, run: &str) -> Result<RunRow> {
+        // Decided on the row as the update finds it: a claim made a moment
+        // before is seen, and keeps its run.
         sqlx::query(
             "UPDATE runs SET cancel = true,
-                             state = CASE WHEN held THEN state ELSE 'cancelled' END,
-                             finished_at = CASE WHEN held THEN finished_at ELSE now() END
-             FROM (SELECT state = 'running' AND lease_until >= now() AS held
-                   FROM runs WHERE id = $1) AS lease
+                             state = CASE WHEN state = 'running' AND lease_until >= clock_timestamp()
+                                          THEN state ELSE 'cancelled' END,
+                             finished_at = CASE WHEN state = 'running'
+                                                     AND lease_until >= clock_timestamp()
+                                                THEN finished_at ELSE clock_timestamp() END
              WHERE id = $1 AND state IN ('queued', 'running')",
         )
         .bind(run)
@@ -355,13 +384,16 @@ impl Cluster {
             .collect())
     }
 
-    /// A run's events numbered after `after`, in order, as `(number, event)`.
+    /// A run's events numbered after `after`, in order, as `(number, event)`:
+    /// at most [`EVENTS_AT_ONCE`]; ask again after the last for more.
     pub async fn events_after(&self, run: &str, after: i64) -> Result<Vec<(i64, Value)>> {
         Ok(sqlx::query_as(
-            "SELECT seq, event FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq",
+            "SELECT seq, event FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq
+             LIMIT $3",
         )
         .bind(run)
         .bind(after)
+        .bind(EVENTS_AT_ONCE)
         .fetch_all(&self.pool)
         .await?)
     }

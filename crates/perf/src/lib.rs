@@ -192,9 +192,18 @@ impl LoadReport {
         let bytes = self.to_bytes()?;
         for place in self.places() {
             let path = dir.join(place);
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder)?;
+            }
             match fuelbench_stdx::create_durably(&path, &bytes) {
                 Ok(()) => return Ok(path),
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                // Taken by another run: the next place. Anything else
+                // (a file where the folder should be) is an error.
+                Err(error)
+                    if error.kind() == std::io::ErrorKind::AlreadyExists && path.exists() =>
+                {
+                    continue;
+                }
                 Err(error) => return Err(error),
             }
         }
@@ -233,7 +242,10 @@ impl LoadReport {
             .filter(|c| c.is_ascii_digit())
             .take(14)
             .collect();
-        let folder = server.trim_matches('_').to_string();
+        let folder = match server.trim_matches('_') {
+            "" => "server".to_owned(),
+            folder => folder.to_owned(),
+        };
         (1u64..).map(move |n| match n {
             1 => format!("{folder}/{}-{stamp}.json", head.profile),
             n => format!("{folder}/{}-{stamp}-{n}.json", head.profile),

@@ -495,6 +495,8 @@ impl Store for BucketStore {
             .iter()
             .map(|meta| self.relative(&meta.location))
             .zip(heads)
+            // Deleted since the listing: not a run any more.
+            .filter(|(_, head)| head.as_ref().err().is_none_or(|why| why != read::GONE))
             .collect();
         runs.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(runs)

@@ -241,12 +241,15 @@ impl BucketStore {
     }
 }
 
+/// What a read of an object deleted since the listing says.
+pub(super) const GONE: &str = "it was deleted after it was listed";
+
 /// Why an object could not be read, for the board, which anyone who may
 /// read the store is shown: never the endpoint or credentials a backend's
 /// error may name. The whole error goes to the operator's log.
 fn unread(meta: &ObjectMeta, error: &object_store::Error) -> String {
     match error {
-        object_store::Error::NotFound { .. } => "it was deleted after it was listed".to_owned(),
+        object_store::Error::NotFound { .. } => GONE.to_owned(),
         object_store::Error::Precondition { .. } | object_store::Error::NotModified { .. } => {
             "it was written again after it was listed".to_owned()
         }
