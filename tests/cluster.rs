@@ -28,6 +28,7 @@ fn quality(id: &str, endpoint: &str) -> NewRun {
         endpoint: endpoint.to_owned(),
         kind: RunKind::Quality,
         request: json!({ "model": "coder", "id": id }),
+        status: json!({ "state": "queued" }),
     }
 }
 
@@ -87,7 +88,7 @@ fn twenty_runs_claimed_by_racing_workers_run_exactly_once() {
                     assert_eq!(before, 0, "two runs at once on {endpoint}");
                     for step in 0..3 {
                         cluster
-                            .append_event(&claim, &json!({ "step": step }))
+                            .append_event(&claim, &json!({ "step": step }), &json!({}))
                             .await
                             .expect("an event");
                     }
@@ -160,7 +161,7 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
             .expect("a run");
         assert_eq!((first.number, first.taken_over), (1, false));
         cluster
-            .append_event(&first, &json!({ "n": 1 }))
+            .append_event(&first, &json!({ "n": 1 }), &json!({}))
             .await
             .expect("an event");
         cluster
@@ -192,7 +193,7 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
 
         let late = [
             cluster
-                .append_event(&first, &json!({ "n": "late" }))
+                .append_event(&first, &json!({ "n": "late" }), &json!({}))
                 .await
                 .map(|_| ()),
             cluster
@@ -211,7 +212,7 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
         }
         assert_eq!(
             cluster
-                .append_event(&second, &json!({ "n": 2 }))
+                .append_event(&second, &json!({ "n": 2 }), &json!({}))
                 .await
                 .expect("event"),
             2
@@ -426,7 +427,7 @@ fn events_reach_another_replica_and_survive_a_database_restart() {
             .expect("claim")
             .expect("a run");
         worker
-            .append_event(&claim, &json!({ "n": 1 }))
+            .append_event(&claim, &json!({ "n": 1 }), &json!({}))
             .await
             .expect("an event");
         assert_eq!(
@@ -443,7 +444,10 @@ fn events_reach_another_replica_and_survive_a_database_restart() {
         // The pool's connections died with the server; new ones are made.
         let mut written = None;
         for _ in 0..50 {
-            match worker.append_event(&claim, &json!({ "n": 2 })).await {
+            match worker
+                .append_event(&claim, &json!({ "n": 2 }), &json!({}))
+                .await
+            {
                 Ok(seq) => {
                     written = Some(seq);
                     break;
@@ -554,10 +558,15 @@ fn database_migrate_names_the_database_and_exits_two_when_it_cannot() {
     assert!(!stderr.contains("pw@"), "{stderr}");
 }
 
-/// The next thing `feed` hears, within 10 s.
+/// The next event or reconnection `feed` hears, within 10 s.
 async fn heard(feed: &mut fuelbench_cluster::Feed) -> Heard {
-    tokio::time::timeout(Duration::from_secs(10), feed.next())
-        .await
-        .expect("heard in time")
-        .expect("a feed")
+    loop {
+        let heard = tokio::time::timeout(Duration::from_secs(10), feed.next())
+            .await
+            .expect("heard in time")
+            .expect("a feed");
+        if !matches!(heard, Heard::Queued { .. }) {
+            return heard;
+        }
+    }
 }

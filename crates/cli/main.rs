@@ -32,6 +32,7 @@ mod run;
 mod sandbox;
 mod selftest;
 mod serve;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,6 +120,9 @@ enum Command {
     /// The Postgres database that replicas and workers share
     #[command(subcommand)]
     Database(database::DatabaseCommand),
+    /// Claim the runs queued for one model server in the database the
+    /// service's replicas share, and drive them one at a time
+    Worker(worker::WorkerArgs),
 }
 
 impl GlobalArgs {
@@ -227,6 +231,7 @@ fn main() -> ExitCode {
         Command::Openapi => serve::openapi(),
         Command::Perf(command) => perf::run(&cli.global, command),
         Command::Database(command) => database::run(command),
+        Command::Worker(args) => worker::worker(&cli.global, args),
     };
     match result {
         Ok(code) => code,

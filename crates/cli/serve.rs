@@ -45,6 +45,13 @@ pub(crate) struct ServeArgs {
     /// board marks no row verified
     #[arg(long)]
     no_verify: bool,
+    /// A Postgres database shared with other replicas and with `fuelbench
+    /// worker`s (postgres://user:password@host:5432/name): runs are queued
+    /// there for the workers of their endpoints and read from there, so
+    /// any replica answers for any run. --results must then be the store
+    /// the workers write into. Without it, this process runs everything
+    #[arg(long, env = "FUELBENCH_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -96,18 +103,20 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
     }
     let evaluator = Evaluator::new(global.sandbox()?, EvalConfig::default());
     let store = global.store(&args.results)?;
-    let state = AppState::new(
-        evaluator,
-        args.problems.load()?,
-        args.suites.load(global)?,
-        store,
-        config,
-    )
-    .context("failed to start the service")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
+    let (problems, suites) = (args.problems.load()?, args.suites.load(global)?);
+    let state = match &args.database_url {
+        Some(url) => {
+            let cluster = runtime.block_on(fuelbench_cluster::Cluster::connect(url))?;
+            let handle = runtime.handle().clone();
+            AppState::shared(evaluator, problems, suites, store, config, cluster, handle)
+        }
+        None => AppState::new(evaluator, problems, suites, store, config),
+    }
+    .context("failed to start the service")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

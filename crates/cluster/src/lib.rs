@@ -34,6 +34,10 @@ pub use crate::queue::{
 /// The channel every event is announced on.
 pub const CHANNEL: &str = "fuelbench_events";
 
+/// The channel a model server's name is announced on when a run for it is
+/// queued, or the run holding it lets go: its idle workers claim at once.
+pub const QUEUE_CHANNEL: &str = "fuelbench_queue";
+
 /// How long connecting may take before the database counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -176,7 +180,7 @@ impl Cluster {
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_lazy_with(self.options.clone());
         let mut listener = PgListener::connect_with(&own).await?;
-        listener.listen(CHANNEL).await?;
+        listener.listen_all([CHANNEL, QUEUE_CHANNEL]).await?;
         Ok(Feed { listener })
     }
 }
@@ -190,6 +194,11 @@ pub struct Feed {
 /// What a [`Feed`] heard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
+    /// A run for `endpoint` was queued, or the run holding it let go.
+    Queued {
+        /// The model server.
+        endpoint: String,
+    },
     /// Run `run`'s event `seq` was added.
     Event {
         /// The run.
@@ -209,6 +218,11 @@ impl Feed {
             let Some(notification) = self.listener.try_recv().await? else {
                 return Ok(Heard::Reconnected);
             };
+            if notification.channel() == QUEUE_CHANNEL {
+                return Ok(Heard::Queued {
+                    endpoint: notification.payload().to_owned(),
+                });
+            }
             // Anything else on the channel is not ours to read.
             if let Some((run, seq)) = notification.payload().rsplit_once(' ')
                 && let Ok(seq) = seq.parse()

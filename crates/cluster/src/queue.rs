@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 
-use crate::{CHANNEL, Cluster, Error, Result};
+use crate::{CHANNEL, Cluster, Error, QUEUE_CHANNEL, Result};
 
 /// The most events [`Cluster::events_after`] returns at once.
 pub const EVENTS_AT_ONCE: i64 = 1000;
@@ -59,6 +59,8 @@ pub struct NewRun {
     pub kind: RunKind,
     /// What was asked, for the worker that claims it.
     pub request: Value,
+    /// Its state before any worker has it, as the queue shows it.
+    pub status: Value,
 }
 
 /// A run a worker holds: every write it makes names this.
@@ -72,10 +74,12 @@ pub struct Claim {
     pub kind: RunKind,
     /// What was asked.
     pub request: Value,
-    /// Whether another worker held it before and its lease ran out: a
-    /// quality run goes on from its finished problems, a serving run
-    /// starts again.
+    /// Whether another worker held it before (its lease ran out, or it
+    /// gave the run back as it stopped): a quality run goes on from its
+    /// finished problems, a serving run starts again.
     pub taken_over: bool,
+    /// The run's state as its last writer folded it.
+    pub status: Value,
     /// Whether someone asked the run to stop before this claim: its worker
     /// ends it at once, as cancelled.
     pub cancel: bool,
@@ -122,6 +126,8 @@ pub struct RunRow {
     pub cancel: bool,
     /// Its state as its last writer folded it.
     pub status: Option<Value>,
+    /// Whether a worker's lease on it is live now.
+    pub lease_live: bool,
 }
 
 /// A run waiting for, or holding, its model server.
@@ -141,17 +147,25 @@ impl Cluster {
         if run.id.is_empty() || run.id.len() > MAX_ID_BYTES {
             return Err(Error::BadId(run.id.chars().take(40).collect()));
         }
-        let added = sqlx::query(
-            "INSERT INTO runs (id, endpoint, kind, request) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO NOTHING",
+        // Added and announced at once, so an idle worker claims it now.
+        let added: Option<String> = sqlx::query_scalar(
+            "WITH added AS (
+                 INSERT INTO runs (id, endpoint, kind, request, status)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING endpoint
+             )
+             SELECT endpoint FROM added, pg_notify($6, endpoint)",
         )
         .bind(&run.id)
         .bind(&run.endpoint)
         .bind(run.kind.as_str())
         .bind(&run.request)
-        .execute(&self.pool)
+        .bind(&run.status)
+        .bind(QUEUE_CHANNEL)
+        .fetch_optional(&self.pool)
         .await?;
-        if added.rows_affected() == 0 {
+        if added.is_none() {
             return Err(Error::Exists(run.id.clone()));
         }
         Ok(())
@@ -200,29 +214,30 @@ impl Cluster {
             .await?
             .map(|queued: String| (queued, false)),
         };
-        let Some((id, taken_over)) = next else {
+        let Some((id, lapsed)) = next else {
             return Ok(None);
         };
-        let (run, number, kind, request, cancel): (String, i64, String, Value, bool) =
-            sqlx::query_as(
-                "UPDATE runs SET state = 'running', claim = claim + 1, worker = $2,
+        let (run, number, kind, request, cancel, status): ClaimedRow = sqlx::query_as(
+            "UPDATE runs SET state = 'running', claim = claim + 1, worker = $2,
                                  lease_until = clock_timestamp() + $3 * interval '1 second'
                  WHERE id = $1
-                 RETURNING id, claim, kind, request, cancel",
-            )
-            .bind(&id)
-            .bind(worker)
-            .bind(lease.as_secs_f64())
-            .fetch_one(&mut *tx)
-            .await?;
+                 RETURNING id, claim, kind, request, cancel, coalesce(status, 'null')",
+        )
+        .bind(&id)
+        .bind(worker)
+        .bind(lease.as_secs_f64())
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Some(Claim {
             run,
             number,
             kind: RunKind::parse(&kind),
             request,
-            taken_over,
+            // A queued run claimed before was given back by its worker.
+            taken_over: lapsed || number > 1,
             cancel,
+            status,
         }))
     }
 
@@ -245,9 +260,10 @@ impl Cluster {
         }
     }
 
-    /// Adds the run's next event, announced on [`crate::CHANNEL`]; its
-    /// number.
-    pub async fn append_event(&self, claim: &Claim, event: &Value) -> Result<i64> {
+    /// Adds the run's next event, announced on [`crate::CHANNEL`], and
+    /// keeps `status`, the run's state with the event folded in; the
+    /// event's number.
+    pub async fn append_event(&self, claim: &Claim, event: &Value, status: &Value) -> Result<i64> {
         let mut tx = self.fenced(claim).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO run_events (run_id, seq, claim, event)
@@ -259,6 +275,11 @@ impl Cluster {
         .bind(event)
         .fetch_one(&mut *tx)
         .await?;
+        sqlx::query("UPDATE runs SET status = $2 WHERE id = $1")
+            .bind(&claim.run)
+            .bind(status)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(format!("{} {seq}", claim.run))
@@ -269,7 +290,8 @@ impl Cluster {
     }
 
     /// Keeps what one problem's answer came to, once: the checkpoint a run
-    /// taken over goes on from.
+    /// taken over goes on from. A problem kept already keeps its first
+    /// record.
     pub async fn record_problem(
         &self,
         claim: &Claim,
@@ -281,7 +303,8 @@ impl Cluster {
         let mut tx = self.fenced(claim).await?;
         sqlx::query(
             "INSERT INTO run_problems (run_id, file, problem, sample, claim, record)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT DO NOTHING",
         )
         .bind(&claim.run)
         .bind(file)
@@ -313,19 +336,38 @@ impl Cluster {
             .collect())
     }
 
-    /// Ends the run `claim` holds, with its folded state.
+    /// Ends the run `claim` holds, with its folded state; the next run on
+    /// its server may be claimed at once.
     pub async fn finish(&self, claim: &Claim, ended: Ended, status: &Value) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE runs SET state = $3, status = $4, lease_until = NULL, finished_at = now()
-             WHERE id = $1 AND claim = $2 AND state = 'running'",
+        self.let_go(claim, ended.as_str(), status).await
+    }
+
+    /// Gives the run `claim` holds back to the queue, first in line, as a
+    /// worker that is stopping does: the next claim goes on from its
+    /// finished problems.
+    pub async fn release(&self, claim: &Claim, status: &Value) -> Result<()> {
+        self.let_go(claim, "queued", status).await
+    }
+
+    async fn let_go(&self, claim: &Claim, state: &str, status: &Value) -> Result<()> {
+        let done: Option<String> = sqlx::query_scalar(
+            "WITH done AS (
+                 UPDATE runs SET state = $3, status = $4, lease_until = NULL,
+                                 finished_at = CASE WHEN $3 = 'queued' THEN NULL
+                                                    ELSE clock_timestamp() END
+                 WHERE id = $1 AND claim = $2 AND state = 'running'
+                 RETURNING endpoint
+             )
+             SELECT endpoint FROM done, pg_notify($5, endpoint)",
         )
         .bind(&claim.run)
         .bind(claim.number)
-        .bind(ended.as_str())
+        .bind(state)
         .bind(status)
-        .execute(&self.pool)
+        .bind(QUEUE_CHANNEL)
+        .fetch_optional(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
+        if done.is_none() {
             return Err(self.lost(claim).await);
         }
         Ok(())
@@ -358,11 +400,24 @@ impl Cluster {
     /// One run, as the queue has it.
     pub async fn run(&self, id: &str) -> Result<Option<RunRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, endpoint, kind, state, claim, worker, cancel, status
+            "SELECT id, endpoint, kind, state, claim, worker, cancel, status,
+                    coalesce(lease_until >= clock_timestamp(), false) AS lease_live
              FROM runs WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The newest `limit` runs, newest first.
+    pub async fn runs(&self, limit: i64) -> Result<Vec<RunRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, endpoint, kind, state, claim, worker, cancel, status,
+                    coalesce(lease_until >= clock_timestamp(), false) AS lease_live
+             FROM runs ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
         .await?)
     }
 
@@ -423,6 +478,9 @@ impl Cluster {
         }
     }
 }
+
+/// What a claim returns: id, number, kind, request, cancel, status.
+type ClaimedRow = (String, i64, String, Value, bool, Value);
 
 fn lost(claim: &Claim, number: i64, state: &str) -> Error {
     let now = if number != claim.number {

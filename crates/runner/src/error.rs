@@ -141,6 +141,10 @@ pub enum Error {
     /// its place in the store.
     #[error("{0}")]
     Unreadable(String),
+    /// The database replicas and workers share failed, or refused a write
+    /// from a claim the run no longer has.
+    #[error(transparent)]
+    Shared(#[from] fuelbench_cluster::Error),
     /// A bucket could not be reached, listed, read or written: the network,
     /// credentials, a missing bucket, or another writer first.
     #[error("{action} {object}")]

@@ -295,6 +295,9 @@ impl RunProgress {
                 let answers = problems * samples.max(&1);
                 self.shape = (answers, variants.len());
                 self.problems_total = models.len() * variants.len() * answers;
+                // A run taken over starts again, and counts what its files
+                // hold as they come.
+                self.problems_done = 0;
             }
             RunEvent::Model { model, step } => {
                 self.model = Some(model.clone());

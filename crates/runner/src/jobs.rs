@@ -9,6 +9,7 @@
 //! results files stay in the store, and resuming it finishes its files.
 
 mod owner;
+mod shared;
 mod status;
 mod watch;
 
@@ -25,6 +26,8 @@ use tokio::sync::watch as channel;
 use tokio_util::task::TaskTracker;
 
 use self::owner::owner_alive;
+pub(crate) use self::owner::this_process;
+pub(crate) use self::status::file_name;
 use self::status::state_name;
 pub use self::status::{
     GrammarText, Outcome, RunState, RunStatus, Skipped, StartRun, VariantSummary,
@@ -34,7 +37,8 @@ use self::watch::{Source, Watch};
 use crate::start::{Endpoint, Target};
 use crate::store::Store;
 use crate::{
-    Benchmark, CancellationToken, Error, Result, RunContext, RunEvent, RunProgress, Suite,
+    Benchmark, CancellationToken, Error, EventSink, Result, RunConfig, RunContext, RunEvent,
+    RunProgress, Suite,
 };
 
 /// The service's jobs: those this process drives, and the store's.
@@ -52,6 +56,9 @@ pub struct Jobs {
     tasks: TaskTracker,
     /// Cancelled on shutdown: every run stops and every stream ends.
     shutdown: CancellationToken,
+    /// The database replicas and workers share, when there is one: runs
+    /// are queued there for workers, and read from there.
+    shared: Option<shared::Shared>,
 }
 
 /// One job this process drives.
@@ -114,9 +121,42 @@ impl Jobs {
             live: Mutex::default(),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            shared: None,
         };
         runs.settle_orphans();
         runs
+    }
+
+    /// The jobs of one replica of many sharing `cluster`: runs are queued
+    /// there for the workers of their endpoints, and their state and
+    /// events read from there. `store` is where the workers write results
+    /// files, which the replica reads. Follows the database's
+    /// announcements on `handle`.
+    pub fn shared(
+        store: Arc<dyn Store>,
+        config: JobsConfig,
+        cluster: fuelbench_cluster::Cluster,
+        handle: tokio::runtime::Handle,
+    ) -> Jobs {
+        let (host, owner) = owner::this_process();
+        let shutdown = CancellationToken::new();
+        Jobs {
+            store,
+            endpoints: config
+                .endpoints
+                .iter()
+                .map(|url| ClientConfig::new(url).base_url)
+                .collect(),
+            api_key: config.api_key,
+            ca_certificates: config.ca_certificates,
+            locks_dir: config.locks_dir,
+            owner,
+            host,
+            live: Mutex::default(),
+            tasks: TaskTracker::new(),
+            shared: Some(shared::Shared::new(cluster, handle, shutdown.clone())),
+            shutdown,
+        }
     }
 
     /// The model servers jobs may target.
@@ -198,7 +238,8 @@ impl Jobs {
     }
 
     /// Checks `request`, takes its endpoint, and starts the run on a task of
-    /// its own.
+    /// its own; on a shared database, queues it for a worker of its
+    /// endpoint instead.
     pub fn start(
         self: &Arc<Self>,
         mut request: StartRun,
@@ -214,60 +255,27 @@ impl Jobs {
         if self.shutdown.is_cancelled() {
             return Err(Error::Busy("the server is shutting down".into()));
         }
-        let endpoint = self.endpoint(request.endpoint.as_deref())?;
-        let plan = request.plan()?;
-        let problems = plan
-            .select(all_problems.to_vec())
-            .map_err(|error| Error::Invalid {
-                field: "problems",
-                message: fuelbench_stdx::error_chain(&error),
-            })?;
-        plan.suites(suites).map_err(|error| Error::Invalid {
-            field: "suites",
-            message: fuelbench_stdx::error_chain(&error),
-        })?;
-        let configs = plan
-            .configs(&problems, suites)
-            .map_err(|error| Error::Invalid {
-                field: "models",
-                message: fuelbench_stdx::error_chain(&error),
-            })?;
-        crate::preflight(&*self.store, &configs, request.resume)?;
-        let mut settings = ClientConfig::new(&endpoint);
+        request.endpoint = Some(self.endpoint(request.endpoint.as_deref())?);
+        let prepared = Prepared::new(request, all_problems, suites, &self.owner)?;
+        crate::preflight(&*self.store, &prepared.configs, prepared.request.resume)?;
+        if let Some(shared) = &self.shared {
+            return shared.start(prepared);
+        }
+        let Prepared {
+            request,
+            problems,
+            configs,
+            status,
+        } = prepared;
+        let mut settings = ClientConfig::new(&status.endpoint);
         settings.api_key = self.api_key.clone();
         settings.ca_certificates = self.ca_certificates.clone();
-        let target = Target::open(Endpoint::Url(endpoint.clone()), settings, &self.locks_dir)?;
+        let target = Target::open(
+            Endpoint::Url(status.endpoint.clone()),
+            settings,
+            &self.locks_dir,
+        )?;
         let client = target.client().clone();
-
-        let mut variants = Vec::new();
-        for config in &configs {
-            if !variants.contains(&config.variant()) {
-                variants.push(config.variant());
-            }
-        }
-        let status = RunStatus {
-            id: new_id(),
-            state: RunState::Queued,
-            endpoint: endpoint.clone(),
-            server_kind: request.server_kind,
-            models: plan.models.clone(),
-            variants,
-            problems: problems.iter().map(|p| p.id.clone()).collect(),
-            resume: request.resume,
-            created_at: crate::now(),
-            started_at: None,
-            ended_at: None,
-            progress: RunProgress::new(configs.iter().map(|c| c.planned().count()).sum()),
-            outcomes: Vec::new(),
-            summaries: Vec::new(),
-            files: Vec::new(),
-            skipped: Vec::new(),
-            warnings: plan.notes(),
-            error: None,
-            last_event: 0,
-            owner: self.owner.clone(),
-            request: request.clone(),
-        };
         self.store.save_run(&status)?;
         let live = Arc::new(LiveJob {
             log: Mutex::new(JobLog {
@@ -335,41 +343,8 @@ impl Jobs {
     }
 
     async fn drive(&self, live: Arc<LiveJob>, job: Work) {
-        let Work {
-            client,
-            kind,
-            benchmark,
-            problems,
-            evaluator,
-        } = job;
         let mut sink = |event: RunEvent| self.record(&live, event);
-        let manager = tokio::select! {
-            manager = Manager::connect(client.clone(), kind) => manager,
-            () = live.cancel.cancelled() => {
-                sink(RunEvent::RunCancelled);
-                return;
-            }
-        };
-        match manager {
-            Ok(manager) => {
-                let context = RunContext {
-                    client,
-                    evaluator,
-                    cancel: live.cancel.clone(),
-                    store: Some(Arc::clone(&self.store)),
-                };
-                // The outcome is in the events the run sent.
-                let _ = benchmark
-                    .run(&context, &manager, &problems, &mut sink)
-                    .await;
-            }
-            Err(error) => sink(RunEvent::RunFailed {
-                error: format!(
-                    "reach the model server: {}",
-                    fuelbench_stdx::error_chain(&error)
-                ),
-            }),
-        }
+        job.run(&live.cancel, &self.store, &mut sink).await;
         lock(&self.live).remove(&lock(&live.log).status.id);
     }
 
@@ -410,7 +385,10 @@ impl Jobs {
     }
 
     /// Every run, live or stored, newest first.
-    pub fn list(&self) -> Vec<RunStatus> {
+    pub fn list(&self) -> Result<Vec<RunStatus>> {
+        if let Some(shared) = &self.shared {
+            return shared.list();
+        }
         let mut all: Vec<RunStatus> = lock(&self.live).values().map(|l| l.status()).collect();
         let stored: Vec<RunStatus> = self
             .store
@@ -421,11 +399,14 @@ impl Jobs {
             .collect();
         all.extend(stored);
         all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        all
+        Ok(all)
     }
 
     /// One job, live or stored.
     pub fn get(&self, id: &str) -> Result<RunStatus> {
+        if let Some(shared) = &self.shared {
+            return shared.get(id);
+        }
         if let Some(live) = lock(&self.live).get(id) {
             return Ok(live.status());
         }
@@ -458,6 +439,9 @@ impl Jobs {
 
     /// Asks a run to stop: it ends `cancelled`, its files whole.
     pub fn cancel(&self, id: &str) -> Result<RunStatus> {
+        if let Some(shared) = &self.shared {
+            return shared.cancel(id);
+        }
         let Some(live) = lock(&self.live).get(id).cloned() else {
             return Err(nothing_to_cancel(&self.get(id)?));
         };
@@ -486,7 +470,16 @@ impl Jobs {
         &self,
         id: &str,
         after: Option<u64>,
-    ) -> Result<impl Stream<Item = JobEvent> + use<>> {
+    ) -> Result<std::pin::Pin<Box<dyn Stream<Item = JobEvent> + Send>>> {
+        if let Some(shared) = &self.shared {
+            let status = shared.get(id)?;
+            let cursor = after.unwrap_or(status.last_event);
+            let first = snapshot(status);
+            let rest = shared.events(id, cursor, self.shutdown.clone());
+            return Ok(Box::pin(
+                futures_util::stream::once(async move { first }).chain(rest),
+            ));
+        }
         let live = lock(&self.live).get(id).cloned();
         let (status, source) = match live {
             Some(live) => {
@@ -501,11 +494,7 @@ impl Jobs {
             }
         };
         let cursor = after.unwrap_or(status.last_event);
-        let snapshot = serde_json::json!({ "event": "snapshot", "run": status.clone().public() });
-        let first = JobEvent {
-            number: None,
-            data: snapshot.to_string().into(),
-        };
+        let first = snapshot(status);
         let state = Watch {
             source,
             cursor,
@@ -513,7 +502,9 @@ impl Jobs {
             closing: None,
         };
         let rest = futures_util::stream::unfold(state, Watch::next);
-        Ok(futures_util::stream::once(async move { first }).chain(rest))
+        Ok(Box::pin(
+            futures_util::stream::once(async move { first }).chain(rest),
+        ))
     }
 
     /// Stops every run (each checkpoints: its file is whole and resumable)
@@ -527,6 +518,15 @@ impl Jobs {
         {
             eprintln!("fuelbench serve: runs did not stop within {grace:?}");
         }
+    }
+}
+
+/// The unnumbered event that opens every stream: the run's state now.
+fn snapshot(status: RunStatus) -> JobEvent {
+    let snapshot = serde_json::json!({ "event": "snapshot", "run": status.public() });
+    JobEvent {
+        number: None,
+        data: snapshot.to_string().into(),
     }
 }
 
@@ -544,12 +544,132 @@ fn new_id() -> String {
 }
 
 /// What a job's task owns.
-struct Work {
-    client: ChatClient,
-    kind: Option<ServerKind>,
-    benchmark: Benchmark,
-    problems: Vec<Problem>,
-    evaluator: Evaluator,
+pub(crate) struct Work {
+    pub(crate) client: ChatClient,
+    pub(crate) kind: Option<ServerKind>,
+    pub(crate) benchmark: Benchmark,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) evaluator: Evaluator,
+}
+
+impl Work {
+    /// Connects to the model server and runs the benchmark, every step to
+    /// `sink`, ending with `run_finished`, `run_failed` or `run_cancelled`.
+    pub(crate) async fn run(
+        self,
+        cancel: &CancellationToken,
+        store: &Arc<dyn Store>,
+        sink: EventSink<'_>,
+    ) {
+        let Work {
+            client,
+            kind,
+            benchmark,
+            problems,
+            evaluator,
+        } = self;
+        let manager = tokio::select! {
+            manager = Manager::connect(client.clone(), kind) => manager,
+            () = cancel.cancelled() => {
+                sink(RunEvent::RunCancelled);
+                return;
+            }
+        };
+        match manager {
+            Ok(manager) => {
+                let context = RunContext {
+                    client,
+                    evaluator,
+                    cancel: cancel.clone(),
+                    store: Some(Arc::clone(store)),
+                };
+                // The outcome is in the events the run sent.
+                let _ = benchmark.run(&context, &manager, &problems, sink).await;
+            }
+            Err(error) => sink(RunEvent::RunFailed {
+                error: format!(
+                    "reach the model server: {}",
+                    fuelbench_stdx::error_chain(&error)
+                ),
+            }),
+        }
+    }
+}
+
+/// A run request checked and planned, with the state it starts in.
+pub(crate) struct Prepared {
+    /// What was asked, its endpoint and seed filled in.
+    pub(crate) request: StartRun,
+    /// The problems it asks, in order.
+    pub(crate) problems: Vec<Problem>,
+    /// One per model and variant.
+    pub(crate) configs: Vec<RunConfig>,
+    /// Queued, nothing done.
+    pub(crate) status: RunStatus,
+}
+
+impl Prepared {
+    /// Checks and plans `request`, whose endpoint is set, for `owner`.
+    pub(crate) fn new(
+        request: StartRun,
+        all_problems: &[Problem],
+        suites: &[Suite],
+        owner: &str,
+    ) -> Result<Prepared> {
+        let plan = request.plan()?;
+        let problems = plan
+            .select(all_problems.to_vec())
+            .map_err(|error| Error::Invalid {
+                field: "problems",
+                message: fuelbench_stdx::error_chain(&error),
+            })?;
+        plan.suites(suites).map_err(|error| Error::Invalid {
+            field: "suites",
+            message: fuelbench_stdx::error_chain(&error),
+        })?;
+        let configs = plan
+            .configs(&problems, suites)
+            .map_err(|error| Error::Invalid {
+                field: "models",
+                message: fuelbench_stdx::error_chain(&error),
+            })?;
+        let mut variants = Vec::new();
+        for config in &configs {
+            if !variants.contains(&config.variant()) {
+                variants.push(config.variant());
+            }
+        }
+        let status = RunStatus {
+            id: new_id(),
+            state: RunState::Queued,
+            endpoint: request.endpoint.clone().unwrap_or_default(),
+            server_kind: request.server_kind,
+            models: plan.models.clone(),
+            variants,
+            problems: problems.iter().map(|p| p.id.clone()).collect(),
+            resume: request.resume,
+            created_at: crate::now(),
+            started_at: None,
+            ended_at: None,
+            progress: RunProgress::new(configs.iter().map(|c| c.planned().count()).sum()),
+            outcomes: Vec::new(),
+            summaries: Vec::new(),
+            files: Vec::new(),
+            skipped: Vec::new(),
+            warnings: plan.notes(),
+            error: None,
+            last_event: 0,
+            owner: owner.to_owned(),
+            queue_position: None,
+            request: request.clone(),
+        };
+        Ok(Prepared {
+            request,
+            problems,
+            configs,
+            status,
+        })
+    }
 }
 
 fn unknown_run(id: &str) -> Error {

@@ -27,6 +27,7 @@ pub mod store;
 pub mod suite;
 mod variant;
 mod verify;
+pub mod worker;
 
 use fuelbench_llm::ChatClient;
 use fuelbench_problems::Problem;

@@ -201,6 +201,24 @@ impl From<fuelbench_runner::Error> for ApiError {
                     ),
                 )
             },
+            Error::Shared(fuelbench_cluster::Error::NotFound(id)) => ApiError::not_found(
+                "unknown_run",
+                format!("no run {id:?}; GET /api/v1/runs lists them"),
+            ),
+            Error::Shared(fuelbench_cluster::Error::Exists(id)) => ApiError::new(
+                StatusCode::CONFLICT,
+                "run_exists",
+                format!("a run {id:?} is queued already"),
+            ),
+            // The database is behind every replica; while it is away,
+            // nothing can be queued or read, and it may well come back.
+            Error::Shared(_) => ApiError {
+                detail: Some(format!(
+                    "the shared database failed: {}",
+                    fuelbench_stdx::error_chain(&error)
+                )),
+                ..ApiError::busy("the service's database cannot be reached now; try again shortly")
+            },
             other => ApiError::host(fuelbench_stdx::error_chain(&other)),
         }
     }

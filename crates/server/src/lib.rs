@@ -172,7 +172,36 @@ impl AppState {
         store: Arc<dyn Store>,
         config: Config,
     ) -> std::io::Result<AppState> {
-        let jobs = Arc::new(Jobs::new(Arc::clone(&store), config.jobs.clone()));
+        let jobs = Jobs::new(Arc::clone(&store), config.jobs.clone());
+        AppState::with_jobs(evaluator, problems, suites, store, config, jobs)
+    }
+
+    /// As [`AppState::new`], for one replica of many sharing `cluster`:
+    /// runs are queued there for `fuelbench worker`s, and read from there.
+    /// `store` must be the one the workers write into. Needs the runtime
+    /// of `handle`, which follows the database's announcements.
+    pub fn shared(
+        evaluator: Evaluator,
+        problems: Vec<Problem>,
+        suites: Vec<Suite>,
+        store: Arc<dyn Store>,
+        config: Config,
+        cluster: fuelbench_cluster::Cluster,
+        handle: tokio::runtime::Handle,
+    ) -> std::io::Result<AppState> {
+        let jobs = Jobs::shared(Arc::clone(&store), config.jobs.clone(), cluster, handle);
+        AppState::with_jobs(evaluator, problems, suites, store, config, jobs)
+    }
+
+    fn with_jobs(
+        evaluator: Evaluator,
+        problems: Vec<Problem>,
+        suites: Vec<Suite>,
+        store: Arc<dyn Store>,
+        config: Config,
+        jobs: Jobs,
+    ) -> std::io::Result<AppState> {
+        let jobs = Arc::new(jobs);
         let bodies = config.slots.max(1) + config.queue;
         let event_streams = config.max_event_streams.max(1);
         Ok(AppState {

@@ -178,7 +178,9 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
                 "/api/v1/leaderboard",
                 "One row per model and variant in the results store, sortable and filtered; \
                  `format=csv` for CSV. Rows scored on another problem set or interpreter are \
-                 flagged; each says what verifying its file found, and where it came from.",
+                 flagged; each says what verifying its file found, and where it came from. \
+                 Its `ETag` is a digest of its bytes, alike from every replica over one store; \
+                 `If-None-Match` with it answers 304 while the board is unchanged.",
                 (200, object(json!({ "rows": rows }))),
             )
         },

@@ -167,6 +167,10 @@ pub struct RunStatus {
     /// The API shows a digest of it ([`RunStatus::public`]): which process
     /// is its own, not the host's name or a PID.
     pub owner: String,
+    /// While queued behind other runs on its model server (on a shared
+    /// database, where runs wait their turn): how many are ahead of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u64>,
     /// What was asked, so the run can be resumed as it was.
     pub request: StartRun,
 }

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fuelbench_eval::score::Verdict;
 use fuelbench_runner::leaderboard::{self, BoardRow, Row};
@@ -41,6 +41,7 @@ pub(crate) struct BoardQuery {
 
 pub(super) async fn leaderboard(
     State(state): State<AppState>,
+    headers: HeaderMap,
     query: Result<Query<BoardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) =
@@ -50,11 +51,8 @@ pub(super) async fn leaderboard(
         None | Some("json") => {}
         Some("csv") => {
             let rows: Vec<Row> = rows.into_iter().map(|flagged| flagged.row).collect();
-            return Ok((
-                [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-                fuelbench_runner::render::csv(&rows),
-            )
-                .into_response());
+            let csv = fuelbench_runner::render::csv(&rows).into_bytes();
+            return Ok(tagged(&headers, "text/csv; charset=utf-8", csv));
         }
         Some(other) => {
             return Err(ApiError::invalid(
@@ -64,13 +62,44 @@ pub(super) async fn leaderboard(
         }
     }
     let interpreter = state.inner.evaluator.sandbox().interpreter();
-    Ok(axum::Json(json!({
+    let board = json!({
         "problem_set_sha256": state.inner.problem_set_sha256,
         "python_wasm_sha256": interpreter.python_wasm_sha256,
         "rows": rows,
         "notes": notes,
-    }))
-    .into_response())
+    });
+    let body = serde_json::to_vec(&board).map_err(ApiError::host)?;
+    Ok(tagged(&headers, "application/json", body))
+}
+
+/// `body` with an `ETag` of its bytes alone, so every replica over one
+/// store tags one board alike; `304 Not Modified` when the client's
+/// `If-None-Match` holds it already.
+fn tagged(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(&body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{hex}\"");
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::ETAG, etag.as_str()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The store's rows that `query` keeps, in its order, each flagged and

@@ -48,7 +48,7 @@ pub(super) async fn start(
 }
 
 pub(super) async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let runs = state.blocking(|state| state.inner.jobs.list()).await?;
+    let runs = state.blocking(|state| state.inner.jobs.list()).await??;
     let runs: Vec<RunStatus> = runs.into_iter().map(RunStatus::public).collect();
     Ok(axum::Json(json!({ "runs": runs })).into_response())
 }

@@ -58,7 +58,11 @@ pub(crate) fn step_text(model: &str, step: &ModelStep) -> String {
 }
 
 pub(super) async fn list(State(state): State<AppState>) -> Page {
-    let runs = match state.blocking(|state| state.inner.jobs.list()).await {
+    let runs = match state
+        .blocking(|state| state.inner.jobs.list())
+        .await
+        .and_then(|runs| Ok(runs?))
+    {
         Ok(runs) => runs,
         Err(error) => return error.into(),
     };
