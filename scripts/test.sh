@@ -14,6 +14,7 @@ while read -r what path; do
     server) export FUELBENCH_LLAMA_SERVER="$path" ;;
     model) export FUELBENCH_MODEL="$path" ;;
     postgres) export FUELBENCH_POSTGRES_BIN="$path" ;;
+    haproxy) export FUELBENCH_HAPROXY="$path" ;;
   esac
 done <<< "$external"
 cargo fmt --all -- --check

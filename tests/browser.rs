@@ -2,7 +2,6 @@
 //! `fuelbench serve` whose runs target a scripted model server. Every page
 //! visited is saved as a PNG in `$CARGO_TARGET_TMPDIR/screenshots/`.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::fake_server::{FakeServer, Reply};
 use crate::support::scripted::{problems, scripted_handler};
-use crate::support::{repo_path, sandbox};
+use crate::support::{free_port, repo_path, sandbox};
 
 /// chromedriver, started for one test and ended by its PID.
 struct Driver {
@@ -70,14 +69,6 @@ impl Drop for Driver {
             .status();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("a port")
-        .local_addr()
-        .expect("bound")
-        .port()
 }
 
 fn screenshots() -> PathBuf {

@@ -209,7 +209,31 @@ fn a_run_is_started_watched_over_sse_and_lands_in_the_leaderboard() {
         assert_eq!(listed["runs"][0]["id"], id.as_str());
 
         // The results are in the store, for the leaderboard and the drill-down.
-        let board = get(&app, "/api/v1/leaderboard").await.json();
+        let answer = get(&app, "/api/v1/leaderboard").await;
+        let etag = answer.headers["etag"].to_str().unwrap().to_owned();
+        let again = send(
+            &app,
+            "GET",
+            "/api/v1/leaderboard",
+            &[("if-none-match", &etag)],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+        assert!(again.body.is_empty());
+        let stale_tag = send(
+            &app,
+            "GET",
+            "/api/v1/leaderboard",
+            &[("if-none-match", "\"0\"")],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(
+            (stale_tag.status, stale_tag.body),
+            (StatusCode::OK, answer.body.clone())
+        );
+        let board = answer.json();
         let rows = board["rows"].as_array().unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["model"], "fake");

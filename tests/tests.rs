@@ -21,6 +21,12 @@ mod cheats;
 /// one run per model server, events across replicas, a restart.
 #[cfg(feature = "external-tests")]
 mod cluster;
+/// The service on Postgres through the processes a user starts: three
+/// replicas behind haproxy, workers for scripted model servers; runs done
+/// exactly once, a killed worker's run taken over, event streams resumed
+/// on another replica, the queue per model server, a database restart.
+#[cfg(feature = "external-tests")]
+mod cluster_service;
 /// The real thing: `fuelbench run` against a real llama-server with a real
 /// small model (scripts/setup-llama.sh): solve, refactor, scores, resume;
 /// a real router loading and unloading it; the service driving that router.

@@ -48,6 +48,25 @@ fn installed(variable: &str, what: &str) -> PathBuf {
     path
 }
 
+/// Debian's haproxy, the path `scripts/setup-external.sh` prints.
+pub(crate) fn haproxy() -> PathBuf {
+    let path = std::env::var_os("FUELBENCH_HAPROXY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!(
+                "FUELBENCH_HAPROXY is not set: this test puts haproxy in front of several \
+                 replicas. Run scripts/setup-external.sh, which installs Debian's haproxy, and set \
+                 it to the path it prints (scripts/test.sh does both)"
+            )
+        });
+    assert!(
+        path.is_file(),
+        "FUELBENCH_HAPROXY={} is no file",
+        path.display()
+    );
+    path
+}
+
 /// Debian's Postgres server programs (`initdb`, `pg_ctl`, `postgres`),
 /// the folder `scripts/setup-external.sh` prints.
 pub(crate) fn postgres_bin() -> PathBuf {

@@ -6,6 +6,9 @@
 pub(crate) mod external;
 /// A scripted HTTP server for fault injection.
 pub(crate) mod fake_server;
+/// Replicas, workers and haproxy on loopback, each stopped by its PID.
+#[cfg(feature = "external-tests")]
+pub(crate) mod fleet;
 /// A private Postgres cluster for one test, stopped by its PID.
 #[cfg(feature = "external-tests")]
 pub(crate) mod postgres;
@@ -79,4 +82,13 @@ pub(crate) fn check_committed(path: &str, command: &str, current: Value) {
         committed == current,
         "{path} is stale: regenerate it with `{command} > {path}`"
     );
+}
+
+/// A port free on 127.0.0.1 now.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("an address")
+        .port()
 }

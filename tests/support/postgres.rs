@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::external::postgres_bin;
+use crate::support::free_port;
 
 /// How long the cluster may take to start or stop.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -188,12 +189,4 @@ fn as_postgres(command: &mut Command) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("an address")
-        .port()
 }
