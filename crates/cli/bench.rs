@@ -36,6 +36,10 @@ pub(crate) enum BenchCommand {
     /// and a bucket, first load and warm; publishing; verification's cost
     /// and the board beside it
     Store(crate::bench_store::StoreBenchArgs),
+    /// The service as replicas and workers on one Postgres database behind
+    /// haproxy: evaluate throughput beside one replica, claim latency,
+    /// event fan-out across replicas, and a killed worker's failover
+    Cluster(crate::bench_cluster::ClusterBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +142,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &BenchCommand) -> anyhow::Result
         BenchCommand::Perf(args) => crate::bench_perf::run(args),
         BenchCommand::Soak(args) => crate::bench_soak::run(global, args),
         BenchCommand::Store(args) => crate::bench_store::run(global, args),
+        BenchCommand::Cluster(args) => crate::bench_cluster::run(global, args),
     }
 }
 

@@ -272,26 +272,26 @@ fn rss_mib() -> Option<f64> {
 }
 
 #[derive(Debug, Default)]
-struct Load {
+pub(crate) struct Load {
     ok: usize,
     busy: usize,
-    failed: usize,
+    pub(crate) failed: usize,
     /// Latencies of the 200s.
-    latencies_ms: Vec<f64>,
+    pub(crate) latencies_ms: Vec<f64>,
     /// Latencies of every answer, 503s included.
     all_ms: Vec<f64>,
     elapsed: Duration,
 }
 
 impl Load {
-    fn rps(&self) -> f64 {
+    pub(crate) fn rps(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
 }
 
 /// When each connection of a [`load`] stops sending.
 #[derive(Debug, Clone, Copy)]
-enum Until {
+pub(crate) enum Until {
     /// Once this long has passed since the load began.
     Elapsed(Duration),
     /// After this many requests.
@@ -300,7 +300,7 @@ enum Until {
 
 /// `concurrency` keep-alive connections posting `body` to `path` until
 /// `until`.
-async fn load(
+pub(crate) async fn load(
     addr: &str,
     path: &'static str,
     body: &Arc<String>,

@@ -16,6 +16,7 @@ mod exit {
 }
 
 mod bench;
+mod bench_cluster;
 mod bench_perf;
 mod bench_serve;
 mod bench_soak;
