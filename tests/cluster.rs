@@ -86,9 +86,9 @@ fn twenty_runs_claimed_by_racing_workers_run_exactly_once() {
                     };
                     let before = running[&endpoint].fetch_add(1, Ordering::SeqCst);
                     assert_eq!(before, 0, "two runs at once on {endpoint}");
-                    for step in 0..3 {
+                    for step in 1..=3 {
                         cluster
-                            .append_event(&claim, &json!({ "step": step }), &json!({}))
+                            .append_event(&claim, step, &json!({ "step": step }), Some(&json!({})))
                             .await
                             .expect("an event");
                     }
@@ -161,9 +161,29 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
             .expect("a run");
         assert_eq!((first.number, first.taken_over), (1, false));
         cluster
-            .append_event(&first, &json!({ "n": 1 }), &json!({}))
+            .append_event(&first, 1, &json!({ "n": 1 }), None)
             .await
             .expect("an event");
+        // Told again, as after a commit whose answer was lost: no change.
+        cluster
+            .append_event(&first, 1, &json!({ "n": 1 }), None)
+            .await
+            .expect("the same event, once");
+        let skipped = cluster
+            .append_event(&first, 3, &json!({ "n": 3 }), None)
+            .await
+            .expect_err("a number out of turn");
+        assert!(
+            matches!(
+                skipped,
+                Error::OutOfTurn {
+                    expected: 2,
+                    given: 3,
+                    ..
+                }
+            ),
+            "{skipped}"
+        );
         cluster
             .record_problem(&first, "coder.json", "p01", 0, &json!({ "by": "a" }))
             .await
@@ -193,9 +213,8 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
 
         let late = [
             cluster
-                .append_event(&first, &json!({ "n": "late" }), &json!({}))
-                .await
-                .map(|_| ()),
+                .append_event(&first, 2, &json!({ "n": "late" }), None)
+                .await,
             cluster
                 .record_problem(&first, "coder.json", "p02", 0, &json!({ "by": "a" }))
                 .await,
@@ -210,12 +229,19 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
                 "{error}"
             );
         }
+        cluster
+            .append_event(
+                &second,
+                2,
+                &json!({ "n": 2 }),
+                Some(&json!({ "nul": "a\u{0}b" })),
+            )
+            .await
+            .expect("event");
+        // jsonb holds no NUL: it is kept as U+FFFD.
         assert_eq!(
-            cluster
-                .append_event(&second, &json!({ "n": 2 }), &json!({}))
-                .await
-                .expect("event"),
-            2
+            cluster.run("q").await.expect("read").expect("there").status,
+            Some(json!({ "nul": "a\u{fffd}b" }))
         );
         cluster
             .finish(&second, Ended::Finished, &json!({}))
@@ -298,7 +324,7 @@ fn a_lapsed_run_held_by_a_writer_keeps_its_server() {
 
         // Asked to stop while held, then its worker lost: the next claim
         // says so.
-        let asked = cluster.cancel("first").await.expect("asked");
+        let asked = cluster.cancel("first", cancelled).await.expect("asked");
         assert_eq!((asked.state.as_str(), asked.cancel), ("running", true));
         lapse(&postgres, "held", "first");
         let row = cluster.run("first").await.expect("read").expect("there");
@@ -310,6 +336,14 @@ fn a_lapsed_run_held_by_a_writer_keeps_its_server() {
             .expect("a run");
         assert_eq!((again.run.as_str(), again.cancel), ("first", true));
     });
+}
+
+/// What a run cancelled at once ends with: its last event and state.
+fn cancelled(_: Option<&serde_json::Value>, seq: i64) -> (serde_json::Value, serde_json::Value) {
+    (
+        json!({ "event": "run_cancelled" }),
+        json!({ "last_event": seq }),
+    )
 }
 
 /// Ends the lease on `run` now, as the clock would.
@@ -380,11 +414,15 @@ fn a_second_run_for_one_server_waits_its_turn() {
             ]
         );
         assert_eq!(
-            cluster.cancel("two").await.expect("cancelled").state,
+            cluster
+                .cancel("two", cancelled)
+                .await
+                .expect("cancelled")
+                .state,
             "cancelled"
         );
         // A running run hears it at its next renewal.
-        let asked = cluster.cancel("one").await.expect("asked");
+        let asked = cluster.cancel("one", cancelled).await.expect("asked");
         assert_eq!((asked.state.as_str(), asked.cancel), ("running", true));
         assert!(
             cluster.renew(&first, LEASE).await.expect("renewed"),
@@ -427,7 +465,7 @@ fn events_reach_another_replica_and_survive_a_database_restart() {
             .expect("claim")
             .expect("a run");
         worker
-            .append_event(&claim, &json!({ "n": 1 }), &json!({}))
+            .append_event(&claim, 1, &json!({ "n": 1 }), None)
             .await
             .expect("an event");
         assert_eq!(
@@ -445,11 +483,11 @@ fn events_reach_another_replica_and_survive_a_database_restart() {
         let mut written = None;
         for _ in 0..50 {
             match worker
-                .append_event(&claim, &json!({ "n": 2 }), &json!({}))
+                .append_event(&claim, 2, &json!({ "n": 2 }), None)
                 .await
             {
-                Ok(seq) => {
-                    written = Some(seq);
+                Ok(()) => {
+                    written = Some(2);
                     break;
                 }
                 Err(error) => {
@@ -537,10 +575,10 @@ fn database_migrate_names_the_database_and_exits_two_when_it_cannot() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("/cli is at migration 1"), "{stdout}");
+    assert!(stdout.contains("/cli is at migration 2"), "{stdout}");
     assert_eq!(
         postgres.psql("cli", "SELECT max(version) FROM _sqlx_migrations"),
-        "1"
+        "2"
     );
 
     let output = crate::support::fuelbench(&[

@@ -241,6 +241,38 @@ fn a_killed_workers_run_is_taken_over_and_goes_on_from_its_finished_problems() {
     let expected: Vec<String> = (1..=numbers.len()).map(|n| n.to_string()).collect();
     assert_eq!(numbers, expected);
 
+    // A run whose last event was written but whose end was not (its
+    // worker died between the two) is ended by the next claim, not run
+    // again.
+    let asked = server.chats().len();
+    postgres.psql(
+        "failover",
+        &format!(
+            "UPDATE runs SET state = 'running', lease_until = clock_timestamp() - interval '1 second'
+             WHERE id = '{id}'"
+        ),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rows(
+        &postgres,
+        "failover",
+        &format!("SELECT state, claim FROM runs WHERE id = '{id}'"),
+    ) != ["finished|3"]
+    {
+        assert!(Instant::now() < deadline, "the run was not ended again");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.chats().len(), asked, "nothing asked again");
+    let ends = rows(
+        &postgres,
+        "failover",
+        &format!(
+            "SELECT count(*) FROM run_events
+             WHERE run_id = '{id}' AND event->>'event' = 'run_finished'"
+        ),
+    );
+    assert_eq!(ends, ["1"]);
+
     // A write from the dead claim is refused.
     runtime().block_on(async {
         let cluster = Cluster::connect(&database).await.expect("the database");
@@ -256,8 +288,9 @@ fn a_killed_workers_run_is_taken_over_and_goes_on_from_its_finished_problems() {
         let refused = cluster
             .append_event(
                 &dead,
+                numbers.len() as i64 + 1,
                 &json!({ "event": "warning", "message": "late" }),
-                &json!({}),
+                Some(&json!({})),
             )
             .await
             .expect_err("a write from a dead claim");
@@ -418,6 +451,39 @@ fn a_second_run_for_one_model_server_waits_its_turn_in_the_queue() {
         .expect("listed");
     assert_eq!(row["queue_position"], 1, "{row}");
 
+    // A third, cancelled while it waits: it ends at once, with its last
+    // event, and never runs.
+    let third = start_run(&service.addr, &body("third"));
+    let mut stream = EventStream::open(&service.addr, &third, None);
+    assert_eq!(
+        stream.next().expect("a snapshot").data["run"]["state"],
+        "queued"
+    );
+    let (status, _, answer) = request(
+        &service.addr,
+        "POST",
+        &format!("/api/v1/runs/{third}/cancel"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 202, "{answer}");
+    let ended = stream.next().expect("the last event");
+    assert_eq!(ended.data["event"], "run_cancelled");
+    assert_eq!(stream.next(), None, "the stream ends with the run");
+    let cancelled = get_json(&service.addr, &format!("/api/v1/runs/{third}"));
+    assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+    assert_eq!(
+        cancelled["last_event"],
+        ended.id.expect("numbered"),
+        "{cancelled}"
+    );
+    let (status, _, _) = request(
+        &service.addr,
+        "POST",
+        &format!("/api/v1/runs/{third}/cancel"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 409, "nothing to cancel twice");
+
     let runs: Vec<Value> = [&first, &second]
         .iter()
         .map(|id| wait_over(&service.addr, id, Duration::from_secs(180)))
@@ -483,6 +549,39 @@ fn a_postgres_restart_mid_run_loses_nothing() {
         &format!("SELECT count(*) = max(seq) FROM run_events WHERE run_id = '{id}'"),
     );
     assert_eq!(numbers, ["t"]);
+}
+
+#[test]
+fn a_run_nobody_serves_says_so_and_odd_ids_are_unknown() {
+    let postgres = Postgres::start();
+    let database = postgres.database("odd");
+    let results = tempfile::tempdir().expect("a results folder");
+    let service = replica(&database, results.path(), &["http://127.0.0.1:9"]);
+    let id = start_run(
+        &service.addr,
+        &json!({ "models": ["nul\u{0}model"], "problems": first_problems(1) }),
+    );
+    let run = get_json(&service.addr, &format!("/api/v1/runs/{id}"));
+    assert_eq!(run["state"], "queued", "{run}");
+    assert_eq!(run["queue_position"], 0, "{run}");
+    let warnings = run["warnings"].to_string();
+    assert!(
+        warnings.contains("no worker has served http://127.0.0.1:9"),
+        "{run}"
+    );
+    for odd in ["%00", "a%00b", &"x".repeat(300), "..%2F..%2Fetc"] {
+        let (status, body) = get(&service.addr, &format!("/api/v1/runs/{odd}"));
+        assert_eq!(status, 404, "{odd}: {body}");
+        let (status, _, body) = request(
+            &service.addr,
+            "POST",
+            &format!("/api/v1/runs/{odd}/cancel"),
+            Some(&json!({})),
+        );
+        assert_eq!(status, 404, "{odd}: {body}");
+    }
+    let (status, _) = get(&service.addr, "/api/v1/runs");
+    assert_eq!(status, 200);
 }
 
 #[test]

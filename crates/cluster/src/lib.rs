@@ -92,6 +92,25 @@ pub enum Error {
     /// No run has the id.
     #[error("no run {0} is in the queue")]
     NotFound(String),
+    /// The run has ended: nothing more is done to it.
+    #[error("run {run} is {state}")]
+    Ended {
+        /// The run.
+        run: String,
+        /// `finished`, `failed` or `cancelled`.
+        state: String,
+    },
+    /// An event numbered out of turn: the writer's count of the run's
+    /// events is not the table's.
+    #[error("run {run}'s next event is {expected}, not {given}")]
+    OutOfTurn {
+        /// The run.
+        run: String,
+        /// The number the table would give.
+        expected: i64,
+        /// The number the writer gave.
+        given: i64,
+    },
     /// A run id that is empty or too long to announce.
     #[error("a run id must be 1 to {max} bytes: {0:?}...", max = crate::MAX_ID_BYTES)]
     BadId(String),
@@ -101,6 +120,36 @@ pub enum Error {
     /// Anything else the database said.
     #[error("the database failed")]
     Database(#[from] sqlx::Error),
+}
+
+impl Error {
+    /// Whether trying again later may work: the database was unreachable,
+    /// restarting, or shed the work. A refusal of the data itself, or of
+    /// a claim that was lost, never passes.
+    pub fn is_transient(&self) -> bool {
+        let source = match self {
+            Error::Unreachable { .. } => return true,
+            Error::Database(source) => source,
+            _ => return false,
+        };
+        match source {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+                // Connection exceptions; shutting down, or not yet up;
+                // too many connections; serialisation failures and
+                // deadlocks, which a retry resolves.
+                code.starts_with("08")
+                    || ["57P01", "57P02", "57P03", "53300", "40001", "40P01"]
+                        .contains(&code.as_ref())
+            }),
+            _ => false,
+        }
+    }
 }
 
 /// The result of everything here.
@@ -137,7 +186,7 @@ impl Cluster {
         };
         let options: PgConnectOptions = url.parse().map_err(unreachable)?;
         let pool = PgPoolOptions::new()
-            .max_connections(8)
+            .max_connections(16)
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options.clone())
             .await
@@ -171,16 +220,26 @@ impl Cluster {
         &self.pool
     }
 
-    /// A feed of the events announced from now on, on a connection of its
-    /// own, outside the pool that claims and writes use. A process needs
-    /// one, fanned out to its watchers.
+    /// A feed of the events and queue changes announced from now on, on a
+    /// connection of its own, outside the pool that claims and writes
+    /// use. A process needs one, fanned out to its watchers.
     pub async fn feed(&self) -> Result<Feed> {
+        self.listen(&[CHANNEL, QUEUE_CHANNEL]).await
+    }
+
+    /// A feed of the queue's changes alone ([`Heard::Queued`]), for a
+    /// worker waiting for a run.
+    pub async fn queue_feed(&self) -> Result<Feed> {
+        self.listen(&[QUEUE_CHANNEL]).await
+    }
+
+    async fn listen(&self, channels: &[&str]) -> Result<Feed> {
         let own = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_lazy_with(self.options.clone());
         let mut listener = PgListener::connect_with(&own).await?;
-        listener.listen_all([CHANNEL, QUEUE_CHANNEL]).await?;
+        listener.listen_all(channels.iter().copied()).await?;
         Ok(Feed { listener })
     }
 }

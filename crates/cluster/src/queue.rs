@@ -144,7 +144,7 @@ pub struct Waiting {
 impl Cluster {
     /// Adds a run to the queue of its model server.
     pub async fn enqueue(&self, run: &NewRun) -> Result<()> {
-        if run.id.is_empty() || run.id.len() > MAX_ID_BYTES {
+        if run.id.is_empty() || run.id.len() > MAX_ID_BYTES || run.id.contains('\0') {
             return Err(Error::BadId(run.id.chars().take(40).collect()));
         }
         // Added and announced at once, so an idle worker claims it now.
@@ -160,8 +160,8 @@ impl Cluster {
         .bind(&run.id)
         .bind(&run.endpoint)
         .bind(run.kind.as_str())
-        .bind(&run.request)
-        .bind(&run.status)
+        .bind(storable(&run.request))
+        .bind(storable(&run.status))
         .bind(QUEUE_CHANNEL)
         .fetch_optional(&self.pool)
         .await?;
@@ -260,33 +260,56 @@ impl Cluster {
         }
     }
 
-    /// Adds the run's next event, announced on [`crate::CHANNEL`], and
-    /// keeps `status`, the run's state with the event folded in; the
-    /// event's number.
-    pub async fn append_event(&self, claim: &Claim, event: &Value, status: &Value) -> Result<i64> {
+    /// Adds the run's event `seq`, which must be the next, announced on
+    /// [`crate::CHANNEL`]; with `status`, the run's state with the event
+    /// folded in, kept beside it. Adding an event this claim added already
+    /// (its commit's answer was lost) is no change: a retry never numbers
+    /// one event twice.
+    pub async fn append_event(
+        &self,
+        claim: &Claim,
+        seq: i64,
+        event: &Value,
+        status: Option<&Value>,
+    ) -> Result<()> {
         let mut tx = self.fenced(claim).await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO run_events (run_id, seq, claim, event)
-             SELECT $1, coalesce(max(seq), 0) + 1, $2, $3 FROM run_events WHERE run_id = $1
-             RETURNING seq",
+        let (next, mine): (i64, bool) = sqlx::query_as(
+            "SELECT coalesce(max(seq), 0) + 1,
+                    coalesce(bool_or(seq = $2 AND claim = $3), false)
+             FROM run_events WHERE run_id = $1",
         )
         .bind(&claim.run)
+        .bind(seq)
         .bind(claim.number)
-        .bind(event)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("UPDATE runs SET status = $2 WHERE id = $1")
+        if mine && seq < next {
+            return Ok(());
+        }
+        if seq != next {
+            return Err(Error::OutOfTurn {
+                run: claim.run.clone(),
+                expected: next,
+                given: seq,
+            });
+        }
+        sqlx::query("INSERT INTO run_events (run_id, seq, claim, event) VALUES ($1, $2, $3, $4)")
             .bind(&claim.run)
-            .bind(status)
+            .bind(seq)
+            .bind(claim.number)
+            .bind(storable(event))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(format!("{} {seq}", claim.run))
-            .execute(&mut *tx)
-            .await?;
+        if let Some(status) = status {
+            sqlx::query("UPDATE runs SET status = $2 WHERE id = $1")
+                .bind(&claim.run)
+                .bind(storable(status))
+                .execute(&mut *tx)
+                .await?;
+        }
+        announce(&mut tx, &claim.run, seq).await?;
         tx.commit().await?;
-        Ok(seq)
+        Ok(())
     }
 
     /// Keeps what one problem's answer came to, once: the checkpoint a run
@@ -311,7 +334,7 @@ impl Cluster {
         .bind(problem)
         .bind(i32::try_from(sample).unwrap_or(i32::MAX))
         .bind(claim.number)
-        .bind(record)
+        .bind(storable(record))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -363,7 +386,7 @@ impl Cluster {
         .bind(&claim.run)
         .bind(claim.number)
         .bind(state)
-        .bind(status)
+        .bind(storable(status))
         .bind(QUEUE_CHANNEL)
         .fetch_optional(&self.pool)
         .await?;
@@ -373,28 +396,97 @@ impl Cluster {
         Ok(())
     }
 
-    /// Asks a run to stop: a queued one, or one whose worker's lease ran
-    /// out, is cancelled at once; a running one's worker hears it at its
-    /// next renewal (and a worker that claims it next, at its first). The
-    /// run as it is now.
-    pub async fn cancel(&self, run: &str) -> Result<RunRow> {
-        // Decided on the row as the update finds it: a claim made a moment
-        // before is seen, and keeps its run.
-        sqlx::query(
-            "UPDATE runs SET cancel = true,
-                             state = CASE WHEN state = 'running' AND lease_until >= clock_timestamp()
-                                          THEN state ELSE 'cancelled' END,
-                             finished_at = CASE WHEN state = 'running'
-                                                     AND lease_until >= clock_timestamp()
-                                                THEN finished_at ELSE clock_timestamp() END
-             WHERE id = $1 AND state IN ('queued', 'running')",
+    /// Asks a run to stop. A running one's worker hears it at its next
+    /// renewal (and a worker that claims it next, at its first). A queued
+    /// one, or one whose worker's lease ran out, ends now, cancelled: its
+    /// last event and state are what `end` makes of its state as stored
+    /// and the number the event will have, in the same transaction. The
+    /// run as it is then; [`Error::Ended`] when it had ended already.
+    pub async fn cancel(
+        &self,
+        run: &str,
+        end: impl FnOnce(Option<&Value>, i64) -> (Value, Value),
+    ) -> Result<RunRow> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(String, i64, bool, Option<Value>)> = sqlx::query_as(
+            "SELECT state, claim, coalesce(lease_until >= clock_timestamp(), false), status
+             FROM runs WHERE id = $1 FOR UPDATE",
         )
         .bind(run)
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some((state, claim, live, status)) = row else {
+            return Err(Error::NotFound(run.to_owned()));
+        };
+        if !matches!(state.as_str(), "queued" | "running") {
+            return Err(Error::Ended {
+                run: run.to_owned(),
+                state,
+            });
+        }
+        if state == "running" && live {
+            sqlx::query("UPDATE runs SET cancel = true WHERE id = $1")
+                .bind(run)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            let seq: i64 = sqlx::query_scalar(
+                "SELECT coalesce(max(seq), 0) + 1 FROM run_events WHERE run_id = $1",
+            )
+            .bind(run)
+            .fetch_one(&mut *tx)
+            .await?;
+            let (event, status) = end(status.as_ref(), seq);
+            sqlx::query(
+                "INSERT INTO run_events (run_id, seq, claim, event) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(run)
+            .bind(seq)
+            .bind(claim)
+            .bind(storable(&event))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE runs SET cancel = true, state = 'cancelled', status = $2,
+                                 lease_until = NULL, finished_at = clock_timestamp()
+                 WHERE id = $1",
+            )
+            .bind(run)
+            .bind(storable(&status))
+            .execute(&mut *tx)
+            .await?;
+            announce(&mut tx, run, seq).await?;
+        }
+        tx.commit().await?;
         self.run(run)
             .await?
             .ok_or_else(|| Error::NotFound(run.to_owned()))
+    }
+
+    /// Notes that `worker` serves `endpoint` now: what tells a run waiting
+    /// with nobody to claim it.
+    pub async fn seen(&self, worker: &str, endpoint: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO workers (name, endpoint) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET endpoint = $2, seen_at = clock_timestamp()",
+        )
+        .bind(worker)
+        .bind(endpoint)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How many workers serving `endpoint` were seen within `within`.
+    pub async fn workers(&self, endpoint: &str, within: Duration) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM workers
+             WHERE endpoint = $1 AND seen_at >= clock_timestamp() - $2 * interval '1 second'",
+        )
+        .bind(endpoint)
+        .bind(within.as_secs_f64())
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// One run, as the queue has it.
@@ -476,6 +568,49 @@ impl Cluster {
             Ok(None) => Error::NotFound(claim.run.clone()),
             Err(error) => error,
         }
+    }
+}
+
+/// Announces run `run`'s event `seq` on [`CHANNEL`] when `tx` commits.
+async fn announce(tx: &mut Transaction<'static, Postgres>, run: &str, seq: i64) -> Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(format!("{run} {seq}"))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// `value` as Postgres keeps it: `jsonb` refuses the NUL character, which
+/// a model's answer or a request may hold, so each becomes U+FFFD.
+fn storable(value: &Value) -> std::borrow::Cow<'_, Value> {
+    fn has_nul(value: &Value) -> bool {
+        match value {
+            Value::String(text) => text.contains('\0'),
+            Value::Array(items) => items.iter().any(has_nul),
+            Value::Object(fields) => fields
+                .iter()
+                .any(|(key, value)| key.contains('\0') || has_nul(value)),
+            _ => false,
+        }
+    }
+    fn replace(value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(text.replace('\0', "\u{fffd}")),
+            Value::Array(items) => Value::Array(items.iter().map(replace).collect()),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, value)| (key.replace('\0', "\u{fffd}"), replace(value)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    if has_nul(value) {
+        std::borrow::Cow::Owned(replace(value))
+    } else {
+        std::borrow::Cow::Borrowed(value)
     }
 }
 

@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use self::owner::owner_alive;
 pub(crate) use self::owner::this_process;
+pub(crate) use self::shared::catch_up;
 pub(crate) use self::status::file_name;
 use self::status::state_name;
 pub use self::status::{

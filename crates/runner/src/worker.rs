@@ -1,18 +1,20 @@
 //! A worker: claims the queued runs of one model server from the shared
 //! database and drives them, one at a time.
 //!
-//! Every event the run sends is a row written with the worker's claim
-//! number, with the run's state folded beside it; every finished problem's
-//! record is kept too, as the checkpoint a later claim goes on from. A
-//! heartbeat renews the lease and hears a request to cancel. When the
-//! lease is lost (the worker was paused or cut off and another claimed the
-//! run), the database refuses every write this worker still tries, and it
-//! stops the run. A worker asked to stop gives its run back to the queue,
-//! first in line, for the next claim to finish.
+//! Every event the run sends is a row numbered by the worker and written
+//! with its claim number; the run's folded state is written beside an
+//! event at least once a second and at every step that matters, and every
+//! finished problem's record is kept, as the checkpoint a later claim goes
+//! on from. A heartbeat renews the lease from the claim until the run is
+//! let go, and hears a request to cancel. When the claim is lost (the
+//! worker was paused or cut off and another claimed the run), the
+//! database refuses every write this worker still tries, and it stops the
+//! run. A worker asked to stop gives its run back to the queue, first in
+//! line, for the next claim to finish.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fuelbench_cluster::{Claim, Cluster, Ended, Heard};
 use fuelbench_eval::Evaluator;
@@ -34,12 +36,26 @@ use crate::{
 /// nobody.
 const LOOK_AGAIN: Duration = Duration::from_millis(500);
 
+/// How often an idle worker says it is there.
+const SEEN_EVERY: Duration = Duration::from_secs(5);
+
 /// The longest pause between tries of a write the database did not take.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-/// How long writes may keep failing before the worker gives the run up to
-/// the next claim.
+/// How long writes may keep failing before the worker counts its claim
+/// as lost: the lease ran out long before.
 const GIVE_UP: Duration = Duration::from_secs(300);
+
+/// The most a run's state waits to be written after it changed.
+const STATE_EVERY: Duration = Duration::from_secs(1);
+
+/// Claims after which a run whose every worker stopped before its end is
+/// failed rather than claimed again: something in it stops them.
+const MAX_CLAIMS: i64 = 5;
+
+/// How long a worker waits after giving a run back because the model
+/// server was held or the database away.
+const BACK_OFF: Duration = Duration::from_secs(5);
 
 /// What a worker needs besides the database and the store.
 #[derive(Debug, Clone)]
@@ -98,14 +114,29 @@ impl Worker {
     /// back to the queue once its problem in flight is dropped.
     pub async fn run(&self, stop: CancellationToken) {
         let mut feed = None;
+        let mut seen: Option<Instant> = None;
         while !stop.is_cancelled() {
+            if seen.is_none_or(|at| at.elapsed() >= SEEN_EVERY)
+                && self
+                    .cluster
+                    .seen(&self.config.name, &self.config.endpoint)
+                    .await
+                    .is_ok()
+            {
+                seen = Some(Instant::now());
+            }
             match self
                 .cluster
                 .claim(&self.config.name, &self.config.endpoint, self.config.lease)
                 .await
             {
                 Ok(Some(claim)) => {
-                    self.drive(claim, &stop).await;
+                    if self.drive(claim, &stop).await == Driven::BackOff {
+                        tokio::select! {
+                            () = tokio::time::sleep(BACK_OFF) => {}
+                            () = stop.cancelled() => {}
+                        }
+                    }
                     continue;
                 }
                 Ok(None) => {}
@@ -114,12 +145,16 @@ impl Worker {
                     fuelbench_stdx::error_chain(&error)
                 )),
             }
+            if feed.is_none() {
+                let connect =
+                    tokio::time::timeout(Duration::from_secs(5), self.cluster.queue_feed());
+                feed = connect.await.ok().and_then(std::result::Result::ok);
+            }
             // Until a run for this server is queued or let go, a while
             // has passed, or stop.
             let wait = async {
-                let feed = match &mut feed {
-                    Some(feed) => feed,
-                    None => feed.insert(self.cluster.feed().await?),
+                let Some(feed) = &mut feed else {
+                    return Ok(());
                 };
                 loop {
                     if let Heard::Queued { endpoint } = feed.next().await?
@@ -133,7 +168,6 @@ impl Worker {
                 heard = wait => {
                     if heard.is_err() {
                         feed = None;
-                        tokio::time::sleep(LOOK_AGAIN).await;
                     }
                 }
                 () = tokio::time::sleep(LOOK_AGAIN) => {}
@@ -146,134 +180,193 @@ impl Worker {
         eprintln!("fuelbench worker {}: {message}", self.config.name);
     }
 
-    /// Drives the run `claim` holds to its end, or gives it back.
-    async fn drive(&self, claim: Claim, stop: &CancellationToken) {
+    /// Drives the run `claim` holds to its end, or gives it back; its
+    /// lease renewed all the while.
+    async fn drive(&self, claim: Claim, stop: &CancellationToken) -> Driven {
         self.log(&format!(
             "claimed run {} (claim {}{})",
             claim.run,
             claim.number,
             if claim.taken_over { ", taken over" } else { "" }
         ));
-        let status = match serde_json::from_value::<RunStatus>(claim.status.clone()) {
-            Ok(mut status) => {
-                status.owner.clone_from(&self.owner);
-                status.queue_position = None;
-                status
-            }
+        let work = CancellationToken::new();
+        let user_cancel = CancellationToken::new();
+        let lost = CancellationToken::new();
+        if claim.cancel {
+            user_cancel.cancel();
+        }
+        let heartbeat = tokio::spawn(heartbeat(
+            self.cluster.clone(),
+            claim.clone(),
+            self.config.clone(),
+            work.clone(),
+            user_cancel.clone(),
+            lost.clone(),
+        ));
+        let stopping = {
+            let (stop, work) = (stop.clone(), work.clone());
+            tokio::spawn(async move {
+                stop.cancelled().await;
+                work.cancel();
+            })
+        };
+        let driven = self
+            .drive_held(&claim, stop, &work, &user_cancel, &lost)
+            .await;
+        heartbeat.abort();
+        stopping.abort();
+        driven
+    }
+
+    async fn drive_held(
+        &self,
+        claim: &Claim,
+        stop: &CancellationToken,
+        work: &CancellationToken,
+        user_cancel: &CancellationToken,
+        lost: &CancellationToken,
+    ) -> Driven {
+        let mut status = match self.status_of(claim).await {
+            Ok(status) => status,
             Err(error) => {
-                // Queued by a fuelbench this one cannot read: nothing can
-                // be run, and the run ends with what it had.
-                self.log(&format!("run {}'s state is unreadable: {error}", claim.run));
-                let _ = self
-                    .cluster
-                    .finish(&claim, Ended::Failed, &claim.status)
-                    .await;
-                return;
+                // Queued or written by a fuelbench this one cannot read:
+                // nothing can be run, and the run ends with what it had.
+                let why = fuelbench_stdx::error_chain(&error);
+                self.log(&format!("run {}'s state is unreadable: {why}", claim.run));
+                if gives_back(&error) {
+                    self.let_go(claim, None, &claim.status).await;
+                } else {
+                    self.let_go(claim, Some(Ended::Failed), &claim.status).await;
+                }
+                return Driven::BackOff;
             }
         };
+        if status.state.is_over() {
+            // Its last event was written, and its worker stopped before it
+            // said so in the queue.
+            let ended = ended(status.state);
+            let value = serde_json::to_value(&status).expect("a state serialises");
+            self.let_go(claim, Some(ended), &value).await;
+            return Driven::Done;
+        }
         let (writes, written) = mpsc::unbounded_channel();
-        let lost = CancellationToken::new();
         let writer = tokio::spawn(write_all(
             self.cluster.clone(),
             claim.clone(),
             written,
+            work.clone(),
             lost.clone(),
         ));
         let mut recorder = Recorder {
             store: Arc::clone(&self.store),
-            status,
+            status: status.clone(),
             writes,
             file: None,
+            state_written: Instant::now(),
             stop: stop.clone(),
-            user_cancel: CancellationToken::new(),
+            user_cancel: user_cancel.clone(),
             given_back: false,
         };
-        if claim.cancel {
-            recorder.user_cancel.cancel();
+        let mut driven = Driven::Done;
+        if user_cancel.is_cancelled() {
             recorder.record(RunEvent::RunCancelled);
+        } else if claim.number > MAX_CLAIMS {
+            recorder.record(RunEvent::RunFailed {
+                error: format!(
+                    "claimed {} times, and every worker that had it stopped before it ended; \
+                     something in the run stops them. Its results files are whole, and \
+                     resuming it goes on from them",
+                    claim.number - 1
+                ),
+            });
         } else {
-            self.start(&claim, &mut recorder, &lost).await;
+            match self.prepare(claim).await {
+                Ok((job, target)) => {
+                    if claim.taken_over {
+                        recorder.record(RunEvent::Warning {
+                            message: format!(
+                                "the worker that had this run stopped before it ended; worker \
+                                 {} goes on from its finished problems",
+                                self.config.name
+                            ),
+                        });
+                    }
+                    let mut sink = |event: RunEvent| recorder.record(event);
+                    job.run(work, &self.store, &mut sink).await;
+                    drop(target);
+                }
+                // Held by another run on this host, or the database away: the
+                // run goes back, first in line, for this worker or another.
+                Err(error) if gives_back(&error) => {
+                    self.log(&format!(
+                        "cannot start run {} now: {}",
+                        claim.run,
+                        fuelbench_stdx::error_chain(&error)
+                    ));
+                    recorder.given_back = true;
+                    driven = Driven::BackOff;
+                }
+                Err(error) => recorder.record(RunEvent::RunFailed {
+                    error: fuelbench_stdx::error_chain(&error),
+                }),
+            }
         }
         let Recorder {
-            status,
+            status: folded,
             writes,
             given_back,
             ..
         } = recorder;
+        status = folded;
         drop(writes);
-        let _ = writer.await;
+        let broken = writer
+            .await
+            .unwrap_or_else(|_| Some("the writer panicked".into()));
         if lost.is_cancelled() {
             self.log(&format!(
                 "run {} is no longer this worker's: its late writes were refused",
                 claim.run
             ));
-            return;
+            return Driven::Done;
         }
-        let ended = match status.state {
-            _ if given_back => None,
-            RunState::Finished => Some(Ended::Finished),
-            RunState::Cancelled => Some(Ended::Cancelled),
-            _ => Some(Ended::Failed),
-        };
-        let status = serde_json::to_value(&status).expect("a state serialises");
-        let outcome = match ended {
-            Some(ended) => self.cluster.finish(&claim, ended, &status).await,
-            None => self.cluster.release(&claim, &status).await,
-        };
-        match outcome {
-            Ok(()) if given_back => self.log(&format!("gave run {} back", claim.run)),
-            Ok(()) => self.log(&format!("run {} ended", claim.run)),
-            Err(error) => self.log(&format!(
-                "could not end run {}: {}",
-                claim.run,
-                fuelbench_stdx::error_chain(&error)
-            )),
+        if let Some(why) = broken {
+            status.end(
+                RunState::Failed,
+                Some(format!("the database refused the run's records: {why}")),
+            );
         }
+        let ended = (!given_back || status.state.is_over()).then(|| ended(status.state));
+        let value = serde_json::to_value(&status).expect("a state serialises");
+        self.let_go(claim, ended, &value).await;
+        driven
     }
 
-    /// Checks the run, goes on from its checkpoint when taken over, and
-    /// runs it; every event to `recorder`.
-    async fn start(&self, claim: &Claim, recorder: &mut Recorder, lost: &CancellationToken) {
-        let prepared = self.prepare(claim).await;
-        let (work, target) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => {
-                recorder.record(RunEvent::RunFailed {
-                    error: fuelbench_stdx::error_chain(&error),
-                });
-                return;
+    /// The run's state as stored, with the events written after it folded
+    /// in.
+    async fn status_of(&self, claim: &Claim) -> Result<RunStatus> {
+        let status: RunStatus = serde_json::from_value(claim.status.clone())
+            .map_err(|error| Error::Unreadable(error.to_string()))?;
+        let mut status = crate::jobs::catch_up(&self.cluster, &claim.run, status).await?;
+        status.owner.clone_from(&self.owner);
+        status.queue_position = None;
+        Ok(status)
+    }
+
+    /// Ends the run `claim` holds as `ended`, or gives it back (`None`),
+    /// trying again while the database is away.
+    async fn let_go(&self, claim: &Claim, ended: Option<Ended>, status: &Value) {
+        let outcome = retry(claim, || async {
+            match ended {
+                Some(ended) => self.cluster.finish(claim, ended, status).await,
+                None => self.cluster.release(claim, status).await,
             }
-        };
-        if claim.taken_over {
-            recorder.record(RunEvent::Warning {
-                message: format!(
-                    "the worker that had this run stopped before it ended; worker {} goes on \
-                     from its finished problems",
-                    self.config.name
-                ),
-            });
+        })
+        .await;
+        match outcome {
+            Ok(()) if ended.is_none() => self.log(&format!("gave run {} back", claim.run)),
+            Ok(()) => self.log(&format!("run {} ended", claim.run)),
+            Err(why) => self.log(&format!("could not let run {} go: {why}", claim.run)),
         }
-        let cancel = CancellationToken::new();
-        let heartbeat = tokio::spawn(heartbeat(
-            self.cluster.clone(),
-            claim.clone(),
-            self.config.lease,
-            cancel.clone(),
-            recorder.user_cancel.clone(),
-            lost.clone(),
-        ));
-        let stopping = {
-            let (stop, cancel) = (recorder.stop.clone(), cancel.clone());
-            tokio::spawn(async move {
-                stop.cancelled().await;
-                cancel.cancel();
-            })
-        };
-        let mut sink = |event: RunEvent| recorder.record(event);
-        work.run(&cancel, &self.store, &mut sink).await;
-        heartbeat.abort();
-        stopping.abort();
-        drop(target);
     }
 
     /// The run's work and its hold on the model server, with its results
@@ -401,6 +494,34 @@ fn restore_files(
     Ok(missing)
 }
 
+/// What driving a claim came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driven {
+    /// The run ended, or is another's now.
+    Done,
+    /// The run went back to the queue for a reason that may pass: wait a
+    /// while before the next claim.
+    BackOff,
+}
+
+fn ended(state: RunState) -> Ended {
+    match state {
+        RunState::Finished => Ended::Finished,
+        RunState::Cancelled => Ended::Cancelled,
+        _ => Ended::Failed,
+    }
+}
+
+/// Whether starting a run failed for a reason that passes: the model
+/// server held by a run on this host, or the database away.
+fn gives_back(error: &Error) -> bool {
+    match error {
+        Error::Server(fuelbench_llm::Error::Busy { .. }) => true,
+        Error::Shared(error) => error.is_transient(),
+        _ => false,
+    }
+}
+
 /// Folds a run's events into its state and hands each to the writer.
 struct Recorder {
     store: Arc<dyn Store>,
@@ -408,6 +529,8 @@ struct Recorder {
     writes: mpsc::UnboundedSender<Write>,
     /// The results file the run writes now.
     file: Option<PathBuf>,
+    /// When the state was last handed to the writer.
+    state_written: Instant,
     stop: CancellationToken,
     /// Someone asked the run to stop.
     user_cancel: CancellationToken,
@@ -416,11 +539,12 @@ struct Recorder {
     given_back: bool,
 }
 
-/// One event to write, with the state it leaves the run in, and the
-/// problem it finished.
+/// One event to write, numbered, with the state it leaves the run in when
+/// that is due, and the problem it finished.
 struct Write {
+    seq: i64,
     event: Value,
-    status: Value,
+    status: Option<Value>,
     finished: Option<Finished>,
 }
 
@@ -456,9 +580,20 @@ impl Recorder {
         };
         let event = self.store.relative_event(event);
         self.status.apply(&event);
+        // Every step a person follows the run by carries the state; the
+        // rest, once a second: a stream opened between them gets the
+        // events since.
+        let due = !matches!(
+            event,
+            RunEvent::ProblemStarted { .. } | RunEvent::ProblemDone { .. } | RunEvent::Model { .. }
+        ) || self.state_written.elapsed() >= STATE_EVERY;
+        if due {
+            self.state_written = Instant::now();
+        }
         let write = Write {
+            seq: i64::try_from(self.status.last_event).unwrap_or(i64::MAX),
             event: serde_json::to_value(&event).expect("events serialise"),
-            status: serde_json::to_value(&self.status).expect("a state serialises"),
+            status: due.then(|| serde_json::to_value(&self.status).expect("a state serialises")),
             finished,
         };
         // The writer ends only after the last sender is dropped.
@@ -466,70 +601,108 @@ impl Recorder {
     }
 }
 
-/// Writes every event and finished problem in order, each with the claim;
+/// Writes every event and finished problem in order, each with the claim,
 /// trying again while the database is away. Once the claim is lost, the
-/// rest is dropped and `lost` cancelled.
+/// rest is dropped and `lost` cancelled; once the database refuses the
+/// data itself, the rest is dropped too, and why is returned. Either
+/// stops the work.
 async fn write_all(
     cluster: Cluster,
     claim: Claim,
     mut writes: mpsc::UnboundedReceiver<Write>,
+    work: CancellationToken,
     lost: CancellationToken,
-) {
+) -> Option<String> {
+    let mut broken = None;
     while let Some(write) = writes.recv().await {
-        if lost.is_cancelled() {
+        if lost.is_cancelled() || broken.is_some() {
             continue;
         }
         let appended = retry(&claim, || {
-            cluster.append_event(&claim, &write.event, &write.status)
+            cluster.append_event(&claim, write.seq, &write.event, write.status.as_ref())
         })
         .await;
-        if appended.is_err() {
-            lost.cancel();
-            continue;
+        let recorded = match (appended, write.finished) {
+            (Ok(()), Some(finished)) => record(&cluster, &claim, finished).await,
+            (appended, _) => appended,
+        };
+        match recorded {
+            Ok(()) => {}
+            Err(Failed::Lost) => {
+                lost.cancel();
+                work.cancel();
+            }
+            Err(Failed::Refused(why)) => {
+                broken = Some(why);
+                work.cancel();
+            }
         }
-        let Some(finished) = write.finished else {
-            continue;
-        };
-        let path = finished.path.clone();
-        let problem = finished.problem.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            let file = ResultsFile::read(&path)?;
-            Ok::<_, Error>(
-                file.record(&problem, finished.sample)
-                    .map(|record| serde_json::to_value(record).expect("a record serialises")),
-            )
-        })
-        .await
-        .expect("reading does not panic");
-        let record = match read {
-            Ok(Some(record)) => record,
-            // The next claim adds it from the file, which has it.
-            Ok(None) | Err(_) => continue,
-        };
-        let name = file_name(&finished.path);
-        let recorded = retry(&claim, || {
-            cluster.record_problem(&claim, &name, &finished.problem, finished.sample, &record)
-        })
-        .await;
-        if recorded.is_err() {
-            lost.cancel();
+    }
+    broken
+}
+
+/// Keeps a finished problem's record, read from its results file.
+async fn record(
+    cluster: &Cluster,
+    claim: &Claim,
+    finished: Finished,
+) -> std::result::Result<(), Failed> {
+    let path = finished.path.clone();
+    let problem = finished.problem.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let file = ResultsFile::read(&path)?;
+        Ok::<_, Error>(
+            file.record(&problem, finished.sample)
+                .map(|record| serde_json::to_value(record).expect("a record serialises")),
+        )
+    })
+    .await
+    .expect("reading does not panic");
+    let Ok(Some(record)) = read else {
+        // The next claim adds it from the file, which has it.
+        return Ok(());
+    };
+    let name = file_name(&finished.path);
+    retry(claim, || {
+        cluster.record_problem(claim, &name, &finished.problem, finished.sample, &record)
+    })
+    .await
+}
+
+/// Why a write did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Failed {
+    /// The claim is another's, or the run is gone or over.
+    Lost,
+    /// The database refused the data, or a count went wrong.
+    Refused(String),
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Lost => f.write_str("the claim was lost"),
+            Failed::Refused(why) => f.write_str(why),
         }
     }
 }
 
-/// `write` until it is done, the claim is lost, or the database has been
-/// away for [`GIVE_UP`].
+/// `write` until it is done, refused, or the claim lost, trying again
+/// while the database is away; after [`GIVE_UP`] of that, the claim
+/// counts as lost, its lease long run out.
 async fn retry<T, F: Future<Output = fuelbench_cluster::Result<T>>>(
     claim: &Claim,
     mut write: impl FnMut() -> F,
-) -> std::result::Result<T, ()> {
+) -> std::result::Result<T, Failed> {
+    use fuelbench_cluster::Error as Db;
     let started = tokio::time::Instant::now();
     let mut pause = Duration::from_millis(100);
     loop {
         match write().await {
             Ok(done) => return Ok(done),
-            Err(fuelbench_cluster::Error::Lost { .. } | fuelbench_cluster::Error::NotFound(_)) => {
-                return Err(());
+            Err(Db::Lost { .. } | Db::NotFound(_) | Db::Ended { .. }) => return Err(Failed::Lost),
+            Err(error) if !error.is_transient() => {
+                return Err(Failed::Refused(fuelbench_stdx::error_chain(&error)));
             }
             Err(error) if started.elapsed() >= GIVE_UP => {
                 eprintln!(
@@ -537,7 +710,7 @@ async fn retry<T, F: Future<Output = fuelbench_cluster::Result<T>>>(
                     claim.run,
                     fuelbench_stdx::error_chain(&error)
                 );
-                return Err(());
+                return Err(Failed::Lost);
             }
             Err(_) => {
                 tokio::time::sleep(pause).await;
@@ -547,31 +720,34 @@ async fn retry<T, F: Future<Output = fuelbench_cluster::Result<T>>>(
     }
 }
 
-/// Renews the lease every third of it; cancels the run when someone asks
-/// for it (`user_cancel` too) or the claim is lost (`lost` too).
+/// Renews the lease every third of it, and says the worker is there;
+/// stops the work when someone asks for it (`user_cancel` too) or the
+/// claim is lost (`lost` too).
 async fn heartbeat(
     cluster: Cluster,
     claim: Claim,
-    lease: Duration,
-    cancel: CancellationToken,
+    config: WorkerConfig,
+    work: CancellationToken,
     user_cancel: CancellationToken,
     lost: CancellationToken,
 ) {
     loop {
-        tokio::time::sleep(lease / 3).await;
-        match cluster.renew(&claim, lease).await {
+        tokio::time::sleep(config.lease / 3).await;
+        let _ = cluster.seen(&config.name, &config.endpoint).await;
+        match cluster.renew(&claim, config.lease).await {
             Ok(true) => {
                 user_cancel.cancel();
-                cancel.cancel();
+                work.cancel();
             }
             Ok(false) => {}
-            Err(fuelbench_cluster::Error::Lost { .. } | fuelbench_cluster::Error::NotFound(_)) => {
+            Err(error) if error.is_transient() => {
+                // The database is away: the lease holds a while yet.
+            }
+            Err(_) => {
                 lost.cancel();
-                cancel.cancel();
+                work.cancel();
                 return;
             }
-            // The database is away: the lease holds a while yet.
-            Err(_) => {}
         }
     }
 }

@@ -212,7 +212,7 @@ impl From<fuelbench_runner::Error> for ApiError {
             ),
             // The database is behind every replica; while it is away,
             // nothing can be queued or read, and it may well come back.
-            Error::Shared(_) => ApiError {
+            Error::Shared(ref shared) if shared.is_transient() => ApiError {
                 detail: Some(format!(
                     "the shared database failed: {}",
                     fuelbench_stdx::error_chain(&error)

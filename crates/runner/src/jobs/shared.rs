@@ -9,23 +9,27 @@
 //! opened on another replica with `Last-Event-ID` goes on where it was.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fuelbench_cluster::{Cluster, Heard, NewRun, RunKind, RunRow};
 use futures_util::Stream;
 use tokio::runtime::Handle;
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 
 use super::status::{RunState, RunStatus};
 use super::watch::JobEvent;
 use super::{Prepared, nothing_to_cancel, unknown_run};
-use crate::{CancellationToken, Error, Result};
+use crate::{CancellationToken, Error, Result, RunEvent};
 
 /// The most runs a list shows.
 const LISTED: i64 = 500;
 
 /// How long a stream waits for an announcement before it looks anyway.
 const LOOK_AGAIN: Duration = Duration::from_secs(2);
+
+/// Streams of one replica reading the database at once.
+const STREAM_READS: usize = 4;
 
 /// How long a stream or the feed waits before trying the database again.
 const RETRY: Duration = Duration::from_millis(500);
@@ -36,6 +40,9 @@ pub(crate) struct Shared {
     cluster: Cluster,
     /// Every announcement the replica's feed hears, for its streams.
     heard: broadcast::Sender<Heard>,
+    /// Streams reading the database at once: however many follow a busy
+    /// run, the rest of the pool stays for the API.
+    reads: Arc<Semaphore>,
     /// The runtime the service runs on: the sync calls the service makes
     /// from its blocking pool wait on it.
     handle: Handle,
@@ -49,6 +56,7 @@ impl Shared {
         Shared {
             cluster,
             heard,
+            reads: Arc::new(Semaphore::new(STREAM_READS)),
             handle,
         }
     }
@@ -70,7 +78,8 @@ impl Shared {
             status: serde_json::to_value(&status).expect("a state serialises"),
         };
         self.wait(self.cluster.enqueue(&run))?;
-        status.queue_position = self.position(&status.id, &status.endpoint)?;
+        // Queued now: a failure to say where is no failure of the run.
+        status.queue_position = self.position(&status.id, &status.endpoint).unwrap_or(None);
         Ok(status)
     }
 
@@ -80,7 +89,18 @@ impl Shared {
         let mut queues: Vec<(String, Vec<fuelbench_cluster::Waiting>)> = Vec::new();
         let mut all = Vec::with_capacity(rows.len());
         for row in rows {
-            let mut status = status_of(row)?;
+            let id = row.id.clone();
+            let mut status = match status_of(row) {
+                Ok(status) => status,
+                Err(error) => {
+                    // One unreadable run does not hide the others.
+                    eprintln!(
+                        "fuelbench serve: passed over run {id}: {}",
+                        fuelbench_stdx::error_chain(&error)
+                    );
+                    continue;
+                }
+            };
             if status.state == RunState::Queued {
                 let at = match queues.iter().position(|(e, _)| *e == status.endpoint) {
                     Some(at) => at,
@@ -99,24 +119,66 @@ impl Shared {
 
     /// One run.
     pub(crate) fn get(&self, id: &str) -> Result<RunStatus> {
+        if !plausible(id) {
+            return Err(unknown_run(id));
+        }
         let row = self
             .wait(self.cluster.run(id))?
             .ok_or_else(|| unknown_run(id))?;
-        let mut status = status_of(row)?;
+        let status = status_of(row)?;
+        let mut status = self.wait(catch_up(&self.cluster, id, status))?;
         if status.state == RunState::Queued {
             status.queue_position = self.position(id, &status.endpoint)?;
+            let within = Duration::from_secs(30);
+            if self.wait(self.cluster.workers(&status.endpoint, within))? == 0 {
+                status.warnings.push(format!(
+                    "no worker has served {} in the last 30 s: the run waits until one does \
+                     (fuelbench worker --endpoint {})",
+                    status.endpoint, status.endpoint
+                ));
+            }
         }
         Ok(status)
     }
 
-    /// Asks a run to stop: a queued one is cancelled now, a running one's
-    /// worker stops it at its next heartbeat.
+    /// Asks a run to stop: a queued one (or one whose worker is gone) is
+    /// cancelled now, with its last event; a running one's worker stops it
+    /// at its next heartbeat.
     pub(crate) fn cancel(&self, id: &str) -> Result<RunStatus> {
-        let before = self.get(id)?;
-        if before.state.is_over() {
-            return Err(nothing_to_cancel(&before));
+        if !plausible(id) {
+            return Err(unknown_run(id));
         }
-        status_of(self.wait(self.cluster.cancel(id))?)
+        // The run's state with every event so far, read before the
+        // transaction: used when nothing was added since, which a run with
+        // no live worker never has.
+        let read = self.get(id)?;
+        let end = |stored: Option<&serde_json::Value>, seq: i64| {
+            let event = RunEvent::RunCancelled;
+            let caught_up = u64::try_from(seq - 1).is_ok_and(|last| read.last_event == last);
+            let status = if caught_up {
+                Some(read.clone())
+            } else {
+                stored.and_then(|stored| serde_json::from_value::<RunStatus>(stored.clone()).ok())
+            };
+            let status = status.map(|mut status| {
+                status.apply(&event);
+                status.last_event = u64::try_from(seq).unwrap_or_default();
+                status
+                    .warnings
+                    .retain(|warning| !warning.starts_with("no worker has served"));
+                status.queue_position = None;
+                serde_json::to_value(status).expect("a state serialises")
+            });
+            let event = serde_json::to_value(&event).expect("an event serialises");
+            (event, status.or(stored.cloned()).unwrap_or_default())
+        };
+        match self.wait(self.cluster.cancel(id, end)) {
+            Ok(row) => status_of(row),
+            Err(Error::Shared(fuelbench_cluster::Error::Ended { .. })) => {
+                Err(nothing_to_cancel(&self.get(id)?))
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// How many runs are ahead of `id` on `endpoint`.
@@ -134,14 +196,22 @@ impl Shared {
     ) -> impl Stream<Item = JobEvent> + use<> {
         let follow = Follow {
             cluster: self.cluster.clone(),
+            reads: Arc::clone(&self.reads),
             run: id.to_owned(),
             cursor: i64::try_from(cursor).unwrap_or(i64::MAX),
             heard: self.heard.subscribe(),
             pending: VecDeque::new(),
+            ended: false,
             shutdown,
         };
         futures_util::stream::unfold(follow, Follow::next)
     }
+}
+
+/// Whether `id` could name a run: what the database cannot hold (a NUL)
+/// or never holds (too long) is no run, and is not asked for.
+fn plausible(id: &str) -> bool {
+    !id.is_empty() && id.len() <= fuelbench_cluster::MAX_ID_BYTES && !id.contains('\0')
 }
 
 /// The runs in `waiting` ahead of `id`, when it is queued there.
@@ -182,6 +252,29 @@ fn status_of(row: RunRow) -> Result<RunStatus> {
     Ok(status)
 }
 
+/// `status` with the events written after it folded in: a worker writes
+/// its state at most a second after its events.
+pub(crate) async fn catch_up(
+    cluster: &Cluster,
+    run: &str,
+    mut status: RunStatus,
+) -> fuelbench_cluster::Result<RunStatus> {
+    loop {
+        let after = i64::try_from(status.last_event).unwrap_or(i64::MAX);
+        let events = cluster.events_after(run, after).await?;
+        if events.is_empty() {
+            return Ok(status);
+        }
+        for (_, event) in events {
+            match serde_json::from_value::<RunEvent>(event) {
+                Ok(event) => status.apply(&event),
+                // A newer fuelbench's event: counted, not understood.
+                Err(_) => status.last_event += 1,
+            }
+        }
+    }
+}
+
 /// Hears every announcement and passes it on, reconnecting (and saying
 /// so) whenever the database goes away, until `shutdown`.
 async fn follow(cluster: Cluster, heard: broadcast::Sender<Heard>, shutdown: CancellationToken) {
@@ -220,20 +313,30 @@ async fn follow(cluster: Cluster, heard: broadcast::Sender<Heard>, shutdown: Can
 /// One stream's place in a run's events.
 struct Follow {
     cluster: Cluster,
+    reads: Arc<Semaphore>,
     run: String,
     /// The number of the last event sent.
     cursor: i64,
     heard: broadcast::Receiver<Heard>,
     /// Read, not yet sent.
     pending: VecDeque<(i64, serde_json::Value)>,
+    /// The run's last event was sent.
+    ended: bool,
     shutdown: CancellationToken,
 }
 
 impl Follow {
     async fn next(mut self) -> Option<(JobEvent, Follow)> {
         loop {
+            if self.ended {
+                return None;
+            }
             if let Some((number, event)) = self.pending.pop_front() {
                 self.cursor = number;
+                self.ended = matches!(
+                    event["event"].as_str(),
+                    Some("run_finished" | "run_failed" | "run_cancelled")
+                );
                 let event = JobEvent {
                     number: u64::try_from(number).ok(),
                     data: event.to_string().into(),
@@ -246,6 +349,7 @@ impl Follow {
             // The run's state is read before its events: a run over then
             // has all its events in the table.
             let read = async {
+                let _place = self.reads.acquire().await;
                 let over = self
                     .cluster
                     .run(&self.run)
