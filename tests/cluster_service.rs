@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use crate::support::fake_server::FakeServer;
 use crate::support::fleet::{
-    EventStream, Proc, get, get_json, haproxy, replica, request, start_run, wait_over, worker,
+    EventStream, Proc, get, get_json, haproxy, replica, request, request_with, start_run,
+    wait_over, worker,
 };
 use crate::support::postgres::Postgres;
 use crate::support::scripted::{problems, scripted_with};
@@ -557,6 +558,7 @@ fn a_run_nobody_serves_says_so_and_odd_ids_are_unknown() {
     let database = postgres.database("odd");
     let results = tempfile::tempdir().expect("a results folder");
     let service = replica(&database, results.path(), &["http://127.0.0.1:9"]);
+    let other = replica(&database, results.path(), &["http://127.0.0.1:9"]);
     let id = start_run(
         &service.addr,
         &json!({ "models": ["nul\u{0}model"], "problems": first_problems(1) }),
@@ -582,6 +584,42 @@ fn a_run_nobody_serves_says_so_and_odd_ids_are_unknown() {
     }
     let (status, _) = get(&service.addr, "/api/v1/runs");
     assert_eq!(status, 200);
+
+    // A form one replica rendered is taken by another: the key its token
+    // is made with is the database's.
+    let (status, headers, page) =
+        request_with(&service.addr, "GET", &format!("/runs/{id}"), &[], "");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("1 ahead") || page.contains("queued"),
+        "{page}"
+    );
+    let cookie = headers
+        .iter()
+        .find(|(name, _)| name == "set-cookie")
+        .map(|(_, value)| value.split(';').next().expect("a pair").to_owned())
+        .expect("a session cookie");
+    let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
+    let csrf = page[at..].split('"').next().expect("a value");
+    let (status, headers, page) = request_with(
+        &other.addr,
+        "POST",
+        &format!("/runs/{id}/cancel"),
+        &[
+            ("cookie", &cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(status, 303, "{page}");
+    assert!(
+        headers
+            .iter()
+            .any(|(name, value)| name == "location" && value == &format!("/runs/{id}")),
+        "{headers:?}"
+    );
+    let run = get_json(&other.addr, &format!("/api/v1/runs/{id}"));
+    assert_eq!(run["state"], "cancelled", "{run}");
 }
 
 #[test]

@@ -111,8 +111,13 @@ pub(crate) fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exi
     let state = match &args.database_url {
         Some(url) => {
             let cluster = runtime.block_on(fuelbench_cluster::Cluster::connect(url))?;
-            let handle = runtime.handle().clone();
-            AppState::shared(evaluator, problems, suites, store, config, cluster, handle)
+            let session_secret = runtime.block_on(cluster.secret("ui_sessions"))?;
+            let database = fuelbench_server::Database {
+                cluster,
+                runtime: runtime.handle().clone(),
+                session_secret,
+            };
+            AppState::shared(evaluator, problems, suites, store, config, database)
         }
         None => AppState::new(evaluator, problems, suites, store, config),
     }

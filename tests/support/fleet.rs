@@ -159,13 +159,31 @@ fn started(mut command: Command, mark: &str) -> (Child, String) {
     (child, line.trim().to_owned())
 }
 
-/// One request, `Connection: close`: the status, the headers (lowercase
-/// names) and the body. 0 when the connection failed.
+/// One request with a JSON body, `Connection: close`: the status, the
+/// headers (lowercase names) and the body. 0 when the connection failed.
 pub(crate) fn request(
     addr: &str,
     method: &str,
     path: &str,
     body: Option<&Value>,
+) -> (u16, Vec<(String, String)>, String) {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    request_with(
+        addr,
+        method,
+        path,
+        &[("content-type", "application/json")],
+        &body,
+    )
+}
+
+/// One request with `headers` and `body`, as [`request`].
+pub(crate) fn request_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
 ) -> (u16, Vec<(String, String)>, String) {
     let Ok(mut stream) = TcpStream::connect(addr) else {
         return (0, Vec::new(), String::new());
@@ -173,10 +191,13 @@ pub(crate) fn request(
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("a time-out");
-    let body = body.map(Value::to_string).unwrap_or_default();
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let sent = write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );

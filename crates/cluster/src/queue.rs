@@ -477,6 +477,27 @@ impl Cluster {
         Ok(())
     }
 
+    /// The 32-byte secret called `name` every replica shares, made at
+    /// random by the first to ask.
+    pub async fn secret(&self, name: &str) -> Result<[u8; 32]> {
+        sqlx::query(
+            "INSERT INTO secrets (name, value)
+             VALUES ($1, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text,
+                                        '-', ''), 'hex'))
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        let value: Vec<u8> = sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        let mut secret = [0; 32];
+        secret.copy_from_slice(&value);
+        Ok(secret)
+    }
+
     /// How many workers serving `endpoint` were seen within `within`.
     pub async fn workers(&self, endpoint: &str, within: Duration) -> Result<i64> {
         Ok(sqlx::query_scalar(

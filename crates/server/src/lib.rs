@@ -127,6 +127,19 @@ impl Default for Config {
     }
 }
 
+/// What a replica on a shared database needs of it.
+#[derive(Debug)]
+pub struct Database {
+    /// The database.
+    pub cluster: fuelbench_cluster::Cluster,
+    /// The runtime the service runs on, which follows the database's
+    /// announcements.
+    pub runtime: tokio::runtime::Handle,
+    /// The key every replica makes UI form tokens with
+    /// ([`fuelbench_cluster::Cluster::secret`]).
+    pub session_secret: [u8; 32],
+}
+
 /// What every handler shares; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -173,24 +186,29 @@ impl AppState {
         config: Config,
     ) -> std::io::Result<AppState> {
         let jobs = Jobs::new(Arc::clone(&store), config.jobs.clone());
-        AppState::with_jobs(evaluator, problems, suites, store, config, jobs)
+        let sessions = ui::Sessions::new()?;
+        AppState::with_jobs(evaluator, problems, suites, store, config, jobs, sessions)
     }
 
-    /// As [`AppState::new`], for one replica of many sharing `cluster`:
+    /// As [`AppState::new`], for one replica of many sharing a database:
     /// runs are queued there for `fuelbench worker`s, and read from there.
-    /// `store` must be the one the workers write into. Needs the runtime
-    /// of `handle`, which follows the database's announcements.
+    /// `store` must be the one the workers write into.
     pub fn shared(
         evaluator: Evaluator,
         problems: Vec<Problem>,
         suites: Vec<Suite>,
         store: Arc<dyn Store>,
         config: Config,
-        cluster: fuelbench_cluster::Cluster,
-        handle: tokio::runtime::Handle,
+        database: Database,
     ) -> std::io::Result<AppState> {
-        let jobs = Jobs::shared(Arc::clone(&store), config.jobs.clone(), cluster, handle);
-        AppState::with_jobs(evaluator, problems, suites, store, config, jobs)
+        let Database {
+            cluster,
+            runtime,
+            session_secret,
+        } = database;
+        let jobs = Jobs::shared(Arc::clone(&store), config.jobs.clone(), cluster, runtime);
+        let sessions = ui::Sessions::with_secret(session_secret);
+        AppState::with_jobs(evaluator, problems, suites, store, config, jobs, sessions)
     }
 
     fn with_jobs(
@@ -200,6 +218,7 @@ impl AppState {
         store: Arc<dyn Store>,
         config: Config,
         jobs: Jobs,
+        sessions: ui::Sessions,
     ) -> std::io::Result<AppState> {
         let jobs = Arc::new(jobs);
         let bodies = config.slots.max(1) + config.queue;
@@ -216,7 +235,7 @@ impl AppState {
                 store: StoreReader::new(store),
                 jobs,
                 metrics: metrics::Metrics::new(),
-                sessions: ui::Sessions::new()?,
+                sessions,
                 verifications: Arc::default(),
                 blocking: Arc::new(Semaphore::new(4)),
                 bodies: Arc::new(Semaphore::new(bodies)),

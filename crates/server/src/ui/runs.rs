@@ -17,6 +17,16 @@ use crate::routes::{endpoint_models, guard_form};
 use crate::{ApiError, AppState};
 use fuelbench_runner::jobs::{Outcome, RunState, RunStatus, StartRun};
 
+/// A run's state, and its place in its server's queue while it waits.
+fn run_badge(run: &RunStatus) -> Markup {
+    match run.queue_position {
+        Some(ahead) if run.state == RunState::Queued && ahead > 0 => html! {
+            (state_badge(run.state)) " " span.muted { (ahead) " ahead" }
+        },
+        _ => state_badge(run.state),
+    }
+}
+
 fn state_badge(state: RunState) -> Markup {
     let (kind, text) = match state {
         RunState::Queued => ("muted", "queued"),
@@ -82,7 +92,7 @@ pub(super) async fn list(State(state): State<AppState>) -> Page {
                         @for run in &runs {
                             tr {
                                 th scope="row" { a href={"/runs/" (run.id)} { (run.id) } }
-                                td { (state_badge(run.state)) }
+                                td { (run_badge(run)) }
                                 td { (run.models.join(", ")) }
                                 td { (run.variants.join(", ")) }
                                 td.num { (run.progress.problems_done) " / " (run.progress.problems_total) }
@@ -325,7 +335,7 @@ fn run_view(run: &RunStatus) -> Markup {
         div #run-state data-run=(run.id) data-last-event=(run.last_event) data-over=(run.state.is_over())
             data-per-model=(run.variants.len() * run.problems.len()) {
             p {
-                span #state { (state_badge(run.state)) }
+                span #state { (run_badge(run)) }
                 " against " code { (run.endpoint) }
                 @if let Some(error) = &run.error { span.error { " · " (error) } }
             }

@@ -6,7 +6,9 @@
 //! process drew at start and that id, so the server stores nothing per
 //! session, and a page on another site can neither read the token nor
 //! make one: it knows neither the id nor the secret. A token from before a
-//! restart no longer matches; the error page says to reload.
+//! restart no longer matches; the error page says to reload. Replicas on a
+//! shared database share the secret (kept there), so a form one rendered
+//! is accepted by any.
 //!
 //! This stands beside the origin checks of [`crate::routes::guard`], which
 //! an old browser or a proxy that strips `Origin` would let through.
@@ -22,7 +24,8 @@ use crate::{ApiError, AppState};
 
 const COOKIE: &str = "fuelbench_session";
 
-/// The secret tokens are made from; one per process.
+/// The secret tokens are made from: one per process, or one every
+/// replica on a shared database shares.
 #[derive(Debug)]
 pub(crate) struct Sessions {
     secret: [u8; 32],
@@ -33,6 +36,11 @@ impl Sessions {
         let mut secret = [0; 32];
         getrandom::fill(&mut secret).map_err(std::io::Error::other)?;
         Ok(Sessions { secret })
+    }
+
+    /// Sessions whose tokens every process holding `secret` accepts.
+    pub(crate) fn with_secret(secret: [u8; 32]) -> Sessions {
+        Sessions { secret }
     }
 
     fn token(&self, id: &str) -> String {
