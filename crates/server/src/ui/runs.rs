@@ -21,7 +21,7 @@ use fuelbench_runner::jobs::{Outcome, RunState, RunStatus, StartRun};
 fn run_badge(run: &RunStatus) -> Markup {
     match run.queue_position {
         Some(ahead) if run.state == RunState::Queued && ahead > 0 => html! {
-            (state_badge(run.state)) " " span.muted { (ahead) " ahead" }
+            (state_badge(run.state)) " " span.muted { "(" (ahead) " ahead)" }
         },
         _ => state_badge(run.state),
     }
