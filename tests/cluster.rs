@@ -201,8 +201,13 @@ fn a_lost_workers_run_is_taken_over_and_its_late_writes_refused() {
             .expect("claim")
             .expect("taken over");
         assert_eq!(
-            (second.run.as_str(), second.number, second.taken_over),
-            ("q", 2, true)
+            (
+                second.run.as_str(),
+                second.number,
+                second.taken_over,
+                second.lapses
+            ),
+            ("q", 2, true, 1)
         );
         let kept = cluster.finished_problems("q").await.expect("problems");
         assert_eq!(kept.len(), 1);
@@ -339,11 +344,14 @@ fn a_lapsed_run_held_by_a_writer_keeps_its_server() {
 }
 
 /// What a run cancelled at once ends with: its last event and state.
-fn cancelled(_: Option<&serde_json::Value>, seq: i64) -> (serde_json::Value, serde_json::Value) {
-    (
+fn cancelled(
+    _: Option<&serde_json::Value>,
+    seq: i64,
+) -> Option<(serde_json::Value, serde_json::Value)> {
+    Some((
         json!({ "event": "run_cancelled" }),
         json!({ "last_event": seq }),
-    )
+    ))
 }
 
 /// Ends the lease on `run` now, as the clock would.

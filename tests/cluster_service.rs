@@ -206,9 +206,9 @@ fn a_killed_workers_run_is_taken_over_and_goes_on_from_its_finished_problems() {
     let taken = rows(
         &postgres,
         "failover",
-        &format!("SELECT claim, worker LIKE 'second:%' FROM runs WHERE id = '{id}'"),
+        &format!("SELECT claim, worker LIKE 'second:%', lapses FROM runs WHERE id = '{id}'"),
     );
-    assert_eq!(taken, ["2|t"]);
+    assert_eq!(taken, ["2|t|1"]);
     assert!(
         killed_at.elapsed() >= SHORT_LEASE,
         "taken before the lease ran out"
@@ -285,6 +285,7 @@ fn a_killed_workers_run_is_taken_over_and_goes_on_from_its_finished_problems() {
             taken_over: false,
             cancel: false,
             status: json!({}),
+            lapses: 0,
         };
         let refused = cluster
             .append_event(
@@ -353,9 +354,9 @@ fn a_worker_told_to_stop_gives_its_run_back_for_the_next_to_finish() {
     let taken = rows(
         &postgres,
         "handover",
-        &format!("SELECT claim, worker LIKE 'second:%' FROM runs WHERE id = '{id}'"),
+        &format!("SELECT claim, worker LIKE 'second:%', lapses FROM runs WHERE id = '{id}'"),
     );
-    assert_eq!(taken, ["2|t"]);
+    assert_eq!(taken, ["2|t|0"], "a run handed back is no lapse");
     let cancelled = rows(
         &postgres,
         "handover",
@@ -550,6 +551,55 @@ fn a_postgres_restart_mid_run_loses_nothing() {
         &format!("SELECT count(*) = max(seq) FROM run_events WHERE run_id = '{id}'"),
     );
     assert_eq!(numbers, ["t"]);
+}
+
+#[test]
+fn a_worker_cut_off_past_its_lease_stops_its_run_and_the_run_goes_on() {
+    let postgres = Postgres::start();
+    let database = postgres.database("cutoff");
+    let results = tempfile::tempdir().expect("a results folder");
+    let server = model_server(Duration::from_millis(300));
+    let endpoint = server.base_url.as_str();
+    let service = replica(&database, results.path(), &[endpoint]);
+    let _worker = worker(&database, results.path(), endpoint, "host", SHORT_LEASE);
+    let id = start_run(
+        &service.addr,
+        &json!({ "models": ["coder"], "problems": first_problems(5), "refactor": false }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while rows(
+        &postgres,
+        "cutoff",
+        &format!("SELECT count(*) FROM run_problems WHERE run_id = '{id}'"),
+    ) == ["0"]
+    {
+        assert!(Instant::now() < deadline, "no problem kept in time");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Longer than the lease: the worker must stop driving the server,
+    // since another worker could hold the run by now.
+    postgres.crash();
+    std::thread::sleep(SHORT_LEASE * 3);
+    let asked = server.chats().len();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        server.chats().len(),
+        asked,
+        "a cut-off worker went on asking"
+    );
+    postgres.start_again();
+
+    let run = wait_over(&service.addr, &id, Duration::from_secs(120));
+    assert_eq!(run["state"], "finished", "{run}");
+    assert_eq!(run["problems_done"], 5, "{run}");
+    assert_eq!(
+        rows(
+            &postgres,
+            "cutoff",
+            &format!("SELECT claim, lapses FROM runs WHERE id = '{id}'"),
+        ),
+        ["2|1"]
+    );
 }
 
 #[test]

@@ -51,7 +51,8 @@ pub(crate) fn worker(global: &GlobalArgs, args: &WorkerArgs) -> anyhow::Result<E
     };
     let config = WorkerConfig {
         endpoint: args.endpoint.clone(),
-        name: format!("{tag}:{}", std::process::id()),
+        // The PID alone repeats across containers (each worker is PID 1).
+        name: format!("{tag}:{}:{:04x}", std::process::id(), random_u16()),
         lease: Duration::from_secs_f64(args.lease),
         api_key: std::env::var("FUELBENCH_API_KEY")
             .ok()
@@ -87,4 +88,16 @@ pub(crate) fn worker(global: &GlobalArgs, args: &WorkerArgs) -> anyhow::Result<E
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A random number, to tell apart workers of one tag and PID.
+fn random_u16() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (hasher.finish() & 0xffff) as u16
 }

@@ -83,6 +83,9 @@ pub struct Claim {
     /// Whether someone asked the run to stop before this claim: its worker
     /// ends it at once, as cancelled.
     pub cancel: bool,
+    /// How many of the run's workers stopped holding it without letting it
+    /// go (their lease ran out), this claim's predecessor among them.
+    pub lapses: i64,
 }
 
 /// How a run ended.
@@ -217,15 +220,17 @@ impl Cluster {
         let Some((id, lapsed)) = next else {
             return Ok(None);
         };
-        let (run, number, kind, request, cancel, status): ClaimedRow = sqlx::query_as(
+        let (run, number, kind, request, cancel, status, lapses): ClaimedRow = sqlx::query_as(
             "UPDATE runs SET state = 'running', claim = claim + 1, worker = $2,
-                                 lease_until = clock_timestamp() + $3 * interval '1 second'
-                 WHERE id = $1
-                 RETURNING id, claim, kind, request, cancel, coalesce(status, 'null')",
+                             lease_until = clock_timestamp() + $3 * interval '1 second',
+                             lapses = lapses + CASE WHEN $4 THEN 1 ELSE 0 END
+             WHERE id = $1
+             RETURNING id, claim, kind, request, cancel, coalesce(status, 'null'), lapses::bigint",
         )
         .bind(&id)
         .bind(worker)
         .bind(lease.as_secs_f64())
+        .bind(lapsed)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -238,6 +243,7 @@ impl Cluster {
             taken_over: lapsed || number > 1,
             cancel,
             status,
+            lapses,
         }))
     }
 
@@ -273,10 +279,10 @@ impl Cluster {
         status: Option<&Value>,
     ) -> Result<()> {
         let mut tx = self.fenced(claim).await?;
+        // Both by the primary key: the newest number, and this one's row.
         let (next, mine): (i64, bool) = sqlx::query_as(
-            "SELECT coalesce(max(seq), 0) + 1,
-                    coalesce(bool_or(seq = $2 AND claim = $3), false)
-             FROM run_events WHERE run_id = $1",
+            "SELECT coalesce((SELECT max(seq) FROM run_events WHERE run_id = $1), 0) + 1,
+                    EXISTS (SELECT 1 FROM run_events WHERE run_id = $1 AND seq = $2 AND claim = $3)",
         )
         .bind(&claim.run)
         .bind(seq)
@@ -400,12 +406,15 @@ impl Cluster {
     /// renewal (and a worker that claims it next, at its first). A queued
     /// one, or one whose worker's lease ran out, ends now, cancelled: its
     /// last event and state are what `end` makes of its state as stored
-    /// and the number the event will have, in the same transaction. The
-    /// run as it is then; [`Error::Ended`] when it had ended already.
+    /// and the number the event will have, in the same transaction; `end`
+    /// gives nothing when that state says the run has ended already (its
+    /// worker stopped after its last event), and the run is left for the
+    /// next claim to end. The run as it is then; [`Error::Ended`] when it
+    /// had ended already.
     pub async fn cancel(
         &self,
         run: &str,
-        end: impl FnOnce(Option<&Value>, i64) -> (Value, Value),
+        end: impl FnOnce(Option<&Value>, i64) -> Option<(Value, Value)>,
     ) -> Result<RunRow> {
         let mut tx = self.pool.begin().await?;
         let row: Option<(String, i64, bool, Option<Value>)> = sqlx::query_as(
@@ -436,7 +445,12 @@ impl Cluster {
             .bind(run)
             .fetch_one(&mut *tx)
             .await?;
-            let (event, status) = end(status.as_ref(), seq);
+            let Some((event, status)) = end(status.as_ref(), seq) else {
+                return Err(Error::Ended {
+                    run: run.to_owned(),
+                    state: "over by its last event".to_owned(),
+                });
+            };
             sqlx::query(
                 "INSERT INTO run_events (run_id, seq, claim, event) VALUES ($1, $2, $3, $4)",
             )
@@ -520,6 +534,15 @@ impl Cluster {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// A run's state alone (`queued`, `running`, ...), without the rest of
+    /// its row: what a stream asks at every step.
+    pub async fn state(&self, id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT state FROM runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// The newest `limit` runs, newest first.
@@ -635,8 +658,8 @@ fn storable(value: &Value) -> std::borrow::Cow<'_, Value> {
     }
 }
 
-/// What a claim returns: id, number, kind, request, cancel, status.
-type ClaimedRow = (String, i64, String, Value, bool, Value);
+/// What a claim returns: id, number, kind, request, cancel, status, lapses.
+type ClaimedRow = (String, i64, String, Value, bool, Value, i64);
 
 fn lost(claim: &Claim, number: i64, state: &str) -> Error {
     let now = if number != claim.number {

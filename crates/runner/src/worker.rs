@@ -49,9 +49,14 @@ const GIVE_UP: Duration = Duration::from_secs(300);
 /// The most a run's state waits to be written after it changed.
 const STATE_EVERY: Duration = Duration::from_secs(1);
 
-/// Claims after which a run whose every worker stopped before its end is
-/// failed rather than claimed again: something in it stops them.
-const MAX_CLAIMS: i64 = 5;
+/// How many of a run's workers may stop holding it without letting it go
+/// before it is failed rather than claimed again: something in it stops
+/// them. A run handed back on purpose is never counted.
+const MAX_LAPSES: i64 = 5;
+
+/// The longest one try of a write may take: a database that went silent
+/// (packets dropped, not refused) is tried again, not waited on.
+const ATTEMPT: Duration = Duration::from_secs(30);
 
 /// How long a worker waits after giving a run back because the model
 /// server was held or the database away.
@@ -270,13 +275,13 @@ impl Worker {
         let mut driven = Driven::Done;
         if user_cancel.is_cancelled() {
             recorder.record(RunEvent::RunCancelled);
-        } else if claim.number > MAX_CLAIMS {
+        } else if claim.lapses > MAX_LAPSES {
             recorder.record(RunEvent::RunFailed {
                 error: format!(
-                    "claimed {} times, and every worker that had it stopped before it ended; \
+                    "{} of its workers stopped before it ended, each losing its lease; \
                      something in the run stops them. Its results files are whole, and \
                      resuming it goes on from them",
-                    claim.number - 1
+                    claim.lapses
                 ),
             });
         } else {
@@ -319,9 +324,10 @@ impl Worker {
         } = recorder;
         status = folded;
         drop(writes);
-        let broken = writer
-            .await
-            .unwrap_or_else(|_| Some("the writer panicked".into()));
+        let written = writer.await.unwrap_or_else(|_| Written {
+            broken: Some("the writer panicked".into()),
+            state: None,
+        });
         if lost.is_cancelled() {
             self.log(&format!(
                 "run {} is no longer this worker's: its late writes were refused",
@@ -329,7 +335,17 @@ impl Worker {
             ));
             return Driven::Done;
         }
-        if let Some(why) = broken {
+        if let Some(why) = written.broken {
+            // Ended from the last state the database took, so it claims no
+            // event the table lacks.
+            if let Some(stored) = written
+                .state
+                .and_then(|state| serde_json::from_value::<RunStatus>(state).ok())
+            {
+                status = stored;
+            } else if let Ok(first) = serde_json::from_value::<RunStatus>(claim.status.clone()) {
+                status = first;
+            }
             status.end(
                 RunState::Failed,
                 Some(format!("the database refused the run's records: {why}")),
@@ -612,8 +628,9 @@ async fn write_all(
     mut writes: mpsc::UnboundedReceiver<Write>,
     work: CancellationToken,
     lost: CancellationToken,
-) -> Option<String> {
+) -> Written {
     let mut broken = None;
+    let mut state = None;
     while let Some(write) = writes.recv().await {
         if lost.is_cancelled() || broken.is_some() {
             continue;
@@ -622,6 +639,9 @@ async fn write_all(
             cluster.append_event(&claim, write.seq, &write.event, write.status.as_ref())
         })
         .await;
+        if appended.is_ok() && write.status.is_some() {
+            state = write.status;
+        }
         let recorded = match (appended, write.finished) {
             (Ok(()), Some(finished)) => record(&cluster, &claim, finished).await,
             (appended, _) => appended,
@@ -638,7 +658,15 @@ async fn write_all(
             }
         }
     }
-    broken
+    Written { broken, state }
+}
+
+/// What the writer came to.
+struct Written {
+    /// Why the database refused the run's records, when it did.
+    broken: Option<String>,
+    /// The last state the database took.
+    state: Option<Value>,
 }
 
 /// Keeps a finished problem's record, read from its results file.
@@ -698,7 +726,17 @@ async fn retry<T, F: Future<Output = fuelbench_cluster::Result<T>>>(
     let started = tokio::time::Instant::now();
     let mut pause = Duration::from_millis(100);
     loop {
-        match write().await {
+        let Ok(attempt) = tokio::time::timeout(ATTEMPT, write()).await else {
+            if started.elapsed() >= GIVE_UP {
+                eprintln!(
+                    "fuelbench worker: gave up writing run {}: no answer",
+                    claim.run
+                );
+                return Err(Failed::Lost);
+            }
+            continue;
+        };
+        match attempt {
             Ok(done) => return Ok(done),
             Err(Db::Lost { .. } | Db::NotFound(_) | Db::Ended { .. }) => return Err(Failed::Lost),
             Err(error) if !error.is_transient() => {
@@ -722,7 +760,9 @@ async fn retry<T, F: Future<Output = fuelbench_cluster::Result<T>>>(
 
 /// Renews the lease every third of it, and says the worker is there;
 /// stops the work when someone asks for it (`user_cancel` too) or the
-/// claim is lost (`lost` too).
+/// claim is lost (`lost` too). A lease not renewed for as long as it lasts
+/// counts as lost here too: another worker may hold the run by now, and
+/// two must never drive one model server.
 async fn heartbeat(
     cluster: Cluster,
     claim: Claim,
@@ -731,23 +771,39 @@ async fn heartbeat(
     user_cancel: CancellationToken,
     lost: CancellationToken,
 ) {
+    let beat = config.lease / 3;
+    let mut renewed = Instant::now();
     loop {
-        tokio::time::sleep(config.lease / 3).await;
-        let _ = cluster.seen(&config.name, &config.endpoint).await;
-        match cluster.renew(&claim, config.lease).await {
-            Ok(true) => {
-                user_cancel.cancel();
-                work.cancel();
+        tokio::time::sleep(beat).await;
+        let renew = async {
+            let _ = cluster.seen(&config.name, &config.endpoint).await;
+            cluster.renew(&claim, config.lease).await
+        };
+        match tokio::time::timeout(beat, renew).await {
+            Ok(Ok(cancel)) => {
+                renewed = Instant::now();
+                if cancel {
+                    user_cancel.cancel();
+                    work.cancel();
+                }
             }
-            Ok(false) => {}
-            Err(error) if error.is_transient() => {
-                // The database is away: the lease holds a while yet.
-            }
-            Err(_) => {
+            // The database is away or silent: the lease holds a while yet.
+            Ok(Err(error)) if error.is_transient() => {}
+            Err(_) => {}
+            Ok(Err(_)) => {
                 lost.cancel();
                 work.cancel();
                 return;
             }
+        }
+        if renewed.elapsed() >= config.lease {
+            eprintln!(
+                "fuelbench worker {}: no renewal of run {}'s lease for {:?}: stopping it",
+                config.name, claim.run, config.lease
+            );
+            lost.cancel();
+            work.cancel();
+            return;
         }
     }
 }

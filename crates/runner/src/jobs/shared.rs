@@ -149,28 +149,34 @@ impl Shared {
             return Err(unknown_run(id));
         }
         // The run's state with every event so far, read before the
-        // transaction: used when nothing was added since, which a run with
-        // no live worker never has.
+        // transaction: kept when nothing was added since, which a run with
+        // no live worker never has. Otherwise the stored state is kept as
+        // it is, and readers fold in what followed it, the cancel too.
         let read = self.get(id)?;
+        if read.state.is_over() {
+            return Err(nothing_to_cancel(&read));
+        }
         let end = |stored: Option<&serde_json::Value>, seq: i64| {
+            let parsed =
+                stored.and_then(|stored| serde_json::from_value::<RunStatus>(stored.clone()).ok());
+            if parsed.as_ref().is_some_and(|status| status.state.is_over()) {
+                return None;
+            }
             let event = RunEvent::RunCancelled;
             let caught_up = u64::try_from(seq - 1).is_ok_and(|last| read.last_event == last);
             let status = if caught_up {
-                Some(read.clone())
-            } else {
-                stored.and_then(|stored| serde_json::from_value::<RunStatus>(stored.clone()).ok())
-            };
-            let status = status.map(|mut status| {
+                let mut status = read.clone();
                 status.apply(&event);
-                status.last_event = u64::try_from(seq).unwrap_or_default();
                 status
                     .warnings
                     .retain(|warning| !warning.starts_with("no worker has served"));
                 status.queue_position = None;
                 serde_json::to_value(status).expect("a state serialises")
-            });
+            } else {
+                stored.cloned().unwrap_or_default()
+            };
             let event = serde_json::to_value(&event).expect("an event serialises");
-            (event, status.or(stored.cloned()).unwrap_or_default())
+            Some((event, status))
         };
         match self.wait(self.cluster.cancel(id, end)) {
             Ok(row) => status_of(row),
@@ -352,9 +358,9 @@ impl Follow {
                 let _place = self.reads.acquire().await;
                 let over = self
                     .cluster
-                    .run(&self.run)
+                    .state(&self.run)
                     .await?
-                    .is_none_or(|row| !matches!(row.state.as_str(), "queued" | "running"));
+                    .is_none_or(|state| !matches!(state.as_str(), "queued" | "running"));
                 let events = self.cluster.events_after(&self.run, self.cursor).await?;
                 Ok::<_, fuelbench_cluster::Error>((over, events))
             };
