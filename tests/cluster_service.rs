@@ -52,6 +52,24 @@ fn rows(postgres: &Postgres, database: &str, sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits, at most two minutes, until run `id` has `count` problems kept.
+fn wait_kept(postgres: &Postgres, database: &str, id: &str, count: usize) {
+    let sql = format!("SELECT count(*) FROM run_problems WHERE run_id = '{id}'");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while rows(postgres, database, &sql)
+        .first()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0)
+        < count
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{count} problems not kept in time"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The models whose chats a server saw, in order, each run of them once:
 /// runs that never overlapped leave each model's chats together.
 fn model_turns(server: &FakeServer) -> Vec<String> {
@@ -189,11 +207,7 @@ fn a_killed_workers_run_is_taken_over_and_goes_on_from_its_finished_problems() {
             &format!("SELECT problem FROM run_problems WHERE run_id = '{id}' ORDER BY problem"),
         )
     };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while kept(&postgres).len() < 2 {
-        assert!(Instant::now() < deadline, "no two problems kept in time");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_kept(&postgres, "failover", &id, 2);
     first.kill();
     let before = kept(&postgres);
     let asked_before = server.chats().len();
@@ -313,18 +327,7 @@ fn a_worker_told_to_stop_gives_its_run_back_for_the_next_to_finish() {
         &service.addr,
         &json!({ "models": ["coder"], "problems": first_problems(4), "refactor": false }),
     );
-    let kept = || {
-        rows(
-            &postgres,
-            "handover",
-            &format!("SELECT count(*) FROM run_problems WHERE run_id = '{id}'"),
-        )
-    };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while kept() == ["0"] {
-        assert!(Instant::now() < deadline, "no problem kept in time");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_kept(&postgres, "handover", &id, 1);
     let _second = worker(&database, results.path(), endpoint, "second", LEASE);
     let stopped_at = Instant::now();
     assert_eq!(
@@ -566,16 +569,7 @@ fn a_worker_cut_off_past_its_lease_stops_its_run_and_the_run_goes_on() {
         &service.addr,
         &json!({ "models": ["coder"], "problems": first_problems(5), "refactor": false }),
     );
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while rows(
-        &postgres,
-        "cutoff",
-        &format!("SELECT count(*) FROM run_problems WHERE run_id = '{id}'"),
-    ) == ["0"]
-    {
-        assert!(Instant::now() < deadline, "no problem kept in time");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_kept(&postgres, "cutoff", &id, 1);
     // Longer than the lease: the worker must stop driving the server,
     // since another worker could hold the run by now.
     postgres.crash();

@@ -106,24 +106,7 @@ impl Jobs {
     /// The jobs over `store`: a job a dead process on this host left
     /// unfinished is settled as failed now.
     pub fn new(store: Arc<dyn Store>, config: JobsConfig) -> Jobs {
-        let (host, owner) = owner::this_process();
-        let runs = Jobs {
-            store,
-            endpoints: config
-                .endpoints
-                .iter()
-                .map(|url| ClientConfig::new(url).base_url)
-                .collect(),
-            api_key: config.api_key,
-            ca_certificates: config.ca_certificates,
-            locks_dir: config.locks_dir,
-            owner,
-            host,
-            live: Mutex::default(),
-            tasks: TaskTracker::new(),
-            shutdown: CancellationToken::new(),
-            shared: None,
-        };
+        let runs = Jobs::over(store, config, CancellationToken::new(), None);
         runs.settle_orphans();
         runs
     }
@@ -139,8 +122,18 @@ impl Jobs {
         cluster: fuelbench_cluster::Cluster,
         handle: tokio::runtime::Handle,
     ) -> Jobs {
-        let (host, owner) = owner::this_process();
         let shutdown = CancellationToken::new();
+        let shared = shared::Shared::new(cluster, handle, shutdown.clone());
+        Jobs::over(store, config, shutdown, Some(shared))
+    }
+
+    fn over(
+        store: Arc<dyn Store>,
+        config: JobsConfig,
+        shutdown: CancellationToken,
+        shared: Option<shared::Shared>,
+    ) -> Jobs {
+        let (host, owner) = owner::this_process();
         Jobs {
             store,
             endpoints: config
@@ -155,8 +148,8 @@ impl Jobs {
             host,
             live: Mutex::default(),
             tasks: TaskTracker::new(),
-            shared: Some(shared::Shared::new(cluster, handle, shutdown.clone())),
             shutdown,
+            shared,
         }
     }
 
